@@ -1,0 +1,96 @@
+/**
+ * The collector's settings, read once from environment variables at start-up.
+ * Every variable is listed in README.md (the deployment contract); a bad value stops the process at
+ * start rather than failing requests later.
+ */
+
+export interface CollectorConfig {
+  /** TCP port; Cloud Run injects PORT. */
+  readonly port: number;
+  /** Interface to bind; loopback locally, all interfaces in the container. */
+  readonly host: string;
+  /** GCP project that owns the topic. */
+  readonly projectId: string;
+  /** Pub/Sub topic short name or full `projects/<p>/topics/<t>` path. */
+  readonly topic: string;
+  /** Accepted write keys mapped to the source label written on each event. */
+  readonly writeKeys: ReadonlyMap<string, string>;
+  /** The cell's HMAC key for pseudonymisation (secret). */
+  readonly hmacKey: Buffer;
+  /** Consent category (case-insensitive) in `context.consent.categoryPreferences` that allows analytics. */
+  readonly consentCategory: string;
+  /** CORS allowed origins; `*` for any. */
+  readonly corsOrigins: readonly string[];
+  /** Events accepted but not yet acknowledged by Pub/Sub before requests are shed with 429. */
+  readonly maxInFlightEvents: number;
+  /** Longest a request waits for Pub/Sub before answering 503 so the SDK retries. */
+  readonly publishTimeoutMs: number;
+  /** Pub/Sub client batching window. */
+  readonly batchMaxMs: number;
+  /** Seconds suggested to clients in `Retry-After` when shedding load. */
+  readonly retryAfterSeconds: number;
+}
+
+const MIN_HMAC_KEY_BYTES = 32; // RFC 2104 §3: keys shorter than the hash output (32 bytes for SHA-256) weaken HMAC.
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number, errors: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    errors.push(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return def;
+  }
+  return n;
+}
+
+/** Parses `key` or `key=label` entries separated by commas. */
+export function parseWriteKeys(raw: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const entry of raw.split(",")) {
+    const trimmed = entry.trim();
+    if (trimmed === "") continue;
+    const eq = trimmed.indexOf("=");
+    const key = eq < 0 ? trimmed : trimmed.slice(0, eq);
+    const label = eq < 0 ? "default" : trimmed.slice(eq + 1);
+    keys.set(key, label);
+  }
+  return keys;
+}
+
+/** Reads and checks every variable, reporting all problems together. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  const errors: string[] = [];
+  const projectId = env.GOOGLE_CLOUD_PROJECT ?? env.COLLECTOR_PROJECT ?? "";
+  if (projectId === "") errors.push("GOOGLE_CLOUD_PROJECT (or COLLECTOR_PROJECT) is required");
+  const topic = env.COLLECTOR_TOPIC ?? "";
+  if (topic === "") errors.push("COLLECTOR_TOPIC is required");
+  const writeKeys = parseWriteKeys(env.COLLECTOR_WRITE_KEYS ?? "");
+  if (writeKeys.size === 0) errors.push("COLLECTOR_WRITE_KEYS must list at least one write key");
+  const keyRaw = env.COLLECTOR_HMAC_KEY ?? "";
+  // The key is stored as hex or base64 in Secret Manager; hex is tried first because it is unambiguous.
+  const hmacKey = /^[0-9a-fA-F]+$/.test(keyRaw) && keyRaw.length % 2 === 0
+    ? Buffer.from(keyRaw, "hex")
+    : Buffer.from(keyRaw, "base64");
+  if (hmacKey.length < MIN_HMAC_KEY_BYTES) {
+    errors.push(`COLLECTOR_HMAC_KEY must decode (hex or base64) to at least ${MIN_HMAC_KEY_BYTES} bytes`);
+  }
+  const config: CollectorConfig = {
+    port: int(env, "PORT", 8080, 0, 65535, errors),
+    host: env.COLLECTOR_HOST ?? "0.0.0.0",
+    projectId,
+    topic,
+    writeKeys,
+    hmacKey,
+    consentCategory: (env.COLLECTOR_CONSENT_CATEGORY ?? "analytics").toLowerCase(),
+    corsOrigins: (env.COLLECTOR_CORS_ORIGINS ?? "*").split(",").map((o) => o.trim()).filter((o) => o !== ""),
+    maxInFlightEvents: int(env, "COLLECTOR_MAX_IN_FLIGHT_EVENTS", 50_000, 1, 10_000_000, errors),
+    publishTimeoutMs: int(env, "COLLECTOR_PUBLISH_TIMEOUT_MS", 10_000, 100, 600_000, errors),
+    batchMaxMs: int(env, "COLLECTOR_BATCH_MAX_MS", 5, 1, 1000, errors),
+    retryAfterSeconds: int(env, "COLLECTOR_RETRY_AFTER_SECONDS", 1, 1, 3600, errors),
+  };
+  if (errors.length > 0) throw new ConfigError(`collector configuration:\n  - ${errors.join("\n  - ")}`);
+  return config;
+}

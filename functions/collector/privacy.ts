@@ -1,0 +1,127 @@
+/**
+ * Privacy at the edge (GDPR Art. 25 and 32, LGPD Art. 46): what leaves the collector never carries a
+ * direct identifier or a full IP address.
+ *
+ * Pseudonymisation (GDPR Art. 4(5), LGPD Art. 13 §4): identifiers become HMAC-SHA256(cell key, value),
+ * lower-case hex. A keyed hash, not a plain one, because user ids and e-mails are guessable and a plain
+ * SHA-256 is reversed by a dictionary; the key lives in Secret Manager, so re-identification needs it.
+ * The same cell key is used on AWS, so join keys are equal on both clouds.
+ */
+import { createHmac } from "node:crypto";
+import { isIP } from "node:net";
+
+/** A JSON object as parsed from the request. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export class Pseudonymiser {
+  constructor(private readonly key: Buffer) {}
+
+  /** HMAC-SHA256 of the UTF-8 value, hex. Numbers are hashed as their decimal text so `42` and `"42"` join. */
+  hash(value: string | number): string {
+    return createHmac("sha256", this.key).update(String(value)).digest("hex");
+  }
+}
+
+/**
+ * Identifying trait/property names, compared after lower-casing and removing `_`, `-` and spaces,
+ * so `first_name`, `firstName` and `First Name` all match.
+ * - HASHED: contact points kept as HMAC join keys (normalised first, so the same e-mail typed with a
+ *   capital letter still joins): they drive consented marketing matching downstream.
+ * - REMOVED: names, postal address, birth date and similar have no analytic use as a pseudonym and
+ *   are direct identifiers; they stay in the operational systems, never in the lake.
+ */
+const HASHED_TRAITS = new Map<string, (v: string) => string>([
+  ["email", (v) => v.trim().toLowerCase()],
+  ["phone", (v) => v.replace(/[^0-9+]/g, "")],
+  ["phonenumber", (v) => v.replace(/[^0-9+]/g, "")],
+  ["mobile", (v) => v.replace(/[^0-9+]/g, "")],
+  ["username", (v) => v.trim().toLowerCase()],
+  ["userid", (v) => v],
+  ["customerid", (v) => v],
+]);
+const REMOVED_TRAITS = new Set([
+  "name", "firstname", "lastname", "fullname", "middlename", "address", "street", "streetaddress",
+  "postalcode", "zip", "zipcode", "birthday", "birthdate", "dateofbirth", "dob", "cpf", "cnpj", "rg",
+  "ssn", "nationalid", "taxid", "passport", "ip", "ipaddress", "password", "creditcard", "cardnumber", "iban",
+]);
+
+function normaliseKey(key: string): string {
+  return key.toLowerCase().replace(/[_\-\s]/g, "");
+}
+
+/** Applies the trait rule to the top-level keys of a traits or properties object, in place. */
+export function scrubIdentifyingFields(obj: JsonObject, p: Pseudonymiser): void {
+  for (const key of Object.keys(obj)) {
+    const norm = normaliseKey(key);
+    const normaliser = HASHED_TRAITS.get(norm);
+    if (normaliser !== undefined) {
+      const v = obj[key];
+      if (typeof v === "string" && v !== "") obj[key] = p.hash(normaliser(v));
+      else if (typeof v === "number") obj[key] = p.hash(v);
+      else delete obj[key];
+    } else if (REMOVED_TRAITS.has(norm)) {
+      delete obj[key];
+    }
+  }
+}
+
+/**
+ * IP truncation, the rule Google Analytics applies for IP anonymisation
+ * (support.google.com/analytics/answer/2763052): IPv4 keeps /24 (last octet zeroed), IPv6 keeps /48
+ * (last 80 bits zeroed). A /48 is the block a provider assigns to one site (RIPE-690), so it still
+ * gives country/region for analytics but no longer points at a device or subscriber line.
+ * Returns undefined for anything that is not an IP address.
+ */
+export function truncateIp(ip: string): string | undefined {
+  let addr = ip.trim();
+  // IPv4-mapped IPv6 (`::ffff:1.2.3.4`) is what node reports for IPv4 clients on dual-stack sockets.
+  if (addr.toLowerCase().startsWith("::ffff:") && isIP(addr.slice(7)) === 4) addr = addr.slice(7);
+  const family = isIP(addr);
+  if (family === 4) {
+    return addr.slice(0, addr.lastIndexOf(".")) + ".0";
+  }
+  if (family === 6) {
+    const groups = expandIpv6(addr);
+    return `${groups.slice(0, 3).map((g) => g.toString(16)).join(":")}::`;
+  }
+  return undefined;
+}
+
+function expandIpv6(addr: string): number[] {
+  let text = addr.split("%")[0]; // zone id (`fe80::1%eth0`) is local only
+  // A trailing dotted IPv4 (`::1.2.3.4`) is two groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const o = v4[1].split(".").map(Number);
+    text = text.slice(0, -v4[1].length) + `${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const [head, tail] = text.split("::");
+  const h = head === "" ? [] : head.split(":");
+  const t = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? 0 : 8 - h.length - t.length;
+  return [...h, ...new Array<string>(zeros).fill("0"), ...t].map((g) => parseInt(g, 16));
+}
+
+/** What consent allows for one event. */
+export type ConsentDecision = "granted" | "denied";
+
+/**
+ * The consent rule (documented in README.md, "Consent"):
+ * analytics consent is `context.consent.categoryPreferences[<category>] === true`, the category name
+ * compared case-insensitively (Segment Consent Management's shape; the category is configurable because
+ * each consent banner names it). Anything else (false, missing, malformed) is "denied": under GDPR
+ * Art. 7(1) and LGPD Art. 8 §2 the controller must be able to prove consent, so no proof means no consent.
+ */
+export function analyticsConsent(event: JsonObject, category: string): ConsentDecision {
+  const context = event.context;
+  if (context === null || typeof context !== "object" || Array.isArray(context)) return "denied";
+  const consent = context.consent;
+  if (consent === null || typeof consent !== "object" || Array.isArray(consent)) return "denied";
+  const prefs = consent.categoryPreferences;
+  if (prefs === null || typeof prefs !== "object" || Array.isArray(prefs)) return "denied";
+  for (const key of Object.keys(prefs)) {
+    if (key.toLowerCase() === category) return prefs[key] === true ? "granted" : "denied";
+  }
+  return "denied";
+}

@@ -1,0 +1,91 @@
+/**
+ * The deployed entry point: `npm start` runs `node dist/server.js` in the container Cloud Build makes
+ * from this folder, and `npm run collector:local` (repo root) runs this same `main()` through tsx.
+ */
+import { createServer, type Server } from "node:http";
+import { type CollectorConfig, loadConfig } from "./config";
+import { createCollector, log } from "./handler";
+import { Publisher } from "./publisher";
+
+export interface RunningCollector {
+  readonly server: Server;
+  readonly publisher: Publisher;
+  readonly port: number;
+  /** Drains: stop accepting, answer what is in flight, flush Pub/Sub, close the client. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Cloud Run sends SIGTERM and kills the instance 10 s later
+ * (cloud.google.com/run/docs/container-contract#instance-shutdown); the drain must fit inside that.
+ */
+const SHUTDOWN_BUDGET_MS = 8_000;
+
+export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+  const publisher = new Publisher(config);
+  const collector = createCollector(config, publisher);
+  const server = createServer(collector);
+  // Google's front end keeps upstream connections open up to 620 s; a shorter Node timeout makes the
+  // front end hit closed sockets (502s). headersTimeout must exceed keepAliveTimeout (nodejs/node#27363).
+  server.keepAliveTimeout = 620_000;
+  server.headersTimeout = 621_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      collector.drain();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open until they time out.
+      server.closeIdleConnections();
+      const budget = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_BUDGET_MS).unref());
+      await Promise.race([closed, budget]);
+      await Promise.race([publisher.flush(), budget]);
+      await publisher.close().catch((err: unknown) => log("WARNING", "closing the Pub/Sub client", err));
+      server.closeAllConnections();
+    })();
+    return stopping;
+  };
+  return { server, publisher, port, stop };
+}
+
+/** Starts from environment variables and installs the SIGTERM/SIGINT drain. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<RunningCollector> {
+  const config = loadConfig(env);
+  const running = await startCollector(config);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log("INFO", `${signal}: draining`);
+    running.stop().then(
+      () => {
+        log("INFO", "drained, exiting");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log("ERROR", "drain failed", err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  log("INFO", `collector listening on ${config.host}:${running.port}, topic ${config.topic}`);
+  // A machine-readable line so tools that start the collector on port 0 learn the port.
+  process.stdout.write(`${JSON.stringify({ severity: "INFO", message: "listening", port: running.port })}\n`);
+  return running;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    log("ERROR", err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
