@@ -1,0 +1,236 @@
+/**
+ * The AWS half of a cell's secure storage core: two customer-managed keys (lake data; logs), the lake
+ * buckets, the audit and access-log buckets, the CloudTrail trail, the Glue catalog with Lake Formation,
+ * and the analysts' Athena workgroup. Everything is created through the cell's AWS provider (opts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Retention } from "../config/schema";
+import { AnalystWorkgroup } from "./analyst-workgroup";
+import { AuditTrail } from "./audit-trail";
+import { CustomerManagedKey } from "./customer-managed-key";
+import { LakeCatalog } from "./lake-catalog";
+import { bucketArn, SecureBucket } from "./secure-bucket";
+
+export const LAKE_BUCKETS = ["landing", "raw", "warehouse", "query-results"] as const;
+export type LakeBucket = (typeof LAKE_BUCKETS)[number];
+
+export interface AwsStorageCoreArgs {
+  /** `lakehouse-<environment>`: the start of every physical name. */
+  readonly namePrefix: string;
+  readonly environment: string;
+  readonly cell: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly retention: Retention;
+  readonly erasureSlaDays: number;
+  readonly athenaBytesScannedCutoff: number;
+  /** Lake Formation administrators (IAM role ARNs in this account). */
+  readonly lakeAdmins: readonly string[];
+  /** Production: audit evidence in COMPLIANCE mode (nobody, root included, can shorten it). */
+  readonly protect: boolean;
+}
+
+/**
+ * Days noncurrent object versions survive. An erasure deletes the current version within a day of the
+ * request; S3 lifecycle acts within about a day of eligibility; so versions expire `sla - 3` days after
+ * becoming noncurrent to keep physical removal inside the erasure SLA (at least 1 day).
+ */
+export function noncurrentDaysForErasure(erasureSlaDays: number): number {
+  return Math.max(1, erasureSlaDays - 3);
+}
+
+export class AwsStorageCore extends pulumi.ComponentResource {
+  public readonly lakeKey: CustomerManagedKey;
+  public readonly logsKey: CustomerManagedKey;
+  public readonly buckets: Readonly<Record<LakeBucket | "audit" | "access-logs", SecureBucket>>;
+  public readonly catalog: LakeCatalog;
+  public readonly trail: AuditTrail;
+  public readonly workgroup: AnalystWorkgroup;
+
+  constructor(name: string, args: AwsStorageCoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:aws:StorageCore", name, args, opts);
+    const { accountId, region, retention } = args;
+    const physical = (purpose: string) => `${args.namePrefix}-${args.cell}-${purpose}-${accountId}`;
+    const trailName = `${args.namePrefix}-${args.cell}-lake`;
+    const trailArn = `arn:aws:cloudtrail:${region}:${accountId}:trail/${trailName}`;
+
+    this.lakeKey = new CustomerManagedKey(
+      `${name}-lake-key`,
+      { description: `Lake data of cell ${args.cell}`, alias: `${args.namePrefix}-${args.cell}-lake`, accountId },
+      { parent: this },
+    );
+    this.logsKey = new CustomerManagedKey(
+      `${name}-logs-key`,
+      {
+        description: `Audit and access logs of cell ${args.cell}`,
+        alias: `${args.namePrefix}-${args.cell}-logs`,
+        accountId,
+        serviceGrants: [
+          {
+            // CloudTrail encrypts log files as itself; scoped to this account's trails.
+            sid: "CloudTrailEncryptsLogs",
+            service: "cloudtrail.amazonaws.com",
+            actions: ["kms:GenerateDataKey", "kms:DescribeKey"],
+            condition: {
+              StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${accountId}:trail/*` },
+              StringEquals: { "aws:SourceArn": trailArn },
+            },
+          },
+          {
+            // S3 server access logging writes SSE-KMS objects only with a customer-managed key it may use.
+            sid: "S3ServerAccessLogging",
+            service: "logging.s3.amazonaws.com",
+            actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+            condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          },
+          {
+            sid: "CloudWatchLogs",
+            service: `logs.${region}.amazonaws.com`,
+            actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"],
+            condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:*` } },
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    // Server access logs cannot go to a bucket with an Object Lock default retention (S3 user guide,
+    // "Enabling Amazon S3 server access logging"), so they get their own bucket next to the audit one.
+    const accessLogs = new SecureBucket(
+      `${name}-access-logs`,
+      {
+        bucketName: physical("access-logs"),
+        kmsKeyArn: this.logsKey.arn,
+        dataClass: "logs",
+        expirationDays: retention.logs,
+        noncurrentVersionExpirationDays: retention.logs,
+        extraStatements: [
+          {
+            Sid: "S3ServerAccessLogsWrite",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: `${bucketArn(physical("access-logs"))}/*`,
+            Condition: {
+              ArnLike: { "aws:SourceArn": `arn:aws:s3:::${args.namePrefix}-${args.cell}-*` },
+              StringEquals: { "aws:SourceAccount": accountId },
+            },
+          },
+        ],
+      },
+      { parent: this },
+    );
+    const logsTo = (purpose: string) => ({ bucket: accessLogs.name, prefix: `s3/${purpose}/` });
+
+    const audit = new SecureBucket(
+      `${name}-audit`,
+      {
+        bucketName: physical("audit"),
+        kmsKeyArn: this.logsKey.arn,
+        dataClass: "audit",
+        expirationDays: retention.audit,
+        noncurrentVersionExpirationDays: retention.audit,
+        objectLock: { mode: args.protect ? "COMPLIANCE" : "GOVERNANCE", days: retention.audit },
+        accessLogs: logsTo("audit"),
+        extraStatements: [
+          {
+            Sid: "CloudTrailAclCheck",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:GetBucketAcl",
+            Resource: bucketArn(physical("audit")),
+            Condition: { StringEquals: { "aws:SourceArn": trailArn } },
+          },
+          {
+            Sid: "CloudTrailWrite",
+            Effect: "Allow",
+            Principal: { Service: "cloudtrail.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: `${bucketArn(physical("audit"))}/cloudtrail/AWSLogs/${accountId}/*`,
+            Condition: {
+              StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn },
+            },
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    const noncurrent = noncurrentDaysForErasure(args.erasureSlaDays);
+    const lake = (purpose: LakeBucket, dataClass: "raw" | "curated", expirationDays: number | undefined) =>
+      new SecureBucket(
+        `${name}-${purpose}`,
+        {
+          bucketName: physical(purpose),
+          kmsKeyArn: this.lakeKey.arn,
+          dataClass,
+          expirationDays,
+          noncurrentVersionExpirationDays: noncurrent,
+          accessLogs: logsTo(purpose),
+        },
+        { parent: this },
+      );
+    const landing = lake("landing", "raw", retention.raw);
+    const raw = lake("raw", "raw", retention.raw);
+    // Iceberg owns deletion in the warehouse (row deletes, snapshot expiry, orphan cleanup); an age-based
+    // expiry of live data files would corrupt tables. Noncurrent versions still expire within the SLA.
+    const warehouse = lake("warehouse", "curated", undefined);
+    // Query results are copies of whatever was queried: keep them a week at most.
+    const queryResults = lake("query-results", "curated", Math.min(7, retention.curated));
+
+    this.buckets = {
+      landing,
+      raw,
+      warehouse,
+      "query-results": queryResults,
+      audit,
+      "access-logs": accessLogs,
+    };
+
+    this.trail = new AuditTrail(
+      `${name}-trail`,
+      {
+        trailName,
+        auditBucketName: audit.name,
+        auditBucketReady: audit.ready,
+        kmsKeyArn: this.logsKey.arn,
+        dataEventBucketArns: [landing.arn, raw.arn, warehouse.arn, queryResults.arn],
+      },
+      { parent: this },
+    );
+
+    const dbPrefix = `${args.environment}_${args.cell}`.replace(/-/g, "_");
+    this.catalog = new LakeCatalog(
+      `${name}-catalog`,
+      {
+        accountId,
+        databasePrefix: dbPrefix,
+        kmsKeyArn: this.lakeKey.arn,
+        admins: args.lakeAdmins,
+        locations: {
+          raw: pulumi.interpolate`s3://${raw.name}/`,
+          curated: pulumi.interpolate`s3://${warehouse.name}/curated/`,
+          marts: pulumi.interpolate`s3://${warehouse.name}/marts/`,
+        },
+      },
+      { parent: this },
+    );
+
+    this.workgroup = new AnalystWorkgroup(
+      `${name}-analysts`,
+      {
+        workgroupName: `${args.namePrefix}-${args.cell}-analysts`,
+        outputLocation: pulumi.interpolate`s3://${queryResults.name}/athena/`,
+        kmsKeyArn: this.lakeKey.arn,
+        bytesScannedCutoffPerQuery: args.athenaBytesScannedCutoff,
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      lakeKeyArn: this.lakeKey.arn,
+      buckets: Object.fromEntries(Object.entries(this.buckets).map(([k, b]) => [k, b.name])),
+      databases: this.catalog.databaseNames,
+    });
+  }
+}

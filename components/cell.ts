@@ -1,0 +1,127 @@
+/**
+ * A cell: one jurisdiction with one AWS region and one GCP region, holding everything that stores
+ * personal data of that jurisdiction. The cell creates its own explicit providers (so no resource ever
+ * relies on an ambient region or project), tags everything through provider defaults, protects stateful
+ * resources when asked to, and composes the layers.
+ */
+import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AwsStorageCore } from "./aws/storage-core";
+import { JURISDICTIONS, type Jurisdiction } from "./config/jurisdictions";
+import type { CellConfig, LakehouseConfig, Retention } from "./config/schema";
+import type { Sizing } from "./config/sizing";
+import { protectStateful, type CellTags } from "./conventions";
+import { GcpStorageCore } from "./gcp/storage-core";
+import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
+
+export interface CellArgs {
+  /** This cell's config entry. */
+  readonly cell: CellConfig;
+  /** The validated stack config (sources, personas, scale...). */
+  readonly config: LakehouseConfig;
+  /** Retention of this cell (stack defaults with the cell's overrides). */
+  readonly retention: Retention;
+  /** Sizes derived from the scale config for this cell. */
+  readonly sizing: Sizing;
+}
+
+export class Cell extends pulumi.ComponentResource {
+  public readonly jurisdiction: Jurisdiction;
+  public readonly awsProvider: aws.Provider;
+  public readonly gcpProvider: gcp.Provider;
+  public readonly randomProvider: random.Provider;
+  public readonly aws: AwsStorageCore;
+  public readonly gcp: GcpStorageCore;
+  public readonly pseudonymisationKey: PseudonymisationKey;
+
+  constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
+    const protect = args.config.protect;
+    super("lakehouse:cell:Cell", name, args, {
+      ...opts,
+      transformations: [...(opts?.transformations ?? []), protectStateful(protect)],
+    });
+    const { cell, config } = args;
+    this.jurisdiction = JURISDICTIONS[cell.jurisdiction];
+    const tags: CellTags = {
+      cell: cell.name,
+      jurisdiction: cell.jurisdiction,
+      environment: config.environment,
+      "managed-by": "pulumi",
+    };
+
+    this.awsProvider = new aws.Provider(
+      `${name}-aws`,
+      {
+        region: cell.aws.region as aws.Region,
+        // A mis-selected profile fails the plan instead of deploying a cell into the wrong account.
+        allowedAccountIds: [cell.aws.accountId],
+        defaultTags: { tags: { ...tags } },
+      },
+      { parent: this },
+    );
+    this.gcpProvider = new gcp.Provider(
+      `${name}-gcp`,
+      {
+        project: cell.gcp.project,
+        region: cell.gcp.region,
+        defaultLabels: { ...tags },
+      },
+      { parent: this },
+    );
+    this.randomProvider = new random.Provider(`${name}-random`, {}, { parent: this });
+
+    const namePrefix = `lakehouse-${config.environment}`;
+    const awsOpts = { parent: this, providers: [this.awsProvider] };
+    const gcpOpts = { parent: this, providers: [this.gcpProvider] };
+
+    this.aws = new AwsStorageCore(
+      `${name}-aws`,
+      {
+        namePrefix,
+        environment: config.environment,
+        cell: cell.name,
+        accountId: cell.aws.accountId,
+        region: cell.aws.region,
+        retention: args.retention,
+        erasureSlaDays: config.erasureSlaDays,
+        athenaBytesScannedCutoff: args.sizing.athenaBytesScannedCutoff,
+        lakeAdmins: (config.personas.platformEngineers?.awsPrincipals ?? []).filter((arn) =>
+          arn.startsWith(`arn:aws:iam::${cell.aws.accountId}:`),
+        ),
+        protect,
+      },
+      awsOpts,
+    );
+    this.gcp = new GcpStorageCore(
+      `${name}-gcp`,
+      {
+        namePrefix,
+        cell: cell.name,
+        project: cell.gcp.project,
+        region: cell.gcp.region,
+        retention: args.retention,
+        erasureSlaDays: config.erasureSlaDays,
+        maxTimeTravelHours: config.bigqueryTimeTravelHours,
+        protect,
+      },
+      gcpOpts,
+    );
+    this.pseudonymisationKey = new PseudonymisationKey(
+      `${name}-pseudonymisation-key`,
+      {
+        namePrefix,
+        cell: cell.name,
+        gcpProject: cell.gcp.project,
+        gcpRegion: cell.gcp.region,
+        gcpKmsKeyName: this.gcp.keyRing.keys.secrets.id,
+        awsKmsKeyArn: this.aws.lakeKey.arn,
+        protect,
+      },
+      { parent: this, providers: [this.awsProvider, this.gcpProvider, this.randomProvider] },
+    );
+
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./jurisdictions";
+export * from "./schema";
+export * from "./validate";
+export * from "./sizing";
+export * from "./load";

@@ -1,0 +1,237 @@
+/**
+ * The stack config schema (`lakehouse:` namespace). Every key is typed here and validated at run
+ * time, because `pulumi.Config.requireObject<T>` does not check types (pulumi/pulumi#8520).
+ * Components never read config: `index.ts` loads it once and hands typed args down.
+ */
+import { z } from "zod";
+import { DATA_CLASSES } from "./jurisdictions";
+
+const positiveDays = z.number().int("must be a whole number of days").positive("must be greater than 0");
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lowercase letters, digits or '-', starting with a letter");
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_$#]{0,127}$/, "must be a SQL identifier (letters, digits, _, $, #)");
+
+/** Retention in days per data class. */
+export const retentionSchema = z.strictObject({
+  raw: positiveDays,
+  curated: positiveDays,
+  marts: positiveDays,
+  clickstream: positiveDays,
+  logs: positiveDays,
+  audit: positiveDays,
+});
+const retentionOverrideSchema = retentionSchema.partial();
+
+export const FEDERATION_MODES = ["omni", "in-country-copy"] as const;
+
+export const cellSchema = z.strictObject({
+  /** Short cell name, used in every resource name of the cell (`br`, `eu`, `br2`...). */
+  name,
+  /** The law the cell's data falls under. */
+  jurisdiction: z.enum(["br", "eu"]),
+  aws: z.strictObject({
+    region: z.string().min(1),
+    /** The AWS account the cell deploys into (the provider refuses any other: `allowedAccountIds`). */
+    accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+  }),
+  gcp: z.strictObject({
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a GCP project id (6-30 lowercase letters, digits, '-')"),
+    region: z.string().min(1),
+  }),
+  /** How BigQuery reaches the Iceberg lake: Omni (needs an Omni region) or an in-country copy. */
+  federation: z.enum(FEDERATION_MODES),
+  /** Per-cell retention overrides (a stricter jurisdiction may need shorter windows). */
+  retention: retentionOverrideSchema.optional(),
+});
+
+export const scaleSchema = z.strictObject({
+  /** Business transactions per day across the cell's transactional sources. */
+  transactionsPerDay: z.number().int().positive(),
+  /** Website/app tracking events per day. */
+  clickstreamEventsPerDay: z.number().int().positive(),
+  /** Peak-hour rate over the daily average rate. */
+  peakFactor: z.number().min(1, "must be at least 1 (peak can't be below the average)").max(50),
+});
+
+const tableSchema = z.strictObject({
+  schema: identifier,
+  name: identifier,
+  /** Primary-key columns, used by the CDC merge. */
+  keys: z.array(identifier).min(1, "needs at least one key column"),
+  /** Iceberg partition spec, e.g. `day(order_ts)`, `bucket(16, customer_id)`. */
+  partitionBy: z.array(z.string().min(1)).optional(),
+  /** Columns never replicated (dropped by DMS table mappings). */
+  excludeColumns: z.array(identifier).optional(),
+  /** Columns holding direct identifiers: restricted raw zone only, never in marts. */
+  piiColumns: z.array(identifier).optional(),
+});
+
+export const SOURCE_ENGINES = ["oracle", "mysql", "sqlserver"] as const;
+
+const transactionalSourceSchema = z.strictObject({
+  name,
+  cell: name,
+  engine: z.enum(SOURCE_ENGINES),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  database: z.string().min(1),
+  /** Name of the `lakehouse:sourceCredentials` entry holding username/password (set with --secret). */
+  credentials: z.string().min(1),
+  tables: z.array(tableSchema).min(1, "needs at least one table"),
+});
+
+const kafkaSourceSchema = z.strictObject({
+  name,
+  cell: name,
+  /** Topics to land in the lake. */
+  topics: z.array(z.string().min(1)).min(1),
+  /** Partitions per topic, for MSK sizing. @default 12 */
+  partitions: z.number().int().positive().optional(),
+});
+
+const cassandraSourceSchema = z.strictObject({
+  name,
+  cell: name,
+  contactPoints: z.array(z.string().min(1)).min(1),
+  keyspace: identifier,
+  tables: z.array(identifier).min(1),
+  credentials: z.string().min(1),
+  /** Snapshot schedule (EventBridge/Glue cron). */
+  schedule: z.string().min(1),
+});
+
+const elasticsearchSourceSchema = z.strictObject({
+  name,
+  cell: name,
+  endpoint: z.string().url(),
+  indices: z.array(z.string().min(1)).min(1),
+  credentials: z.string().min(1),
+  schedule: z.string().min(1),
+});
+
+const CSV_TYPES = ["string", "int", "bigint", "decimal", "double", "boolean", "date", "timestamp"] as const;
+const csvFeedSchema = z.strictObject({
+  name,
+  cell: name,
+  delimiter: z.string().length(1).optional(),
+  header: z.boolean().optional(),
+  columns: z
+    .array(
+      z.strictObject({
+        name: identifier,
+        type: z.enum(CSV_TYPES),
+        nullable: z.boolean().optional(),
+        pii: z.boolean().optional(),
+      }),
+    )
+    .min(1),
+});
+
+const apiSourceSchema = z.strictObject({
+  name,
+  cell: name,
+  baseUrl: z.string().url().startsWith("https://", "must use https"),
+  schedule: z.string().min(1),
+  /** Field of the response used as the incremental cursor. */
+  cursorField: z.string().min(1),
+  credentials: z.string().min(1).optional(),
+});
+
+export const sourcesSchema = z.strictObject({
+  transactional: z.array(transactionalSourceSchema).default([]),
+  kafka: z.array(kafkaSourceSchema).default([]),
+  cassandra: z.array(cassandraSourceSchema).default([]),
+  elasticsearch: z.array(elasticsearchSourceSchema).default([]),
+  csvFeeds: z.array(csvFeedSchema).default([]),
+  apis: z.array(apiSourceSchema).default([]),
+});
+
+export const PERSONAS = [
+  "platformEngineers",
+  "dataEngineers",
+  "dataScientists",
+  "analysts",
+  "businessUsers",
+  "marketingApp",
+  "compliance",
+  "breakGlass",
+] as const;
+export type PersonaId = (typeof PERSONAS)[number];
+
+const personaSchema = z.strictObject({
+  /** GCP principals (`group:...`, `serviceAccount:...`); never `allUsers`/`allAuthenticatedUsers`. */
+  gcpMembers: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^(group|serviceAccount|user|principalSet):.+/,
+          "must be a GCP principal such as group:name@example.com",
+        ),
+    )
+    .default([]),
+  /** AWS principals allowed to assume the persona's role (account root, role or SSO role ARNs). */
+  awsPrincipals: z.array(z.string().regex(/^arn:aws:iam::\d{12}:.+/, "must be an IAM ARN")).default([]),
+});
+
+export const personasSchema = z.strictObject(
+  Object.fromEntries(PERSONAS.map((p) => [p, personaSchema.optional()])) as Record<
+    PersonaId,
+    z.ZodOptional<typeof personaSchema>
+  >,
+);
+
+const credentialSchema = z.strictObject({ username: z.string().min(1), password: z.string().min(1) });
+
+/** Every key of the `lakehouse:` namespace. A key not listed here is an error (typo guard). */
+export const lakehouseSchema = z.strictObject({
+  environment: z.enum(["dev", "staging", "prod"]),
+  cells: z.array(cellSchema).min(1, "at least one cell is required"),
+  scale: scaleSchema,
+  retention: retentionSchema,
+  /** Days within which an erasure request is physically complete on both clouds. */
+  erasureSlaDays: positiveDays,
+  /** BigQuery time travel window in hours (48-168, whole days). */
+  bigqueryTimeTravelHours: z.number().int(),
+  /** Protect stateful resources (`protect`, `retainOnDelete` and the clouds' deletion protection). */
+  protect: z.boolean(),
+  sources: sourcesSchema.default({
+    transactional: [],
+    kafka: [],
+    cassandra: [],
+    elasticsearch: [],
+    csvFeeds: [],
+    apis: [],
+  }),
+  personas: personasSchema.default({}),
+  /** Credentials for the declared sources, by name; set with `pulumi config set --secret --path`. */
+  sourceCredentials: z.record(z.string(), credentialSchema).default({}),
+  /**
+   * Write keys accepted by the clickstream collector, comma-separated (or a JSON array);
+   * set with `pulumi config set --secret lakehouse:collectorWriteKeys "key1,key2"`.
+   */
+  collectorWriteKeys: z
+    .preprocess(
+      (v) => (typeof v === "string" ? v.split(",").map((k) => k.trim()).filter((k) => k.length > 0) : v),
+      z.array(z.string().min(16, "must be at least 16 characters")),
+    )
+    .default([]),
+});
+
+export type LakehouseConfigInput = z.input<typeof lakehouseSchema>;
+export type LakehouseConfig = z.output<typeof lakehouseSchema>;
+export type CellConfig = z.output<typeof cellSchema>;
+export type Retention = z.output<typeof retentionSchema>;
+export type Scale = z.output<typeof scaleSchema>;
+export type Sources = z.output<typeof sourcesSchema>;
+export type TransactionalSource = z.output<typeof transactionalSourceSchema>;
+export type TableConfig = z.output<typeof tableSchema>;
+export type Personas = z.output<typeof personasSchema>;
+export type PersonaConfig = z.output<typeof personaSchema>;
+
+export const RETENTION_KEYS: readonly (keyof Retention)[] = DATA_CLASSES;

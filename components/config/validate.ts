@@ -1,0 +1,230 @@
+/**
+ * Turns the raw stack config (`ns:key` -> string, as the Pulumi runtime holds it) into a typed
+ * `LakehouseConfig`, or one `StackConfigError` that lists every problem with its key and stack file.
+ * Pure: no Pulumi runtime needed, so it is table-tested directly.
+ */
+import { z } from "zod";
+import {
+  JURISDICTIONS,
+  OMNI_AWS_REGIONS,
+  TIME_TRAVEL_HOURS,
+  type DataClass,
+  type JurisdictionId,
+} from "./jurisdictions";
+import { lakehouseSchema, type LakehouseConfig, type Retention } from "./schema";
+
+export const NAMESPACE = "lakehouse";
+
+export class StackConfigError extends Error {
+  constructor(
+    readonly stackFile: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Invalid stack config in ${stackFile} (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n") +
+        `\nFix the keys above (pulumi config set [--secret] [--path] <key> <value>) and run again; ` +
+        `no resource was declared.`,
+    );
+    this.name = "StackConfigError";
+  }
+}
+
+/** Parses a config value the way Pulumi stores it: objects/arrays/numbers/booleans as JSON, strings raw. */
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  const [top, ...rest] = path;
+  let out = `${NAMESPACE}:${String(top)}`;
+  for (const p of rest) out += typeof p === "number" ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+/** Levenshtein distance, for "did you mean" on misspelled keys. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length][b.length];
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const best = known
+    .map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${NAMESPACE}:${best.k}'?)` : "";
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value") {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
+  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
+    return `is required`;
+  }
+  return issue.message.replace(/^Invalid input: /, "");
+}
+
+type Raw = Record<string, unknown>;
+const isObj = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/**
+ * Rules across fields (residency, legal bounds, references). Runs on the raw values defensively so
+ * that they are reported together with structural problems, not after the user fixed those.
+ */
+function crossFieldProblems(lh: Raw): string[] {
+  const problems: string[] = [];
+  const cells = arr(lh.cells);
+  const names = new Map<string, number>();
+  const jurisdictionsInUse = new Set<JurisdictionId>();
+  const retention = isObj(lh.retention) ? lh.retention : {};
+
+  cells.forEach((cell, i) => {
+    if (!isObj(cell)) return;
+    const at = `${NAMESPACE}:cells[${i}]`;
+    const cellName = str(cell.name);
+    if (cellName !== undefined) {
+      const first = names.get(cellName);
+      if (first !== undefined) problems.push(`${at}.name: duplicate cell name '${cellName}' (also cells[${first}])`);
+      else names.set(cellName, i);
+    }
+    const jid = str(cell.jurisdiction);
+    if (jid !== "br" && jid !== "eu") return;
+    const j = JURISDICTIONS[jid];
+    jurisdictionsInUse.add(jid);
+    const awsRegion = isObj(cell.aws) ? str(cell.aws.region) : undefined;
+    const gcpRegion = isObj(cell.gcp) ? str(cell.gcp.region) : undefined;
+    if (awsRegion !== undefined && !j.awsRegions.includes(awsRegion)) {
+      problems.push(
+        `${at}.aws.region: '${awsRegion}' is outside jurisdiction '${jid}' (${j.law}); allowed: ${j.awsRegions.join(", ")}`,
+      );
+    }
+    if (gcpRegion !== undefined && !j.gcpRegions.includes(gcpRegion)) {
+      problems.push(
+        `${at}.gcp.region: '${gcpRegion}' is outside jurisdiction '${jid}' (${j.law}); allowed: ${j.gcpRegions.join(", ")}`,
+      );
+    }
+    if (str(cell.federation) === "omni" && awsRegion !== undefined) {
+      if (OMNI_AWS_REGIONS[awsRegion] === undefined) {
+        problems.push(
+          `${at}.federation: 'omni' needs a BigQuery Omni region for AWS '${awsRegion}', and there is none ` +
+            `(Omni regions: ${Object.keys(OMNI_AWS_REGIONS).join(", ")}); use 'in-country-copy'`,
+        );
+      }
+    }
+    const overrides = isObj(cell.retention) ? cell.retention : {};
+    for (const [cls, ceiling] of Object.entries(j.retentionCeilingDays) as [DataClass, number][]) {
+      const own = num(overrides[cls]);
+      const days = own ?? num(retention[cls]);
+      const where = own !== undefined ? `${at}.retention.${cls}` : `${NAMESPACE}:retention.${cls}`;
+      if (days !== undefined && days > ceiling) {
+        problems.push(
+          `${where}: ${days} days exceeds the ${j.law} ceiling of ${ceiling} days for '${cls}' data in cell '${cellName ?? i}'`,
+        );
+      }
+    }
+    const audit = num(overrides.audit) ?? num(retention.audit);
+    if (audit !== undefined && audit > 0 && audit < j.auditFloorDays) {
+      problems.push(
+        `${NAMESPACE}:retention.audit: ${audit} days is below the ${j.law} minimum of ${j.auditFloorDays} days for audit logs in cell '${cellName ?? i}'`,
+      );
+    }
+  });
+
+  const sla = num(lh.erasureSlaDays);
+  for (const jid of jurisdictionsInUse) {
+    const j = JURISDICTIONS[jid];
+    if (sla !== undefined && sla > j.erasureSlaCeilingDays) {
+      problems.push(
+        `${NAMESPACE}:erasureSlaDays: ${sla} days exceeds the ${j.law} limit of ${j.erasureSlaCeilingDays} days`,
+      );
+    }
+  }
+  const tt = num(lh.bigqueryTimeTravelHours);
+  if (tt !== undefined) {
+    if (tt < TIME_TRAVEL_HOURS.min || tt > TIME_TRAVEL_HOURS.max || tt % TIME_TRAVEL_HOURS.step !== 0) {
+      problems.push(
+        `${NAMESPACE}:bigqueryTimeTravelHours: ${tt} is not allowed by BigQuery (48 to 168, a multiple of 24)`,
+      );
+    } else if (sla !== undefined && tt > sla * 24) {
+      problems.push(
+        `${NAMESPACE}:bigqueryTimeTravelHours: ${tt} hours keeps erased rows longer than the erasure SLA of ${sla} days`,
+      );
+    }
+  }
+
+  const sources = isObj(lh.sources) ? lh.sources : {};
+  const creds = isObj(lh.sourceCredentials) ? lh.sourceCredentials : undefined;
+  for (const [kind, list] of Object.entries(sources)) {
+    arr(list).forEach((src, i) => {
+      if (!isObj(src)) return;
+      const at = `${NAMESPACE}:sources.${kind}[${i}]`;
+      const cellRef = str(src.cell);
+      if (cellRef !== undefined && !names.has(cellRef)) {
+        problems.push(
+          `${at}.cell: '${cellRef}' is not a configured cell (cells: ${[...names.keys()].join(", ") || "none"})`,
+        );
+      }
+      const cred = str(src.credentials);
+      if (cred !== undefined && creds !== undefined && !(cred in creds)) {
+        problems.push(
+          `${at}.credentials: no entry '${cred}' in ${NAMESPACE}:sourceCredentials ` +
+            `(pulumi config set --secret --path '${NAMESPACE}:sourceCredentials.${cred}.password' ...)`,
+        );
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * Validates the whole raw config map.
+ * @param raw every config key the program sees, `ns:key` -> string value
+ * @param stackFile the file named in messages, e.g. `Pulumi.dev.yaml`
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stackFile: string): LakehouseConfig {
+  const lh: Raw = {};
+  const problems: string[] = [];
+  const known = Object.keys(lakehouseSchema.shape);
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const sep = fullKey.indexOf(":");
+    if (fullKey.slice(0, sep) !== NAMESPACE) continue;
+    const key = fullKey.slice(sep + 1);
+    if (!known.includes(key)) {
+      problems.push(`${fullKey}: unknown key${suggest(key, known)}`);
+      continue;
+    }
+    lh[key] = decode(value);
+  }
+  const parsed = lakehouseSchema.safeParse(lh);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const k of issue.keys) problems.push(`${keyPath([...issue.path, k])}: unknown key`);
+        continue;
+      }
+      problems.push(`${keyPath(issue.path)}: ${describeIssue(issue)}`);
+    }
+  }
+  problems.push(...crossFieldProblems(lh));
+  const unique = [...new Set(problems)];
+  if (unique.length > 0 || !parsed.success) throw new StackConfigError(stackFile, unique);
+  return parsed.data;
+}
+
+/** The retention of one cell: the stack default with the cell's overrides laid over it. */
+export function cellRetention(config: LakehouseConfig, cellName: string): Retention {
+  const cell = config.cells.find((c) => c.name === cellName);
+  return { ...config.retention, ...(cell?.retention ?? {}) };
+}

@@ -1,0 +1,96 @@
+/**
+ * The offline plan: evaluates `index.ts` for a stack under Pulumi mocks, with the stack's own
+ * `Pulumi.<stack>.yaml` (secure values as placeholders), and returns every resource the program would
+ * register. Tests, `npm start`, the policy gate, the diagram and the deck all start here.
+ *
+ *   const plan = await evaluateStack({ stack: "prod" });
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { applyOverrides, PROJECT_ROOT, readStackConfig } from "./stack-config";
+import type { EvaluateOptions, Plan } from "./types";
+import type { WorkerResult } from "./worker";
+
+export type { EvaluateOptions, Plan, PlannedProvider, PlannedResource } from "./types";
+
+/** The stack config is invalid: nothing was declared. `problems` has one line per problem. */
+export class PlanConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly string[],
+  ) {
+    super(message);
+    this.name = "PlanConfigError";
+  }
+}
+
+/** The program itself failed (a bug, an unmocked invoke): the message carries its stack trace. */
+export class PlanProgramError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PlanProgramError";
+  }
+}
+
+/** The project name from `Pulumi.yaml`. */
+export function projectName(): string {
+  const doc = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as { name: string };
+  return doc.name;
+}
+
+/** Stacks that have a `Pulumi.<stack>.yaml` in the project root. */
+export function listStacks(): string[] {
+  return fs
+    .readdirSync(PROJECT_ROOT)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
+  const base = readStackConfig(opts.stack, opts.stackFile);
+  const config = applyOverrides(base.config, opts.configOverrides);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-plan-"));
+  const inFile = path.join(dir, "input.json");
+  const outFile = path.join(dir, "result.json");
+  fs.writeFileSync(
+    inFile,
+    JSON.stringify({
+      project: projectName(),
+      stack: opts.stack,
+      stackFile: base.stackFile,
+      config,
+      secretKeys: base.secretKeys.filter((k) => k in config),
+      preview: opts.preview ?? true,
+      program: path.join(PROJECT_ROOT, "index.ts"),
+      out: outFile,
+    }),
+  );
+  try {
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "worker.ts"), inFile], {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, PULUMI_NODEJS_SKIP_COMPONENT_INPUTS: "true" },
+      });
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      child.on("error", reject);
+      child.on("close", (c) => resolve({ code: c, stderr: err }));
+    });
+    if (!fs.existsSync(outFile)) {
+      throw new PlanProgramError(`The offline plan worker exited with ${code} and no result:\n${stderr}`);
+    }
+    const result = JSON.parse(fs.readFileSync(outFile, "utf8")) as WorkerResult;
+    if (!result.ok) {
+      if (result.kind === "config") throw new PlanConfigError(result.message, result.problems);
+      throw new PlanProgramError(result.message);
+    }
+    return result.plan;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

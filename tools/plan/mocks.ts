@@ -1,0 +1,309 @@
+/**
+ * Pulumi mocks that answer like the clouds do: ARNs with the provider's region and account, GCP ids and
+ * self-links with the provider's project and location, service-agent e-mails from a project number, so
+ * that every downstream input of the program is populated with a value of the right shape.
+ * An invoke nobody taught the mocks fails loudly: a silent `{}` would hide an unpopulated input.
+ */
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+type Inputs = Record<string, unknown>;
+
+export interface ProviderRecord {
+  readonly urn: string;
+  readonly pkg: string;
+  readonly name: string;
+  readonly inputs: Inputs;
+}
+
+const hash = (s: string, n = 8): string => createHash("sha256").update(s).digest("hex").slice(0, n);
+const digits = (s: string, n: number): string =>
+  (BigInt(`0x${createHash("sha256").update(s).digest("hex").slice(0, 16)}`) % 10n ** BigInt(n))
+    .toString()
+    .padStart(n, "1");
+const uuid = (s: string): string => {
+  const h = createHash("sha256").update(s).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
+const obj = (v: unknown): Inputs => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Inputs) : {});
+
+/** The number Google would assign a project id (stable per id, 12 digits). */
+export const projectNumber = (projectId: string): string => digits(`project:${projectId}`, 12);
+
+/** Parses `urn:pulumi:stack::project::pulumi:providers:aws::name::id` into its URN and package. */
+export function parseProviderRef(ref: string | undefined): { urn: string; pkg: string; name: string } | undefined {
+  if (!ref) return undefined;
+  const idSep = ref.lastIndexOf("::");
+  const urn = ref.slice(0, idSep);
+  const parts = urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  const m = /^pulumi:providers:(.+)$/.exec(type);
+  return m ? { urn, pkg: m[1], name: parts[3] ?? "" } : undefined;
+}
+
+const camelToKebab = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+
+/** Physical name the provider (or Pulumi auto-naming) would choose. */
+function physicalName(type: string, name: string, inputs: Inputs): string {
+  const explicit =
+    str(inputs.name) ??
+    str(inputs.bucket) ??
+    str(inputs.functionName) ??
+    str(inputs.roleName) ??
+    str(inputs.datasetId) ??
+    str(inputs.tableId) ??
+    str(inputs.secretId) ??
+    str(inputs.accountId) ??
+    str(inputs.topicName) ??
+    str(inputs.clusterName) ??
+    str(inputs.identifier);
+  if (explicit) return explicit;
+  // Pulumi auto-naming: logical name plus 7 random hex characters.
+  return `${name}-${hash(`${type}:${name}`, 7)}`;
+}
+
+export class RecordingMocks implements pulumi.runtime.Mocks {
+  readonly providers = new Map<string, ProviderRecord>();
+
+  private providerOf(ref: string | undefined): ProviderRecord | undefined {
+    const p = parseProviderRef(ref);
+    return p ? this.providers.get(p.urn) : undefined;
+  }
+
+  private awsContext(args: { provider?: string; inputs: Inputs }): { region: string; account: string } {
+    const p = this.providerOf(args.provider)?.inputs ?? {};
+    const ids = Array.isArray(p.allowedAccountIds) ? p.allowedAccountIds : [];
+    return {
+      region: str(args.inputs.region) ?? str(p.region) ?? "us-east-1",
+      account: str(ids[0]) ?? "000000000000",
+    };
+  }
+
+  private gcpContext(args: { provider?: string; inputs: Inputs }): { project: string; region: string } {
+    const p = this.providerOf(args.provider)?.inputs ?? {};
+    return {
+      project: str(args.inputs.project) ?? str(p.project) ?? "unset-project",
+      region: str(args.inputs.region) ?? str(args.inputs.location) ?? str(p.region) ?? "us-central1",
+    };
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Inputs } {
+    const inputs = obj(args.inputs);
+    const providerMatch = /^pulumi:providers:(.+)$/.exec(args.type);
+    if (providerMatch) {
+      // The provider reference the runtime will hand its resources is `<urn>::<id>`; we key by URN.
+      return { id: `${args.name}-provider`, state: inputs };
+    }
+    if (args.custom === false) return { id: undefined, state: {} };
+    const [pkg, mod = "", kind = ""] = args.type.split(":");
+    const module = mod.split("/")[0];
+    const name = physicalName(args.type, args.name, inputs);
+    if (pkg === "aws") return this.awsResource(args, module, kind, name, inputs);
+    if (pkg === "gcp") return this.gcpResource(args, module, kind, name, inputs);
+    if (pkg === "random") {
+      const seed = `${args.type}:${args.name}`;
+      const hex = createHash("sha256").update(seed).digest("hex");
+      return {
+        id: hash(seed, 16),
+        state: { ...inputs, hex, base64: Buffer.from(hex, "hex").toString("base64"), result: hex },
+      };
+    }
+    return { id: `${name}-id`, state: inputs };
+  }
+
+  private awsResource(
+    args: pulumi.runtime.MockResourceArgs,
+    module: string,
+    kind: string,
+    name: string,
+    inputs: Inputs,
+  ): { id: string; state: Inputs } {
+    const { region, account } = this.awsContext({ provider: args.provider, inputs });
+    const provider = this.providerOf(args.provider)?.inputs ?? {};
+    const tagsAll = { ...obj(obj(provider.defaultTags).tags), ...obj(inputs.tags) };
+    const base = { ...inputs, region, tagsAll };
+    const regional = (resource: string) => `arn:aws:${module}:${region}:${account}:${resource}`;
+    switch (`${module}:${kind}`) {
+      case "s3:Bucket":
+        return {
+          id: name,
+          state: {
+            ...base,
+            bucket: name,
+            arn: `arn:aws:s3:::${name}`,
+            bucketDomainName: `${name}.s3.amazonaws.com`,
+            bucketRegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+            hostedZoneId: "Z7KQH4QJS55SO",
+          },
+        };
+      case "kms:Key": {
+        const keyId = uuid(`kms:${account}:${region}:${args.name}`);
+        return { id: keyId, state: { ...base, keyId, arn: regional(`key/${keyId}`) } };
+      }
+      case "kms:Alias":
+        return { id: name, state: { ...base, arn: regional(name), targetKeyArn: regional(`key/${str(inputs.targetKeyId)}`) } };
+      case "iam:Role":
+        return {
+          id: name,
+          state: { ...base, name, arn: `arn:aws:iam::${account}:role/${name}`, uniqueId: `AROA${hash(name, 17).toUpperCase()}` },
+        };
+      case "iam:Policy":
+        return { id: `arn:aws:iam::${account}:policy/${name}`, state: { ...base, name, arn: `arn:aws:iam::${account}:policy/${name}` } };
+      case "secretsmanager:Secret": {
+        const arn = regional(`secret:${name}-${hash(name, 6)}`);
+        return { id: arn, state: { ...base, name, arn } };
+      }
+      case "secretsmanager:SecretVersion":
+        return { id: `${str(inputs.secretId)}|${uuid(args.name)}`, state: { ...base, versionId: uuid(args.name), arn: str(inputs.secretId) } };
+      case "cloudtrail:Trail":
+        return { id: name, state: { ...base, name, arn: regional(`trail/${name}`), homeRegion: region } };
+      case "glue:CatalogDatabase":
+        return { id: `${account}:${name}`, state: { ...base, name, arn: regional(`database/${name}`) } };
+      case "glue:CatalogTable":
+        return { id: `${account}:${str(inputs.databaseName)}:${name}`, state: { ...base, name, arn: regional(`table/${str(inputs.databaseName)}/${name}`) } };
+      case "athena:Workgroup":
+        return { id: name, state: { ...base, name, arn: regional(`workgroup/${name}`) } };
+      case "sns:Topic":
+        return { id: regional(name), state: { ...base, name, arn: regional(name) } };
+      case "sqs:Queue":
+        return { id: `https://sqs.${region}.amazonaws.com/${account}/${name}`, state: { ...base, name, arn: regional(name), url: `https://sqs.${region}.amazonaws.com/${account}/${name}` } };
+      case "lambda:Function":
+        return { id: name, state: { ...base, name, arn: regional(`function:${name}`), invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${regional(`function:${name}`)}/invocations` } };
+      case "cloudwatch:LogGroup":
+        return { id: name, state: { ...base, name, arn: `arn:aws:logs:${region}:${account}:log-group:${name}` } };
+      case "ec2:Vpc":
+        return { id: `vpc-${hash(name, 17)}`, state: { ...base, arn: regional(`vpc/vpc-${hash(name, 17)}`), defaultSecurityGroupId: `sg-${hash(`${name}-default`, 17)}`, mainRouteTableId: `rtb-${hash(name, 17)}` } };
+      case "ec2:Subnet":
+        return { id: `subnet-${hash(args.name, 17)}`, state: { ...base, arn: regional(`subnet/subnet-${hash(args.name, 17)}`) } };
+      case "ec2:SecurityGroup":
+        return { id: `sg-${hash(args.name, 17)}`, state: { ...base, name, arn: regional(`security-group/sg-${hash(args.name, 17)}`) } };
+      default: {
+        // `arn:aws:<service>:<region>:<account>:<resource-kind>/<name>`: the common ARN shape.
+        const arn = regional(`${camelToKebab(kind)}/${name}`);
+        return { id: name, state: { ...base, name: str(inputs.name) ?? name, arn } };
+      }
+    }
+  }
+
+  private gcpResource(
+    args: pulumi.runtime.MockResourceArgs,
+    module: string,
+    kind: string,
+    name: string,
+    inputs: Inputs,
+  ): { id: string; state: Inputs } {
+    const { project, region } = this.gcpContext({ provider: args.provider, inputs });
+    const num = projectNumber(project);
+    const provider = this.providerOf(args.provider)?.inputs ?? {};
+    const effectiveLabels = { ...obj(provider.defaultLabels), ...obj(inputs.labels) };
+    const base = { ...inputs, project, effectiveLabels, pulumiLabels: effectiveLabels };
+    const api = "https://www.googleapis.com";
+    switch (`${module}:${kind}`) {
+      case "kms:KeyRing": {
+        const id = `projects/${project}/locations/${region}/keyRings/${name}`;
+        return { id, state: { ...base, name } };
+      }
+      case "kms:CryptoKey": {
+        const id = `${str(inputs.keyRing)}/cryptoKeys/${name}`;
+        return { id, state: { ...base, name, primaries: [{ name: `${id}/cryptoKeyVersions/1`, state: "ENABLED" }] } };
+      }
+      case "bigquery:Dataset":
+        return {
+          id: `projects/${project}/datasets/${name}`,
+          state: { ...base, datasetId: name, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${name}`, etag: hash(name) },
+        };
+      case "bigquery:Table": {
+        const ds = str(inputs.datasetId);
+        return {
+          id: `projects/${project}/datasets/${ds}/tables/${name}`,
+          state: { ...base, tableId: name, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${ds}/tables/${name}` },
+        };
+      }
+      case "storage:Bucket":
+        return { id: name, state: { ...base, name, url: `gs://${name}`, selfLink: `${api}/storage/v1/b/${name}` } };
+      case "storage:BucketObject": {
+        const bucket = str(inputs.bucket);
+        return { id: `${bucket}-${name}`, state: { ...base, name, selfLink: `${api}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, mediaLink: `${api}/download/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, md5hash: hash(name, 22), outputName: name } };
+      }
+      case "secretmanager:Secret": {
+        const id = `projects/${project}/secrets/${name}`;
+        return { id, state: { ...base, secretId: name, name: `projects/${num}/secrets/${name}` } };
+      }
+      case "secretmanager:SecretVersion": {
+        const id = `${str(inputs.secret)}/versions/1`;
+        return { id, state: { ...base, name: id, version: "1" } };
+      }
+      case "projects:ServiceIdentity": {
+        const service = str(inputs.service) ?? "unknown.googleapis.com";
+        const agent = service.split(".")[0];
+        const email = `service-${num}@gcp-sa-${agent}.iam.gserviceaccount.com`;
+        return { id: `projects/${project}/services/${service}`, state: { ...base, email, member: `serviceAccount:${email}` } };
+      }
+      case "serviceaccount:Account": {
+        const email = `${str(inputs.accountId)}@${project}.iam.gserviceaccount.com`;
+        return {
+          id: `projects/${project}/serviceAccounts/${email}`,
+          state: { ...base, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, uniqueId: digits(email, 21) },
+        };
+      }
+      case "projects:Service":
+        return { id: `${project}/${str(inputs.service)}`, state: base };
+      case "pubsub:Topic":
+        return { id: `projects/${project}/topics/${name}`, state: { ...base, name } };
+      case "pubsub:Subscription":
+        return { id: `projects/${project}/subscriptions/${name}`, state: { ...base, name } };
+      case "pubsub:Schema":
+        return { id: `projects/${project}/schemas/${name}`, state: { ...base, name } };
+      case "orgpolicy:Policy":
+        return { id: str(inputs.name) ?? name, state: base };
+      default: {
+        if (/IAM(Member|Binding|Policy)$|IamMember$|IamBinding$/.test(kind)) {
+          return { id: `${kind}/${hash(JSON.stringify(inputs), 12)}`, state: { ...base, etag: `BwY${hash(JSON.stringify(inputs), 9)}` } };
+        }
+        // `projects/<p>/locations/<region>/<kinds>/<name>`: the common Google resource-name shape.
+        const id = `projects/${project}/locations/${region}/${kind.charAt(0).toLowerCase()}${kind.slice(1)}s/${name}`;
+        return { id, state: { ...base, name: str(inputs.name) ?? name, selfLink: `${api}/${module}/v1/${id}` } };
+      }
+    }
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Inputs {
+    const inputs = obj(args.inputs);
+    switch (args.token) {
+      case "gcp:organizations/getProject:getProject": {
+        const project = str(inputs.projectId) ?? this.gcpContext({ provider: args.provider, inputs }).project;
+        return { id: `projects/${project}`, projectId: project, number: projectNumber(project), name: project, labels: {} };
+      }
+      case "gcp:bigquery/getDefaultServiceAccount:getDefaultServiceAccount": {
+        const { project } = this.gcpContext({ provider: args.provider, inputs });
+        const email = `bq-${projectNumber(project)}@bigquery-encryption.iam.gserviceaccount.com`;
+        return { id: email, email, member: `serviceAccount:${email}`, project };
+      }
+      case "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": {
+        const { project } = this.gcpContext({ provider: args.provider, inputs });
+        const email = `service-${projectNumber(project)}@gs-project-accounts.iam.gserviceaccount.com`;
+        return { id: email, emailAddress: email, member: `serviceAccount:${email}`, project };
+      }
+      case "aws:index/getCallerIdentity:getCallerIdentity": {
+        const { account } = this.awsContext({ provider: args.provider, inputs });
+        return { id: account, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/deployer/pulumi`, userId: "AROADEPLOYER:pulumi" };
+      }
+      case "aws:index/getRegion:getRegion": {
+        const { region } = this.awsContext({ provider: args.provider, inputs });
+        return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+      }
+      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        const { region } = this.awsContext({ provider: args.provider, inputs });
+        const names = ["a", "b", "c"].map((z) => `${region}${z}`);
+        return { id: region, names, zoneIds: names.map((_, i) => `${region.replace(/-/g, "")}-az${i + 1}`), groupNames: [region] };
+      }
+      case "aws:index/getPartition:getPartition":
+        return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+      default:
+        throw new Error(
+          `The offline plan has no mock for invoke '${args.token}'. Teach tools/plan/mocks.ts its realistic result.`,
+        );
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Runs in a child process: evaluates the program under Pulumi mocks with the given config and writes
+ * the recorded plan as JSON. A child process gives every evaluation a fresh Pulumi runtime (its state is
+ * process-global) and lets a config error end the run exactly as it would end `pulumi preview`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Plan, PlannedProvider, PlannedResource } from "./types";
+import { RecordingMocks, type ProviderRecord } from "./mocks";
+
+interface WorkerInput {
+  readonly project: string;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly config: Record<string, string>;
+  readonly secretKeys: string[];
+  readonly preview: boolean;
+  readonly program: string;
+  readonly out: string;
+}
+
+export type WorkerResult =
+  | { readonly ok: true; readonly plan: Plan }
+  | { readonly ok: false; readonly kind: "config" | "program"; readonly message: string; readonly problems: string[] };
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// Internal runtime modules: the mock monitor's request objects carry parent, dependencies and protection,
+// which the public Mocks interface does not pass on.
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+  getMonitor(): { registerResource(req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void): void };
+  waitForRPCs?: () => Promise<void>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Struct {
+  toJavaScript(): Record<string, unknown>;
+}
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getObject(): Struct | undefined;
+  getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+interface RegisterResponse {
+  getUrn(): string;
+  getId(): string;
+  getObject(): Struct | undefined;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Serialized engine values to plain JSON: secrets unwrapped, resource references to their id or URN. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === "object" && value !== null) {
+    const v = value as Record<string, unknown>;
+    if (v[SIG_KEY] === SECRET_SIG) return plain(v.value);
+    if (v[SIG_KEY] === RESOURCE_SIG) return (typeof v.id === "string" && v.id) || v.urn;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  }
+  return value;
+}
+
+async function main(input: WorkerInput): Promise<WorkerResult> {
+  pulumi.runtime.setAllConfig(input.config, input.secretKeys);
+  const mocks = new RecordingMocks();
+  await pulumi.runtime.setMocks(mocks, input.project, input.stack, input.preview);
+
+  const resources: PlannedResource[] = [];
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err && resp) {
+        const type = req.getType();
+        const inputs = plain(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const urn = resp.getUrn();
+        const providerMatch = /^pulumi:providers:(.+)$/.exec(type);
+        if (providerMatch) {
+          // Providers receive structured settings JSON-encoded (defaultTags, allowedAccountIds...).
+          const decoded = Object.fromEntries(
+            Object.entries(inputs).map(([k, v]) => [k, typeof v === "string" && /^[[{]/.test(v) ? tryJson(v) : v]),
+          );
+          const rec: ProviderRecord = { urn, pkg: providerMatch[1], name: req.getName(), inputs: decoded };
+          mocks.providers.set(urn, rec);
+        }
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v, k) => {
+          propertyDependencies[k] = v.getUrnsList();
+        });
+        resources.push({
+          urn,
+          type,
+          name: req.getName(),
+          custom: req.getCustom(),
+          parent: req.getParent() || undefined,
+          provider: providerRef(req.getProvider()),
+          inputs,
+          outputs: plain(resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+          id: resp.getId() || undefined,
+          dependencies: req.getDependenciesList(),
+          propertyDependencies,
+          protect: req.getProtect() === true,
+          retainOnDelete: req.getRetainondelete() === true,
+        });
+      }
+      cb(err, resp);
+    });
+
+  function providerRef(ref: string): PlannedProvider | undefined {
+    if (!ref) return undefined;
+    const urn = ref.slice(0, ref.lastIndexOf("::"));
+    const rec = mocks.providers.get(urn);
+    const pkg = rec?.pkg ?? /pulumi:providers:([^:]+)::/.exec(urn)?.[1] ?? "unknown";
+    const name = rec?.name ?? urn.split("::").pop() ?? "";
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    return {
+      urn,
+      pkg,
+      name,
+      region: str(rec?.inputs.region),
+      project: str(rec?.inputs.project),
+      isDefault: name.startsWith("default"),
+    };
+  }
+
+  const started = Date.now();
+  let outputs: Record<string, unknown> = {};
+  try {
+    const programPath = path.resolve(input.program);
+    const result = await pulumi.runtime.runInPulumiStack(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(programPath) as Record<string, unknown>;
+      return mod;
+    });
+    await settings.waitForRPCs?.();
+    outputs = plain(await resolveOutputs(result ?? {})) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as Error & { problems?: string[] };
+    if (e.name === "StackConfigError") {
+      return { ok: false, kind: "config", message: e.message, problems: [...(e.problems ?? [])] };
+    }
+    return { ok: false, kind: "program", message: e.stack ?? String(err), problems: [] };
+  }
+
+  // The cell of each resource: its own or its provider's `cell` tag/label, else its nearest ancestor's.
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const providerCell = (r: PlannedResource): string | undefined => {
+    const p = r.provider ? mocks.providers.get(r.provider.urn) : undefined;
+    const tags = (p?.inputs.defaultTags as { tags?: Record<string, string> } | undefined)?.tags;
+    const labels = p?.inputs.defaultLabels as Record<string, string> | undefined;
+    return tags?.cell ?? labels?.cell;
+  };
+  const cellOf = (r: PlannedResource | undefined, depth = 0): string | undefined => {
+    if (!r || depth > 50) return undefined;
+    if (r.type === "lakehouse:cell:Cell") return r.name;
+    return providerCell(r) ?? cellOf(r.parent ? byUrn.get(r.parent) : undefined, depth + 1);
+  };
+  const withCells = resources.map((r) => ({ ...r, cell: cellOf(r) }));
+
+  return {
+    ok: true,
+    plan: {
+      project: input.project,
+      stack: input.stack,
+      stackFile: input.stackFile,
+      config: input.config,
+      secretKeys: input.secretKeys,
+      resources: withCells,
+      outputs,
+      durationMs: Date.now() - started,
+    },
+  };
+}
+
+function tryJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+async function resolveOutputs(value: unknown): Promise<unknown> {
+  const out = pulumi.output(value as pulumi.Input<Record<string, unknown>>);
+  return new Promise((resolve) => out.apply((v: unknown) => resolve(v)));
+}
+
+const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as WorkerInput;
+main(input)
+  .then((result) => {
+    fs.writeFileSync(input.out, JSON.stringify(result));
+    process.exit(0);
+  })
+  .catch((err: unknown) => {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    fs.writeFileSync(input.out, JSON.stringify({ ok: false, kind: "program", message, problems: [] }));
+    process.exit(0);
+  });
