@@ -1,0 +1,256 @@
+/**
+ * Runs the generated DuckDB steps over DMS Parquet files: the local twin of glue_job.py.
+ *
+ * Only the I/O differs from the cloud job: here `cdc_batch` is a view over `read_parquet`, there a
+ * Spark DataFrame over the same objects. The SQL that decides what lands in the table is the
+ * `duckdb` rendering of the same spec (merge-sql.ts).
+ */
+import { DuckDBConnection, DuckDBInstance, type Json } from "@duckdb/node-api";
+import { orderFiles, toBatches, DEFAULT_MAX_FILES_PER_BATCH } from "./files";
+import {
+  BATCH_VIEW,
+  SOURCE_FILE_COLUMN,
+  SOURCE_ROW_COLUMN,
+  defaultTableNames,
+  generateMergeSql,
+  quoteIdent,
+  type CdcMergeSql,
+  type CdcStepName,
+  type CdcTableNames,
+} from "./merge-sql";
+import { DMS_DEFAULTS, parseTableSpec, type CdcTableSpec } from "./spec";
+
+const q = (name: string): string => quoteIdent(name, "duckdb");
+const lit = (s: string): string => `'${s.split("'").join("''")}'`;
+const fileList = (files: readonly string[]): string => `[${files.map(lit).join(", ")}]`;
+
+/** A batch was rejected by the `validate` step; nothing was written. */
+export class CdcValidationError extends Error {
+  constructor(readonly problems: Readonly<Record<string, number>>) {
+    super(
+      `CDC batch rejected: ${Object.entries(problems)
+        .map(([k, v]) => `${v} × ${k}`)
+        .join(", ")}`,
+    );
+    this.name = "CdcValidationError";
+  }
+}
+
+/** Column name -> DuckDB type, in file order. */
+export type ColumnTypes = ReadonlyArray<readonly [name: string, type: string]>;
+
+/** The union (by name) of the schemas of the given Parquet files. */
+export async function readParquetSchema(connection: DuckDBConnection, files: readonly string[]): Promise<ColumnTypes> {
+  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`);
+  return reader.getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)] as const);
+}
+
+export interface ApplyOptions {
+  /**
+   * Stop after this step, as if the job died there (tests use it to prove a crashed batch
+   * re-applied later converges). Undefined runs every step.
+   */
+  readonly stopAfter?: CdcStepName;
+}
+
+export interface BatchResult {
+  readonly files: readonly string[];
+  readonly rowsRead: number;
+}
+
+/** A JSON-safe row: decimals and 64-bit integers as exact strings, timestamps as ISO-8601. */
+export type JsonRow = Record<string, Json>;
+
+export class DuckDbCdcApplier {
+  readonly sql: CdcMergeSql;
+
+  private constructor(
+    readonly spec: CdcTableSpec,
+    readonly names: CdcTableNames,
+    private readonly connection: DuckDBConnection,
+    private readonly types: ReadonlyMap<string, string>,
+    private readonly ownsInstance: DuckDBInstance | undefined,
+  ) {
+    this.sql = generateMergeSql(spec, "duckdb", names);
+  }
+
+  /**
+   * @param schema the types of every column that may appear in the raw files (table columns and
+   *   CDC metadata), e.g. from `readParquetSchema` over all files; a column missing from one batch
+   *   is read as a typed NULL, as Spark's unionByName(allowMissingColumns) does.
+   */
+  static async create(
+    spec: CdcTableSpec,
+    schema: ColumnTypes,
+    options: { connection?: DuckDBConnection; names?: CdcTableNames } = {},
+  ): Promise<DuckDbCdcApplier> {
+    let instance: DuckDBInstance | undefined;
+    let connection = options.connection;
+    if (!connection) {
+      instance = await DuckDBInstance.create(":memory:");
+      connection = await instance.connect();
+    }
+    // The watermark renders commit timestamps through CAST(... AS TIMESTAMP), which converts a
+    // TIMESTAMPTZ in the session zone; the Glue job pins spark.sql.session.timeZone the same way.
+    await connection.run("SET TimeZone = 'UTC'");
+    const types = new Map(schema.map(([n, t]) => [n.toLowerCase(), t]));
+    const known = new Set(types.keys());
+    for (const c of spec.columns) {
+      if (!known.has(c.toLowerCase())) throw new Error(`column "${c}" of table ${spec.name} is in no file`);
+    }
+    return new DuckDbCdcApplier(spec, options.names ?? defaultTableNames(spec), connection, types, instance);
+  }
+
+  /** Applies one batch of files through every step (or up to `stopAfter`). */
+  async applyBatch(files: readonly string[], options: ApplyOptions = {}): Promise<BatchResult> {
+    if (files.length === 0) return { files: [], rowsRead: 0 };
+    await this.registerBatch(files);
+    for (const step of this.sql.steps) {
+      if (step.kind === "check") {
+        const row = (await this.connection.runAndReadAll(step.sql)).getRowObjectsJson()[0] ?? {};
+        const problems = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v ?? 0)] as const).filter(([, v]) => v > 0));
+        if (Object.keys(problems).length > 0) throw new CdcValidationError(problems);
+      } else {
+        await this.connection.run(step.sql);
+      }
+      if (step.name === options.stopAfter) break;
+    }
+    const count = (await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${q(BATCH_VIEW)}`)).getRowObjectsJson()[0];
+    return { files: [...files], rowsRead: Number(count?.n ?? 0) };
+  }
+
+  /** Files the ledger has recorded as applied, in path order. */
+  async appliedFiles(): Promise<string[]> {
+    if (!(await this.tableExists(this.names.ledger))) return [];
+    const rows = (await this.connection.runAndReadAll(`SELECT file_path FROM ${q(this.names.ledger)} ORDER BY file_path`)).getRowObjectsJson();
+    return rows.map((r) => String(r.file_path));
+  }
+
+  /** The curated table: table columns only, sorted by key, values JSON-safe. */
+  async rows(): Promise<JsonRow[]> {
+    if (!(await this.tableExists(this.names.table))) return [];
+    const described = (await this.connection.runAndReadAll(`DESCRIBE ${q(this.names.table)}`)).getRowObjectsJson();
+    const typeOf = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+    const select = this.spec.columns.map((c) => `${jsonSafe(q(c), typeOf.get(c) ?? "VARCHAR")} AS ${q(c)}`).join(", ");
+    const order = this.spec.keyColumns.map((k) => `${q(k)} ASC NULLS FIRST`).join(", ");
+    return (await this.connection.runAndReadAll(`SELECT ${select} FROM ${q(this.names.table)} ORDER BY ${order}`)).getRowObjectsJson();
+  }
+
+  /** Raw query access for tests and diagnostics (e.g. the tombstone table). */
+  async query(sql: string): Promise<JsonRow[]> {
+    return (await this.connection.runAndReadAll(sql)).getRowObjectsJson();
+  }
+
+  close(): void {
+    if (this.ownsInstance) {
+      this.connection.closeSync();
+      this.ownsInstance.closeSync();
+    }
+  }
+
+  private async tableExists(name: string): Promise<boolean> {
+    const rows = await this.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ${lit(name)}`);
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  /**
+   * `cdc_batch`: every table column and the op/ts/seq columns, typed as in the whole folder, plus
+   * file path and row index for the tie-break. Mirrors glue_job.py's read_batch().
+   */
+  private async registerBatch(files: readonly string[]): Promise<void> {
+    const present = new Set((await readParquetSchema(this.connection, files)).map(([n]) => n.toLowerCase()));
+    const meta = [this.spec.opColumn, this.spec.timestampColumn, this.spec.changeSeqColumn];
+    const select = [...this.spec.columns, ...meta].map((c) => {
+      const type = this.types.get(c.toLowerCase()) ?? "VARCHAR";
+      return present.has(c.toLowerCase()) ? `CAST(${q(c)} AS ${type}) AS ${q(c)}` : `CAST(NULL AS ${type}) AS ${q(c)}`;
+    });
+    await this.connection.run(
+      `CREATE OR REPLACE TEMPORARY VIEW ${q(BATCH_VIEW)} AS SELECT ${select.join(", ")}, ` +
+        `${q(SOURCE_FILE_COLUMN)}, file_row_number AS ${q(SOURCE_ROW_COLUMN)} ` +
+        `FROM read_parquet(${fileList(files)}, union_by_name = true, filename = ${lit(SOURCE_FILE_COLUMN)}, file_row_number = true)`,
+    );
+  }
+}
+
+/**
+ * JSON-safe rendering, decided by type: exact strings for DECIMAL and 64/128-bit integers (JSON
+ * numbers are doubles; proto3's JSON mapping renders int64 as a string for the same reason),
+ * ISO-8601 for timestamps (UTC with `Z` for TIMESTAMPTZ; a zone-less TIMESTAMP is printed without
+ * a zone rather than claimed to be UTC), base64 for BLOB.
+ */
+export function jsonSafe(expr: string, type: string): string {
+  const t = type.toUpperCase();
+  if (t === "TIMESTAMP WITH TIME ZONE" || t === "TIMESTAMPTZ") return `strftime(timezone('UTC', ${expr}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  if (t.startsWith("TIMESTAMP")) return `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')`;
+  if (t === "BLOB") return `to_base64(${expr})`;
+  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER|FLOAT|DOUBLE|BOOLEAN)$/.test(t)) return expr;
+  if (t.startsWith("STRUCT") || t.endsWith("[]") || t.startsWith("MAP")) return `CAST(to_json(${expr}) AS VARCHAR)`;
+  return `CAST(${expr} AS VARCHAR)`;
+}
+
+export interface ReplayOptions {
+  readonly table: string;
+  readonly keyColumns: readonly string[];
+  readonly opColumn?: string;
+  readonly timestampColumn?: string;
+  readonly changeSeqColumn?: string;
+  readonly maxFilesPerBatch?: number;
+}
+
+export interface ReplayResult {
+  readonly spec: CdcTableSpec;
+  readonly batches: readonly BatchResult[];
+  readonly rows: readonly JsonRow[];
+}
+
+/**
+ * Replays files the way the cloud job does: ordered (full load first, then by path), cut into
+ * batches, each batch through every step. The table's columns are every column of the files
+ * minus the CDC metadata columns.
+ */
+export async function replayFiles(files: readonly string[], options: ReplayOptions): Promise<ReplayResult> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    const ordered = orderFiles(files);
+    const schema = await readParquetSchema(connection, ordered);
+    const spec = specFromSchema(schema, options);
+    const applier = await DuckDbCdcApplier.create(spec, schema, { connection });
+    const batches: BatchResult[] = [];
+    for (const batch of toBatches(ordered, options.maxFilesPerBatch ?? DEFAULT_MAX_FILES_PER_BATCH)) {
+      batches.push(await applier.applyBatch(batch));
+    }
+    return { spec, batches, rows: await applier.rows() };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Builds and validates the spec from the files' schema; unknown key columns fail here. */
+export function specFromSchema(schema: ColumnTypes, options: ReplayOptions): CdcTableSpec {
+  const opColumn = options.opColumn ?? DMS_DEFAULTS.opColumn;
+  const timestampColumn = options.timestampColumn ?? DMS_DEFAULTS.timestampColumn;
+  const changeSeqColumn = options.changeSeqColumn ?? DMS_DEFAULTS.changeSeqColumn;
+  const meta = new Set([opColumn, timestampColumn, changeSeqColumn].map((c) => c.toLowerCase()));
+  const columns = schema.map(([n]) => n).filter((n) => !meta.has(n.toLowerCase()));
+  const byLower = new Map(columns.map((c) => [c.toLowerCase(), c]));
+  const keyColumns = options.keyColumns.map((k) => {
+    const found = byLower.get(k.toLowerCase());
+    if (!found) throw new UnknownKeyColumnError(k, columns);
+    return found;
+  });
+  return parseTableSpec({ name: options.table, keyColumns, columns, opColumn, timestampColumn, changeSeqColumn });
+}
+
+export class UnknownKeyColumnError extends Error {
+  constructor(
+    readonly column: string,
+    readonly available: readonly string[],
+  ) {
+    super(`key column "${column}" is not a column of the files (table columns: ${available.join(", ")})`);
+    this.name = "UnknownKeyColumnError";
+  }
+}
+
+

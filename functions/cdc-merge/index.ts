@@ -1,0 +1,20 @@
+/** CDC merge: DMS change files -> Iceberg tables. See README.md for the semantics. */
+export * from "./spec";
+export * from "./merge-sql";
+export * from "./files";
+export * from "./cloud-config";
+export {
+  CdcValidationError,
+  DuckDbCdcApplier,
+  UnknownKeyColumnError,
+  jsonSafe,
+  readParquetSchema,
+  replayFiles,
+  specFromSchema,
+  type ApplyOptions,
+  type BatchResult,
+  type ColumnTypes,
+  type JsonRow,
+  type ReplayOptions,
+  type ReplayResult,
+} from "./duckdb-applier";

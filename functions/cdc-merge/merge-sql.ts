@@ -1,0 +1,295 @@
+/**
+ * Generates the CDC merge SQL for one table, in two dialects, from one spec.
+ *
+ * The same ordered list of steps runs locally on DuckDB (tools/cdc-replay.ts, the tests) and in the
+ * Glue Spark job (glue_job.py executes the `spark` rendering verbatim). Only the I/O around the
+ * steps differs: whoever runs them first registers the batch as a view named `cdc_batch` with the
+ * table's columns, the op/ts/seq columns and two lineage columns (`_cdc_src_file`, `_cdc_src_row`).
+ *
+ * Semantics (README.md has the argument in full):
+ * - every change gets a watermark = phase # commit ts # change seq, one fixed-width ASCII string,
+ *   phase 0 for full-load rows (no Op) and 1 for CDC rows, so full load ranks before all CDC;
+ * - a batch is reduced to the last change per key (watermark, then file name and row number as a
+ *   deterministic tie-break); MERGE needs this anyway: Spark and Athena reject a target row matched
+ *   by several source rows, DuckDB silently applies one of them (a difference the tests guard);
+ * - deletes are remembered in a tombstone table (key + watermark), written before the table, so a
+ *   late, older insert or update arriving in a later batch is dropped instead of resurrecting the row;
+ * - a change touches the table only when its watermark is strictly greater than the stored one,
+ *   so the state per key is a max over all changes ever applied: re-applying a file, overlapping
+ *   batches or any batch order give the same table;
+ * - the ledger records each applied file (and its max watermark) after the merges; it decides which
+ *   files the next run reads and is the audit trail, but correctness does not depend on it.
+ */
+import { CHANGE_SEQ_WIDTH, HIDDEN_COLUMNS, type CdcTableSpec } from "./spec";
+
+export type Dialect = "duckdb" | "spark";
+
+/** Name of the view the I/O layer registers before running the steps. */
+export const BATCH_VIEW = "cdc_batch";
+/** Lineage columns the I/O layer adds to `cdc_batch`: file path and 0-based row index in the file. */
+export const SOURCE_FILE_COLUMN = "_cdc_src_file";
+export const SOURCE_ROW_COLUMN = "_cdc_src_row";
+/** Views created by the steps. */
+export const CHANGES_VIEW = "cdc_changes";
+export const LATEST_VIEW = "cdc_latest";
+
+const OP = "_cdc_op";
+const RANK = "_cdc_rn";
+/** Watermark of a row with no commit timestamp (full load without TimestampColumnName). */
+const NO_TS = "0000-00-00 00:00:00.000000";
+
+/** Fully qualified names of the three tables one source table uses (dotted, unquoted parts). */
+export interface CdcTableNames {
+  readonly table: string;
+  readonly tombstones: string;
+  readonly ledger: string;
+}
+
+/** Default names: the curated table plus `<table>__cdc_tombstones` and `<table>__cdc_ledger`. */
+export function defaultTableNames(spec: CdcTableSpec, namespace?: string): CdcTableNames {
+  const prefix = namespace ? `${namespace}.` : "";
+  return {
+    table: `${prefix}${spec.name}`,
+    tombstones: `${prefix}${spec.name}__cdc_tombstones`,
+    ledger: `${prefix}${spec.name}__cdc_ledger`,
+  };
+}
+
+/**
+ * One step. `exec` statements change state; a `check` is a query returning one row of counters
+ * that must all be zero, or the batch is rejected before anything is written.
+ */
+export interface CdcStep {
+  readonly name: CdcStepName;
+  readonly kind: "exec" | "check";
+  readonly sql: string;
+}
+
+export type CdcStepName =
+  | "changesView"
+  | "validate"
+  | "createTable"
+  | "createTombstones"
+  | "createLedger"
+  | "latestView"
+  | "mergeTombstones"
+  | "mergeTable"
+  | "recordLedger";
+
+/** The order every applier runs the steps in; tombstones strictly before the table. */
+export const STEP_ORDER: readonly CdcStepName[] = [
+  "changesView",
+  "validate",
+  "createTable",
+  "createTombstones",
+  "createLedger",
+  "latestView",
+  "mergeTombstones",
+  "mergeTable",
+  "recordLedger",
+];
+
+export interface CdcMergeSql {
+  readonly dialect: Dialect;
+  readonly names: CdcTableNames;
+  readonly steps: readonly CdcStep[];
+}
+
+/** Spark SQL table properties of the tables the job creates: Iceberg format v2 (row-level deletes). */
+export const ICEBERG_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
+  "format-version": "2",
+  // Merge-on-read keeps a CDC MERGE from rewriting whole data files for a few changed rows;
+  // compaction (rewrite_data_files) is a separate maintenance job.
+  // https://iceberg.apache.org/docs/latest/configuration/#write-properties
+  "write.merge.mode": "merge-on-read",
+  "write.update.mode": "merge-on-read",
+  "write.delete.mode": "merge-on-read",
+};
+
+interface DialectOps {
+  ident(name: string): string;
+  nullSafeEq(a: string, b: string): string;
+  /** Target column in UPDATE SET: DuckDB rejects a qualified name, Spark accepts and we qualify. */
+  setTarget(alias: string, col: string): string;
+  stringType: string;
+  timestampType: string;
+  concat(parts: string[]): string;
+  /** Commit ts (string or timestamp) as `yyyy-MM-dd HH:mm:ss.ffffff` in UTC. */
+  formatTs(expr: string): string;
+  tryCastTs(expr: string): string;
+  isDigits(expr: string): string;
+  createTableSuffix: string;
+  tableProperties: string;
+}
+
+function quoteWith(q: string): (name: string) => string {
+  return (name) =>
+    name
+      .split(".")
+      .map((part) => `${q}${part.split(q).join(q + q)}${q}`)
+      .join(".");
+}
+
+const DUCKDB: DialectOps = {
+  ident: quoteWith('"'),
+  nullSafeEq: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
+  setTarget: (_alias, col) => col,
+  stringType: "VARCHAR",
+  timestampType: "TIMESTAMPTZ",
+  concat: (parts) => parts.join(" || "),
+  // CAST(timestamptz AS TIMESTAMP) converts with the session TimeZone; the applier pins it to UTC.
+  formatTs: (e) => `strftime(CAST(${e} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
+  tryCastTs: (e) => `TRY_CAST(${e} AS TIMESTAMP)`,
+  isDigits: (e) => `regexp_full_match(CAST(${e} AS VARCHAR), '[0-9]{1,${CHANGE_SEQ_WIDTH}}')`,
+  createTableSuffix: "",
+  tableProperties: "",
+};
+
+const SPARK: DialectOps = {
+  ident: quoteWith("`"),
+  nullSafeEq: (a, b) => `${a} <=> ${b}`,
+  setTarget: (alias, col) => `${alias}.${col}`,
+  stringType: "STRING",
+  timestampType: "TIMESTAMP",
+  concat: (parts) => `concat(${parts.join(", ")})`,
+  // Spark's TIMESTAMP is zone-aware (instant) and date_format renders it in
+  // spark.sql.session.timeZone, which glue_job.py pins to UTC.
+  formatTs: (e) => `date_format(CAST(${e} AS TIMESTAMP), 'yyyy-MM-dd HH:mm:ss.SSSSSS')`,
+  tryCastTs: (e) => `try_cast(${e} AS TIMESTAMP)`,
+  isDigits: (e) => `CAST(${e} AS STRING) RLIKE '^[0-9]{1,${CHANGE_SEQ_WIDTH}}$'`,
+  createTableSuffix: " USING iceberg",
+  tableProperties: ` TBLPROPERTIES (${Object.entries(ICEBERG_TABLE_PROPERTIES)
+    .map(([k, v]) => `'${k}' = '${v}'`)
+    .join(", ")})`,
+};
+
+const DIALECTS: Record<Dialect, DialectOps> = { duckdb: DUCKDB, spark: SPARK };
+
+/** The watermark expression over the raw batch columns; fixed width, so byte order = change order. */
+export function watermarkExpression(spec: CdcTableSpec, dialect: Dialect): string {
+  const d = DIALECTS[dialect];
+  const op = d.ident(spec.opColumn);
+  const ts = d.ident(spec.timestampColumn);
+  const seq = d.ident(spec.changeSeqColumn);
+  return d.concat([
+    `(CASE WHEN ${op} IS NULL THEN '0' ELSE '1' END)`,
+    "'#'",
+    `coalesce(${d.formatTs(ts)}, '${NO_TS}')`,
+    "'#'",
+    `lpad(coalesce(CAST(${seq} AS ${d.stringType}), ''), ${CHANGE_SEQ_WIDTH}, '0')`,
+  ]);
+}
+
+/** Renders every step for one table in one dialect. */
+export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: CdcTableNames = defaultTableNames(spec)): CdcMergeSql {
+  const d = DIALECTS[dialect];
+  const q = d.ident;
+  const cols = spec.columns.map(q);
+  const keys = spec.keyColumns.map(q);
+  const op = q(spec.opColumn);
+  const ts = q(spec.timestampColumn);
+  const seq = q(spec.changeSeqColumn);
+  const wm = q(HIDDEN_COLUMNS.watermark);
+  const srcFileOut = q(HIDDEN_COLUMNS.sourceFile);
+  const srcFile = q(SOURCE_FILE_COLUMN);
+  const srcRow = q(SOURCE_ROW_COLUMN);
+  const opCol = q(OP);
+  const table = q(names.table);
+  const tombstones = q(names.tombstones);
+  const ledger = q(names.ledger);
+  const keyMatch = (a: string, b: string): string => keys.map((k) => d.nullSafeEq(`${a}.${k}`, `${b}.${k}`)).join(" AND ");
+  const list = (xs: string[], alias?: string): string => xs.map((x) => (alias ? `${alias}.${x}` : x)).join(", ");
+  const create = (name: string, select: string): string =>
+    `CREATE TABLE IF NOT EXISTS ${name}${d.createTableSuffix}${d.tableProperties} AS ${select}`;
+
+  const sql: Record<CdcStepName, string> = {
+    changesView: [
+      `CREATE OR REPLACE TEMPORARY VIEW ${q(CHANGES_VIEW)} AS`,
+      `SELECT ${list(cols)},`,
+      // Full-load rows carry no Op (IncludeOpForFullLoad off): 'L' = load, applied as an upsert.
+      `  (CASE WHEN ${op} IS NULL THEN 'L' ELSE ${op} END) AS ${opCol},`,
+      `  ${watermarkExpression(spec, dialect)} AS ${wm},`,
+      `  ${srcFile}, ${srcRow}`,
+      `FROM ${q(BATCH_VIEW)}`,
+    ].join("\n"),
+
+    // Counters that must be zero. A bad Op or an unordered CDC row would otherwise be merged with a
+    // wrong watermark, and the max-watermark rule would then make that mistake permanent.
+    validate: [
+      "SELECT",
+      `  sum(CASE WHEN ${op} IS NOT NULL AND ${op} NOT IN ('I', 'U', 'D') THEN 1 ELSE 0 END) AS unknown_op,`,
+      `  sum(CASE WHEN ${op} IS NOT NULL AND ${ts} IS NULL THEN 1 ELSE 0 END) AS cdc_row_without_commit_ts,`,
+      `  sum(CASE WHEN ${ts} IS NOT NULL AND ${d.tryCastTs(ts)} IS NULL THEN 1 ELSE 0 END) AS unparsable_commit_ts,`,
+      `  sum(CASE WHEN ${op} IS NOT NULL AND ${seq} IS NULL THEN 1 ELSE 0 END) AS cdc_row_without_change_seq,`,
+      `  sum(CASE WHEN ${seq} IS NOT NULL AND NOT (${d.isDigits(seq)}) THEN 1 ELSE 0 END) AS change_seq_not_digits,`,
+      `  sum(CASE WHEN ${keys.map((k) => `${k} IS NULL`).join(" AND ")} THEN 1 ELSE 0 END) AS row_without_key`,
+      `FROM ${q(BATCH_VIEW)}`,
+    ].join("\n"),
+
+    createTable: create(
+      table,
+      `SELECT ${list(cols)}, CAST(NULL AS ${d.stringType}) AS ${wm}, CAST(NULL AS ${d.stringType}) AS ${srcFileOut} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
+    ),
+    createTombstones: create(tombstones, `SELECT ${list(keys)}, CAST(NULL AS ${d.stringType}) AS ${wm} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`),
+    createLedger: create(
+      ledger,
+      `SELECT CAST(NULL AS ${d.stringType}) AS file_path, CAST(NULL AS ${d.stringType}) AS max_watermark, ` +
+        `CAST(NULL AS BIGINT) AS row_count, CAST(NULL AS ${d.timestampType}) AS applied_at FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
+    ),
+
+    // ROW_NUMBER in a subquery rather than QUALIFY: Spark SQL has no QUALIFY clause.
+    latestView: [
+      `CREATE OR REPLACE TEMPORARY VIEW ${q(LATEST_VIEW)} AS`,
+      `SELECT ${list(cols)}, ${opCol}, ${wm}, ${srcFile}`,
+      "FROM (",
+      `  SELECT c.*, row_number() OVER (PARTITION BY ${list(keys)} ORDER BY ${wm} DESC, ${srcFile} DESC, ${srcRow} DESC) AS ${q(RANK)}`,
+      `  FROM ${q(CHANGES_VIEW)} AS c`,
+      ") AS ranked",
+      `WHERE ${q(RANK)} = 1`,
+    ].join("\n"),
+
+    mergeTombstones: [
+      `MERGE INTO ${tombstones} AS t`,
+      `USING (SELECT ${list(keys)}, ${wm} FROM ${q(LATEST_VIEW)} WHERE ${opCol} = 'D') AS s`,
+      `ON ${keyMatch("t", "s")}`,
+      `WHEN MATCHED AND s.${wm} > t.${wm} THEN UPDATE SET ${d.setTarget("t", wm)} = s.${wm}`,
+      `WHEN NOT MATCHED THEN INSERT (${list(keys)}, ${wm}) VALUES (${list(keys, "s")}, s.${wm})`,
+    ].join("\n"),
+
+    mergeTable: [
+      `MERGE INTO ${table} AS t`,
+      "USING (",
+      `  SELECT l.* FROM ${q(LATEST_VIEW)} AS l`,
+      `  LEFT JOIN ${tombstones} AS d ON ${keyMatch("l", "d")}`,
+      // An upsert older than (or equal to) the key's last delete is stale: drop it.
+      `  WHERE l.${opCol} = 'D' OR d.${wm} IS NULL OR l.${wm} > d.${wm}`,
+      ") AS s",
+      `ON ${keyMatch("t", "s")}`,
+      `WHEN MATCHED AND s.${opCol} = 'D' AND s.${wm} > t.${wm} THEN DELETE`,
+      // Keys are equal by the ON clause; leaving them out of SET keeps Iceberg identifier/partition
+      // columns untouched.
+      `WHEN MATCHED AND s.${opCol} <> 'D' AND s.${wm} > t.${wm} THEN UPDATE SET ${[...cols.filter((c) => !keys.includes(c)), wm]
+        .map((c) => `${d.setTarget("t", c)} = s.${c}`)
+        .concat(`${d.setTarget("t", srcFileOut)} = s.${srcFile}`)
+        .join(", ")}`,
+      `WHEN NOT MATCHED AND s.${opCol} <> 'D' THEN INSERT (${list([...cols, wm, srcFileOut])}) VALUES (${list([...cols, wm, srcFile], "s")})`,
+    ].join("\n"),
+
+    recordLedger: [
+      `MERGE INTO ${ledger} AS t`,
+      `USING (SELECT ${srcFile} AS file_path, max(${wm}) AS max_watermark, count(*) AS row_count FROM ${q(CHANGES_VIEW)} GROUP BY ${srcFile}) AS s`,
+      "ON t.file_path = s.file_path",
+      "WHEN NOT MATCHED THEN INSERT (file_path, max_watermark, row_count, applied_at) VALUES (s.file_path, s.max_watermark, s.row_count, current_timestamp)",
+    ].join("\n"),
+  };
+
+  const steps = STEP_ORDER.map((name): CdcStep => ({ name, kind: name === "validate" ? "check" : "exec", sql: sql[name] }));
+  return { dialect, names, steps };
+}
+
+/** Quotes a (possibly dotted) identifier for a dialect; exported for the appliers. */
+export function quoteIdent(name: string, dialect: Dialect): string {
+  return DIALECTS[dialect].ident(name);
+}
+
+

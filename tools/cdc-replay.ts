@@ -1,0 +1,121 @@
+/**
+ * npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col Op] [--ts-col <col>]
+ *                       [--seq-col <col>] [--batch-files N] [--json]
+ *
+ * Applies a folder of DMS-format Parquet files (full-load LOAD*.parquet and CDC files, found
+ * recursively) with the same SQL steps the Glue job runs, on DuckDB, and prints the final table.
+ * With --json: one JSON object per row per line, sorted by key, table columns only.
+ * Exit codes: 0 ok, 1 the merge failed (e.g. a batch was rejected), 2 bad usage or input.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import {
+  CdcValidationError,
+  DEFAULT_MAX_FILES_PER_BATCH,
+  DMS_DEFAULTS,
+  UnknownKeyColumnError,
+  replayFiles,
+  type JsonRow,
+} from "../functions/cdc-merge";
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col ${DMS_DEFAULTS.opColumn}] [--ts-col ${DMS_DEFAULTS.timestampColumn}] [--seq-col ${DMS_DEFAULTS.changeSeqColumn}] [--batch-files ${DEFAULT_MAX_FILES_PER_BATCH}] [--json]`;
+
+function listParquet(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listParquet(full));
+    else if (entry.isFile() && entry.name.toLowerCase().endsWith(".parquet")) out.push(full);
+  }
+  return out;
+}
+
+function formatTable(columns: readonly string[], rows: readonly JsonRow[]): string {
+  const cell = (v: JsonRow[string] | undefined): string => (v === null || v === undefined ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const grid = [columns.slice(), ...rows.map((r) => columns.map((c) => cell(r[c])))];
+  const widths = columns.map((_, i) => Math.max(...grid.map((line) => [...(line[i] ?? "")].length)));
+  const render = (line: string[]): string => line.map((v, i) => v + " ".repeat((widths[i] ?? 0) - [...v].length)).join(" | ");
+  const sep = widths.map((w) => "-".repeat(w)).join("-+-");
+  return [render(grid[0] ?? []), sep, ...grid.slice(1).map(render)].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        table: { type: "string" },
+        key: { type: "string" },
+        "op-col": { type: "string", default: DMS_DEFAULTS.opColumn },
+        "ts-col": { type: "string", default: DMS_DEFAULTS.timestampColumn },
+        "seq-col": { type: "string", default: DMS_DEFAULTS.changeSeqColumn },
+        "batch-files": { type: "string", default: String(DEFAULT_MAX_FILES_PER_BATCH) },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing <folder>" : `expected one folder, got ${positionals.length}`);
+  const folder = path.resolve(positionals[0] ?? "");
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new UsageError(`folder not found: ${folder}`);
+  if (!values.table) throw new UsageError("missing --table <name>");
+  const keys = (values.key ?? "").split(",").map((k) => k.trim()).filter((k) => k.length > 0);
+  if (keys.length === 0) throw new UsageError("missing --key <col,...>");
+  const batchFiles = Number(values["batch-files"]);
+  if (!Number.isInteger(batchFiles) || batchFiles < 1) throw new UsageError(`--batch-files must be a positive integer, got ${values["batch-files"]}`);
+  const files = listParquet(folder);
+  if (files.length === 0) throw new UsageError(`no *.parquet files under ${folder}`);
+
+  let result;
+  try {
+    result = await replayFiles(files, {
+      table: values.table,
+      keyColumns: keys,
+      opColumn: values["op-col"],
+      timestampColumn: values["ts-col"],
+      changeSeqColumn: values["seq-col"],
+      maxFilesPerBatch: batchFiles,
+    });
+  } catch (e) {
+    if (e instanceof UnknownKeyColumnError || (e instanceof Error && e.message.startsWith("invalid CDC table spec"))) throw new UsageError(e.message);
+    throw e;
+  }
+  const columns = result.spec.columns;
+  if (values.json) {
+    for (const row of result.rows) process.stdout.write(`${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`);
+  } else {
+    console.log(formatTable(columns, result.rows));
+    console.log(`\n${result.rows.length} row(s) in ${values.table}; ${files.length} file(s) applied in ${result.batches.length} batch(es)`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`cdc:replay: ${e.message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (e instanceof CdcValidationError) {
+      console.error(`cdc:replay: ${e.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`cdc:replay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = 1;
+    }
+  },
+);
