@@ -1,0 +1,53 @@
+/**
+ * Shared access to offline plans in tests: each stack is evaluated once per test process and cached,
+ * plus small queries over the record.
+ */
+import { evaluateStack, type Plan, type PlannedResource } from "../../tools/plan/evaluate";
+
+const cache = new Map<string, Promise<Plan>>();
+
+/** The offline plan of a repository stack (`dev`, `prod`), evaluated once per process. */
+export function planOf(stack: string): Promise<Plan> {
+  let p = cache.get(stack);
+  if (!p) {
+    p = evaluateStack({ stack });
+    cache.set(stack, p);
+  }
+  return p;
+}
+
+/** Resources of one type (optionally in one cell). */
+export function ofType(plan: Plan, type: string, cell?: string): PlannedResource[] {
+  return plan.resources.filter((r) => r.type === type && (cell === undefined || r.cell === cell));
+}
+
+/** The single resource of a type whose logical name matches. */
+export function named(plan: Plan, type: string, name: string | RegExp): PlannedResource {
+  const found = plan.resources.filter(
+    (r) => r.type === type && (typeof name === "string" ? r.name === name : name.test(r.name)),
+  );
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${type} named ${String(name)}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** Resources whose inputs reference `value` at `key` (e.g. split S3 settings joined to a bucket by name). */
+export function joinedTo(plan: Plan, type: string, key: string, value: unknown): PlannedResource[] {
+  return plan.resources.filter((r) => r.type === type && r.inputs[key] === value);
+}
+
+/** Direct and indirect children of a resource. */
+export function descendants(plan: Plan, urn: string): PlannedResource[] {
+  const out: PlannedResource[] = [];
+  const walk = (u: string) => {
+    for (const r of plan.resources) {
+      if (r.parent === u) {
+        out.push(r);
+        walk(r.urn);
+      }
+    }
+  };
+  walk(urn);
+  return out;
+}
