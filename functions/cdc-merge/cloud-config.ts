@@ -36,6 +36,8 @@ export const GLUE_JOB_DEFAULT_ARGUMENTS: Readonly<Record<string, string>> = {
   "--enable-metrics": "true",
   "--enable-continuous-cloudwatch-log": "true",
   "--job-language": "python",
+  // The ledger decides which files a run reads; Glue bookmarks would be a second, competing record.
+  "--job-bookmark-option": "job-bookmark-disable",
   "--max_batches_per_run": "20",
 };
 

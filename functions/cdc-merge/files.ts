@@ -19,7 +19,8 @@ export const DEFAULT_MAX_FILES_PER_BATCH = 200;
  */
 export function orderFiles(paths: readonly string[]): string[] {
   const rank = (p: string): number => (FULL_LOAD_FILE.test(p) ? 0 : 1);
-  return [...paths].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  // Byte order of the UTF-8 path, like S3's listing and Python's sort in glue_job.py.
+  return [...paths].sort((a, b) => rank(a) - rank(b) || Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
 }
 
 /** Cuts ordered files into consecutive batches of at most `maxFiles`. */

@@ -10,6 +10,7 @@ import {
   DuckDbCdcApplier,
   HIDDEN_COLUMNS,
   LATEST_VIEW,
+  STEP_ORDER,
   readParquetSchema,
   replayFiles,
   specFromSchema,
@@ -329,6 +330,30 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
       expect(await applier.rows()).to.deep.equal(m.expectedJson());
     } finally {
       close();
+    }
+  });
+
+  it("a crash after any step, followed by an older late change and the retry, converges", async () => {
+    const m = new SourceModel();
+    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }]);
+    m.commit([{ op: "U", row: order(1, { note: "late" }) }]);
+    m.commit([{ op: "D", row: order(1) }, { op: "U", row: order(2, { note: "kept" }) }]);
+    const files = await withWriter(async (w) => ({
+      first: await w.writeCdc("1.parquet", m.log.slice(0, 2)),
+      late: await w.writeCdc("2.parquet", m.log.slice(2, 3)),
+      crashed: await w.writeCdc("3.parquet", m.log.slice(3)),
+    }));
+    for (const step of STEP_ORDER) {
+      const { applier, close } = await applierFor(Object.values(files));
+      try {
+        await applier.applyBatch([files.first]);
+        await applier.applyBatch([files.crashed], { stopAfter: step });
+        await applier.applyBatch([files.late]);
+        await applier.applyBatch([files.crashed]);
+        expect(await applier.rows(), `crash after ${step}`).to.deep.equal(m.expectedJson());
+      } finally {
+        close();
+      }
     }
   });
 

@@ -1,0 +1,189 @@
+"""Glue 5.0 (Spark 3.5) job: apply AWS DMS change files to one Iceberg table, exactly once.
+
+The SQL is not written here. At deploy time the stack renders, from the same table spec the local
+tests replay on DuckDB, a JSON document (functions/cdc-merge/cloud-config.ts, renderGlueJobConfig)
+holding the Spark SQL steps; this script only lists files, registers each batch as the view the
+steps read (`cdc_batch`) and runs the steps in order. See README.md for the semantics.
+
+Job arguments:
+  --config_s3_uri        s3://<scripts>/cdc-merge/<table>.json   (renderGlueJobConfig output)
+  --source_s3_prefix     s3://<raw>/<bucketFolder>/<schema>/<table>/   (DMS writes one folder per table)
+  --warehouse_s3_uri     s3://<warehouse>/iceberg/   (Iceberg warehouse of the Glue catalog)
+  --max_batches_per_run  optional, default 20: a bounded run, the next schedule continues
+
+Exactly once: a file is recorded in the ledger only after the table merge committed; a run applies
+every file not in the ledger. Re-applying a file is a no-op (watermarks only move forward), so a
+crash anywhere, a retried run or two overlapping runs leave the same table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+# Full-load files: LOAD + hexadecimal counter (DMS S3 target docs); CDC files are named by timestamp.
+FULL_LOAD_FILE = re.compile(r"(^|/)LOAD[0-9A-F_]+\.parquet$", re.IGNORECASE)
+DEFAULT_MAX_BATCHES_PER_RUN = 20
+
+
+# ---- pure helpers (mirrored by functions/cdc-merge/files.ts; test/cdc checks they agree) ----
+
+
+def order_files(paths: Iterable[str]) -> List[str]:
+    """Full-load files first, then CDC files, each group by path (same as orderFiles in files.ts)."""
+    return sorted(paths, key=lambda p: (0 if FULL_LOAD_FILE.search(p) else 1, p.encode("utf-8")))
+
+
+def to_batches(files: Sequence[str], max_files: int) -> List[List[str]]:
+    if max_files < 1:
+        raise ValueError(f"max files per batch must be a positive integer, got {max_files}")
+    return [list(files[i : i + max_files]) for i in range(0, len(files), max_files)]
+
+
+def pending_files(listed: Iterable[str], applied: Iterable[str]) -> List[str]:
+    """Files not in the ledger. Never "newer than the last one": a late file must not be skipped."""
+    done = set(applied)
+    return order_files(p for p in listed if p.lower().endswith(".parquet") and p not in done)
+
+
+def rejected_counters(row: Dict[str, object]) -> Dict[str, int]:
+    """Non-zero counters of the `validate` step; any one rejects the batch."""
+    return {k: int(v) for k, v in row.items() if v is not None and int(v) > 0}
+
+
+def quote(name: str) -> str:
+    """Spark identifier quoting, as merge-sql.ts does for the spark dialect."""
+    return ".".join("`" + part.replace("`", "``") + "`" for part in name.split("."))
+
+
+def split_s3_uri(uri: str) -> Tuple[str, str]:
+    m = re.match(r"^s3a?://([^/]+)/?(.*)$", uri)
+    if not m:
+        raise ValueError(f"not an s3:// URI: {uri}")
+    return m.group(1), m.group(2)
+
+
+# ---- cloud side (imported lazily so the helpers above run without Spark) ----
+
+
+def load_config(s3, uri: str) -> dict:
+    bucket, key = split_s3_uri(uri)
+    cfg = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    if cfg.get("version") != 1:
+        raise ValueError(f"unsupported config version {cfg.get('version')}")
+    if [s["name"] for s in cfg["steps"]] != list(cfg["stepOrder"]):
+        raise ValueError("config steps are not in the declared order")
+    return cfg
+
+
+def list_parquet(s3, prefix_uri: str) -> List[str]:
+    bucket, prefix = split_s3_uri(prefix_uri)
+    out: List[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            if obj["Key"].lower().endswith(".parquet"):
+                out.append(f"s3://{bucket}/{obj['Key']}")
+    return out
+
+
+def applied_files(spark, ledger: str) -> List[str]:
+    from pyspark.sql.utils import AnalysisException
+
+    try:
+        return [r.file_path for r in spark.sql(f"SELECT file_path FROM {quote(ledger)}").collect()]
+    except AnalysisException:  # first run: the ledger is created by the steps
+        return []
+
+
+def register_batch(spark, cfg: dict, files: Sequence[str]) -> None:
+    """`cdc_batch`: table columns + op/ts/seq + the listed path and row index of every row.
+
+    Mirrors DuckDbCdcApplier.registerBatch. Each file is read on its own so the lineage column is
+    the exact listed path (the ledger key), not Spark's URL-encoded _metadata.file_path; the row
+    index is Parquet's _metadata.row_index (Spark 3.4+, SPARK-37980). Columns absent from a file
+    (full-load files have no Op) become typed NULLs via unionByName(allowMissingColumns=True).
+    """
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    src_file, src_row = cfg["sourceFileColumn"], cfg["sourceRowColumn"]
+    frames = [
+        spark.read.parquet(path).select("*", F.lit(path).alias(src_file), F.col("_metadata.row_index").alias(src_row))
+        for path in files
+    ]
+    df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+    target_types = {}
+    try:
+        target_types = {f.name.lower(): f.dataType for f in spark.table(quote(cfg["names"]["table"])).schema.fields}
+    except Exception:  # noqa: BLE001 - first run, the table does not exist yet
+        pass
+    present = {c.lower() for c in df.columns}
+    wanted = list(cfg["columns"]) + [cfg["opColumn"], cfg["timestampColumn"], cfg["changeSeqColumn"]]
+    cols = []
+    for c in wanted:
+        expr = F.col(quote(c)) if c.lower() in present else F.lit(None).cast(target_types.get(c.lower(), "string"))
+        if c.lower() in target_types:
+            expr = expr.cast(target_types[c.lower()])
+        cols.append(expr.alias(c))
+    df.select(*cols, F.col(src_file), F.col(src_row)).createOrReplaceTempView(cfg["batchView"])
+
+
+def run_steps(spark, cfg: dict) -> None:
+    for step in cfg["steps"]:
+        if step["kind"] == "check":
+            problems = rejected_counters(spark.sql(step["sql"]).collect()[0].asDict())
+            if problems:
+                raise RuntimeError(f"CDC batch rejected by {step['name']}: {problems}")
+        else:
+            spark.sql(step["sql"])
+
+
+def main(argv: List[str]) -> None:
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.conf import SparkConf
+    from pyspark.context import SparkContext
+
+    args = getResolvedOptions(argv, ["JOB_NAME", "config_s3_uri", "source_s3_prefix", "warehouse_s3_uri"])
+    optional = getResolvedOptions(argv, ["max_batches_per_run"]) if "--max_batches_per_run" in argv else {}
+    max_batches = int(optional.get("max_batches_per_run", DEFAULT_MAX_BATCHES_PER_RUN))
+
+    s3 = boto3.client("s3")
+    cfg = load_config(s3, args["config_s3_uri"])
+    catalog = cfg["names"]["table"].split(".")[0]
+
+    # Iceberg on the Glue Data Catalog:
+    # https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-format-iceberg.html
+    conf = SparkConf()
+    conf.set("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+    conf.set(f"spark.sql.catalog.{catalog}", "org.apache.iceberg.spark.SparkCatalog")
+    conf.set(f"spark.sql.catalog.{catalog}.catalog-impl", "org.apache.iceberg.aws.glue.GlueCatalog")
+    conf.set(f"spark.sql.catalog.{catalog}.io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
+    conf.set(f"spark.sql.catalog.{catalog}.warehouse", args["warehouse_s3_uri"])
+    # The watermark renders commit timestamps with date_format, which uses the session zone; the
+    # local DuckDB applier pins TimeZone to UTC the same way.
+    conf.set("spark.sql.session.timeZone", "UTC")
+    sc = SparkContext.getOrCreate(conf)
+    glue = GlueContext(sc)
+    spark = glue.spark_session
+    job = Job(glue)
+    job.init(args["JOB_NAME"], args)
+
+    listed = list_parquet(s3, args["source_s3_prefix"])
+    todo = pending_files(listed, applied_files(spark, cfg["names"]["ledger"]))
+    batches = to_batches(todo, int(cfg["maxFilesPerBatch"]))[:max_batches]
+    for i, batch in enumerate(batches):
+        register_batch(spark, cfg, batch)
+        run_steps(spark, cfg)
+        print(json.dumps({"table": cfg["table"], "batch": i + 1, "of": len(batches), "files": len(batch)}))
+    print(json.dumps({"table": cfg["table"], "pending_after_run": max(0, len(todo) - sum(len(b) for b in batches))}))
+    job.commit()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
