@@ -19,7 +19,10 @@ const cells = config.cells.map((cell) => {
 
 export const cellNames = config.cells.map((c) => c.name);
 export const lakeBuckets = Object.fromEntries(
-  cells.map((c, i) => [config.cells[i].name, Object.fromEntries(Object.entries(c.aws.buckets).map(([k, b]) => [k, b.name]))]),
+  cells.map((c, i) => [
+    config.cells[i].name,
+    Object.fromEntries(Object.entries(c.aws.buckets).map(([k, b]) => [k, b.name])),
+  ]),
 );
 export const datasets = Object.fromEntries(
   cells.map((c, i) => [

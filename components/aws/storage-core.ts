@@ -86,7 +86,14 @@ export class AwsStorageCore extends pulumi.ComponentResource {
           {
             sid: "CloudWatchLogs",
             service: `logs.${region}.amazonaws.com`,
-            actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"],
+            actions: [
+              "kms:Encrypt",
+              "kms:Decrypt",
+              "kms:ReEncryptFrom",
+              "kms:ReEncryptTo",
+              "kms:GenerateDataKey",
+              "kms:DescribeKey",
+            ],
             condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:*` } },
           },
         ],

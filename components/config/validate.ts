@@ -57,9 +57,7 @@ function distance(a: string, b: string): number {
 }
 
 function suggest(key: string, known: readonly string[]): string {
-  const best = known
-    .map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) }))
-    .sort((x, y) => x.d - y.d)[0];
+  const best = known.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
   return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${NAMESPACE}:${best.k}'?)` : "";
 }
 

@@ -17,14 +17,16 @@ export class ProjectServices extends pulumi.ComponentResource {
 
   constructor(name: string, args: ProjectServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:gcp:ProjectServices", name, args, opts);
-    const enabled = [...new Set(args.services)].sort().map(
-      (service) =>
-        new gcp.projects.Service(
-          `${name}-${service.split(".")[0]}`,
-          { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
-          { parent: this },
-        ),
-    );
+    const enabled = [...new Set(args.services)]
+      .sort()
+      .map(
+        (service) =>
+          new gcp.projects.Service(
+            `${name}-${service.split(".")[0]}`,
+            { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
+            { parent: this },
+          ),
+      );
     this.ready = pulumi.all(enabled.map((s) => s.service));
     this.registerOutputs({ ready: this.ready });
   }

@@ -61,4 +61,3 @@ export class SecureGcsBucket extends pulumi.ComponentResource {
     this.registerOutputs({ name: this.name });
   }
 }
-

@@ -10,7 +10,10 @@ describe("sizing derived from scale", () => {
   ];
   for (const row of table) {
     it(`${row.tx} tx/day, ${row.ev} events/day, peak x${row.peak}, ${row.sources} sources`, () => {
-      const s = deriveSizing({ transactionsPerDay: row.tx, clickstreamEventsPerDay: row.ev, peakFactor: row.peak }, row.sources);
+      const s = deriveSizing(
+        { transactionsPerDay: row.tx, clickstreamEventsPerDay: row.ev, peakFactor: row.peak },
+        row.sources,
+      );
       expect(s.dmsCapacity).to.deep.equal(row.dms);
       expect(s.dataflowMaxWorkers).to.equal(row.workers);
     });
@@ -25,7 +28,10 @@ describe("sizing derived from scale", () => {
         fc.integer({ min: 1, max: 20 }),
         (tx, ev, peak, sources) => {
           const s = deriveSizing({ transactionsPerDay: tx, clickstreamEventsPerDay: ev, peakFactor: peak }, sources);
-          const bigger = deriveSizing({ transactionsPerDay: tx * 2, clickstreamEventsPerDay: ev * 2, peakFactor: peak }, sources);
+          const bigger = deriveSizing(
+            { transactionsPerDay: tx * 2, clickstreamEventsPerDay: ev * 2, peakFactor: peak },
+            sources,
+          );
           return (
             (DMS_CAPACITY_UNITS as readonly number[]).includes(s.dmsCapacity.min) &&
             (DMS_CAPACITY_UNITS as readonly number[]).includes(s.dmsCapacity.max) &&

@@ -1,11 +1,6 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
-import {
-  JURISDICTIONS,
-  parseStackConfig,
-  StackConfigError,
-  type LakehouseConfig,
-} from "../../components/config";
+import { JURISDICTIONS, parseStackConfig, StackConfigError, type LakehouseConfig } from "../../components/config";
 import { readStackConfig } from "../../tools/plan/stack-config";
 
 /** The dev stack's own config, as the program sees it: the baseline every case breaks one thing of. */
@@ -53,101 +48,128 @@ describe("stack config validation", () => {
     expect(prod.protect).to.equal(true);
   });
 
-  const cases: { name: string; change: (raw: Record<string, string>) => Record<string, string>; expected: string }[] =
-    [
-      {
-        name: "a misspelled top-level key, with a suggestion",
-        change: (raw) => ({ ...raw, "lakehouse:retension": raw["lakehouse:retention"] }),
-        expected: "lakehouse:retension: unknown key (did you mean 'lakehouse:retention'?)",
-      },
-      {
-        name: "an unknown nested key",
-        change: (raw) => mutate(raw, "cells", firstCell((c) => (c.aws.regoin = "sa-east-1"))),
-        expected: "lakehouse:cells[0].aws.regoin: unknown key",
-      },
-      {
-        name: "a region outside the cell's jurisdiction",
-        change: (raw) => mutate(raw, "cells", firstCell((c) => (c.aws.region = "us-east-1"))),
-        expected: "lakehouse:cells[0].aws.region: 'us-east-1' is outside jurisdiction 'br' (LGPD); allowed: sa-east-1",
-      },
-      {
-        name: "a GCP region outside the jurisdiction",
-        change: (raw) => mutate(raw, "cells", firstCell((c) => (c.gcp.region = "southamerica-west1"))),
-        expected:
-          "lakehouse:cells[0].gcp.region: 'southamerica-west1' is outside jurisdiction 'br' (LGPD); allowed: southamerica-east1",
-      },
-      {
-        name: "a missing GCP project",
-        change: (raw) => mutate(raw, "cells", firstCell((c) => delete c.gcp.project)),
-        expected: "lakehouse:cells[0].gcp.project: is required",
-      },
-      {
-        name: "a zero retention",
-        change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), raw: 0 })),
-        expected: "lakehouse:retention.raw: must be greater than 0",
-      },
-      {
-        name: "a negative retention",
-        change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), marts: -5 })),
-        expected: "lakehouse:retention.marts: must be greater than 0",
-      },
-      {
-        name: "an unknown source engine",
-        change: (raw) =>
-          mutate(raw, "sources", (s) => {
-            const copy = structuredClone(s) as { transactional: Record<string, unknown>[] };
-            copy.transactional[0].engine = "postgres";
-            return copy;
-          }),
-        expected: 'lakehouse:sources.transactional[0].engine: must be one of "oracle", "mysql", "sqlserver"',
-      },
-      {
-        name: "Omni federation for a region with no Omni region (br)",
-        change: (raw) => mutate(raw, "cells", firstCell((c) => (c.federation = "omni"))),
-        expected:
-          "lakehouse:cells[0].federation: 'omni' needs a BigQuery Omni region for AWS 'sa-east-1', and there is none",
-      },
-      {
-        name: "duplicate cell names",
-        change: (raw) => mutate(raw, "cells", (cells) => [...(cells as Cell[]), ...(cells as Cell[])]),
-        expected: "lakehouse:cells[1].name: duplicate cell name 'br' (also cells[0])",
-      },
-      {
-        name: "a retention above the legal ceiling",
-        change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), clickstream: 800 })),
-        expected: "lakehouse:retention.clickstream: 800 days exceeds the LGPD ceiling of 395 days for 'clickstream' data",
-      },
-      {
-        name: "audit logs kept less than the legal minimum",
-        change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), audit: 90 })),
-        expected: "lakehouse:retention.audit: 90 days is below the LGPD minimum of 183 days for audit logs",
-      },
-      {
-        name: "an erasure SLA above the law's limit",
-        change: (raw) => ({ ...raw, "lakehouse:erasureSlaDays": "40" }),
-        expected: "lakehouse:erasureSlaDays: 40 days exceeds the LGPD limit of 15 days",
-      },
-      {
-        name: "a time travel window BigQuery does not allow",
-        change: (raw) => ({ ...raw, "lakehouse:bigqueryTimeTravelHours": "50" }),
-        expected: "lakehouse:bigqueryTimeTravelHours: 50 is not allowed by BigQuery (48 to 168, a multiple of 24)",
-      },
-      {
-        name: "a source in a cell that does not exist",
-        change: (raw) =>
-          mutate(raw, "sources", (s) => {
-            const copy = structuredClone(s) as { transactional: Record<string, unknown>[] };
-            copy.transactional[0].cell = "us";
-            return copy;
-          }),
-        expected: "lakehouse:sources.transactional[0].cell: 'us' is not a configured cell (cells: br)",
-      },
-    ];
+  const cases: { name: string; change: (raw: Record<string, string>) => Record<string, string>; expected: string }[] = [
+    {
+      name: "a misspelled top-level key, with a suggestion",
+      change: (raw) => ({ ...raw, "lakehouse:retension": raw["lakehouse:retention"] }),
+      expected: "lakehouse:retension: unknown key (did you mean 'lakehouse:retention'?)",
+    },
+    {
+      name: "an unknown nested key",
+      change: (raw) =>
+        mutate(
+          raw,
+          "cells",
+          firstCell((c) => (c.aws.regoin = "sa-east-1")),
+        ),
+      expected: "lakehouse:cells[0].aws.regoin: unknown key",
+    },
+    {
+      name: "a region outside the cell's jurisdiction",
+      change: (raw) =>
+        mutate(
+          raw,
+          "cells",
+          firstCell((c) => (c.aws.region = "us-east-1")),
+        ),
+      expected: "lakehouse:cells[0].aws.region: 'us-east-1' is outside jurisdiction 'br' (LGPD); allowed: sa-east-1",
+    },
+    {
+      name: "a GCP region outside the jurisdiction",
+      change: (raw) =>
+        mutate(
+          raw,
+          "cells",
+          firstCell((c) => (c.gcp.region = "southamerica-west1")),
+        ),
+      expected:
+        "lakehouse:cells[0].gcp.region: 'southamerica-west1' is outside jurisdiction 'br' (LGPD); allowed: southamerica-east1",
+    },
+    {
+      name: "a missing GCP project",
+      change: (raw) =>
+        mutate(
+          raw,
+          "cells",
+          firstCell((c) => delete c.gcp.project),
+        ),
+      expected: "lakehouse:cells[0].gcp.project: is required",
+    },
+    {
+      name: "a zero retention",
+      change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), raw: 0 })),
+      expected: "lakehouse:retention.raw: must be greater than 0",
+    },
+    {
+      name: "a negative retention",
+      change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), marts: -5 })),
+      expected: "lakehouse:retention.marts: must be greater than 0",
+    },
+    {
+      name: "an unknown source engine",
+      change: (raw) =>
+        mutate(raw, "sources", (s) => {
+          const copy = structuredClone(s) as { transactional: Record<string, unknown>[] };
+          copy.transactional[0].engine = "postgres";
+          return copy;
+        }),
+      expected: 'lakehouse:sources.transactional[0].engine: must be one of "oracle", "mysql", "sqlserver"',
+    },
+    {
+      name: "Omni federation for a region with no Omni region (br)",
+      change: (raw) =>
+        mutate(
+          raw,
+          "cells",
+          firstCell((c) => (c.federation = "omni")),
+        ),
+      expected:
+        "lakehouse:cells[0].federation: 'omni' needs a BigQuery Omni region for AWS 'sa-east-1', and there is none",
+    },
+    {
+      name: "duplicate cell names",
+      change: (raw) => mutate(raw, "cells", (cells) => [...(cells as Cell[]), ...(cells as Cell[])]),
+      expected: "lakehouse:cells[1].name: duplicate cell name 'br' (also cells[0])",
+    },
+    {
+      name: "a retention above the legal ceiling",
+      change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), clickstream: 800 })),
+      expected: "lakehouse:retention.clickstream: 800 days exceeds the LGPD ceiling of 395 days for 'clickstream' data",
+    },
+    {
+      name: "audit logs kept less than the legal minimum",
+      change: (raw) => mutate(raw, "retention", (r) => ({ ...(r as object), audit: 90 })),
+      expected: "lakehouse:retention.audit: 90 days is below the LGPD minimum of 183 days for audit logs",
+    },
+    {
+      name: "an erasure SLA above the law's limit",
+      change: (raw) => ({ ...raw, "lakehouse:erasureSlaDays": "40" }),
+      expected: "lakehouse:erasureSlaDays: 40 days exceeds the LGPD limit of 15 days",
+    },
+    {
+      name: "a time travel window BigQuery does not allow",
+      change: (raw) => ({ ...raw, "lakehouse:bigqueryTimeTravelHours": "50" }),
+      expected: "lakehouse:bigqueryTimeTravelHours: 50 is not allowed by BigQuery (48 to 168, a multiple of 24)",
+    },
+    {
+      name: "a source in a cell that does not exist",
+      change: (raw) =>
+        mutate(raw, "sources", (s) => {
+          const copy = structuredClone(s) as { transactional: Record<string, unknown>[] };
+          copy.transactional[0].cell = "us";
+          return copy;
+        }),
+      expected: "lakehouse:sources.transactional[0].cell: 'us' is not a configured cell (cells: br)",
+    },
+  ];
 
   for (const c of cases) {
     it(`rejects ${c.name}`, () => {
       const problems = problemsOf(c.change(devRaw()));
-      expect(problems.some((p) => p.startsWith(c.expected)), `got:\n${problems.join("\n")}`).to.equal(true);
+      expect(
+        problems.some((p) => p.startsWith(c.expected)),
+        `got:\n${problems.join("\n")}`,
+      ).to.equal(true);
     });
   }
 
@@ -165,7 +187,10 @@ describe("stack config validation", () => {
     expect(error).to.be.instanceOf(StackConfigError);
     expect(error!.message).to.match(/^Invalid stack config in Pulumi\.dev\.yaml \(\d+ problems\):/);
     for (const c of together) {
-      expect(error!.problems.some((p) => p.startsWith(c.expected)), c.name).to.equal(true);
+      expect(
+        error!.problems.some((p) => p.startsWith(c.expected)),
+        c.name,
+      ).to.equal(true);
     }
   });
 
@@ -173,7 +198,11 @@ describe("stack config validation", () => {
     const allAws = [...new Set(Object.values(JURISDICTIONS).flatMap((j) => j.awsRegions)), "us-east-1", "ap-south-1"];
     fc.assert(
       fc.property(fc.constantFrom(...allAws), (region) => {
-        const raw = mutate(devRaw(), "cells", firstCell((c) => (c.aws.region = region)));
+        const raw = mutate(
+          devRaw(),
+          "cells",
+          firstCell((c) => (c.aws.region = region)),
+        );
         const ok = JURISDICTIONS.br.awsRegions.includes(region);
         try {
           parseStackConfig(raw, "Pulumi.dev.yaml");

@@ -60,12 +60,15 @@ describe("offline plan: every stack", () => {
             problems.push(`${r.type} ${r.name}: region ${String(region)}`);
           }
           if (pkg === "gcp") {
-            if (!j.gcpRegions.includes(String(r.provider?.region))) problems.push(`${r.type} ${r.name}: provider region`);
-            if (r.provider?.project !== cell.gcp.project) problems.push(`${r.type} ${r.name}: project ${r.provider?.project}`);
+            if (!j.gcpRegions.includes(String(r.provider?.region)))
+              problems.push(`${r.type} ${r.name}: provider region`);
+            if (r.provider?.project !== cell.gcp.project)
+              problems.push(`${r.type} ${r.name}: project ${r.provider?.project}`);
             const location = r.inputs.location ?? r.inputs.region;
             // BigQuery Omni locations (aws-<region>) are checked by the federation tests.
             if (typeof location === "string" && !location.startsWith("aws-")) {
-              if (!j.gcpRegions.includes(location.toLowerCase())) problems.push(`${r.type} ${r.name}: location ${location}`);
+              if (!j.gcpRegions.includes(location.toLowerCase()))
+                problems.push(`${r.type} ${r.name}: location ${location}`);
             }
           }
         }
@@ -118,7 +121,9 @@ describe("offline plan: every stack", () => {
     const problems = (error as PlanConfigError).problems;
     expect(problems).to.include("lakehouse:retention.raw: must be greater than 0");
     expect(problems).to.include("lakehouse:retention.curated: is required");
-    expect(problems.some((p) => p.startsWith("lakehouse:erasureSlaDays: 90 days exceeds the LGPD limit"))).to.equal(true);
+    expect(problems.some((p) => p.startsWith("lakehouse:erasureSlaDays: 90 days exceeds the LGPD limit"))).to.equal(
+      true,
+    );
     expect((error as Error).message).to.contain("Pulumi.dev.yaml");
   });
 });

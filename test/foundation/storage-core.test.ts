@@ -27,7 +27,9 @@ for (const stack of ["dev", "prod"]) {
 
       describe(`cell ${cell.name}: AWS`, () => {
         const keyArn = (alias: string): string => {
-          const a = ofType(plan, "aws:kms/alias:Alias", cell.name).find((x) => x.inputs.name === `alias/${prefix}-${alias}`);
+          const a = ofType(plan, "aws:kms/alias:Alias", cell.name).find(
+            (x) => x.inputs.name === `alias/${prefix}-${alias}`,
+          );
           expect(a, `alias ${alias}`).to.exist;
           const key = ofType(plan, "aws:kms/key:Key", cell.name).find((k) => k.id === a!.inputs.targetKeyId)!;
           return String(key.outputs.arn);
@@ -41,7 +43,10 @@ for (const stack of ["dev", "prod"]) {
             const policy = json(k.inputs.policy) as { Statement: Statement[] };
             for (const s of policy.Statement) {
               const actions = ([] as string[]).concat(s.Action);
-              expect(actions.filter((a) => a.includes("*")), `${k.name} ${s.Sid}`).to.deep.equal([]);
+              expect(
+                actions.filter((a) => a.includes("*")),
+                `${k.name} ${s.Sid}`,
+              ).to.deep.equal([]);
             }
           }
           expect(keyArn("lake")).to.match(new RegExp(`^arn:aws:kms:${cell.aws.region}:${cell.aws.accountId}:key/`));
@@ -73,9 +78,12 @@ for (const stack of ["dev", "prod"]) {
               status: "Enabled",
             });
             const pab = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
-            expect([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets]).to.deep.equal(
-              [true, true, true, true],
-            );
+            expect([
+              pab.blockPublicAcls,
+              pab.blockPublicPolicy,
+              pab.ignorePublicAcls,
+              pab.restrictPublicBuckets,
+            ]).to.deep.equal([true, true, true, true]);
             expect(one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule).to.deep.equal({
               objectOwnership: "BucketOwnerEnforced",
             });
@@ -94,8 +102,17 @@ for (const stack of ["dev", "prod"]) {
 
         it("takes lifecycle days from the retention config, with noncurrent versions gone within the erasure SLA", () => {
           const lifecycle = (purpose: string) =>
-            (joinedTo(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "bucket", bucketName(purpose))[0]
-              .inputs.rules as { expiration?: { days: number }; noncurrentVersionExpiration: { noncurrentDays: number } }[])[0];
+            (
+              joinedTo(
+                plan,
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                "bucket",
+                bucketName(purpose),
+              )[0].inputs.rules as {
+                expiration?: { days: number };
+                noncurrentVersionExpiration: { noncurrentDays: number };
+              }[]
+            )[0];
           expect(lifecycle("raw").expiration).to.deep.equal({ days: retention.raw });
           expect(lifecycle("landing").expiration).to.deep.equal({ days: retention.raw });
           expect(lifecycle("audit").expiration).to.deep.equal({ days: retention.audit });
@@ -120,9 +137,16 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it(`locks the audit bucket in ${config.protect ? "COMPLIANCE" : "GOVERNANCE"} mode for the audit retention`, () => {
-          const audit = ofType(plan, "aws:s3/bucket:Bucket", cell.name).find((b) => b.inputs.bucket === bucketName("audit"))!;
+          const audit = ofType(plan, "aws:s3/bucket:Bucket", cell.name).find(
+            (b) => b.inputs.bucket === bucketName("audit"),
+          )!;
           expect(audit.inputs.objectLockEnabled).to.equal(true);
-          const lock = joinedTo(plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "bucket", bucketName("audit"));
+          const lock = joinedTo(
+            plan,
+            "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+            "bucket",
+            bucketName("audit"),
+          );
           expect(lock[0].inputs.rule).to.deep.equal({
             defaultRetention: { mode: config.protect ? "COMPLIANCE" : "GOVERNANCE", days: retention.audit },
           });
@@ -134,10 +158,16 @@ for (const stack of ["dev", "prod"]) {
           expect(trail.inputs.kmsKeyId).to.equal(keyArn("logs"));
           expect(trail.inputs.enableLogFileValidation).to.equal(true);
           expect(trail.inputs.isMultiRegionTrail).to.equal(false);
-          const selectors = trail.inputs.advancedEventSelectors as { fieldSelectors: { field: string; equals?: string[]; startsWiths?: string[] }[] }[];
-          const data = selectors.find((s) => s.fieldSelectors.some((f) => f.field === "eventCategory" && f.equals?.[0] === "Data"))!;
+          const selectors = trail.inputs.advancedEventSelectors as {
+            fieldSelectors: { field: string; equals?: string[]; startsWiths?: string[] }[];
+          }[];
+          const data = selectors.find((s) =>
+            s.fieldSelectors.some((f) => f.field === "eventCategory" && f.equals?.[0] === "Data"),
+          )!;
           const arns = data.fieldSelectors.find((f) => f.field === "resources.ARN")!.startsWiths;
-          expect(arns).to.have.members(["landing", "raw", "warehouse", "query-results"].map((p) => `arn:aws:s3:::${bucketName(p)}/`));
+          expect(arns).to.have.members(
+            ["landing", "raw", "warehouse", "query-results"].map((p) => `arn:aws:s3:::${bucketName(p)}/`),
+          );
         });
 
         it("encrypts the Glue catalog and creates the raw, curated and marts databases, Lake Formation-only", () => {
@@ -146,7 +176,10 @@ for (const stack of ["dev", "prod"]) {
             encryptionAtRest: { catalogEncryptionMode: string; sseAwsKmsKeyId: string };
             connectionPasswordEncryption: { returnConnectionPasswordEncrypted: boolean };
           };
-          expect(settings.encryptionAtRest).to.deep.equal({ catalogEncryptionMode: "SSE-KMS", sseAwsKmsKeyId: keyArn("lake") });
+          expect(settings.encryptionAtRest).to.deep.equal({
+            catalogEncryptionMode: "SSE-KMS",
+            sseAwsKmsKeyId: keyArn("lake"),
+          });
           expect(settings.connectionPasswordEncryption.returnConnectionPasswordEncrypted).to.equal(true);
           const dbs = ofType(plan, "aws:glue/catalogDatabase:CatalogDatabase", cell.name).map((d) => d.inputs.name);
           const p = `${config.environment}_${cell.name}`;
@@ -157,14 +190,22 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("forces the analysts' Athena workgroup to KMS-encrypted results and a scan cutoff from scale", () => {
-          const wg = ofType(plan, "aws:athena/workgroup:Workgroup", cell.name).find((w) => w.inputs.name === `${prefix}-analysts`)!;
+          const wg = ofType(plan, "aws:athena/workgroup:Workgroup", cell.name).find(
+            (w) => w.inputs.name === `${prefix}-analysts`,
+          )!;
           const c = wg.inputs.configuration as {
             enforceWorkgroupConfiguration: boolean;
             bytesScannedCutoffPerQuery: number;
-            resultConfiguration: { outputLocation: string; encryptionConfiguration: { encryptionOption: string; kmsKeyArn: string } };
+            resultConfiguration: {
+              outputLocation: string;
+              encryptionConfiguration: { encryptionOption: string; kmsKeyArn: string };
+            };
           };
           expect(c.enforceWorkgroupConfiguration).to.equal(true);
-          expect(c.resultConfiguration.encryptionConfiguration).to.deep.equal({ encryptionOption: "SSE_KMS", kmsKeyArn: keyArn("lake") });
+          expect(c.resultConfiguration.encryptionConfiguration).to.deep.equal({
+            encryptionOption: "SSE_KMS",
+            kmsKeyArn: keyArn("lake"),
+          });
           expect(c.resultConfiguration.outputLocation).to.equal(`s3://${bucketName("query-results")}/athena/`);
           const sources = config.sources.transactional.filter((s) => s.cell === cell.name).length;
           expect(c.bytesScannedCutoffPerQuery).to.equal(deriveSizing(config.scale, sources).athenaBytesScannedCutoff);
@@ -176,7 +217,14 @@ for (const stack of ["dev", "prod"]) {
           const [ring] = ofType(plan, "gcp:kms/keyRing:KeyRing", cell.name);
           expect(ring.inputs.location).to.equal(cell.gcp.region);
           const keys = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name);
-          expect(keys.map((k) => k.inputs.name)).to.include.members(["bigquery", "storage", "secrets", "pubsub", "dataflow", "vertex"]);
+          expect(keys.map((k) => k.inputs.name)).to.include.members([
+            "bigquery",
+            "storage",
+            "secrets",
+            "pubsub",
+            "dataflow",
+            "vertex",
+          ]);
           for (const k of keys) {
             const seconds = Number(String(k.inputs.rotationPeriod).replace(/s$/, ""));
             expect(seconds, k.name).to.be.within(86_400, 90 * 86_400);
@@ -186,9 +234,13 @@ for (const stack of ["dev", "prod"]) {
 
         it("grants each key to the service agent that encrypts with it", () => {
           const grants = ofType(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", cell.name);
-          const keyIdOf = (n: string) => ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find((k) => k.inputs.name === n)!.id;
-          const membersOf = (n: string) => grants.filter((g) => g.inputs.cryptoKeyId === keyIdOf(n)).map((g) => String(g.inputs.member));
-          expect(membersOf("bigquery")[0]).to.match(/^serviceAccount:bq-\d+@bigquery-encryption\.iam\.gserviceaccount\.com$/);
+          const keyIdOf = (n: string) =>
+            ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find((k) => k.inputs.name === n)!.id;
+          const membersOf = (n: string) =>
+            grants.filter((g) => g.inputs.cryptoKeyId === keyIdOf(n)).map((g) => String(g.inputs.member));
+          expect(membersOf("bigquery")[0]).to.match(
+            /^serviceAccount:bq-\d+@bigquery-encryption\.iam\.gserviceaccount\.com$/,
+          );
           expect(membersOf("storage")[0]).to.match(/@gs-project-accounts\.iam\.gserviceaccount\.com$/);
           expect(membersOf("secrets")[0]).to.match(/@gcp-sa-secretmanager\.iam\.gserviceaccount\.com$/);
           expect(membersOf("dataflow")).to.have.length(2);
@@ -198,17 +250,26 @@ for (const stack of ["dev", "prod"]) {
         it("limits resource locations with the gcp.resourceLocations org policy and turns on Data Access logs", () => {
           const [policy] = ofType(plan, "gcp:orgpolicy/policy:Policy", cell.name);
           expect(policy.inputs.name).to.equal(`projects/${cell.gcp.project}/policies/gcp.resourceLocations`);
-          const allowed = (policy.inputs.spec as { rules: { values: { allowedValues: string[] } }[] }).rules[0].values.allowedValues;
+          const allowed = (policy.inputs.spec as { rules: { values: { allowedValues: string[] } }[] }).rules[0].values
+            .allowedValues;
           expect(allowed).to.include(`in:${cell.gcp.region}-locations`);
           const audits = ofType(plan, "gcp:projects/iAMAuditConfig:IAMAuditConfig", cell.name);
-          expect(audits.map((a) => a.inputs.service)).to.have.members(["bigquery.googleapis.com", "storage.googleapis.com"]);
+          expect(audits.map((a) => a.inputs.service)).to.have.members([
+            "bigquery.googleapis.com",
+            "storage.googleapis.com",
+          ]);
           for (const a of audits) {
-            expect((a.inputs.auditLogConfigs as { logType: string }[]).map((c) => c.logType)).to.include.members(["DATA_READ", "DATA_WRITE"]);
+            expect((a.inputs.auditLogConfigs as { logType: string }[]).map((c) => c.logType)).to.include.members([
+              "DATA_READ",
+              "DATA_WRITE",
+            ]);
           }
         });
 
         it("creates clickstream_raw, curated and marts datasets in region with CMEK, expirations and time travel from config", () => {
-          const bqKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find((k) => k.inputs.name === "bigquery")!.id;
+          const bqKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find(
+            (k) => k.inputs.name === "bigquery",
+          )!.id;
           const classOf = { clickstream_raw: "clickstream", curated: "curated", marts: "marts" } as const;
           const datasets = ofType(plan, "gcp:bigquery/dataset:Dataset", cell.name);
           for (const [id, cls] of Object.entries(classOf)) {
@@ -226,7 +287,9 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("creates a private, CMEK, uniform-access staging bucket with lifecycle", () => {
-          const storageKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find((k) => k.inputs.name === "storage")!.id;
+          const storageKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find(
+            (k) => k.inputs.name === "storage",
+          )!.id;
           for (const b of ofType(plan, "gcp:storage/bucket:Bucket", cell.name)) {
             expect(b.inputs.location).to.equal(cell.gcp.region.toUpperCase());
             expect(b.inputs.encryption).to.deep.equal({ defaultKmsKeyName: storageKey });
@@ -240,12 +303,20 @@ for (const stack of ["dev", "prod"]) {
       describe(`cell ${cell.name}: pseudonymisation key`, () => {
         it("stores one random 256-bit key in Secret Manager (region, CMEK) and Secrets Manager (KMS), same value", () => {
           const name = `${prefix}-pseudonymisation-key`;
-          const gcpSecret = ofType(plan, "gcp:secretmanager/secret:Secret", cell.name).find((s) => s.inputs.secretId === name)!;
-          const secretsKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find((k) => k.inputs.name === "secrets")!.id;
+          const gcpSecret = ofType(plan, "gcp:secretmanager/secret:Secret", cell.name).find(
+            (s) => s.inputs.secretId === name,
+          )!;
+          const secretsKey = ofType(plan, "gcp:kms/cryptoKey:CryptoKey", cell.name).find(
+            (k) => k.inputs.name === "secrets",
+          )!.id;
           expect(gcpSecret.inputs.replication).to.deep.equal({
-            userManaged: { replicas: [{ location: cell.gcp.region, customerManagedEncryption: { kmsKeyName: secretsKey } }] },
+            userManaged: {
+              replicas: [{ location: cell.gcp.region, customerManagedEncryption: { kmsKeyName: secretsKey } }],
+            },
           });
-          const awsSecret = ofType(plan, "aws:secretsmanager/secret:Secret", cell.name).find((s) => s.inputs.name === name)!;
+          const awsSecret = ofType(plan, "aws:secretsmanager/secret:Secret", cell.name).find(
+            (s) => s.inputs.name === name,
+          )!;
           expect(String(awsSecret.inputs.kmsKeyId)).to.match(/^arn:aws:kms:/);
           const gcpValue = ofType(plan, "gcp:secretmanager/secretVersion:SecretVersion", cell.name).find(
             (v) => v.inputs.secret === gcpSecret.id,
