@@ -25,8 +25,6 @@ export interface CollectorConfig {
   readonly maxInFlightEvents: number;
   /** Longest a request waits for Pub/Sub before answering 503 so the SDK retries. */
   readonly publishTimeoutMs: number;
-  /** Pub/Sub client batching window. */
-  readonly batchMaxMs: number;
   /** Seconds suggested to clients in `Retry-After` when shedding load. */
   readonly retryAfterSeconds: number;
 }
@@ -88,7 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
     corsOrigins: (env.COLLECTOR_CORS_ORIGINS ?? "*").split(",").map((o) => o.trim()).filter((o) => o !== ""),
     maxInFlightEvents: int(env, "COLLECTOR_MAX_IN_FLIGHT_EVENTS", 50_000, 1, 10_000_000, errors),
     publishTimeoutMs: int(env, "COLLECTOR_PUBLISH_TIMEOUT_MS", 10_000, 100, 600_000, errors),
-    batchMaxMs: int(env, "COLLECTOR_BATCH_MAX_MS", 5, 1, 1000, errors),
     retryAfterSeconds: int(env, "COLLECTOR_RETRY_AFTER_SECONDS", 1, 1, 3600, errors),
   };
   if (errors.length > 0) throw new ConfigError(`collector configuration:\n  - ${errors.join("\n  - ")}`);

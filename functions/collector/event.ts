@@ -33,6 +33,12 @@ export interface OutgoingMessage {
   readonly attributes: Record<string, string>;
 }
 
+const ID_FIELDS = ["userId", "anonymousId", "previousId", "groupId"];
+const STRING_FIELDS = ["messageId", "event", "name", "category"];
+const DATE_FIELDS = ["timestamp", "originalTimestamp", "sentAt"];
+const OBJECT_FIELDS = ["context", "properties", "traits", "integrations"];
+const REDUCED_FIELDS = ["event", "name", "category", "timestamp", "originalTimestamp", "sentAt"];
+
 function isObject(v: Json | undefined): v is JsonObject {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -48,21 +54,21 @@ export function validateEvent(ev: Json, where: string): asserts ev is JsonObject
   if (typeof type !== "string" || !TYPE_SET.has(type)) {
     throw new EventError(`${where}.type: must be one of ${EVENT_TYPES.join(", ")}`);
   }
-  for (const f of ["userId", "anonymousId", "previousId", "groupId"]) {
+  for (const f of ID_FIELDS) {
     const v = ev[f];
     if (v !== undefined && v !== null && !isId(v)) throw new EventError(`${where}.${f}: must be a non-empty string or a number`);
   }
-  for (const f of ["messageId", "event", "name", "category"]) {
+  for (const f of STRING_FIELDS) {
     const v = ev[f];
     if (v !== undefined && v !== null && typeof v !== "string") throw new EventError(`${where}.${f}: must be a string`);
   }
-  for (const f of ["timestamp", "originalTimestamp", "sentAt"]) {
+  for (const f of DATE_FIELDS) {
     const v = ev[f];
     if (v !== undefined && v !== null && (typeof v !== "string" || Number.isNaN(Date.parse(v)))) {
       throw new EventError(`${where}.${f}: must be an ISO-8601 date string`);
     }
   }
-  for (const f of ["context", "properties", "traits", "integrations"]) {
+  for (const f of OBJECT_FIELDS) {
     const v = ev[f];
     if (v !== undefined && v !== null && !isObject(v)) throw new EventError(`${where}.${f}: must be an object`);
   }
@@ -118,7 +124,7 @@ export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestCon
       source: req.source,
       receivedAt: req.receivedAt,
     };
-    for (const f of ["event", "name", "category", "timestamp", "originalTimestamp", "sentAt"]) {
+    for (const f of REDUCED_FIELDS) {
       const v = ev[f];
       if (v !== undefined && v !== null) out[f] = v;
     }
@@ -130,7 +136,7 @@ export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestCon
     out.source = req.source;
     out.receivedAt = req.receivedAt;
     delete out.writeKey;
-    for (const f of ["userId", "anonymousId", "previousId", "groupId"]) {
+    for (const f of ID_FIELDS) {
       const v = out[f];
       if (isId(v)) out[f] = p.hash(v);
       else delete out[f];
@@ -153,7 +159,9 @@ export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestCon
   }
   return {
     data: Buffer.from(JSON.stringify(out)),
-    attributes: { messageId, type, consent },
+    // messageId as an attribute: Dataflow's Pub/Sub source can de-duplicate on it (PubsubIO idAttribute).
+    // Only one attribute: each costs encoding work per message, and type/consent are in the data.
+    attributes: { messageId },
   };
 }
 

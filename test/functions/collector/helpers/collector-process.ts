@@ -17,8 +17,8 @@ export interface CollectorProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
 }
 
-export async function startCollectorProcess(env: Record<string, string>, startTimeoutMs = 30_000): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join("functions", "collector", "local.ts")], {
+export async function startCollectorProcess(env: Record<string, string>, startTimeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<CollectorProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join("functions", "collector", "local.ts")], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? "",

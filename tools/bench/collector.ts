@@ -1,0 +1,155 @@
+/**
+ * `npm run bench:collector`: autocannon on loopback against
+ *   - the collector as deployed (its `main()` in a child process, publishing through the real
+ *     @google-cloud/pubsub client to a local gRPC Publisher), and
+ *   - a bare node:http server answering 200 (child process),
+ * for single-event requests and 20-event batches. Prints events/s, requests/s, p99 and the ratio to
+ * the bare server, and whether the targets are met. Exits 0 either way: a miss is printed, not thrown.
+ *
+ * Targets (2-core machine): single events ≥ 0.35 × the bare server's request rate; batches ≥ 60,000
+ * events/s per collector process.
+ */
+import { spawn } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import autocannon from "autocannon";
+import { collectorInstances } from "../../functions/collector/index";
+import { startCollectorProcess, REPO_ROOT } from "../../test/functions/collector/helpers/collector-process";
+import { FakePubSub } from "../../test/functions/collector/helpers/fake-pubsub";
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const WARMUP_S = 3;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const BATCH_SIZE = 20;
+const TARGET_SINGLE_RATIO = 0.35;
+const TARGET_BATCH_EPS = 60_000;
+const WRITE_KEY = "wk_bench_0123456789abcdef";
+
+function event(i: number): Record<string, unknown> {
+  // A typical browser track call: analytics.js context, a handful of properties, consent granted.
+  return {
+    type: "track",
+    event: "Product Viewed",
+    userId: `user-${i}`,
+    anonymousId: `9b2f0c1e-4a5d-4c8e-9f3b-${String(i).padStart(12, "0")}`,
+    messageId: `ajs-next-${i}-1c1f8a8e5b2a4c7d9e0f`,
+    timestamp: "2025-01-01T12:00:00.000Z",
+    properties: { product_id: "507f1f77bcf86cd799439011", sku: "G-32", category: "Games", name: "Monopoly", price: 18.99, currency: "BRL", email: "shopper@example.com" },
+    context: {
+      consent: { categoryPreferences: { Analytics: true, Advertising: false } },
+      ip: "203.0.113.77",
+      library: { name: "analytics.js", version: "next-1.70.0" },
+      locale: "pt-BR",
+      page: { path: "/p/monopoly", referrer: "https://www.google.com/", title: "Monopoly", url: "https://shop.example/p/monopoly" },
+      userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+    },
+  };
+}
+
+interface Row {
+  readonly name: string;
+  readonly reqPerSec: number;
+  readonly eventsPerSec: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+async function run(url: string, body: string, eventsPerRequest: number, name: string, duration: number): Promise<Row> {
+  const result = await autocannon({
+    url,
+    method: "POST",
+    connections: CONNECTIONS,
+    duration,
+    headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}` },
+    body,
+  });
+  const ok = result["2xx"];
+  return {
+    name,
+    reqPerSec: ok / duration,
+    eventsPerSec: (ok * eventsPerRequest) / duration,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+function startBare(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join("tools", "bench", "lib", "bare-server.ts")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("bare server did not start")), 30_000);
+    child.stdout.on("data", (d: Buffer) => {
+      const m = /"port":(\d+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), stop: () => child.kill("SIGTERM") });
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const fake = new FakePubSub(false);
+  await fake.start();
+  const collector = await startCollectorProcess({
+    PUBSUB_EMULATOR_HOST: fake.host,
+    METADATA_SERVER_DETECTION: "none",
+    COLLECTOR_WRITE_KEYS: `${WRITE_KEY}=bench`,
+    COLLECTOR_MAX_IN_FLIGHT_EVENTS: "200000",
+  });
+  const bare = await startBare();
+  const single = JSON.stringify(event(1));
+  const batch = JSON.stringify({ batch: Array.from({ length: BATCH_SIZE }, (_, i) => event(i)), sentAt: "2025-01-01T12:00:01.000Z" });
+  const bareUrl = `http://127.0.0.1:${bare.port}`;
+  const rows: Row[] = [];
+  try {
+    for (const [name, url, body, n] of [
+      ["bare node:http, single", `${bareUrl}/v1/track`, single, 1],
+      ["collector, single event", `${collector.url}/v1/track`, single, 1],
+      ["bare node:http, 20-event batch", `${bareUrl}/v1/batch`, batch, BATCH_SIZE],
+      ["collector, 20-event batch", `${collector.url}/v1/batch`, batch, BATCH_SIZE],
+    ] as const) {
+      await run(url, body, n, name, WARMUP_S); // JIT warm-up, not reported
+      const row = await run(url, body, n, name, DURATION_S);
+      rows.push(row);
+      process.stderr.write(`  measured ${name}\n`);
+    }
+  } finally {
+    bare.stop();
+    await collector.stop();
+    await fake.stop();
+  }
+  const [bareSingle, colSingle, bareBatch, colBatch] = rows;
+  const singleRatio = colSingle.reqPerSec / bareSingle.reqPerSec;
+  const batchRatio = colBatch.reqPerSec / bareBatch.reqPerSec;
+  const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const lines = [
+    `collector benchmark ${new Date().toISOString()} | ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} | Node ${process.version}`,
+    `autocannon: ${CONNECTIONS} connections, ${DURATION_S} s per scenario after ${WARMUP_S} s warm-up, loopback`,
+    "",
+    "| scenario | events/s | requests/s | p99 ms | ratio to bare (req/s) | non-2xx+errors |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map((r, i) => `| ${r.name} | ${fmt(r.eventsPerSec)} | ${fmt(r.reqPerSec)} | ${fmt(r.p99)} | ${i % 2 === 1 ? fmt(i === 1 ? singleRatio : batchRatio, 2) : "1.00"} | ${r.errors} |`),
+    "",
+    `target single events ≥ ${TARGET_SINGLE_RATIO} × bare: ${fmt(singleRatio, 2)} → ${singleRatio >= TARGET_SINGLE_RATIO ? "MET" : "MISSED"}`,
+    `target batches ≥ ${fmt(TARGET_BATCH_EPS)} events/s: ${fmt(colBatch.eventsPerSec)} → ${colBatch.eventsPerSec >= TARGET_BATCH_EPS ? "MET" : "MISSED"}`,
+    `Pub/Sub endpoint acknowledged ${fmt(fake.acknowledged)} messages in ${fake.publishCalls} Publish calls`,
+    "",
+    "sizing example (collectorInstances with this run's single-event figure, 1.5 headroom):",
+    ...[
+      [100_000_000, 3],
+      [1_000_000_000, 3],
+    ].map(([perDay, peak]) => {
+      const s = collectorInstances({ eventsPerDay: perDay, peakFactor: peak, measuredEventsPerSecondPerInstance: colSingle.eventsPerSec });
+      return `  ${fmt(perDay)} events/day, peak ×${peak}: min ${s.min}, max ${s.max}`;
+    }),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
