@@ -34,8 +34,11 @@ function order(id: number, patch: Partial<Record<string, string | number | null>
   };
 }
 
+const tempDirs: string[] = [];
+
 async function withWriter<T>(fn: (w: DmsWriter) => Promise<T>): Promise<T> {
   const w = await DmsWriter.create();
+  tempDirs.push(w.dir);
   try {
     return await fn(w);
   } finally {
@@ -65,6 +68,9 @@ async function replay(files: readonly string[], maxFilesPerBatch?: number): Prom
 
 describe("cdc merge: DMS change files applied on DuckDB", function () {
   this.timeout(30_000);
+  after(() => {
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
 
   it("plain inserts, updates and deletes (through the CLI, --json)", async () => {
     const m = new SourceModel();
