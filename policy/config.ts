@@ -1,0 +1,234 @@
+/**
+ * The pack's own configuration: jurisdictions (allowed regions on both clouds), retention bounds per
+ * data class, audit floors, the erasure SLA ceiling and the BigQuery time-travel window.
+ *
+ * A policy pack is published and run on its own (`pulumi preview --policy-pack policy`), so it does
+ * not read the program's stack config: it carries these defaults, and `--policy-pack-config` (or the
+ * offline gate's `configure` call) overrides them. `test/policy/config.test.ts` keeps the defaults
+ * equal to the program's residency table (`components/config/jurisdictions.ts`).
+ *
+ * CrossGuard config is per policy (`{ "<policy>": { enforcementLevel, ...props } }`), so every policy
+ * declares the same `settingsSchema` and the rules read the merged settings with `readSettings`.
+ */
+import type { EnforcementLevel, PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+
+/** Data classes with their own retention, as the program tags them (`data-classification`). */
+export const DATA_CLASSES = ["raw", "curated", "marts", "clickstream", "logs", "audit"] as const;
+export type DataClass = (typeof DATA_CLASSES)[number];
+
+export interface JurisdictionSettings {
+  /** The law, for messages. */
+  readonly law: string;
+  /** AWS regions inside the jurisdiction. */
+  readonly awsRegions: readonly string[];
+  /**
+   * GCP locations inside the jurisdiction: regions (zones of these regions are accepted), plus any
+   * BigQuery Omni location whose AWS region is inside the jurisdiction (`aws-eu-west-1`).
+   */
+  readonly gcpLocations: readonly string[];
+  /**
+   * Retention ceilings in days per data class (GDPR Art. 5(1)(e), LGPD Art. 15-16). Neither law states
+   * numbers: these are the project's interpretation.
+   */
+  readonly retentionCeilingDays: Readonly<Record<DataClass, number>>;
+  /** Minimum days audit logs are kept. */
+  readonly auditFloorDays: number;
+  /** Longest time, in days, within which an erasure must be physically complete. */
+  readonly erasureSlaCeilingDays: number;
+}
+
+export interface PackSettings {
+  /** Keyed by jurisdiction id, the value of the `jurisdiction` tag/label (`br`, `eu`). */
+  readonly jurisdictions: Readonly<Record<string, JurisdictionSettings>>;
+  /** BigQuery time travel window, hours (BigQuery accepts 48..168). */
+  readonly bigQueryTimeTravelHours: { readonly min: number; readonly max: number };
+  /** Longest key rotation period in days for KMS and Cloud KMS keys. */
+  readonly maxKeyRotationDays: number;
+  /** Values of the `environment` tag/label that count as production (deletion protection). */
+  readonly productionEnvironments: readonly string[];
+  /** Shortest pseudonymisation (HMAC) key, in bytes. */
+  readonly minHmacKeyBytes: number;
+}
+
+/**
+ * BigQuery keeps deleted data for 7 days of fail-safe after the time-travel window, which no
+ * configuration shortens (cloud.google.com/bigquery/docs/time-travel#fail-safe).
+ */
+export const BIGQUERY_FAIL_SAFE_DAYS = 7;
+
+const RETENTION_CEILINGS: Readonly<Record<DataClass, number>> = {
+  raw: 400,
+  curated: 1825,
+  marts: 3650,
+  // 13 months of behavioural data: the horizon web trackers are commonly limited to.
+  clickstream: 395,
+  logs: 400,
+  audit: 3650,
+};
+
+export const DEFAULT_SETTINGS: PackSettings = {
+  jurisdictions: {
+    br: {
+      law: "LGPD",
+      // One AWS region (sa-east-1, São Paulo) and one GCP region (southamerica-east1, São Paulo) are in
+      // Brazil; southamerica-west1 is Santiago, Chile. No BigQuery Omni region exists in South America.
+      awsRegions: ["sa-east-1"],
+      gcpLocations: ["southamerica-east1"],
+      retentionCeilingDays: RETENTION_CEILINGS,
+      // Marco Civil da Internet (Lei 12.965/2014) Art. 15: application access logs kept for 6 months.
+      auditFloorDays: 183,
+      // LGPD Art. 19 II: a complete answer to the data subject within 15 days.
+      erasureSlaCeilingDays: 15,
+    },
+    eu: {
+      law: "GDPR",
+      // EU member-state regions only: adequacy (London, Zurich) is not residency.
+      awsRegions: ["eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"],
+      gcpLocations: [
+        "europe-west1",
+        "europe-west3",
+        "europe-west4",
+        "europe-west8",
+        "europe-west9",
+        "europe-west10",
+        "europe-west12",
+        "europe-north1",
+        "europe-central2",
+        "europe-southwest1",
+        // BigQuery Omni locations run in AWS eu-west-1 (Ireland) and eu-central-1 (Frankfurt).
+        "aws-eu-west-1",
+        "aws-eu-central-1",
+      ],
+      retentionCeilingDays: RETENTION_CEILINGS,
+      // The project's interpretation: a year of audit trail to answer supervisory-authority requests.
+      auditFloorDays: 365,
+      // GDPR Art. 12(3): without undue delay and at the latest within one month.
+      erasureSlaCeilingDays: 30,
+    },
+  },
+  // BigQuery's own bounds (cloud.google.com/bigquery/docs/time-travel#configure_the_time_travel_window).
+  bigQueryTimeTravelHours: { min: 48, max: 168 },
+  // AWS KMS automatic rotation defaults to 365 days; Cloud KMS has no default, so we ask for a year.
+  maxKeyRotationDays: 365,
+  productionEnvironments: ["prod", "production"],
+  // 256-bit keys for HMAC-SHA256 (RFC 2104 §3: keys shorter than the hash output weaken it).
+  minHmacKeyBytes: 32,
+};
+
+const stringList: PolicyConfigJSONSchema = { type: "array", items: { type: "string" } };
+
+const jurisdictionSchema: PolicyConfigJSONSchema = {
+  type: "object",
+  required: ["law", "awsRegions", "gcpLocations", "retentionCeilingDays", "auditFloorDays", "erasureSlaCeilingDays"],
+  properties: {
+    law: { type: "string" },
+    awsRegions: stringList,
+    gcpLocations: stringList,
+    retentionCeilingDays: {
+      type: "object",
+      properties: Object.fromEntries(DATA_CLASSES.map((c) => [c, { type: "integer", minimum: 1 }])),
+      required: [...DATA_CLASSES],
+    },
+    auditFloorDays: { type: "integer", minimum: 1 },
+    erasureSlaCeilingDays: { type: "integer", minimum: 1 },
+  },
+};
+
+/**
+ * JSON schema of the settings every policy accepts. `default`s make the schema self-describing in
+ * `pulumi policy ls`/the Pulumi Cloud UI; the rules merge over `DEFAULT_SETTINGS` anyway, so a
+ * partial config (only `jurisdictions.eu.awsRegions`, say) keeps the other defaults.
+ */
+export const settingsSchema: PolicyConfigSchema = {
+  properties: {
+    jurisdictions: {
+      type: "object",
+      description: "Jurisdictions by id (the `jurisdiction` tag/label): allowed regions, retention bounds.",
+      additionalProperties: jurisdictionSchema,
+      default: DEFAULT_SETTINGS.jurisdictions,
+    },
+    bigQueryTimeTravelHours: {
+      type: "object",
+      properties: { min: { type: "integer" }, max: { type: "integer" } },
+      default: DEFAULT_SETTINGS.bigQueryTimeTravelHours,
+    },
+    maxKeyRotationDays: { type: "integer", minimum: 1, default: DEFAULT_SETTINGS.maxKeyRotationDays },
+    productionEnvironments: { ...stringList, default: [...DEFAULT_SETTINGS.productionEnvironments] },
+    minHmacKeyBytes: { type: "integer", minimum: 16, default: DEFAULT_SETTINGS.minHmacKeyBytes },
+  },
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const asNumber = (v: unknown, fallback: number): number => (typeof v === "number" && Number.isFinite(v) ? v : fallback);
+const asStrings = (v: unknown, fallback: readonly string[]): readonly string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : fallback;
+
+function mergeJurisdiction(base: JurisdictionSettings | undefined, raw: unknown): JurisdictionSettings | undefined {
+  if (!isRecord(raw)) return base;
+  const ceilings = isRecord(raw.retentionCeilingDays) ? raw.retentionCeilingDays : {};
+  const baseCeilings = base?.retentionCeilingDays ?? RETENTION_CEILINGS;
+  return {
+    law: typeof raw.law === "string" ? raw.law : (base?.law ?? "unknown law"),
+    awsRegions: asStrings(raw.awsRegions, base?.awsRegions ?? []),
+    gcpLocations: asStrings(raw.gcpLocations, base?.gcpLocations ?? []),
+    retentionCeilingDays: Object.fromEntries(
+      DATA_CLASSES.map((c) => [c, asNumber(ceilings[c], baseCeilings[c])]),
+    ) as Record<DataClass, number>,
+    auditFloorDays: asNumber(raw.auditFloorDays, base?.auditFloorDays ?? 365),
+    erasureSlaCeilingDays: asNumber(raw.erasureSlaCeilingDays, base?.erasureSlaCeilingDays ?? 30),
+  };
+}
+
+/** Merges one policy's config (`args.getConfig()`) over the defaults. Never throws. */
+export function readSettings(raw: unknown): PackSettings {
+  if (!isRecord(raw)) return DEFAULT_SETTINGS;
+  const jurisdictions: Record<string, JurisdictionSettings> = { ...DEFAULT_SETTINGS.jurisdictions };
+  if (isRecord(raw.jurisdictions)) {
+    for (const [id, j] of Object.entries(raw.jurisdictions)) {
+      const merged = mergeJurisdiction(jurisdictions[id], j);
+      if (merged) jurisdictions[id] = merged;
+    }
+  }
+  const tt = isRecord(raw.bigQueryTimeTravelHours) ? raw.bigQueryTimeTravelHours : {};
+  return {
+    jurisdictions,
+    bigQueryTimeTravelHours: {
+      min: asNumber(tt.min, DEFAULT_SETTINGS.bigQueryTimeTravelHours.min),
+      max: asNumber(tt.max, DEFAULT_SETTINGS.bigQueryTimeTravelHours.max),
+    },
+    maxKeyRotationDays: asNumber(raw.maxKeyRotationDays, DEFAULT_SETTINGS.maxKeyRotationDays),
+    productionEnvironments: asStrings(raw.productionEnvironments, DEFAULT_SETTINGS.productionEnvironments),
+    minHmacKeyBytes: asNumber(raw.minHmacKeyBytes, DEFAULT_SETTINGS.minHmacKeyBytes),
+  };
+}
+
+/** Overrides a caller can give the offline gate; same shape as `PackSettings`, every field optional. */
+export interface SettingsOverrides {
+  readonly jurisdictions?: Readonly<Record<string, Partial<JurisdictionSettings>>>;
+  readonly bigQueryTimeTravelHours?: { readonly min: number; readonly max: number };
+  readonly maxKeyRotationDays?: number;
+  readonly productionEnvironments?: readonly string[];
+  readonly minHmacKeyBytes?: number;
+}
+
+/**
+ * Builds the CrossGuard pack config (what `--policy-pack-config` holds and what the engine sends in
+ * `ConfigureAnalyzerRequest`): every policy gets the settings and its enforcement level.
+ */
+export function buildPackConfig(
+  policyNames: readonly string[],
+  opts: {
+    readonly settings?: SettingsOverrides;
+    readonly enforcementLevels?: Readonly<Record<string, EnforcementLevel>>;
+    readonly defaultLevels?: Readonly<Record<string, EnforcementLevel>>;
+  } = {},
+): PolicyPackConfig {
+  const settings = readSettings(opts.settings ?? {});
+  const config: PolicyPackConfig = {};
+  for (const name of policyNames) {
+    const level = opts.enforcementLevels?.[name] ?? opts.defaultLevels?.[name] ?? "mandatory";
+    config[name] = { enforcementLevel: level, ...structuredClone(settings) };
+  }
+  return config;
+}

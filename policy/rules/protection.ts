@@ -1,0 +1,96 @@
+/**
+ * Deletion protection on stateful resources in production (GDPR Art. 32(1)(b)-(c): availability and
+ * resilience; LGPD Art. 46: protection against "destruição, perda" accidental or unlawful), and
+ * pseudonymisation key strength (GDPR Art. 4(5), 25(1), 32(1)(a); LGPD Art. 12, 13 §4).
+ */
+import { A } from "./articles";
+import {
+  bool,
+  dataClassOf,
+  environmentOf,
+  get,
+  label,
+  num,
+  type ResourceRule,
+  type ResourceView,
+} from "./common";
+
+/** Stateful types, with the cloud's own deletion-protection flag where one exists. */
+const STATEFUL: Readonly<Record<string, ((r: ResourceView) => boolean) | null>> = {
+  "aws:s3/bucket:Bucket": null,
+  "aws:kms/key:Key": null,
+  "aws:glue/catalogDatabase:CatalogDatabase": null,
+  "aws:glue/catalogTable:CatalogTable": null,
+  "aws:secretsmanager/secret:Secret": null,
+  "aws:msk/cluster:Cluster": null,
+  "aws:kinesis/stream:Stream": null,
+  "aws:cloudwatch/logGroup:LogGroup": (r) => bool(r.props, "deletionProtectionEnabled") === true,
+  "gcp:kms/keyRing:KeyRing": null,
+  "gcp:kms/cryptoKey:CryptoKey": null,
+  "gcp:bigquery/dataset:Dataset": null,
+  "gcp:bigquery/table:Table": (r) => bool(r.props, "deletionProtection") === true,
+  "gcp:storage/bucket:Bucket": null,
+  "gcp:secretmanager/secret:Secret": (r) => bool(r.props, "deletionProtection") === true,
+  "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": null,
+  "gcp:workbench/instance:Instance": (r) => bool(r.props, "enableDeletionProtection") === true,
+};
+
+/** Properties that, when true, let a delete wipe the contents. */
+const FORCE_DELETE: Readonly<Record<string, string>> = {
+  "aws:s3/bucket:Bucket": "forceDestroy",
+  "gcp:storage/bucket:Bucket": "forceDestroy",
+  "gcp:bigquery/dataset:Dataset": "deleteContentsOnDestroy",
+  "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": "forceDestroy",
+};
+
+export const deletionProtection: ResourceRule = {
+  kind: "resource",
+  name: "prod-deletion-protection",
+  description: "Stateful resources in production are protected from deletion and never force-destroyed.",
+  domain: "protection",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
+  remediation:
+    "Create stateful resources with the Pulumi resource option protect: true in production (the program does it from lakehouse:protect), or turn on the cloud's own deletion protection where it exists, and leave forceDestroy / deleteContentsOnDestroy off. Erasure of personal data happens through the erasure workers and retention rules, not by deleting stores.",
+  resourceTypes: Object.keys(STATEFUL),
+  validate(r, ctx) {
+    if (!(r.type in STATEFUL)) return;
+    const env = environmentOf(r);
+    if (env === undefined || !ctx.settings.productionEnvironments.includes(env)) return;
+    // Views and external tables hold no data: dropping one loses nothing.
+    if (r.type === "gcp:bigquery/table:Table" && (get(r.props, "view") !== undefined || get(r.props, "externalDataConfiguration") !== undefined)) return;
+    // Only audit log groups are records; application logs may come and go with their function.
+    if (r.type === "aws:cloudwatch/logGroup:LogGroup" && dataClassOf(r)?.cls !== "audit") return;
+    const native = STATEFUL[r.type];
+    if (!r.protect && !(native && native(r))) {
+      ctx.report(`${label(r)} is a stateful '${env}' resource without deletion protection: set the protect resource option.`, r.urn);
+    }
+    const force = FORCE_DELETE[r.type];
+    if (force && bool(r.props, force) === true) {
+      ctx.report(`${label(r)} sets ${force}: a delete would wipe its contents in '${env}'.`, r.urn);
+    }
+  },
+};
+
+export const hmacKeyStrength: ResourceRule = {
+  kind: "resource",
+  name: "pseudonymisation-key-strength",
+  description: "The keyed-HMAC pseudonymisation key is generated with at least the configured number of random bytes.",
+  domain: "pseudonymisation",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr4_5, A.gdpr25_1, A.gdpr32_1_a_pseudo, A.lgpd13_4, A.lgpd12, A.lgpd46],
+  remediation:
+    "Generate the pseudonymisation key with random.RandomBytes of length 32 or more (256 bits for HMAC-SHA256). A short key lets anyone with the pseudonymised data brute-force identifiers back, which turns pseudonymous data into personal data again.",
+  resourceTypes: ["random:index/randomBytes:RandomBytes"],
+  validate(r, ctx) {
+    const length = num(r.props, "length");
+    const min = ctx.settings.minHmacKeyBytes;
+    if (length === undefined || length < min) {
+      ctx.report(`${label(r)} is ${length ?? "an unknown number of"} bytes; pseudonymisation keys need at least ${min}.`, r.urn);
+    }
+  },
+};
+
+export const protectionRules = [deletionProtection, hmacKeyStrength] as const;

@@ -1,0 +1,207 @@
+/**
+ * No public access: GDPR Art. 25(2) says by default personal data must not be made accessible "to an
+ * indefinite number of natural persons"; LGPD Art. 46 asks for measures against unauthorised access.
+ */
+import { A } from "./articles";
+import {
+  asArray,
+  attachedTo,
+  bool,
+  get,
+  isRecord,
+  label,
+  list,
+  policyDocument,
+  str,
+  type ResourceRule,
+  type StackRule,
+} from "./common";
+
+const NO_PUBLIC = [A.gdpr25_2, A.gdpr32_1_b, A.gdpr5_1_f, A.lgpd46, A.lgpd6_vii, A.lgpd49];
+
+const S3_BUCKET = "aws:s3/bucket:Bucket";
+const S3_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
+const S3_OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls";
+const PAB_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
+
+export const s3PublicAccessBlock: StackRule = {
+  kind: "stack",
+  name: "s3-no-public-access",
+  description: "Every S3 bucket has all four public access block settings on and ACLs disabled.",
+  domain: "public-access",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Attach an aws.s3.BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true, and an aws.s3.BucketOwnershipControls with objectOwnership 'BucketOwnerEnforced' so that ACLs cannot grant access. Never set a public canned ACL.",
+  resourceTypes: [S3_BUCKET, S3_PAB, S3_OWNERSHIP],
+  validate(resources, ctx) {
+    for (const p of resources.filter((r) => r.type === S3_PAB)) {
+      const off = PAB_FLAGS.filter((f) => bool(p.props, f) !== true);
+      if (off.length > 0) ctx.report(`${label(p)} leaves ${off.join(", ")} off.`, p.urn);
+    }
+    for (const o of resources.filter((r) => r.type === S3_OWNERSHIP)) {
+      const own = str(o.props, "rule.objectOwnership");
+      if (own !== "BucketOwnerEnforced") ctx.report(`${label(o)} has objectOwnership '${own ?? "unset"}'; use 'BucketOwnerEnforced' to disable ACLs.`, o.urn);
+    }
+    for (const b of resources.filter((r) => r.type === S3_BUCKET)) {
+      if (attachedTo(resources, S3_PAB, "bucket", b, ["bucket", "id"]).length === 0) {
+        ctx.report(`${label(b)} has no BucketPublicAccessBlock.`, b.urn);
+      }
+      const acl = str(b.props, "acl");
+      if (acl !== undefined && /public|authenticated-read/.test(acl)) ctx.report(`${label(b)} has the public ACL '${acl}'.`, b.urn);
+    }
+  },
+};
+
+const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
+/** Invoker roles on the collector's HTTP endpoint: the public edge that receives tracker events. */
+const INVOKER_ROLES = ["roles/run.invoker", "roles/cloudfunctions.invoker"];
+const INVOKER_TYPES = [/^gcp:cloudfunctionsv2\/functionIamMember:/, /^gcp:cloudrunv2\/serviceIamMember:/, /^gcp:cloudrun\/iamMember:/];
+
+/** True if an IAM policy statement allows everyone without a narrowing condition. */
+function publicAllow(s: Record<string, unknown>): boolean {
+  if (s.Effect !== "Allow" || s.Condition !== undefined) return false;
+  const p = s.Principal;
+  return p === "*" || (isRecord(p) && asArray(p.AWS).includes("*"));
+}
+
+export const noPublicPrincipals: ResourceRule = {
+  kind: "resource",
+  name: "no-public-principals",
+  description: "No IAM grant or resource policy gives access to allUsers, allAuthenticatedUsers or Principal '*'.",
+  domain: "public-access",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Grant roles to named groups or service accounts, never to allUsers or allAuthenticatedUsers; in AWS resource and trust policies, name the principals or add a Condition (aws:PrincipalOrgID, aws:SourceArn) that narrows '*'. The only public grant allowed is the invoker role on the clickstream collector's HTTP endpoint, which pseudonymises before anything is stored.",
+  resourceTypes: [
+    "gcp:*IamMember*",
+    "gcp:*IAMMember*",
+    "gcp:*IamBinding*",
+    "gcp:*IAMBinding*",
+    "gcp:bigquery/dataset:Dataset",
+    "gcp:bigquery/datasetAccess:DatasetAccess",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:iam/role:Role",
+    "aws:sns/topic:Topic",
+    "aws:secretsmanager/secret:Secret",
+    "aws:kms/key:Key",
+  ],
+  validate(r, ctx) {
+    if (r.type.startsWith("gcp:") && /I[Aa][Mm](Member|Binding)$/.test(r.type)) {
+      const members = [str(r.props, "member"), ...list(r.props, "members")].filter((m): m is string => typeof m === "string");
+      const role = str(r.props, "role") ?? "";
+      for (const m of members.filter((x) => PUBLIC_MEMBERS.includes(x))) {
+        if (INVOKER_ROLES.includes(role) && INVOKER_TYPES.some((re) => re.test(r.type))) continue;
+        ctx.report(`${label(r)} grants '${role}' to '${m}'.`, r.urn);
+      }
+      return;
+    }
+    if (r.type === "gcp:bigquery/dataset:Dataset" || r.type === "gcp:bigquery/datasetAccess:DatasetAccess") {
+      const entries = r.type === "gcp:bigquery/dataset:Dataset" ? list(r.props, "accesses") : [r.props];
+      for (const e of entries) {
+        const who = [str(e, "specialGroup"), str(e, "iamMember"), str(e, "domain")].filter((x): x is string => x !== undefined);
+        for (const w of who) {
+          if (PUBLIC_MEMBERS.includes(w) || w === "allAuthenticatedUsers") ctx.report(`${label(r)} gives dataset access to '${w}'.`, r.urn);
+        }
+      }
+      return;
+    }
+    const prop = r.type === "aws:iam/role:Role" ? "assumeRolePolicy" : "policy";
+    const raw = get(r.props, prop);
+    if (raw === undefined) return;
+    const doc = policyDocument(raw);
+    if (!doc) {
+      ctx.report(`${label(r)} has a ${prop} that is not a readable policy document.`, r.urn);
+      return;
+    }
+    doc.Statement.forEach((s, i) => {
+      if (publicAllow(s)) ctx.report(`${label(r)} ${prop} statement ${i} allows Principal '*' without a Condition.`, r.urn);
+    });
+  },
+};
+
+export const noPublicNetwork: ResourceRule = {
+  kind: "resource",
+  name: "no-public-network-exposure",
+  description: "Buckets prevent public access; notebooks, Dataflow workers and brokers get no public IP; no ingress is open to the internet.",
+  domain: "public-access",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Set publicAccessPrevention 'enforced' and uniformBucketLevelAccess true on Cloud Storage buckets. Set gceSetup.disablePublicIp true on Workbench instances, ipConfiguration 'WORKER_IP_PRIVATE' on Dataflow jobs, and keep MSK public access off. Open security groups and firewalls only to the VPC's or the peer's CIDR ranges, never 0.0.0.0/0 or ::/0, and reach cloud APIs through VPC endpoints or Private Google Access.",
+  resourceTypes: [
+    "gcp:storage/bucket:Bucket",
+    "gcp:workbench/instance:Instance",
+    "gcp:dataflow/flexTemplateJob:FlexTemplateJob",
+    "gcp:dataflow/job:Job",
+    "aws:msk/cluster:Cluster",
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+    "aws:ec2/subnet:Subnet",
+    "gcp:compute/firewall:Firewall",
+  ],
+  validate(r, ctx) {
+    const openCidr = (c: unknown): boolean => c === "0.0.0.0/0" || c === "::/0";
+    switch (r.type) {
+      case "gcp:storage/bucket:Bucket": {
+        const pap = str(r.props, "publicAccessPrevention");
+        if (pap !== "enforced") ctx.report(`${label(r)} has publicAccessPrevention '${pap ?? "inherited"}'; set it to 'enforced'.`, r.urn);
+        if (bool(r.props, "uniformBucketLevelAccess") !== true) ctx.report(`${label(r)} allows object ACLs: set uniformBucketLevelAccess to true.`, r.urn);
+        return;
+      }
+      case "gcp:workbench/instance:Instance": {
+        if (bool(r.props, "gceSetup.disablePublicIp") !== true) ctx.report(`${label(r)} gets a public IP: set gceSetup.disablePublicIp to true.`, r.urn);
+        list(r.props, "gceSetup.networkInterfaces").forEach((_, i) => {
+          if (list(r.props, `gceSetup.networkInterfaces[${i}].accessConfigs`).length > 0) {
+            ctx.report(`${label(r)} network interface ${i} has an external access config.`, r.urn);
+          }
+        });
+        return;
+      }
+      case "gcp:dataflow/flexTemplateJob:FlexTemplateJob":
+      case "gcp:dataflow/job:Job": {
+        const ip = str(r.props, "ipConfiguration");
+        if (ip !== "WORKER_IP_PRIVATE") ctx.report(`${label(r)} gives workers public IPs (ipConfiguration '${ip ?? "WORKER_IP_PUBLIC"}'); set 'WORKER_IP_PRIVATE'.`, r.urn);
+        return;
+      }
+      case "aws:msk/cluster:Cluster": {
+        const t = str(r.props, "brokerNodeGroupInfo.connectivityInfo.publicAccess.type") ?? "DISABLED";
+        if (t !== "DISABLED") ctx.report(`${label(r)} exposes brokers publicly (publicAccess.type '${t}').`, r.urn);
+        return;
+      }
+      case "aws:ec2/securityGroup:SecurityGroup":
+        list(r.props, "ingress").forEach((_, i) => {
+          const cidrs = [...list(r.props, `ingress[${i}].cidrBlocks`), ...list(r.props, `ingress[${i}].ipv6CidrBlocks`)];
+          if (cidrs.some(openCidr)) ctx.report(`${label(r)} ingress ${i} is open to the internet.`, r.urn);
+        });
+        return;
+      case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        if (openCidr(str(r.props, "cidrIpv4")) || openCidr(str(r.props, "cidrIpv6"))) ctx.report(`${label(r)} is open to the internet.`, r.urn);
+        return;
+      case "aws:ec2/securityGroupRule:SecurityGroupRule":
+        if (str(r.props, "type") === "ingress" && [...list(r.props, "cidrBlocks"), ...list(r.props, "ipv6CidrBlocks")].some(openCidr)) {
+          ctx.report(`${label(r)} is open to the internet.`, r.urn);
+        }
+        return;
+      case "aws:ec2/subnet:Subnet":
+        if (bool(r.props, "mapPublicIpOnLaunch") === true) ctx.report(`${label(r)} gives instances public IPs: set mapPublicIpOnLaunch to false.`, r.urn);
+        return;
+      case "gcp:compute/firewall:Firewall": {
+        const dir = str(r.props, "direction") ?? "INGRESS";
+        if (dir === "INGRESS" && list(r.props, "allows").length > 0 && list(r.props, "sourceRanges").some(openCidr)) {
+          ctx.report(`${label(r)} allows ingress from the internet.`, r.urn);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+export const publicAccessRules = [s3PublicAccessBlock, noPublicPrincipals, noPublicNetwork] as const;

@@ -1,0 +1,139 @@
+/**
+ * Encryption in transit (GDPR Art. 32(1)(a), LGPD Art. 46): TLS-only S3, TLS from DMS to the source
+ * databases, TLS on MSK. GCS, BigQuery and Pub/Sub APIs are HTTPS-only by construction.
+ */
+import { A } from "./articles";
+import {
+  asArray,
+  attachedTo,
+  bool,
+  get,
+  isRecord,
+  label,
+  policyDocument,
+  str,
+  type ResourceRule,
+  type ResourceView,
+  type StackRule,
+} from "./common";
+
+const IN_TRANSIT = [A.gdpr32_1_a, A.gdpr5_1_f, A.lgpd46, A.lgpd6_vii];
+
+const S3_BUCKET = "aws:s3/bucket:Bucket";
+const S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy";
+
+/** True if the document denies every request made without TLS (`aws:SecureTransport` = false). */
+export function deniesInsecureTransport(doc: unknown): boolean {
+  const parsed = policyDocument(doc);
+  if (!parsed) return false;
+  return parsed.Statement.some((s) => {
+    if (s.Effect !== "Deny") return false;
+    const principal = s.Principal;
+    const everyone = principal === "*" || (isRecord(principal) && asArray(principal.AWS).includes("*"));
+    const actions = asArray(s.Action);
+    const allActions = actions.includes("*") || actions.includes("s3:*");
+    const cond = isRecord(s.Condition) ? s.Condition : {};
+    const boolCond = isRecord(cond.Bool) ? cond.Bool : {};
+    const secure = boolCond["aws:SecureTransport"];
+    return everyone && allActions && (secure === false || secure === "false" || asArray(secure).includes("false"));
+  });
+}
+
+/** The policy document; an unknown one throws (fails closed) rather than reading as "no TLS rule". */
+const readPolicy = (r: ResourceView): unknown => get(r.props, "policy");
+
+export const s3TlsOnly: StackRule = {
+  kind: "stack",
+  name: "s3-tls-only",
+  description: "Every S3 bucket has a bucket policy that denies requests not made over TLS.",
+  domain: "transit",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: IN_TRANSIT,
+  remediation:
+    "Attach an aws.s3.BucketPolicy with a statement { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [bucket ARN, bucket ARN + '/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }. Merge it with the bucket's other statements, because a bucket has only one policy.",
+  resourceTypes: [S3_BUCKET, S3_POLICY],
+  validate(resources, ctx) {
+    for (const p of resources.filter((r) => r.type === S3_POLICY)) {
+      if (!deniesInsecureTransport(readPolicy(p))) {
+        ctx.report(`${label(p)} does not deny requests without TLS (no Deny on aws:SecureTransport = false).`, p.urn);
+      }
+    }
+    for (const b of resources.filter((r) => r.type === S3_BUCKET)) {
+      const policies = attachedTo(resources, S3_POLICY, "bucket", b, ["bucket", "id"]);
+      const inline = get(b.props, "policy");
+      if (policies.length === 0 && !(inline !== undefined && deniesInsecureTransport(inline))) {
+        ctx.report(`${label(b)} has no bucket policy denying requests without TLS.`, b.urn);
+      }
+    }
+  },
+};
+
+/** DMS engines reached through AWS HTTPS APIs rather than a database wire protocol. */
+const DMS_API_ENGINES = new Set(["s3", "kinesis", "dynamodb", "opensearch", "elasticsearch", "neptune", "redshift-serverless"]);
+
+export const dataInTransit: ResourceRule = {
+  kind: "resource",
+  name: "tls-in-transit",
+  description: "DMS endpoints and MSK clusters encrypt traffic with TLS.",
+  domain: "transit",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: IN_TRANSIT,
+  remediation:
+    "Set sslMode to 'verify-full' (or at least 'require') on DMS database endpoints, with the source's CA in certificateArn for verify modes, and securityProtocol 'ssl-encryption' or 'sasl-ssl' on Kafka endpoints. On MSK, keep encryptionInTransit.clientBroker 'TLS' and inCluster true.",
+  resourceTypes: ["aws:dms/endpoint:Endpoint", "aws:msk/cluster:Cluster"],
+  validate(r, ctx) {
+    if (r.type === "aws:dms/endpoint:Endpoint") {
+      const engine = (str(r.props, "engineName") ?? "").toLowerCase();
+      if (DMS_API_ENGINES.has(engine)) return;
+      if (engine === "kafka") {
+        const proto = str(r.props, "kafkaSettings.securityProtocol") ?? "plaintext";
+        if (!/ssl/i.test(proto)) ctx.report(`${label(r)} talks to Kafka with securityProtocol '${proto}'; use 'ssl-encryption' or 'sasl-ssl'.`, r.urn);
+        return;
+      }
+      const mode = str(r.props, "sslMode") ?? "none";
+      if (!["require", "verify-ca", "verify-full"].includes(mode)) {
+        ctx.report(`${label(r)} connects to ${engine || "the database"} with sslMode '${mode}'; use 'require', 'verify-ca' or 'verify-full'.`, r.urn);
+      }
+      return;
+    }
+    // MSK's default is TLS between clients and brokers and inside the cluster; only an explicit downgrade fails.
+    const clientBroker = str(r.props, "encryptionInfo.encryptionInTransit.clientBroker") ?? "TLS";
+    if (clientBroker !== "TLS") {
+      ctx.report(`${label(r)} allows '${clientBroker}' between clients and brokers; set encryptionInTransit.clientBroker to 'TLS'.`, r.urn);
+    }
+    if (bool(r.props, "encryptionInfo.encryptionInTransit.inCluster") === false) {
+      ctx.report(`${label(r)} does not encrypt traffic between brokers: set encryptionInTransit.inCluster to true.`, r.urn);
+    }
+  },
+};
+
+const TOPIC = "gcp:pubsub/topic:Topic";
+const SCHEMA = "gcp:pubsub/schema:Schema";
+
+export const pubsubSchemaEnforced: StackRule = {
+  kind: "stack",
+  name: "pubsub-schema-enforced",
+  description: "Pub/Sub topics validate messages against a schema declared in this stack.",
+  domain: "records",
+  severity: "medium",
+  enforcementLevel: "advisory",
+  articles: [A.gdpr5_1_c, A.gdpr25_1, A.lgpd6_iii],
+  remediation:
+    "Declare a gcp.pubsub.Schema (AVRO or PROTOCOL_BUFFER) listing only the fields the pipeline needs and set the topic's schemaSettings.schema to it. Pub/Sub then rejects messages carrying unexpected fields, such as raw identifiers that should have been pseudonymised at the edge.",
+  resourceTypes: [TOPIC, SCHEMA],
+  validate(resources, ctx) {
+    const schemas = resources.filter((r) => r.type === SCHEMA);
+    for (const t of resources.filter((r) => r.type === TOPIC)) {
+      // Dead-letter topics receive whatever failed validation or delivery: a schema would reject it.
+      if (/(^|[-_.])(dlq|dead-letter|deadletter)([-_.]|$)/.test(t.name)) continue;
+      const ref = str(t.props, "schemaSettings.schema");
+      const deps = t.propertyDependencies.schemaSettings ?? [];
+      const found = schemas.some((s) => deps.includes(s.urn) || (ref !== undefined && [s.props.id, s.props.name].includes(ref)));
+      if (!found) ctx.report(`${label(t)} accepts messages without validating them against a schema of this stack.`, t.urn);
+    }
+  },
+};
+
+export const transitRules = [s3TlsOnly, dataInTransit, pubsubSchemaEnforced] as const;

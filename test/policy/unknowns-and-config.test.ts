@@ -1,0 +1,111 @@
+/**
+ * Preview unknowns and the pack config, through the analyzer's own handlers: protobuf AnalyzeRequest /
+ * AnalyzeStackRequest / ConfigureAnalyzerRequest to the pack served by `@pulumi/policy/server`.
+ */
+import { expect } from "chai";
+import { DEFAULT_SETTINGS, readSettings } from "../../policy/config";
+import { unknownMessage } from "../../policy/rules/common";
+import { JURISDICTIONS } from "../../components/config/jurisdictions";
+import { gatePackConfig } from "../../tools/policy/gate";
+import { analyzeRequest, analyzeStackRequest, providerIndex, UNKNOWN } from "../../tools/policy/requests";
+import { baseline, closeSession, gate, lines, mutate, session } from "./helpers";
+
+describe("policy pack: unknown values at preview", function () {
+  this.timeout(120_000);
+  after(closeSession);
+
+  it("an unknown location fails the residency rule closed (AnalyzeRequest with the sentinel)", async () => {
+    const s = await session();
+    await s.configure(gatePackConfig());
+    const resources = mutate(baseline(), "br-staging-raw", (i) => (i.location = UNKNOWN));
+    const bucket = resources.find((r) => r.name === "br-staging-raw")!;
+    const diags = await s.analyze(analyzeRequest(bucket, providerIndex(resources)));
+    expect(diags.map((d) => [d.policyName, d.enforcementLevel, d.message])).to.deep.equal([
+      ["resource-residency", "mandatory", `Every resource and provider is located in its cell's jurisdiction.\n${unknownMessage("location")}`],
+    ]);
+  });
+
+  it("an unknown retention value fails the retention rule closed", async () => {
+    const r = await gate(mutate(baseline(), "br-merge-logs", (i) => (i.retentionInDays = UNKNOWN)));
+    expect(lines(r.diagnostics)).to.deep.equal([`log-retention: ${unknownMessage("retentionInDays")}`]);
+    expect(r.passed).to.equal(false);
+  });
+
+  it("an unknown bucket policy fails the stack rule closed and names the resource (AnalyzeStackRequest)", async () => {
+    const s = await session();
+    await s.configure(gatePackConfig());
+    const resources = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
+    const diags = await s.analyzeStack(analyzeStackRequest(resources));
+    const tls = diags.filter((d) => d.policyName === "s3-tls-only");
+    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([["mandatory", true]]);
+    expect(tls[0].message).to.contain(unknownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy'"));
+  });
+
+  it("an unknown key reference (a key created in the same update) is an advisory that names it, not a silent pass", async () => {
+    const r = await gate(mutate(baseline(), "br-alerts", (i) => (i.kmsMasterKeyId = UNKNOWN)));
+    expect(r.passed).to.equal(true);
+    expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
+      [
+        "stores-cmek",
+        "advisory",
+        "aws:sns/topic:Topic 'br-alerts': 'kmsMasterKeyId' is unknown during preview; it is assumed to reference a customer-managed key created in this update and is checked again at `pulumi up`.",
+      ],
+    ]);
+  });
+
+  it("unknown provider default tags fail closed (the jurisdiction cannot be told)", async () => {
+    const r = await gate(mutate(baseline(), "br-gcp", (i) => (i.defaultLabels = UNKNOWN)));
+    expect(r.passed).to.equal(false);
+    expect(r.diagnostics.every((d) => d.enforcementLevel === "mandatory")).to.equal(true);
+    expect(r.diagnostics.some((d) => d.detail === unknownMessage("defaultLabels"))).to.equal(true);
+  });
+});
+
+describe("policy pack: config", function () {
+  this.timeout(120_000);
+  after(closeSession);
+
+  it("defaults match the program's residency table (components/config/jurisdictions.ts)", () => {
+    for (const [id, j] of Object.entries(JURISDICTIONS)) {
+      const mine = DEFAULT_SETTINGS.jurisdictions[id];
+      expect(mine.law, id).to.equal(j.law);
+      expect(mine.awsRegions, id).to.deep.equal(j.awsRegions);
+      // The pack also allows the jurisdiction's BigQuery Omni locations (aws-*), which are not GCP regions.
+      expect(mine.gcpLocations.filter((l) => !l.startsWith("aws-")), id).to.deep.equal(j.gcpRegions);
+      expect(mine.retentionCeilingDays, id).to.deep.equal(j.retentionCeilingDays);
+      expect(mine.auditFloorDays, id).to.equal(j.auditFloorDays);
+      expect(mine.erasureSlaCeilingDays, id).to.equal(j.erasureSlaCeilingDays);
+    }
+    expect(DEFAULT_SETTINGS.bigQueryTimeTravelHours).to.deep.equal({ min: 48, max: 168 });
+  });
+
+  it("merges a partial config over the defaults", () => {
+    const s = readSettings({ jurisdictions: { br: { auditFloorDays: 365 } }, maxKeyRotationDays: 90 });
+    expect(s.jurisdictions.br.auditFloorDays).to.equal(365);
+    expect(s.jurisdictions.br.awsRegions).to.deep.equal(["sa-east-1"]);
+    expect(s.jurisdictions.eu.erasureSlaCeilingDays).to.equal(30);
+    expect(s.maxKeyRotationDays).to.equal(90);
+  });
+
+  it("configure() changes the bounds the rules apply", async () => {
+    const r = await gate(baseline(), { settings: { jurisdictions: { br: { awsRegions: ["eu-west-1"] } } } });
+    expect(r.diagnostics.filter((d) => d.policyName === "resource-residency").map((d) => d.detail)).to.include(
+      "pulumi:providers:aws 'br-aws' is in 'sa-east-1' (region), outside jurisdiction 'br' (LGPD); allowed AWS regions: eu-west-1.",
+    );
+  });
+
+  it("configure() sets the enforcement level per policy (advisory passes, disabled is silent)", async () => {
+    const broken = mutate(baseline(), "br-lake-key", (i) => (i.enableKeyRotation = false));
+    const advisory = await gate(broken, { enforcementLevels: { "kms-key-rotation": "advisory" } });
+    expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([["kms-key-rotation", "advisory"]]);
+    expect(advisory.passed).to.equal(true);
+    const disabled = await gate(broken, { enforcementLevels: { "kms-key-rotation": "disabled" } });
+    expect(disabled.diagnostics).to.deep.equal([]);
+  });
+
+  it("getAnalyzerInfo lists every policy of the pack", async () => {
+    const s = await session();
+    expect(s.packName).to.equal("lakehouse-compliance");
+    expect(s.policies.map((p) => p.name).sort()).to.deep.equal(Object.keys(gatePackConfig()).sort());
+  });
+});

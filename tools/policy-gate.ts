@@ -1,0 +1,86 @@
+/**
+ * `npm run policy [-- --stack <name>] [-- --config <pack-config.json>] [-- --json]`
+ *
+ * Evaluates every stack in the repo (Pulumi.<stack>.yaml) offline and runs the compliance pack over
+ * each through the pack's own analyzer, as `pulumi preview --policy-pack policy` does in CI. Exits 1
+ * on any mandatory violation or rejected stack config.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { PolicyPackConfig } from "@pulumi/policy";
+import { startAnalyzer } from "./policy/analyzer";
+import { formatGateResult, gateStack, type GateResult } from "./policy/gate";
+
+const ROOT = path.resolve(__dirname, "..");
+
+interface Args {
+  readonly stacks: string[];
+  readonly stackFile?: string;
+  readonly config?: string;
+  readonly json: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const stacks: string[] = [];
+  let stackFile: string | undefined;
+  let config: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--stack" || a === "-s") stacks.push(value());
+    else if (a.startsWith("--stack=")) stacks.push(a.slice("--stack=".length));
+    else if (a === "--stack-file") stackFile = value();
+    else if (a === "--config" || a === "--policy-pack-config") config = value();
+    else if (a === "--json") json = true;
+    else throw new Error(`unknown argument '${a}' (use --stack <name>, --stack-file <file>, --config <file>, --json)`);
+  }
+  return { stacks, stackFile, config, json };
+}
+
+/** Stacks of the project: every Pulumi.<stack>.yaml at the root. */
+export function repoStacks(root = ROOT): string[] {
+  return readdirSync(root)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const stacks = args.stacks.length > 0 ? args.stacks : repoStacks();
+  if (stacks.length === 0) {
+    console.error("No Pulumi.<stack>.yaml found at the project root.");
+    return 1;
+  }
+  const packConfig = args.config ? (JSON.parse(readFileSync(args.config, "utf8")) as PolicyPackConfig) : undefined;
+  const session = await startAnalyzer();
+  const results: GateResult[] = [];
+  try {
+    for (const stack of stacks) {
+      const result = await gateStack({ stack, stackFile: args.stackFile, preview: true }, { session, packConfig });
+      results.push(result);
+      if (!args.json) console.log(`${formatGateResult(result)}\n`);
+    }
+  } finally {
+    await session.close();
+  }
+  if (args.json) console.log(JSON.stringify(results, null, 2));
+  const failed = results.filter((r) => !r.passed).map((r) => r.stack);
+  console.log(failed.length === 0 ? `Policy gate passed for ${stacks.join(", ")}.` : `Policy gate FAILED for ${failed.join(", ")}.`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exit(2);
+    },
+  );
+}
