@@ -9,6 +9,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AwsStorageCore } from "./aws/storage-core";
+import { TransactionalIngestion } from "./aws/ingestion/transactional-ingestion";
 import { JURISDICTIONS, type Jurisdiction } from "./config/jurisdictions";
 import type { CellConfig, LakehouseConfig, Retention } from "./config/schema";
 import type { Sizing } from "./config/sizing";
@@ -35,6 +36,8 @@ export class Cell extends pulumi.ComponentResource {
   public readonly aws: AwsStorageCore;
   public readonly gcp: GcpStorageCore;
   public readonly pseudonymisationKey: PseudonymisationKey;
+  /** DMS CDC -> raw -> Glue MERGE -> Iceberg; undefined when the cell declares no transactional source. */
+  public readonly ingestion: TransactionalIngestion | undefined;
 
   constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
     const protect = args.config.protect;
@@ -121,6 +124,31 @@ export class Cell extends pulumi.ComponentResource {
       },
       { parent: this, providers: [this.awsProvider, this.gcpProvider, this.randomProvider] },
     );
+
+    this.ingestion = config.sources.transactional.some((s) => s.cell === cell.name)
+      ? new TransactionalIngestion(
+          `${name}-ingestion`,
+          {
+            namePrefix,
+            cell: cell.name,
+            accountId: cell.aws.accountId,
+            region: cell.aws.region,
+            sources: config.sources.transactional.filter((s) => s.cell === cell.name),
+            credentials: config.sourceCredentials,
+            lakeKeyArn: this.aws.lakeKey.arn,
+            logsKeyArn: this.aws.logsKey.arn,
+            raw: this.aws.buckets.raw,
+            warehouse: this.aws.buckets.warehouse,
+            curatedDatabaseName: this.aws.catalog.databaseNames.curated,
+            logRetentionDays: args.retention.logs,
+            erasureSlaDays: config.erasureSlaDays,
+            dmsCapacity: args.sizing.dmsCapacity,
+            multiAz: config.environment === "prod",
+            network: cell.network,
+          },
+          awsOpts,
+        )
+      : undefined;
 
     this.registerOutputs({});
   }

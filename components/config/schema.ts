@@ -47,6 +47,21 @@ export const cellSchema = z.strictObject({
   federation: z.enum(FEDERATION_MODES),
   /** Per-cell retention overrides (a stricter jurisdiction may need shorter windows). */
   retention: retentionOverrideSchema.optional(),
+  /** The cell's ingestion network (DMS Serverless). @default a new VPC 10.80.0.0/22 reaching RFC 1918 sources */
+  network: z
+    .strictObject({
+      /** CIDR of the ingestion VPC (a /16 to /24 that does not overlap the sources' networks). @default "10.80.0.0/22" */
+      vpcCidr: z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, "must be an IPv4 CIDR from /16 to /24")
+        .optional(),
+      /** Networks the sources live in, reached over Direct Connect/VPN/peering. @default RFC 1918 ranges */
+      sourceCidrs: z
+        .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR"))
+        .min(1)
+        .optional(),
+    })
+    .optional(),
 });
 
 export const scaleSchema = z.strictObject({
@@ -82,6 +97,12 @@ const transactionalSourceSchema = z.strictObject({
   database: z.string().min(1),
   /** Name of the `lakehouse:sourceCredentials` entry holding username/password (set with --secret). */
   credentials: z.string().min(1),
+  /**
+   * PEM of the CA that signed the source's TLS certificate: DMS verifies the server with it
+   * (`verify-full` for MySQL/SQL Server, `verify-ca` for Oracle). @default none: SQL Server falls back to
+   * `require`; Oracle and MySQL support no unverified TLS mode in DMS, so the plan fails without it.
+   */
+  caCertificatePem: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
   tables: z.array(tableSchema).min(1, "needs at least one table"),
 });
 

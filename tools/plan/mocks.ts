@@ -176,6 +176,25 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return { id: `vpc-${hash(name, 17)}`, state: { ...base, arn: regional(`vpc/vpc-${hash(name, 17)}`), defaultSecurityGroupId: `sg-${hash(`${name}-default`, 17)}`, mainRouteTableId: `rtb-${hash(name, 17)}` } };
       case "ec2:Subnet":
         return { id: `subnet-${hash(args.name, 17)}`, state: { ...base, arn: regional(`subnet/subnet-${hash(args.name, 17)}`) } };
+      // DMS ARNs end in an opaque upper-case resource id (`arn:aws:dms:<region>:<account>:endpoint:ABC...`).
+      case "dms:Endpoint":
+      case "dms:S3Endpoint": {
+        const arn = regional(`endpoint:${hash(args.name, 26).toUpperCase()}`);
+        return { id: str(inputs.endpointId) ?? name, state: { ...base, endpointArn: arn, arn } };
+      }
+      case "dms:Certificate": {
+        const arn = regional(`cert:${hash(args.name, 26).toUpperCase()}`);
+        return { id: str(inputs.certificateId) ?? name, state: { ...base, certificateArn: arn } };
+      }
+      case "dms:ReplicationConfig": {
+        const arn = regional(`replication-config:${hash(args.name, 26).toUpperCase()}`);
+        return { id: arn, state: { ...base, arn } };
+      }
+      case "ec2:VpcEndpoint":
+        return {
+          id: `vpce-${hash(args.name, 17)}`,
+          state: { ...base, arn: regional(`vpc-endpoint/vpce-${hash(args.name, 17)}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${hash(args.name, 8)}` } : {}) },
+        };
       case "ec2:SecurityGroup":
         return { id: `sg-${hash(args.name, 17)}`, state: { ...base, name, arn: regional(`security-group/sg-${hash(args.name, 17)}`) } };
       default: {

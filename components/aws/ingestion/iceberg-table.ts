@@ -1,0 +1,148 @@
+/**
+ * A curated Iceberg table in the Glue Data Catalog with its maintenance as infrastructure: compaction,
+ * snapshot expiry (erased rows leave old snapshots within the erasure SLA) and orphan-file deletion.
+ *
+ * The table is created here (format v2, partition spec, merge-on-read properties, location) so that the
+ * optimizers can be attached at deploy time; the merge job then evolves its columns (ADR 0004).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ICEBERG_TABLE_PROPERTIES } from "../../../functions/cdc-merge/merge-sql";
+import type { TableConfig } from "../../config/schema";
+import { classification } from "../../conventions";
+import { minimalIcebergSchema } from "./plan-rules";
+
+export interface IcebergMaintenance {
+  /** Days snapshots are kept; with `runRateHours` it must stay inside the erasure SLA. */
+  readonly snapshotRetentionDays: number;
+  /** Snapshots kept regardless of age (Glue keeps at least this many). */
+  readonly snapshotsToRetain: number;
+  /** Days unreferenced files are kept (protects in-flight writes). */
+  readonly orphanFileRetentionDays: number;
+  /** Hours between retention and orphan runs. */
+  readonly runRateHours: number;
+}
+
+/**
+ * Maintenance bounded by the erasure SLA: an erased row disappears from the current snapshot within a
+ * day of the request; the snapshots still holding it expire `retention` days later and the retention job
+ * runs every `runRate` hours, so the physical bound is 1 + retention + runRate/24 <= SLA. Orphans (files of
+ * failed commits) follow the same bound. Snapshot retention stays at least 1 day (time travel for
+ * incident recovery) and at most 7.
+ */
+export function maintenanceForSla(erasureSlaDays: number): IcebergMaintenance {
+  const runRateHours = 24;
+  const budget = erasureSlaDays - 1 - runRateHours / 24;
+  if (budget < 1) throw new Error(`erasureSlaDays ${erasureSlaDays} leaves no room for snapshot retention (needs at least 3)`);
+  const snapshotRetentionDays = Math.min(7, budget);
+  return {
+    snapshotRetentionDays,
+    // Glue's minimum; the age limit is what bounds erasure, not the count.
+    snapshotsToRetain: 1,
+    orphanFileRetentionDays: Math.min(3, budget),
+    runRateHours,
+  };
+}
+
+export interface IcebergTableArgs {
+  readonly accountId: string;
+  /** Glue database (curated). */
+  readonly databaseName: pulumi.Input<string>;
+  /** Glue table name (lower case). */
+  readonly tableName: string;
+  readonly table: TableConfig;
+  /** `s3://warehouse/curated/<source>/<table>/`. */
+  readonly location: pulumi.Input<string>;
+  /** Role the Glue table optimizers run as. */
+  readonly optimizerRoleArn: pulumi.Input<string>;
+  readonly maintenance: IcebergMaintenance;
+  /** Source of the table, for the description. */
+  readonly sourceName: string;
+}
+
+export class IcebergTable extends pulumi.ComponentResource {
+  public readonly table: aws.glue.CatalogTable;
+  public readonly optimizers: Readonly<Record<"compaction" | "retention" | "orphan_file_deletion", aws.glue.CatalogTableOptimizer>>;
+  public readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: IcebergTableArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:aws:IcebergTable", name, args, opts);
+    const { columns, partitions } = minimalIcebergSchema(args.table);
+    const idOf = (column: string) => {
+      const c = columns.find((x) => x.name === column.toLowerCase());
+      if (!c) throw new Error(`partition column ${column} not in schema`);
+      return c.id;
+    };
+    const pii = new Set((args.table.piiColumns ?? []).map((c) => c.toLowerCase()));
+    this.table = new aws.glue.CatalogTable(
+      name,
+      {
+        catalogId: args.accountId,
+        databaseName: args.databaseName,
+        name: args.tableName,
+        description: `Curated ${args.table.schema}.${args.table.name} of ${args.sourceName}, merged from DMS CDC`,
+        tableType: "EXTERNAL_TABLE",
+        parameters: { ...classification("curated"), ...(pii.size > 0 ? { "contains-pii": "true" } : {}) },
+        openTableFormatInput: {
+          icebergInput: {
+            metadataOperation: "CREATE",
+            version: "2",
+            icebergTableInput: {
+              location: args.location,
+              schema: {
+                schemaId: 0,
+                type: "struct",
+                identifierFieldIds: columns.filter((c) => c.required).map((c) => c.id),
+                fields: columns.map((c) => ({ id: c.id, name: c.name, type: c.type, required: c.required, doc: c.doc })),
+              },
+              partitionSpec: {
+                specId: 0,
+                fields: partitions.map((p, i) => ({ fieldId: 1000 + i, name: p.name, sourceId: idOf(p.column), transform: p.transform })),
+              },
+              properties: { ...ICEBERG_TABLE_PROPERTIES },
+            },
+          },
+        },
+      },
+      // The merge job owns the schema after creation and every commit moves `metadata_location`:
+      // Pulumi must not roll either back.
+      { parent: this, ignoreChanges: ["storageDescriptor", "parameters", "openTableFormatInput", "partitionKeys"] },
+    );
+    const optimizer = (type: "compaction" | "retention" | "orphan_file_deletion", configuration: Record<string, unknown>) =>
+      new aws.glue.CatalogTableOptimizer(
+        `${name}-${type.replace(/_/g, "-")}`,
+        {
+          catalogId: args.accountId,
+          databaseName: this.table.databaseName,
+          tableName: this.table.name,
+          type,
+          configuration: { enabled: true, roleArn: args.optimizerRoleArn, ...configuration },
+        },
+        { parent: this },
+      );
+    const m = args.maintenance;
+    this.optimizers = {
+      // Merge-on-read leaves delete files behind each MERGE: compact once a file carries any.
+      compaction: optimizer("compaction", {
+        compactionConfiguration: { icebergConfiguration: { strategy: "binpack", deleteFileThreshold: 1 } },
+      }),
+      retention: optimizer("retention", {
+        retentionConfiguration: {
+          icebergConfiguration: {
+            snapshotRetentionPeriodInDays: m.snapshotRetentionDays,
+            numberOfSnapshotsToRetain: m.snapshotsToRetain,
+            cleanExpiredFiles: true,
+            runRateInHours: m.runRateHours,
+          },
+        },
+      }),
+      orphan_file_deletion: optimizer("orphan_file_deletion", {
+        orphanFileDeletionConfiguration: {
+          icebergConfiguration: { orphanFileRetentionPeriodInDays: m.orphanFileRetentionDays, runRateInHours: m.runRateHours },
+        },
+      }),
+    };
+    this.name = this.table.name;
+    this.registerOutputs({ name: this.name });
+  }
+}

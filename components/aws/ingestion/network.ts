@@ -1,0 +1,258 @@
+/**
+ * The ingestion network of a cell: a VPC with private subnets only (no internet gateway, no NAT, no
+ * public IPs), VPC endpoints for every AWS service DMS Serverless reaches, security groups that open
+ * only the source ports and HTTPS to the endpoints, and flow logs into a KMS-encrypted log group.
+ *
+ * Assumption: the source databases are reached privately, over Direct Connect, Site-to-Site VPN or
+ * peering attached to this VPC by the network team (routes to `sourceCidrs`); the lake never reaches
+ * a database over the internet. DMS Serverless "need[s] to access dependencies by using VPC endpoints"
+ * (S3, Secrets Manager...: DMS user guide, "AWS DMS Serverless limitations").
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { classification } from "../../conventions";
+
+/** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (task logs, metrics), DMS itself. */
+export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring", "dms"] as const;
+
+/** Private ranges sources may live in when config names none (RFC 1918). */
+export const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+export interface IngestionNetworkArgs {
+  /** `lakehouse-<env>-<cell>`: the start of physical names. */
+  readonly namePrefix: string;
+  readonly region: string;
+  /** VPC CIDR; split into one subnet per availability zone. */
+  readonly vpcCidr: string;
+  /** Networks of the source databases. */
+  readonly sourceCidrs: readonly string[];
+  /** TCP ports of the sources (DMS egress is limited to these). */
+  readonly sourcePorts: readonly number[];
+  /** Availability zone suffixes. @default ["a", "b", "c"] */
+  readonly zones?: readonly string[];
+  /** Customer-managed key of the flow-log group (its policy grants CloudWatch Logs). */
+  readonly logsKmsKeyArn: pulumi.Input<string>;
+  /** Days flow logs are kept (`retention.logs`). */
+  readonly logRetentionDays: number;
+}
+
+/** Splits an IPv4 CIDR into `count` equal subnets (the next power of two). */
+export function splitCidr(cidr: string, count: number): string[] {
+  const [ip, bitsText] = cidr.split("/");
+  const bits = Number(bitsText);
+  const extra = Math.ceil(Math.log2(Math.max(1, count)));
+  const newBits = bits + extra;
+  if (newBits > 28) throw new Error(`${cidr} is too small for ${count} subnets`);
+  const base = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - newBits);
+  const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+  return Array.from({ length: count }, (_, i) => `${toIp(base + i * size)}/${newBits}`);
+}
+
+export class IngestionNetwork extends pulumi.ComponentResource {
+  public readonly vpc: aws.ec2.Vpc;
+  public readonly subnets: aws.ec2.Subnet[];
+  public readonly subnetIds: pulumi.Output<string>[];
+  /** Security group of the DMS replications: egress to the sources and to the endpoints only. */
+  public readonly dmsSecurityGroup: aws.ec2.SecurityGroup;
+  public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
+  public readonly flowLogGroup: aws.cloudwatch.LogGroup;
+  /** Resolves once the endpoints exist: replications must not start before their dependencies are reachable. */
+  public readonly ready: pulumi.Output<string>;
+
+  constructor(name: string, args: IngestionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:aws:IngestionNetwork", name, args, opts);
+    const child = { parent: this };
+    const zones = args.zones ?? ["a", "b", "c"];
+
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: args.vpcCidr,
+        // Interface endpoints with private DNS need both.
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: `${args.namePrefix}-ingestion`, ...classification("none") },
+      },
+      child,
+    );
+    // The default security group allows all traffic between its members: strip it so nothing can use it.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: this.vpc.id, ingress: [], egress: [] }, child);
+
+    const routeTable = new aws.ec2.RouteTable(
+      `${name}-private`,
+      // Only the implicit local route: no internet gateway, no NAT. Routes to the sources' networks are
+      // added by the VPN/Direct Connect attachment (propagated), outside this component.
+      { vpcId: this.vpc.id, tags: { Name: `${args.namePrefix}-ingestion-private` } },
+      child,
+    );
+    this.subnets = splitCidr(args.vpcCidr, zones.length).map((cidr, i) => {
+      const az = `${args.region}${zones[i]}`;
+      const subnet = new aws.ec2.Subnet(
+        `${name}-private-${zones[i]}`,
+        {
+          vpcId: this.vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: az,
+          mapPublicIpOnLaunch: false,
+          tags: { Name: `${args.namePrefix}-ingestion-${az}` },
+        },
+        child,
+      );
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${zones[i]}`,
+        { subnetId: subnet.id, routeTableId: routeTable.id },
+        child,
+      );
+      return subnet;
+    });
+    this.subnetIds = this.subnets.map((s) => s.id);
+
+    this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId: this.vpc.id,
+        description: "HTTPS from the ingestion VPC to the AWS service endpoints",
+        ingress: [
+          {
+            description: "HTTPS from the VPC",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: [args.vpcCidr],
+          },
+        ],
+        egress: [],
+        tags: { Name: `${args.namePrefix}-ingestion-endpoints` },
+      },
+      child,
+    );
+
+    const s3 = new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId: this.vpc.id,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [routeTable.id],
+        tags: { Name: `${args.namePrefix}-ingestion-s3` },
+      },
+      child,
+    );
+    const interfaces = INTERFACE_ENDPOINT_SERVICES.map(
+      (service) =>
+        new aws.ec2.VpcEndpoint(
+          `${name}-${service}`,
+          {
+            vpcId: this.vpc.id,
+            serviceName: `com.amazonaws.${args.region}.${service}`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: this.subnetIds,
+            securityGroupIds: [this.endpointSecurityGroup.id],
+            tags: { Name: `${args.namePrefix}-ingestion-${service}` },
+          },
+          child,
+        ),
+    );
+
+    // The S3 gateway endpoint is reached through the region's S3 prefix list, not the VPC CIDR.
+    const s3PrefixListId = s3.prefixListId;
+    this.dmsSecurityGroup = new aws.ec2.SecurityGroup(
+      `${name}-dms`,
+      {
+        vpcId: this.vpc.id,
+        description: "DMS Serverless replications: out to the source databases and the AWS endpoints only",
+        ingress: [],
+        egress: [
+          ...[...new Set(args.sourcePorts)]
+            .sort((a, b) => a - b)
+            .map((port) => ({
+              description: `source databases on ${port}`,
+              protocol: "tcp",
+              fromPort: port,
+              toPort: port,
+              cidrBlocks: [...args.sourceCidrs],
+            })),
+          {
+            description: "interface endpoints",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: [args.vpcCidr],
+          },
+          {
+            description: "S3 gateway endpoint",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            prefixListIds: [s3PrefixListId],
+          },
+        ],
+        tags: { Name: `${args.namePrefix}-ingestion-dms` },
+      },
+      child,
+    );
+
+    this.flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      {
+        name: `/lakehouse/${args.namePrefix}/ingestion/vpc-flow-logs`,
+        kmsKeyId: args.logsKmsKeyArn,
+        retentionInDays: args.logRetentionDays,
+        tags: classification("logs"),
+      },
+      child,
+    );
+    const flowRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        description: "VPC flow logs delivery into the ingestion flow-log group",
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      },
+      child,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      {
+        role: flowRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "WriteFlowLogs",
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              Resource: [this.flowLogGroup.arn, pulumi.interpolate`${this.flowLogGroup.arn}:log-stream:*`],
+            },
+          ],
+        }),
+      },
+      child,
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      {
+        vpcId: this.vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: this.flowLogGroup.arn,
+        iamRoleArn: flowRole.arn,
+        maxAggregationInterval: 60,
+      },
+      child,
+    );
+
+    this.ready = pulumi.all([s3.id, ...interfaces.map((e) => e.id)]).apply(([id]) => id);
+    this.registerOutputs({
+      vpcId: this.vpc.id,
+      subnetIds: this.subnetIds,
+      dmsSecurityGroupId: this.dmsSecurityGroup.id,
+    });
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Pure rules of the transactional ingestion, kept apart from the components so they can be table-tested:
+ * the TLS mode DMS supports per engine, the DMS table mappings, the Glue/Iceberg names and the minimal
+ * Iceberg schema the infrastructure can derive from config.
+ */
+import { DMS_DEFAULTS, HIDDEN_COLUMNS, dmsChangeSeqRule } from "../../../functions/cdc-merge/spec";
+import type { TableConfig, TransactionalSource } from "../../config/schema";
+
+export type SourceEngine = TransactionalSource["engine"];
+
+/**
+ * The strictest TLS mode DMS supports per source engine (DMS user guide, "Using SSL with AWS Database
+ * Migration Service", table of SSL modes per engine): MySQL supports verify-ca/verify-full but not
+ * `require`; SQL Server supports require/verify-full but not verify-ca; Oracle supports only verify-ca.
+ * Every verify mode needs the source's CA as a DMS certificate.
+ */
+export const STRICTEST_SSL_MODE: Readonly<Record<SourceEngine, "verify-full" | "verify-ca">> = {
+  mysql: "verify-full",
+  sqlserver: "verify-full",
+  oracle: "verify-ca",
+};
+
+/** DMS `engineName` per config engine. */
+export const DMS_ENGINE_NAME: Readonly<Record<SourceEngine, string>> = {
+  oracle: "oracle",
+  mysql: "mysql",
+  sqlserver: "sqlserver",
+};
+
+/**
+ * The TLS mode an endpoint uses: the strictest one when a CA is configured; without a CA only SQL Server
+ * still has an encrypted mode (`require`); Oracle and MySQL have none in DMS, so config is rejected.
+ */
+export function sslModeFor(source: Pick<TransactionalSource, "name" | "engine" | "caCertificatePem">): string {
+  if (source.caCertificatePem) return STRICTEST_SSL_MODE[source.engine];
+  if (source.engine === "sqlserver") return "require";
+  throw new Error(
+    `lakehouse:sources.transactional '${source.name}': engine ${source.engine} needs caCertificatePem ` +
+      `(DMS supports only ${STRICTEST_SSL_MODE[source.engine]} TLS for it, which verifies the server against that CA)`,
+  );
+}
+
+/** A DMS table-mapping rule, as the JSON DMS reads. */
+export type DmsRule = Readonly<Record<string, unknown>>;
+
+/**
+ * The table mappings of one source: a selection rule per configured table, a `remove-column` rule per
+ * excluded column (it never leaves the source network), and the change-sequence `add-column` rule the
+ * merge orders changes by (from functions/cdc-merge, so names cannot drift).
+ * https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.html
+ */
+export function tableMappings(tables: readonly TableConfig[]): { rules: DmsRule[] } {
+  const rules: DmsRule[] = [];
+  let id = 0;
+  const next = () => String(++id);
+  for (const t of tables) {
+    const locator = { "schema-name": t.schema, "table-name": t.name };
+    const sel = next();
+    rules.push({
+      "rule-type": "selection",
+      "rule-id": sel,
+      "rule-name": `include-${t.schema}-${t.name}`.toLowerCase(),
+      "object-locator": locator,
+      "rule-action": "include",
+      filters: [],
+    });
+    for (const column of t.excludeColumns ?? []) {
+      const rid = next();
+      rules.push({
+        "rule-type": "transformation",
+        "rule-id": rid,
+        "rule-name": `drop-${t.schema}-${t.name}-${column}`.toLowerCase(),
+        "rule-target": "column",
+        "object-locator": { ...locator, "column-name": column },
+        "rule-action": "remove-column",
+      });
+    }
+    rules.push({ ...dmsChangeSeqRule(next(), t.schema, t.name) });
+  }
+  return { rules };
+}
+
+/** Glue/Athena table names are lower case (Hive compatibility); `-` is not allowed in them. */
+export const glueName = (...parts: string[]): string =>
+  parts
+    .join("_")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_");
+
+/** Curated table name of a source table: `<source>_<table>` (the schema is a source detail). */
+export const curatedTableName = (source: string, table: TableConfig): string => glueName(source, table.name);
+
+/** Iceberg partition transforms of config (`day(col)`, `bucket(16, col)`, `identity`...), parsed. */
+export interface PartitionField {
+  readonly column: string;
+  /** Iceberg transform string: `day`, `bucket[16]`, `identity`... */
+  readonly transform: string;
+  /** Partition field name, Iceberg's convention (`created_at_day`, `order_id_bucket`). */
+  readonly name: string;
+}
+
+const TIME_TRANSFORMS = new Set(["year", "month", "day", "hour"]);
+
+export function parsePartition(spec: string): PartitionField {
+  const s = spec.trim();
+  const withArg = /^(bucket|truncate)\(\s*(\d+)\s*,\s*([A-Za-z_][A-Za-z0-9_$#]*)\s*\)$/i.exec(s);
+  if (withArg) {
+    const kind = withArg[1].toLowerCase();
+    const column = withArg[3];
+    return { column, transform: `${kind}[${withArg[2]}]`, name: `${column}_${kind}`.toLowerCase() };
+  }
+  const unary = /^(year|month|day|hour|identity)\(\s*([A-Za-z_][A-Za-z0-9_$#]*)\s*\)$/i.exec(s);
+  if (unary) {
+    const kind = unary[1].toLowerCase();
+    const column = unary[2];
+    return {
+      column,
+      transform: kind,
+      name: kind === "identity" ? column.toLowerCase() : `${column}_${kind}`.toLowerCase(),
+    };
+  }
+  if (/^[A-Za-z_][A-Za-z0-9_$#]*$/.test(s)) return { column: s, transform: "identity", name: s.toLowerCase() };
+  throw new Error(
+    `partitionBy '${spec}' is not an Iceberg transform (identity, year/month/day/hour(col), bucket(n, col), truncate(n, col))`,
+  );
+}
+
+export interface IcebergColumn {
+  readonly id: number;
+  readonly name: string;
+  readonly type: string;
+  readonly required: boolean;
+  readonly doc: string;
+}
+
+/**
+ * The schema the infrastructure can derive from config: key columns, partition source columns and the
+ * merge's hidden columns (`_cdc_watermark`, `_cdc_source_file`; DMS's Op/commit ts/change seq are not kept).
+ * Config does not list business columns or types, so keys and non-time partition sources are `string`
+ * and time-transform sources `timestamp`; the merge job adds the other columns (Iceberg schema evolution
+ * is metadata-only). See docs/adr/0004-iceberg-tables-owned-by-infrastructure.md.
+ */
+export function minimalIcebergSchema(table: TableConfig): { columns: IcebergColumn[]; partitions: PartitionField[] } {
+  const partitions = (table.partitionBy ?? []).map(parsePartition);
+  const lower = (c: string) => c.toLowerCase();
+  const columns: IcebergColumn[] = [];
+  const add = (name: string, type: string, required: boolean, doc: string) => {
+    if (columns.some((c) => lower(c.name) === lower(name))) return;
+    columns.push({ id: columns.length + 1, name: lower(name), type, required, doc });
+  };
+  for (const k of table.keys) add(k, "string", true, "primary key column of the source table");
+  for (const p of partitions) {
+    add(
+      p.column,
+      TIME_TRANSFORMS.has(p.transform) ? "timestamp" : "string",
+      false,
+      `partition source (${p.transform})`,
+    );
+  }
+  add(
+    HIDDEN_COLUMNS.watermark,
+    "string",
+    false,
+    "CDC merge watermark: phase#commit ts#change seq of the row's last change",
+  );
+  add(HIDDEN_COLUMNS.sourceFile, "string", false, "CDC merge lineage: raw DMS file of the row's current version");
+  const excluded = new Set((table.excludeColumns ?? []).map(lower));
+  for (const c of columns) {
+    if (excluded.has(c.name))
+      throw new Error(
+        `table ${table.schema}.${table.name}: column ${c.name} is both a key/partition column and excluded`,
+      );
+  }
+  return { columns, partitions };
+}
+
+/** The columns the merge spec carries: keys and partition sources (business columns are not in config). */
+export function mergeColumns(table: TableConfig): string[] {
+  const { columns } = minimalIcebergSchema(table);
+  return columns.filter((c) => !c.name.startsWith("_cdc_")).map((c) => c.name);
+}
+
+/** DMS writes `<bucketFolder>/<schema>/<table>/` under the target; the merge reads that prefix. */
+export const rawPrefix = (source: string, table?: TableConfig): string =>
+  table ? `cdc/${source}/${table.schema}/${table.name}/` : `cdc/${source}/`;
+
+export { DMS_DEFAULTS };

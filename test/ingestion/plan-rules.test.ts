@@ -1,0 +1,113 @@
+/**
+ * The pure rules behind the ingestion components: TLS per engine, table mappings, partition parsing,
+ * the minimal Iceberg schema, maintenance bounded by the erasure SLA, and subnet splitting.
+ */
+import { expect } from "chai";
+import fc from "fast-check";
+import { splitCidr } from "../../components/aws/ingestion/network";
+import { maintenanceForSla } from "../../components/aws/ingestion/iceberg-table";
+import {
+  curatedTableName,
+  mergeColumns,
+  minimalIcebergSchema,
+  parsePartition,
+  sslModeFor,
+  tableMappings,
+} from "../../components/aws/ingestion/plan-rules";
+import { DMS_DEFAULTS } from "../../functions/cdc-merge/spec";
+
+describe("ingestion plan rules", function () {
+  describe("sslModeFor", function () {
+    const ca = "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----";
+    const cases = [
+      { engine: "mysql", ca, mode: "verify-full" },
+      { engine: "sqlserver", ca, mode: "verify-full" },
+      { engine: "oracle", ca, mode: "verify-ca" },
+      { engine: "sqlserver", ca: undefined, mode: "require" },
+    ] as const;
+    for (const c of cases) {
+      it(`${c.engine} ${c.ca ? "with" : "without"} a CA -> ${c.mode}`, function () {
+        expect(sslModeFor({ name: "s", engine: c.engine, caCertificatePem: c.ca })).to.equal(c.mode);
+      });
+    }
+    for (const engine of ["oracle", "mysql"] as const) {
+      it(`rejects ${engine} without a CA, naming the key`, function () {
+        expect(() => sslModeFor({ name: "orders", engine, caCertificatePem: undefined })).to.throw(
+          /lakehouse:sources\.transactional 'orders'.*needs caCertificatePem/,
+        );
+      });
+    }
+  });
+
+  describe("tableMappings", function () {
+    it("selects each table, removes excluded columns and adds the change sequence, with unique rule ids", function () {
+      const { rules } = tableMappings([
+        { schema: "S", name: "A", keys: ["ID"], excludeColumns: ["SECRET", "HASH"] },
+        { schema: "S", name: "B", keys: ["ID"] },
+      ]);
+      expect(rules.map((r) => r["rule-action"])).to.deep.equal(["include", "remove-column", "remove-column", "add-column", "include", "add-column"]);
+      expect(new Set(rules.map((r) => r["rule-id"])).size).to.equal(rules.length);
+      expect(rules[1]["object-locator"]).to.deep.equal({ "schema-name": "S", "table-name": "A", "column-name": "SECRET" });
+      expect(rules[3]).to.include({ value: DMS_DEFAULTS.changeSeqColumn, expression: "$AR_H_CHANGE_SEQ", "rule-target": "column" });
+    });
+  });
+
+  describe("parsePartition", function () {
+    const cases: [string, { column: string; transform: string; name: string }][] = [
+      ["day(CREATED_AT)", { column: "CREATED_AT", transform: "day", name: "created_at_day" }],
+      ["bucket(32, ORDER_ID)", { column: "ORDER_ID", transform: "bucket[32]", name: "order_id_bucket" }],
+      ["truncate(4,sku)", { column: "sku", transform: "truncate[4]", name: "sku_truncate" }],
+      ["identity(country)", { column: "country", transform: "identity", name: "country" }],
+      ["region", { column: "region", transform: "identity", name: "region" }],
+    ];
+    for (const [spec, want] of cases) it(spec, () => expect(parsePartition(spec)).to.deep.equal(want));
+    it("rejects what Iceberg cannot do", () => expect(() => parsePartition("week(ts)")).to.throw(/not an Iceberg transform/));
+  });
+
+  describe("minimalIcebergSchema", function () {
+    it("keeps keys (required, identifiers), partition sources and the merge's hidden columns, without DMS metadata", function () {
+      const { columns, partitions } = minimalIcebergSchema({ schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)", "bucket(8, ORDER_ID)"] });
+      expect(columns.map((c) => [c.id, c.name, c.type, c.required])).to.deep.equal([
+        [1, "order_id", "string", true],
+        [2, "created_at", "timestamp", false],
+        [3, "_cdc_watermark", "string", false],
+        [4, "_cdc_source_file", "string", false],
+      ]);
+      expect(partitions.map((p) => p.column)).to.deep.equal(["CREATED_AT", "ORDER_ID"]);
+      expect(mergeColumns({ schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)"] })).to.deep.equal(["order_id", "created_at"]);
+    });
+    it("refuses a key that is also excluded", function () {
+      expect(() => minimalIcebergSchema({ schema: "s", name: "t", keys: ["id"], excludeColumns: ["ID"] })).to.throw(/both a key/);
+    });
+    it("names curated tables in Glue's lower-case alphabet", function () {
+      expect(curatedTableName("orders-br", { schema: "SALES", name: "ORDER_LINES", keys: ["X"] })).to.equal("orders_br_order_lines");
+    });
+  });
+
+  describe("maintenanceForSla", function () {
+    it("keeps snapshot expiry, its run interval and a day for the delete itself inside the SLA, for every SLA", function () {
+      fc.assert(
+        fc.property(fc.integer({ min: 3, max: 365 }), (sla) => {
+          const m = maintenanceForSla(sla);
+          return (
+            1 + m.snapshotRetentionDays + m.runRateHours / 24 <= sla &&
+            m.snapshotRetentionDays >= 1 &&
+            m.orphanFileRetentionDays >= 1 &&
+            m.orphanFileRetentionDays <= sla &&
+            m.snapshotsToRetain >= 1
+          );
+        }),
+      );
+    });
+    it("refuses an SLA too short for any snapshot retention", () => expect(() => maintenanceForSla(2)).to.throw(/erasureSlaDays 2/));
+  });
+
+  describe("splitCidr", function () {
+    it("splits a /22 into three /24s (rounded up to four)", function () {
+      expect(splitCidr("10.80.0.0/22", 3)).to.deep.equal(["10.80.0.0/24", "10.80.1.0/24", "10.80.2.0/24"]);
+    });
+    it("splits a /16 into /18s", function () {
+      expect(splitCidr("172.20.0.0/16", 3)).to.deep.equal(["172.20.0.0/18", "172.20.64.0/18", "172.20.128.0/18"]);
+    });
+  });
+});
