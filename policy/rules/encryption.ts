@@ -447,15 +447,19 @@ export const computeCmek: ResourceRule = {
   enforcementLevel: "advisory",
   articles: AT_REST,
   remediation:
-    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2), and computeConfig.kmsKeyId on DMS Serverless replication configs and kmsKeyArn on DMS endpoints. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
+    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2) and Artifact Registry repositories, and computeConfig.kmsKeyId on DMS Serverless replication configs and kmsKeyArn on DMS endpoints. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
   resourceTypes: [
     "aws:lambda/function:Function",
     "gcp:cloudfunctionsv2/function:Function",
     "aws:dms/replicationConfig:ReplicationConfig",
     "aws:dms/endpoint:Endpoint",
+    "gcp:artifactregistry/repository:Repository",
   ],
   validate(r, ctx) {
     switch (r.type) {
+      case "gcp:artifactregistry/repository:Repository":
+        requireKey(r, ctx, "kmsKeyName", "set kmsKeyName (function and pipeline images).");
+        return;
       case "aws:lambda/function:Function": {
         const vars = get(r.props, "environment.variables");
         if (vars !== undefined && vars !== null && Object.keys(vars as object).length > 0) {

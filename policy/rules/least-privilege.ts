@@ -142,8 +142,12 @@ export const lakeFormationDefaults: ResourceRule = {
   articles: LEAST_PRIVILEGE,
   remediation:
     "Leave createDatabaseDefaultPermissions and createTableDefaultPermissions empty in aws.lakeformation.DataLakeSettings, and do not grant IAM_ALLOWED_PRINCIPALS in a catalog database's createTableDefaultPermissions. With that default grant, any IAM principal with Glue permissions reads every table and LF-tag column controls are bypassed.",
-  resourceTypes: ["aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:glue/catalogDatabase:CatalogDatabase"],
+  resourceTypes: ["aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:glue/catalogDatabase:CatalogDatabase", "aws:lakeformation/permissions:Permissions"],
   validate(r, ctx) {
+    if (r.type === "aws:lakeformation/permissions:Permissions") {
+      if (str(r.props, "principal") === IAM_ALLOWED) ctx.report(`${label(r)} grants Lake Formation permissions to ${IAM_ALLOWED}.`, r.urn);
+      return;
+    }
     const props = r.type === "aws:glue/catalogDatabase:CatalogDatabase" ? ["createTableDefaultPermissions"] : ["createDatabaseDefaultPermissions", "createTableDefaultPermissions"];
     for (const p of props) {
       list(r.props, p).forEach((_, i) => {

@@ -140,6 +140,7 @@ export const noPublicNetwork: ResourceRule = {
     "gcp:dataflow/job:Job",
     "aws:msk/cluster:Cluster",
     "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:ec2/securityGroupRule:SecurityGroupRule",
     "aws:ec2/subnet:Subnet",
@@ -175,6 +176,7 @@ export const noPublicNetwork: ResourceRule = {
         return;
       }
       case "aws:ec2/securityGroup:SecurityGroup":
+      case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
         list(r.props, "ingress").forEach((_, i) => {
           const cidrs = [...list(r.props, `ingress[${i}].cidrBlocks`), ...list(r.props, `ingress[${i}].ipv6CidrBlocks`)];
           if (cidrs.some(openCidr)) ctx.report(`${label(r)} ingress ${i} is open to the internet.`, r.urn);
