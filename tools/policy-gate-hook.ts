@@ -1,11 +1,13 @@
 /**
- * The compliance gate as `npm start` runs it after the plan. Kept apart so the preview does not depend on
- * how the gate is implemented.
+ * The compliance gate as `npm start` runs it after the plan: the same pack, through the same analyzer
+ * driver, as `npm run policy`.
  */
 import type { Plan } from "./plan/evaluate";
+import { formatGateResult, runPolicyGate } from "./policy/gate";
 
 /** Runs the policy pack over a plan, prints the result, and returns the exit code (0 = no mandatory violation). */
 export async function gateStack(plan: Plan): Promise<number> {
-  console.log(`Policy gate: not wired yet for stack '${plan.stack}'.`);
-  return 0;
+  const result = await runPolicyGate(plan);
+  console.log(formatGateResult(result));
+  return result.passed ? 0 : 1;
 }

@@ -21,10 +21,12 @@ export interface SecureBucketArgs {
   /** The data class stored, for retention bounds and tagging. */
   readonly dataClass: DataClass;
   /**
-   * Days until current objects expire. `undefined` only where the table format owns deletion
-   * (Iceberg warehouse: expiring live data files by age would corrupt tables).
+   * Days until current objects expire. `undefined` only with `tableFormat`, where the table format owns
+   * deletion (Iceberg warehouse: expiring live data files by age would corrupt tables).
    */
   readonly expirationDays: number | undefined;
+  /** The open table format that owns deletion of live objects (tagged, so the policy pack knows). @default none */
+  readonly tableFormat?: "iceberg";
   /** Days until noncurrent versions expire: bounds how long erased data survives as old versions. */
   readonly noncurrentVersionExpirationDays: number;
   /** Where server access logs go. @default no access logging (only for the access-log bucket itself) */
@@ -47,6 +49,9 @@ export class SecureBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:SecureBucket", name, args, opts);
+    if (args.expirationDays === undefined && args.tableFormat === undefined) {
+      throw new Error(`SecureBucket ${name}: an expiration is required unless a table format owns deletion`);
+    }
     const child = { parent: this };
     this.bucket = new aws.s3.Bucket(
       name,
@@ -55,7 +60,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         // Never empty a bucket of personal data as a side effect of a Pulumi operation.
         forceDestroy: false,
         objectLockEnabled: args.objectLock !== undefined,
-        tags: classification(args.dataClass),
+        tags: { ...classification(args.dataClass), ...(args.tableFormat ? { "table-format": args.tableFormat } : {}) },
       },
       child,
     );

@@ -172,6 +172,7 @@ export class AwsStorageCore extends pulumi.ComponentResource {
           kmsKeyArn: this.lakeKey.arn,
           dataClass,
           expirationDays,
+          ...(expirationDays === undefined ? { tableFormat: "iceberg" as const } : {}),
           noncurrentVersionExpirationDays: noncurrent,
           accessLogs: logsTo(purpose),
         },
