@@ -12,16 +12,17 @@
  */
 
 /**
- * Events per second one collector process sustains, single-event requests (the conservative case:
- * browsers send one event per request), publishing to Pub/Sub, from `npm run bench:collector`.
- * Measured 2025-06 (see README "Benchmark" for the exact run) on the 2-vCPU Linux dev container,
- * Node 20, with the load generator and the gRPC endpoint sharing the same 2 cores: a floor for a
- * 1-vCPU Cloud Run instance whose process has the core to itself.
+ * Events one collector process handles per CPU-second, single-event requests (the conservative case:
+ * browsers send one event per request), publishing through the Pub/Sub client, from
+ * `npm run bench:collector` (column "events per server CPU-second"). Measured 2026-11-26 on the shared
+ * 2-vCPU Linux dev container (AMD EPYC, Node 20.20), load generator and gRPC endpoint on the same cores:
+ * runs gave 16.5k-18.2k; rounded down. Per CPU-second because a 1-vCPU Cloud Run instance gives the
+ * single-threaded process a whole core, which the shared benchmark machine did not.
  */
-export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 10_000;
+export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 16_000;
 
-/** 20-event batches, same run (server SDKs and mobile SDKs batch). */
-export const MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE = 60_000;
+/** Same run, 20-event batches (server and mobile SDKs batch): runs gave 44.3k-46.4k; rounded down. */
+export const MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE = 44_000;
 
 export interface CollectorSizingInput {
   /** Clickstream events per day (the scale config's `clickstreamEventsPerDay`). */
