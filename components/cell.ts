@@ -15,6 +15,7 @@ import type { CellConfig, LakehouseConfig, Retention } from "./config/schema";
 import type { Sizing } from "./config/sizing";
 import { protectStateful, type CellTags } from "./conventions";
 import { GcpStorageCore } from "./gcp/storage-core";
+import { Clickstream } from "./gcp/clickstream/clickstream";
 import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
 
 export interface CellArgs {
@@ -36,6 +37,8 @@ export class Cell extends pulumi.ComponentResource {
   public readonly aws: AwsStorageCore;
   public readonly gcp: GcpStorageCore;
   public readonly pseudonymisationKey: PseudonymisationKey;
+  /** Real-time clickstream on GCP: collector, Pub/Sub, Dataflow, BigQuery, views, Vertex AI, Workbench. */
+  public readonly clickstream: Clickstream;
   /** DMS CDC -> raw -> Glue MERGE -> Iceberg; undefined when the cell declares no transactional source. */
   public readonly ingestion: TransactionalIngestion | undefined;
 
@@ -150,6 +153,27 @@ export class Cell extends pulumi.ComponentResource {
         )
       : undefined;
 
+    this.clickstream = new Clickstream(
+      `${name}-clickstream`,
+      {
+        project: cell.gcp.project,
+        region: cell.gcp.region,
+        resourcePrefix: `${namePrefix}-${cell.name}`,
+        storage: this.gcp,
+        pseudonymisationSecretId: this.pseudonymisationKey.gcpSecretId,
+        retention: args.retention,
+        scale: config.scale,
+        sizing: args.sizing,
+        maxTimeTravelHours: config.bigqueryTimeTravelHours,
+        erasureSlaDays: config.erasureSlaDays,
+        writeKeys: config.collectorWriteKeys,
+        workbench: config.workbench,
+        dataScientists: config.personas.dataScientists,
+        marketingApp: config.personas.marketingApp,
+        protect,
+      },
+      gcpOpts,
+    );
     this.registerOutputs({});
   }
 }

@@ -232,6 +232,20 @@ export const lakehouseSchema = z.strictObject({
   personas: personasSchema.default({}),
   /** Credentials for the declared sources, by name; set with `pulumi config set --secret --path`. */
   sourceCredentials: z.record(z.string(), credentialSchema).default({}),
+  /** Vertex AI Workbench instances for data scientists, per cell. */
+  workbench: z
+    .strictObject({
+      /** Instances per cell (one per data scientist or per team). @default 1 */
+      instances: z.number().int().min(0).max(50).default(1),
+      /** Compute Engine machine type. @default "e2-standard-4" */
+      machineType: z
+        .string()
+        .regex(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "must be a Compute Engine machine type such as e2-standard-4")
+        .default("e2-standard-4"),
+      /** Idle minutes before the instance shuts itself down (10-1440). @default 60 */
+      idleTimeoutMinutes: z.number().int().min(10, "must be at least 10").max(1440, "must be at most 1440").default(60),
+    })
+    .default({ instances: 1, machineType: "e2-standard-4", idleTimeoutMinutes: 60 }),
   /**
    * Write keys accepted by the clickstream collector, comma-separated (or a JSON array);
    * set with `pulumi config set --secret lakehouse:collectorWriteKeys "key1,key2"`.
@@ -254,5 +268,6 @@ export type TransactionalSource = z.output<typeof transactionalSourceSchema>;
 export type TableConfig = z.output<typeof tableSchema>;
 export type Personas = z.output<typeof personasSchema>;
 export type PersonaConfig = z.output<typeof personaSchema>;
+export type WorkbenchConfig = LakehouseConfig["workbench"];
 
 export const RETENTION_KEYS: readonly (keyof Retention)[] = DATA_CLASSES;

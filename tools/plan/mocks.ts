@@ -234,6 +234,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         };
       case "bigquery:Table": {
         const ds = str(inputs.datasetId);
+        // physicalName() prefers datasetId over tableId; a table's own name is its tableId.
+        name = str(inputs.tableId) ?? name;
         return {
           id: `projects/${project}/datasets/${ds}/tables/${name}`,
           state: { ...base, tableId: name, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${ds}/tables/${name}` },

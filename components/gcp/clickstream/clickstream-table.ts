@@ -1,0 +1,196 @@
+/**
+ * The clickstream landing table `clickstream_raw.events` (a contract with the marts engineer) and its
+ * dead-letter table, plus the policy-tag taxonomy that restricts every column that can still single out
+ * a person: pseudonymous ids are personal data (GDPR Recital 26, LGPD Art. 13 §4), and so are a
+ * truncated IP and a user agent when combined with them.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { classification, daysToMs } from "../../conventions";
+
+/** The policy tags of a cell's clickstream taxonomy: one per kind of identifying column. */
+export const IDENTIFYING_TAGS = {
+  "pseudonymous-id": "Keyed-HMAC pseudonyms of users, visitors and groups (re-identifiable with the cell key)",
+  "network-address": "Truncated IP addresses (/24, /48): coarse location, linkable to a pseudonym",
+  "quasi-identifier": "User agents, device context and traits: fingerprinting material",
+} as const;
+export type IdentifyingTag = keyof typeof IDENTIFYING_TAGS;
+
+/** The identifying columns of the UDF's row and their tag; every other column is untagged. */
+export const COLUMN_TAGS: Readonly<Record<string, IdentifyingTag>> = {
+  user_pseudo_id: "pseudonymous-id",
+  anonymous_pseudo_id: "pseudonymous-id",
+  group_pseudo_id: "pseudonymous-id",
+  previous_pseudo_id: "pseudonymous-id",
+  ip_truncated: "network-address",
+  user_agent: "quasi-identifier",
+  // Scrubbed by the collector, but still device ids (hashed), locale, screen, OS: fingerprinting material.
+  context: "quasi-identifier",
+  traits: "quasi-identifier",
+};
+
+interface Column {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: string;
+  readonly description?: string;
+  readonly fields?: readonly Column[];
+  /** The identifying kind of the column, if any: it gets the matching policy tag. */
+  readonly tag?: IdentifyingTag;
+}
+
+/** The row shape the Dataflow UDF emits: its own schema file, the single source of truth. */
+export const UDF_SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "functions", "dataflow-udf", "clickstream_table_schema.json");
+
+/** The events table columns: the UDF's schema with policy tags on the identifying columns. */
+export function eventColumns(schemaFile: string = UDF_SCHEMA_FILE): Column[] {
+  const columns = JSON.parse(readFileSync(schemaFile, "utf8")) as Column[];
+  return columns.map((c) => (COLUMN_TAGS[c.name] === undefined ? c : { ...c, tag: COLUMN_TAGS[c.name] }));
+}
+
+/**
+ * Clustering: the visitor's pseudonyms first (per-visitor reads: features, sessions, erasure deletes),
+ * then the event type (the UDF README's pair, widened to anonymous visitors, most of the traffic).
+ */
+export const EVENT_CLUSTERING = ["user_pseudo_id", "anonymous_pseudo_id", "event_type"] as const;
+/** The column the table is partitioned (and expired) by. */
+export const EVENT_TIME_COLUMN = "event_timestamp";
+/** The table name other teams read: a contract (marts, erasure workers). */
+export const EVENTS_TABLE_ID = "events";
+
+/**
+ * The dead-letter table shape of Google's Pub/Sub to BigQuery template (it would create it with this
+ * schema; creating it ourselves adds CMEK, expiry and a policy tag on the raw payload).
+ */
+const DEADLETTER_COLUMNS: readonly Column[] = [
+  { name: "timestamp", type: "TIMESTAMP", mode: "REQUIRED", description: "When the failure happened" },
+  { name: "payloadString", type: "STRING", mode: "NULLABLE", description: "The message as text", tag: "pseudonymous-id" },
+  { name: "payloadBytes", type: "BYTES", mode: "NULLABLE", description: "The message bytes", tag: "pseudonymous-id" },
+  {
+    name: "attributes",
+    type: "RECORD",
+    mode: "REPEATED",
+    description: "Pub/Sub attributes (messageId, type, consent)",
+    fields: [
+      { name: "key", type: "STRING", mode: "NULLABLE" },
+      { name: "value", type: "STRING", mode: "NULLABLE" },
+    ],
+  },
+  { name: "errorMessage", type: "STRING", mode: "NULLABLE", description: "Why it failed" },
+  { name: "stacktrace", type: "STRING", mode: "NULLABLE", description: "Where it failed" },
+];
+
+export interface ClickstreamTableArgs {
+  readonly project: string;
+  readonly region: string;
+  /** Dataset id of `clickstream_raw`. */
+  readonly datasetId: pulumi.Input<string>;
+  /** Cloud KMS key for BigQuery (keyRing.keys.bigquery.id). */
+  readonly kmsKeyName: pulumi.Input<string>;
+  /** Clickstream retention in days: partitions older than this are deleted. */
+  readonly retentionDays: number;
+  /** BigQuery deletion protection (and Data Catalog taxonomy kept on destroy). */
+  readonly protect: boolean;
+  /** Resource-name prefix for the taxonomy display name. */
+  readonly resourcePrefix: string;
+}
+
+export class ClickstreamTable extends pulumi.ComponentResource {
+  public readonly taxonomy: gcp.datacatalog.Taxonomy;
+  public readonly policyTags: Readonly<Record<IdentifyingTag, gcp.datacatalog.PolicyTag>>;
+  public readonly table: gcp.bigquery.Table;
+  public readonly deadletterTable: gcp.bigquery.Table;
+  /** `project.dataset.events`, for SQL. */
+  public readonly tableRef: pulumi.Output<string>;
+  /** `project:dataset.events`, the Dataflow template's outputTableSpec form. */
+  public readonly tableSpec: pulumi.Output<string>;
+  public readonly deadletterTableSpec: pulumi.Output<string>;
+
+  constructor(name: string, args: ClickstreamTableArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:gcp:ClickstreamTable", name, args, opts);
+    this.taxonomy = new gcp.datacatalog.Taxonomy(
+      `${name}-taxonomy`,
+      {
+        project: args.project,
+        region: args.region,
+        displayName: `${args.resourcePrefix} clickstream identifiers`,
+        description:
+          "Columns that can single out a person in the clickstream; read only with a fine-grained reader grant",
+        activatedPolicyTypes: ["FINE_GRAINED_ACCESS_CONTROL"],
+      },
+      { parent: this },
+    );
+    const tags = {} as Record<IdentifyingTag, gcp.datacatalog.PolicyTag>;
+    for (const [tag, description] of Object.entries(IDENTIFYING_TAGS) as [IdentifyingTag, string][]) {
+      tags[tag] = new gcp.datacatalog.PolicyTag(
+        `${name}-${tag}`,
+        { taxonomy: this.taxonomy.id, displayName: tag, description },
+        { parent: this },
+      );
+    }
+    this.policyTags = tags;
+
+    const schemaOf = (columns: readonly Column[]) =>
+      pulumi
+        .all(
+          Object.fromEntries(Object.entries(tags).map(([k, t]) => [k, t.name])) as Record<
+            IdentifyingTag,
+            pulumi.Output<string>
+          >,
+        )
+        .apply((names) =>
+          JSON.stringify(
+            columns.map((c) => ({
+              name: c.name,
+              type: c.type,
+              mode: c.mode,
+              ...(c.description === undefined ? {} : { description: c.description }),
+              ...(c.fields === undefined ? {} : { fields: c.fields }),
+              ...(c.tag === undefined ? {} : { policyTags: { names: [names[c.tag]] } }),
+            })),
+          ),
+        );
+    const expirationMs = daysToMs(args.retentionDays);
+    const common = {
+      project: args.project,
+      datasetId: args.datasetId,
+      encryptionConfiguration: { kmsKeyName: args.kmsKeyName },
+      deletionProtection: args.protect,
+      labels: classification("clickstream"),
+    };
+
+    this.table = new gcp.bigquery.Table(
+      name,
+      {
+        ...common,
+        tableId: EVENTS_TABLE_ID,
+        description: "Pseudonymised website and app events, one row per accepted collector message",
+        schema: schemaOf(eventColumns()),
+        // Partition expiry is the retention (storage limitation, GDPR Art. 5(1)(e)); deleting whole
+        // partitions is also how expired data leaves without DML.
+        timePartitioning: { type: "DAY", field: EVENT_TIME_COLUMN, expirationMs },
+        // Every query names a time window: no accidental full scans of months of events.
+        requirePartitionFilter: true,
+        clusterings: [...EVENT_CLUSTERING],
+      },
+      { parent: this },
+    );
+    this.deadletterTable = new gcp.bigquery.Table(
+      `${name}-deadletter`,
+      {
+        ...common,
+        tableId: `${EVENTS_TABLE_ID}_deadletter`,
+        description: "Messages the Dataflow pipeline could not turn into rows (UDF or insert failures)",
+        schema: schemaOf(DEADLETTER_COLUMNS),
+        timePartitioning: { type: "DAY", field: "timestamp", expirationMs },
+      },
+      { parent: this },
+    );
+    this.tableRef = pulumi.interpolate`${args.project}.${this.table.datasetId}.${this.table.tableId}`;
+    this.tableSpec = pulumi.interpolate`${args.project}:${this.table.datasetId}.${this.table.tableId}`;
+    this.deadletterTableSpec = pulumi.interpolate`${args.project}:${this.deadletterTable.datasetId}.${this.deadletterTable.tableId}`;
+    this.registerOutputs({ table: this.tableSpec, deadletterTable: this.deadletterTableSpec });
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Serving for marketing's behaviour model: a Vertex AI endpoint (the model is deployed onto it by CI,
+ * see README.md) and a Feature Online Store whose feature view is synced from the BigQuery features
+ * view. Both in the cell region with the cell's Vertex key. The marketing application may only call
+ * `predict` on this endpoint (a one-permission custom role, Google's least-privilege recommendation:
+ * cloud.google.com/vertex-ai/docs/general/access-control#custom-roles).
+ */
+import { createHash } from "node:crypto";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { classification } from "../../conventions";
+
+/**
+ * Point reads one Bigtable node serves (Bigtable docs, "Performance for typical workloads": up to
+ * ~17,000 rows/s per node for 1 KB reads on SSD); 10,000 keeps latency headroom.
+ */
+export const BIGTABLE_READS_PER_SECOND_PER_NODE = 10_000;
+
+/** Feature-serving nodes: one feature read per tracked event at peak, 1.5x headroom; min covers the average. */
+export function featureStoreNodes(eventsPerSecond: { average: number; peak: number }): { min: number; max: number } {
+  const min = Math.max(1, Math.ceil(eventsPerSecond.average / BIGTABLE_READS_PER_SECOND_PER_NODE));
+  const max = Math.max(min, 2, Math.ceil((eventsPerSecond.peak * 1.5) / BIGTABLE_READS_PER_SECOND_PER_NODE));
+  return { min, max };
+}
+
+/** Vertex endpoint ids are numeric, at most 10 digits, no leading zero: derived stably from the prefix. */
+export function endpointId(resourcePrefix: string): string {
+  const n = parseInt(createHash("sha256").update(resourcePrefix).digest("hex").slice(0, 12), 16);
+  return String(1_000_000_000 + (n % 8_999_999_999));
+}
+
+export interface MlServingArgs {
+  readonly project: string;
+  readonly region: string;
+  readonly resourcePrefix: string;
+  /** Cloud KMS key for Vertex AI (keyRing.keys.vertex.id). */
+  readonly kmsKeyName: pulumi.Input<string>;
+  /** Project number: the Vertex AI service agent syncs the feature view. */
+  readonly projectNumber: pulumi.Input<string>;
+  /** `bq://project.dataset.view` of the features view, and its dataset id (read grant for the sync). */
+  readonly featuresUri: pulumi.Input<string>;
+  readonly featuresDatasetId: pulumi.Input<string>;
+  /** Policy tags the features view reads through (fine-grained reader for the sync agent). */
+  readonly identifyingPolicyTags: readonly pulumi.Input<string>[];
+  /** Average and peak events/s (deriveSizing), for serving nodes. */
+  readonly eventsPerSecond: { readonly average: number; readonly peak: number };
+  /** Feature view sync schedule (cron, UTC). @default "0 * * * *" (hourly) */
+  readonly syncCron?: string;
+  /** Principals allowed to predict (the marketing application). */
+  readonly predictors: readonly string[];
+  /** Principals that build and deploy models (data scientists): roles/aiplatform.user. */
+  readonly modelBuilders: readonly string[];
+  readonly protect: boolean;
+}
+
+export class MlServing extends pulumi.ComponentResource {
+  public readonly endpoint: gcp.vertex.AiEndpoint;
+  public readonly featureStore: gcp.vertex.AiFeatureOnlineStore;
+  public readonly featureView: gcp.vertex.AiFeatureOnlineStoreFeatureview;
+  public readonly predictRole: gcp.projects.IAMCustomRole;
+  public readonly nodes: { readonly min: number; readonly max: number };
+
+  constructor(name: string, args: MlServingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:gcp:MlServing", name, args, opts);
+    const child = { parent: this };
+    const { project, region } = args;
+    const labels = classification("clickstream");
+    const underscore = args.resourcePrefix.replace(/-/g, "_");
+
+    this.endpoint = new gcp.vertex.AiEndpoint(
+      `${name}-endpoint`,
+      {
+        project,
+        location: region,
+        region,
+        name: endpointId(args.resourcePrefix),
+        displayName: `${args.resourcePrefix}-offers`,
+        description: "Behaviour model for personalised offers (model deployed by CI)",
+        encryptionSpec: { kmsKeyName: args.kmsKeyName },
+        labels,
+      },
+      child,
+    );
+
+    this.nodes = featureStoreNodes(args.eventsPerSecond);
+    this.featureStore = new gcp.vertex.AiFeatureOnlineStore(
+      `${name}-features`,
+      {
+        project,
+        region,
+        name: `${underscore}_features`.slice(0, 60),
+        bigtable: { autoScaling: { minNodeCount: this.nodes.min, maxNodeCount: this.nodes.max, cpuUtilizationTarget: 50 } },
+        encryptionSpec: { kmsKeyName: args.kmsKeyName },
+        forceDestroy: !args.protect,
+        labels,
+      },
+      child,
+    );
+
+    // The sync runs as the Vertex AI service agent: it reads the features view and, through it, the
+    // pseudonymous-id column (policy tag), nothing else.
+    const agent = pulumi.interpolate`serviceAccount:service-${args.projectNumber}@gcp-sa-aiplatform.iam.gserviceaccount.com`;
+    const syncGrants: pulumi.Resource[] = [
+      new gcp.bigquery.DatasetIamMember(
+        `${name}-sync-reader`,
+        { project, datasetId: args.featuresDatasetId, role: "roles/bigquery.dataViewer", member: agent },
+        child,
+      ),
+      ...args.identifyingPolicyTags.map(
+        (tag, i) =>
+          new gcp.datacatalog.PolicyTagIamMember(
+            `${name}-sync-tag-${i}`,
+            { policyTag: tag, role: "roles/datacatalog.categoryFineGrainedReader", member: agent },
+            child,
+          ),
+      ),
+    ];
+    this.featureView = new gcp.vertex.AiFeatureOnlineStoreFeatureview(
+      `${name}-user-features`,
+      {
+        project,
+        region,
+        featureOnlineStore: this.featureStore.name,
+        name: "user_features",
+        bigQuerySource: { uri: args.featuresUri, entityIdColumns: ["entity_id"] },
+        syncConfig: { cron: args.syncCron ?? "0 * * * *" },
+        labels,
+      },
+      { parent: this, dependsOn: syncGrants },
+    );
+
+    this.predictRole = new gcp.projects.IAMCustomRole(
+      `${name}-predict-role`,
+      {
+        project,
+        roleId: `${underscore}_endpoint_predictor`.slice(0, 64),
+        title: "Vertex AI endpoint predictor",
+        description: "Call predict on one Vertex AI endpoint, nothing else",
+        permissions: ["aiplatform.endpoints.predict"],
+        stage: "GA",
+      },
+      child,
+    );
+    args.predictors.forEach(
+      (member, i) =>
+        new gcp.vertex.AiEndpointIamMember(
+          `${name}-predictor-${i}`,
+          {
+            project,
+            location: region,
+            endpoint: this.endpoint.name,
+            role: pulumi.interpolate`projects/${project}/roles/${this.predictRole.roleId}`,
+            member,
+          },
+          child,
+        ),
+    );
+    args.modelBuilders.forEach(
+      (member, i) =>
+        new gcp.projects.IAMMember(`${name}-model-builder-${i}`, { project, role: "roles/aiplatform.user", member }, child),
+    );
+    this.registerOutputs({ endpoint: this.endpoint.id, featureStore: this.featureStore.id, featureView: this.featureView.id });
+  }
+}

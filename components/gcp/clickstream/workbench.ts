@@ -1,0 +1,130 @@
+/**
+ * Vertex AI Workbench instances for data scientists: private (no public IP, in the cell's subnetwork),
+ * CMEK boot and data disks, shielded VM, shut down when idle, running as a service account that reads
+ * the `curated` and `marts` datasets only (never `clickstream_raw` or raw PII).
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { WorkbenchConfig } from "../../config/schema";
+import { classification } from "../../conventions";
+import { serviceAccountId } from "./naming";
+import { ServiceKey } from "./service-key";
+
+export interface WorkbenchArgs {
+  readonly project: string;
+  readonly region: string;
+  /** Zone suffix the instances run in. @default "a" */
+  readonly zoneSuffix?: string;
+  readonly resourcePrefix: string;
+  /** The cell key ring's id (the disks get a key of their own) and the project number (its agents). */
+  readonly keyRingId: pulumi.Input<string>;
+  readonly projectNumber: pulumi.Input<string>;
+  readonly networkSelfLink: pulumi.Input<string>;
+  readonly subnetworkSelfLink: pulumi.Input<string>;
+  /** Dataset ids the notebooks may read (curated, marts). */
+  readonly readableDatasets: readonly pulumi.Input<string>[];
+  /** Instances, machine type, idle timeout (stack config `lakehouse:workbench`). */
+  readonly config: WorkbenchConfig;
+  /** Data scientists: may open and run the instances. */
+  readonly users: readonly string[];
+  readonly protect: boolean;
+}
+
+export class Workbench extends pulumi.ComponentResource {
+  public readonly serviceAccount: gcp.serviceaccount.Account;
+  public readonly diskKey: ServiceKey;
+  public readonly instances: readonly gcp.workbench.Instance[];
+
+  constructor(name: string, args: WorkbenchArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:gcp:Workbench", name, args, opts);
+    const child = { parent: this };
+    const { project } = args;
+    const zone = `${args.region}-${args.zoneSuffix ?? "a"}`;
+
+    // Workbench disks are Compute Engine disks: the Compute Engine and Notebooks agents use the key.
+    this.diskKey = new ServiceKey(
+      `${name}-disk-key`,
+      {
+        keyRingId: args.keyRingId,
+        keyName: "workbench",
+        projectNumber: args.projectNumber,
+        agents: ["compute-system", "gcp-sa-notebooks"],
+        protect: args.protect,
+      },
+      child,
+    );
+    this.serviceAccount = new gcp.serviceaccount.Account(
+      `${name}-sa`,
+      { project, accountId: serviceAccountId(args.resourcePrefix, "workbench"), displayName: "Data science notebooks" },
+      child,
+    );
+    const member = this.serviceAccount.member;
+    const grants: pulumi.Resource[] = [
+      ...args.readableDatasets.map(
+        (datasetId, i) =>
+          new gcp.bigquery.DatasetIamMember(`${name}-reader-${i}`, { project, datasetId, role: "roles/bigquery.dataViewer", member }, child),
+      ),
+      // Running queries needs jobs in the project; reading results fast needs Storage Read API sessions.
+      new gcp.projects.IAMMember(`${name}-job-user`, { project, role: "roles/bigquery.jobUser", member }, child),
+      new gcp.projects.IAMMember(`${name}-read-sessions`, { project, role: "roles/bigquery.readSessionUser", member }, child),
+      new gcp.projects.IAMMember(`${name}-vertex-user`, { project, role: "roles/aiplatform.user", member }, child),
+    ];
+    // Service-account mode: the data scientists act as the instance's account.
+    args.users.forEach(
+      (user, i) =>
+        new gcp.serviceaccount.IAMMember(
+          `${name}-act-as-${i}`,
+          { serviceAccountId: this.serviceAccount.name, role: "roles/iam.serviceAccountUser", member: user },
+          child,
+        ),
+    );
+
+    const disk = { diskEncryption: "CMEK", kmsKey: this.diskKey.id, diskType: "PD_BALANCED" };
+    const instances: gcp.workbench.Instance[] = [];
+    for (let i = 0; i < args.config.instances; i++) {
+      const instanceName = `${args.resourcePrefix}-notebook-${i + 1}`;
+      const instance = new gcp.workbench.Instance(
+        `${name}-${i + 1}`,
+        {
+          project,
+          location: zone,
+          name: instanceName,
+          // Internet-facing JupyterLab stays behind Google's IAM-checked proxy; no SSH key distribution.
+          disableProxyAccess: false,
+          enableDeletionProtection: args.protect,
+          gceSetup: {
+            machineType: args.config.machineType,
+            disablePublicIp: true,
+            enableIpForwarding: false,
+            networkInterfaces: [{ network: args.networkSelfLink, subnet: args.subnetworkSelfLink, nicType: "GVNIC" }],
+            serviceAccounts: [{ email: this.serviceAccount.email }],
+            shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+            bootDisk: { ...disk, diskSizeGb: "150" },
+            dataDisks: { ...disk, diskSizeGb: "100" },
+            metadata: {
+              // Idle shutdown (cloud.google.com/vertex-ai/docs/workbench/instances/idle-shutdown).
+              "idle-timeout-seconds": String(args.config.idleTimeoutMinutes * 60),
+              // No root in the notebook and no file downloads through the UI: data stays in the cell.
+              "notebook-disable-root": "true",
+              "notebook-disable-downloads": "true",
+            },
+            tags: ["workbench"],
+          },
+          labels: { ...classification("curated") },
+        },
+        { parent: this, dependsOn: grants },
+      );
+      args.users.forEach(
+        (user, u) =>
+          new gcp.workbench.InstanceIamMember(
+            `${name}-${i + 1}-runner-${u}`,
+            { project, location: zone, name: instance.name, role: "roles/notebooks.runner", member: user },
+            child,
+          ),
+      );
+      instances.push(instance);
+    }
+    this.instances = instances;
+    this.registerOutputs({ instances: instances.map((w) => w.name) });
+  }
+}

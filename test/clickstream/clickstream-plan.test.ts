@@ -1,0 +1,392 @@
+/**
+ * The clickstream layer on the recorded offline plans of the repository stacks: per cell, every piece
+ * from the collector to the notebooks, with the inputs that make it compliant and correctly sized.
+ */
+import { expect } from "chai";
+import { deriveSizing } from "../../components/config/sizing";
+import { collectorInstances } from "../../functions/collector/sizing";
+import { IDENTIFYING_TAGS, UDF_SCHEMA_FILE } from "../../components/gcp/clickstream/clickstream-table";
+import { featureStoreNodes } from "../../components/gcp/clickstream/ml-serving";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import {
+  COLLECTOR_CONTRACT,
+  COLLECTOR_SOURCE_DIR,
+  collectorSourceFiles,
+  collectorSourceHash,
+} from "../../components/gcp/clickstream/collector-service";
+import { loadStackConfig } from "./helpers";
+import { descendants, planOf } from "../helpers/plan";
+import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
+
+const PRIMITIVE = /^roles\/(owner|editor|viewer)$/;
+
+function layer(plan: Plan, cell: string): PlannedResource[] {
+  const root = plan.resources.filter((r) => r.type === "lakehouse:gcp:Clickstream" && r.cell === cell);
+  expect(root, `Clickstream component in ${cell}`).to.have.length(1);
+  return descendants(plan, root[0].urn);
+}
+
+/** Resources of a type in the cell's clickstream layer (other layers may have the same types). */
+function mine(plan: Plan, type: string, cell: string): PlannedResource[] {
+  return layer(plan, cell).filter((r) => r.type === type);
+}
+
+function only(plan: Plan, type: string, cell: string, pred: (r: PlannedResource) => boolean = () => true): PlannedResource {
+  const found = mine(plan, type, cell).filter(pred);
+  expect(found, `${type} in cell ${cell}`).to.have.length(1);
+  return found[0];
+}
+
+for (const stack of ["dev", "prod"]) {
+  describe(`clickstream layer on the ${stack} plan`, () => {
+    let plan: Plan;
+    const config = loadStackConfig(stack);
+    before(async () => {
+      plan = await planOf(stack);
+    });
+
+    for (const cell of config.cells) {
+      const region = cell.gcp.region;
+      const project = cell.gcp.project;
+      const prefix = `lakehouse-${config.environment}-${cell.name}`;
+      const sizing = deriveSizing(config.scale);
+      const retention = { ...config.retention, ...(cell.retention ?? {}) };
+
+      describe(`cell ${cell.name} (${region})`, () => {
+        it("creates every cloud resource through the cell's GCP provider, in the cell's project", () => {
+          const custom = layer(plan, cell.name).filter((r) => r.custom);
+          expect(custom.length).to.be.greaterThan(40);
+          for (const r of custom) {
+            expect(r.provider?.isDefault, `${r.type} ${r.name}`).to.equal(false);
+            expect(r.provider?.name, `${r.type} ${r.name}`).to.equal(`${cell.name}-gcp`);
+            expect(r.provider?.region).to.equal(region);
+            expect(r.provider?.project).to.equal(project);
+          }
+        });
+
+        it("puts every regional resource in the cell region (never another region)", () => {
+          for (const r of layer(plan, cell.name).filter((x) => x.custom)) {
+            for (const key of ["region", "location"]) {
+              const v = r.inputs[key];
+              if (typeof v === "string") expect(v.startsWith(region), `${r.type} ${r.name}.${key}=${v}`).to.equal(true);
+            }
+          }
+        });
+
+        it("grants no primitive role and never allUsers except the one labelled public invoker", () => {
+          const iam = layer(plan, cell.name).filter((r) => /IAM|Iam/.test(r.type) && typeof r.inputs.role === "string");
+          expect(iam.length).to.be.greaterThan(10);
+          for (const r of iam) {
+            expect(r.inputs.role as string, r.name).not.to.match(PRIMITIVE);
+            if (r.inputs.member === "allUsers" || r.inputs.member === "allAuthenticatedUsers") {
+              expect(r.type).to.equal("gcp:cloudrunv2/serviceIamMember:ServiceIamMember");
+              expect(r.inputs.role).to.equal("roles/run.invoker");
+              expect(r.inputs.name).to.equal(`${prefix}-collector`);
+              expect(r.parent, "the invoker belongs to the collector component").to.match(/CollectorService::/);
+            }
+          }
+          const publicGrants = iam.filter((r) => r.inputs.member === "allUsers");
+          expect(publicGrants).to.have.length(1);
+        });
+
+        describe("collector service", () => {
+          const run = "gcp:cloudrunv2/service:Service";
+
+          it("runs the collector image built from the uploaded source, with its own CMEK shared by the image repository", () => {
+            const svc = only(plan, run, cell.name);
+            const t = svc.inputs.template as Record<string, any>;
+            expect(svc.inputs.location).to.equal(region);
+            expect(svc.inputs.name).to.equal(`${prefix}-collector`);
+            const key = `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/collector`;
+            expect(t.encryptionKey).to.equal(key);
+            const repo = only(plan, "gcp:artifactregistry/repository:Repository", cell.name);
+            expect(repo.inputs.kmsKeyName).to.equal(key);
+            expect(repo.inputs.location).to.equal(region);
+            const hash = collectorSourceHash();
+            expect(t.containers[0].image).to.equal(`${region}-docker.pkg.dev/${project}/${repo.inputs.repositoryId}/collector:${hash}`);
+            expect(t.containers[0].ports).to.deep.equal({ containerPort: COLLECTOR_CONTRACT.port });
+            const source = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) => String(r.inputs.name).startsWith("functions/collector/"));
+            expect(source.inputs.name).to.equal(`functions/collector/source-${hash}.zip`);
+            expect(source.inputs.bucket).to.equal(`${project}-${prefix}-staging`);
+          });
+
+          it("uploads the collector's sources only (no build output, dependencies or tests) and matches its contract", () => {
+            const files = collectorSourceFiles().map(([rel]) => rel);
+            expect(files).to.include.members(["package.json", "server.ts", "sizing.ts", "tsconfig.build.json"]);
+            expect(files.filter((f) => /^(dist|node_modules)\//.test(f) || /\.test\.ts$/.test(f) || f === "README.md")).to.deep.equal([]);
+            const pkg = JSON.parse(readFileSync(path.join(COLLECTOR_SOURCE_DIR, "package.json"), "utf8"));
+            expect(pkg.engines.node).to.equal("20.x");
+            expect(COLLECTOR_CONTRACT.runtime).to.equal("nodejs20");
+            expect(pkg.scripts.start).to.equal("node dist/server.js");
+            expect(pkg.scripts["gcp-build"]).to.be.a("string");
+          });
+
+          it("takes the pseudonymisation key and the write keys as Secret Manager env vars, never plain values", () => {
+            const svc = only(plan, run, cell.name);
+            const envs = (svc.inputs.template as any).containers[0].envs as { name: string; value?: string; valueSource?: any }[];
+            const byName = Object.fromEntries(envs.map((e) => [e.name, e]));
+            expect(byName.COLLECTOR_HMAC_KEY.value).to.equal(undefined);
+            expect(byName.COLLECTOR_HMAC_KEY.valueSource.secretKeyRef).to.deep.equal({ secret: `projects/${project}/secrets/${prefix}-pseudonymisation-key`, version: "latest" });
+            expect(byName.COLLECTOR_WRITE_KEYS.value).to.equal(undefined);
+            expect(byName.COLLECTOR_WRITE_KEYS.valueSource.secretKeyRef).to.deep.equal({ secret: `projects/${project}/secrets/${prefix}-collector-write-keys`, version: "latest" });
+            expect(byName.COLLECTOR_TOPIC.value).to.equal(`projects/${project}/topics/${prefix}-clickstream`);
+            expect(byName.GOOGLE_CLOUD_PROJECT.value).to.equal(project);
+            const secret = only(plan, "gcp:secretmanager/secret:Secret", cell.name, (r) => r.inputs.secretId === `${prefix}-collector-write-keys`);
+            const replicas = (secret.inputs.replication as any).userManaged.replicas;
+            expect(replicas).to.have.length(1);
+            expect(replicas[0].location).to.equal(region);
+            expect(replicas[0].customerManagedEncryption.kmsKeyName).to.match(/cryptoKeys\/secrets$/);
+          });
+
+          it("runs as its own account with publisher on the topic and accessor on its two secrets only", () => {
+            const svc = only(plan, run, cell.name);
+            const email = (svc.inputs.template as any).serviceAccount as string;
+            expect(email).to.equal(`lh-${config.environment}-${cell.name}-collector@${project}.iam.gserviceaccount.com`);
+            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
+            const summary = grants.map((g) => `${g.type}|${g.inputs.role}|${g.inputs.topic ?? g.inputs.secretId}`).sort();
+            expect(summary).to.deep.equal(
+              [
+                `gcp:pubsub/topicIAMMember:TopicIAMMember|roles/pubsub.publisher|${prefix}-clickstream`,
+                `gcp:secretmanager/secretIamMember:SecretIamMember|roles/secretmanager.secretAccessor|projects/${project}/secrets/${prefix}-collector-write-keys`,
+                `gcp:secretmanager/secretIamMember:SecretIamMember|roles/secretmanager.secretAccessor|projects/${project}/secrets/${prefix}-pseudonymisation-key`,
+              ].sort(),
+            );
+          });
+
+          it("is public on purpose (all ingress, labelled tracking-api) and sized by the collector's formula", () => {
+            const svc = only(plan, run, cell.name);
+            expect(svc.inputs.ingress).to.equal("INGRESS_TRAFFIC_ALL");
+            expect((svc.inputs.labels as any)["public-endpoint"]).to.equal("tracking-api");
+            const t = svc.inputs.template as Record<string, any>;
+            const expected = collectorInstances({ eventsPerDay: config.scale.clickstreamEventsPerDay, peakFactor: config.scale.peakFactor });
+            expect(t.scaling).to.deep.equal({ minInstanceCount: expected.min, maxInstanceCount: expected.max });
+            expect(t.maxInstanceRequestConcurrency).to.equal(250);
+            expect(svc.inputs.description).to.contain(`${Math.ceil(sizing.eventsPerSecond.peak)} events/s`);
+          });
+        });
+
+        describe("Pub/Sub", () => {
+          // The replay window: 7 days, never beyond retention or the erasure SLA (Pub/Sub cannot erase one subject).
+          const retentionDays = Math.min(7, retention.clickstream, config.erasureSlaDays, 31);
+
+          it("topic: protobuf schema with JSON encoding, CMEK, storage policy = [cell region] enforced in transit, retention", () => {
+            const topic = only(plan, "gcp:pubsub/topic:Topic", cell.name, (r) => r.inputs.name === `${prefix}-clickstream`);
+            const schema = only(plan, "gcp:pubsub/schema:Schema", cell.name);
+            expect(schema.inputs.type).to.equal("PROTOCOL_BUFFER");
+            expect(schema.inputs.definition).to.match(/optional string messageId = 1;/);
+            expect(topic.inputs.schemaSettings).to.deep.equal({ schema: schema.id, encoding: "JSON" });
+            expect(topic.inputs.kmsKeyName).to.match(new RegExp(`locations/${region}/keyRings/${prefix}/cryptoKeys/pubsub$`));
+            expect(topic.inputs.messageStoragePolicy).to.deep.equal({ allowedPersistenceRegions: [region], enforceInTransit: true });
+            expect(topic.inputs.messageRetentionDuration).to.equal(`${retentionDays * 86_400}s`);
+          });
+
+          it("subscription: dead-letter topic (CMEK, regional), retry backoff, never expires, agent may forward", () => {
+            const dlq = only(plan, "gcp:pubsub/topic:Topic", cell.name, (r) => r.inputs.name === `${prefix}-clickstream-dlq`);
+            expect(dlq.inputs.kmsKeyName).to.match(/cryptoKeys\/pubsub$/);
+            expect(dlq.inputs.messageStoragePolicy).to.deep.equal({ allowedPersistenceRegions: [region], enforceInTransit: true });
+            const sub = only(plan, "gcp:pubsub/subscription:Subscription", cell.name, (r) => r.inputs.name === `${prefix}-clickstream-dataflow`);
+            expect(sub.inputs.topic).to.equal(`projects/${project}/topics/${prefix}-clickstream`);
+            expect(sub.inputs.deadLetterPolicy).to.deep.equal({ deadLetterTopic: dlq.id, maxDeliveryAttempts: 10 });
+            expect(sub.inputs.retryPolicy).to.deep.equal({ minimumBackoff: "10s", maximumBackoff: "600s" });
+            expect(sub.inputs.expirationPolicy).to.deep.equal({ ttl: "" });
+            expect(sub.inputs.messageRetentionDuration).to.equal(`${Math.min(retentionDays, 7) * 86_400}s`);
+            const agent = /^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
+            const pub = only(plan, "gcp:pubsub/topicIAMMember:TopicIAMMember", cell.name, (r) => agent.test(String(r.inputs.member)));
+            expect(pub.inputs).to.include({ topic: `${prefix}-clickstream-dlq`, role: "roles/pubsub.publisher" });
+            const subs = only(plan, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", cell.name, (r) => agent.test(String(r.inputs.member)));
+            expect(subs.inputs).to.include({ subscription: `${prefix}-clickstream-dataflow`, role: "roles/pubsub.subscriber" });
+          });
+        });
+
+        describe("Dataflow", () => {
+          it("launches PubSub_to_BigQuery_Flex from the cell region's template bucket with the UDF from staging", () => {
+            const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
+            expect(job.inputs.containerSpecGcsPath).to.equal(`gs://dataflow-templates-${region}/latest/flex/PubSub_to_BigQuery_Flex`);
+            expect(job.inputs.region).to.equal(region);
+            const params = job.inputs.parameters as Record<string, string>;
+            expect(params.inputSubscription).to.equal(`projects/${project}/subscriptions/${prefix}-clickstream-dataflow`);
+            expect(params.outputTableSpec).to.equal(`${project}:clickstream_raw.events`);
+            expect(params.outputDeadletterTable).to.equal(`${project}:clickstream_raw.events_deadletter`);
+            const udf = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) => String(r.inputs.name).startsWith("dataflow/udf/"));
+            expect(params.javascriptTextTransformGcsPath).to.equal(`gs://${udf.inputs.bucket}/${udf.inputs.name}`);
+            expect(udf.inputs.bucket).to.equal(`${project}-${prefix}-staging`);
+            expect(params.javascriptTextTransformFunctionName).to.equal("clickstreamToRow");
+            expect(udf.inputs.name).to.equal("dataflow/udf/clickstream_udf.js");
+            expect(job.inputs.tempLocation).to.equal(`gs://${udf.inputs.bucket}/dataflow/temp`);
+            expect(job.inputs.stagingLocation).to.equal(`gs://${udf.inputs.bucket}/dataflow/staging`);
+          });
+
+          it("streams on private workers in a Private-Google-Access subnet of the cell region, CMEK, sized from scale", () => {
+            const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
+            expect(job.inputs.enableStreamingEngine).to.equal(true);
+            expect(job.inputs.ipConfiguration).to.equal("WORKER_IP_PRIVATE");
+            expect(job.inputs.kmsKeyName).to.equal(`projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/dataflow`);
+            expect(job.inputs.maxWorkers).to.equal(sizing.dataflowMaxWorkers);
+            const subnet = only(plan, "gcp:compute/subnetwork:Subnetwork", cell.name);
+            expect(subnet.inputs.region).to.equal(region);
+            expect(subnet.inputs.privateIpGoogleAccess).to.equal(true);
+            expect(job.inputs.subnetwork).to.equal(
+              `https://www.googleapis.com/compute/v1/projects/${project}/regions/${region}/subnetworks/${subnet.inputs.name}`,
+            );
+            const net = only(plan, "gcp:compute/network:Network", cell.name);
+            expect(net.inputs.autoCreateSubnetworks).to.equal(false);
+            const fw = only(plan, "gcp:compute/firewall:Firewall", cell.name);
+            expect(fw.inputs.allows).to.deep.equal([{ protocol: "tcp", ports: ["12345-12346"] }]);
+            expect(fw.inputs.sourceRanges).to.equal(undefined);
+            expect(fw.inputs.sourceServiceAccounts).to.deep.equal([job.inputs.serviceAccountEmail]);
+          });
+
+          it("runs as its own account: worker, subscriber on its subscription, dataEditor on clickstream_raw, staging objects", () => {
+            const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
+            const email = job.inputs.serviceAccountEmail as string;
+            expect(email).to.equal(`lh-${config.environment}-${cell.name}-dataflow@${project}.iam.gserviceaccount.com`);
+            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
+            const summary = grants
+              .map((g) => `${g.inputs.role}|${g.inputs.subscription ?? g.inputs.datasetId ?? g.inputs.bucket ?? g.inputs.project}`)
+              .sort();
+            expect(summary).to.deep.equal(
+              [
+                `roles/bigquery.dataEditor|clickstream_raw`,
+                `roles/dataflow.worker|${project}`,
+                `roles/pubsub.subscriber|${prefix}-clickstream-dataflow`,
+                `roles/pubsub.viewer|${prefix}-clickstream-dataflow`,
+                `roles/storage.objectUser|${project}-${prefix}-staging`,
+              ].sort(),
+            );
+          });
+        });
+
+        describe("BigQuery", () => {
+          it("events table: DAY partitions on event_timestamp expiring with clickstream retention, clustered, CMEK", () => {
+            const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events");
+            expect(t.inputs.datasetId).to.equal("clickstream_raw");
+            expect(t.inputs.timePartitioning).to.deep.equal({ type: "DAY", field: "event_timestamp", expirationMs: retention.clickstream * 86_400_000 });
+            expect(t.inputs.requirePartitionFilter).to.equal(true);
+            expect(t.inputs.clusterings).to.deep.equal(["user_pseudo_id", "anonymous_pseudo_id", "event_type"]);
+            expect(t.inputs.encryptionConfiguration).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/bigquery` });
+            expect(t.inputs.deletionProtection).to.equal(config.protect);
+            expect((t.inputs.labels as any)["data-classification"]).to.equal("clickstream");
+          });
+
+          it("policy tags from a fine-grained taxonomy in the cell region on every identifying column, and only there", () => {
+            const taxonomy = only(plan, "gcp:datacatalog/taxonomy:Taxonomy", cell.name);
+            expect(taxonomy.inputs.region).to.equal(region);
+            expect(taxonomy.inputs.activatedPolicyTypes).to.deep.equal(["FINE_GRAINED_ACCESS_CONTROL"]);
+            const tags = mine(plan, "gcp:datacatalog/policyTag:PolicyTag", cell.name).filter((r) => r.inputs.taxonomy === taxonomy.id);
+            expect(tags.map((t) => t.inputs.displayName).sort()).to.deep.equal(Object.keys(IDENTIFYING_TAGS).sort());
+            const tagName = (display: string) => tags.find((t) => t.inputs.displayName === display)!.outputs.name;
+            const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events");
+            const columns = JSON.parse(t.inputs.schema as string) as { name: string; policyTags?: { names: string[] } }[];
+            const tagged = Object.fromEntries(columns.filter((c) => c.policyTags).map((c) => [c.name, c.policyTags!.names]));
+            for (const id of ["user_pseudo_id", "anonymous_pseudo_id", "previous_pseudo_id", "group_pseudo_id"]) {
+              expect(tagged[id], id).to.deep.equal([tagName("pseudonymous-id")]);
+            }
+            expect(tagged.ip_truncated).to.deep.equal([tagName("network-address")]);
+            for (const q of ["user_agent", "context", "traits"]) expect(tagged[q], q).to.deep.equal([tagName("quasi-identifier")]);
+            // Same columns, types and modes as the UDF's own schema (the row contract).
+            const udf = JSON.parse(readFileSync(UDF_SCHEMA_FILE, "utf8")) as { name: string; type: string; mode: string }[];
+            expect(columns.map((c: any) => `${c.name}:${c.type}:${c.mode}`)).to.deep.equal(udf.map((c) => `${c.name}:${c.type}:${c.mode}`));
+            expect(tagged).not.to.have.property("event_type");
+            expect(tagged).not.to.have.property("event_timestamp");
+          });
+
+          it("dead-letter table: CMEK, partitions expiring with the same retention", () => {
+            const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events_deadletter");
+            expect((t.inputs.encryptionConfiguration as any).kmsKeyName).to.match(/cryptoKeys\/bigquery$/);
+            expect((t.inputs.timePartitioning as any).expirationMs).to.equal(retention.clickstream * 86_400_000);
+          });
+
+          it("views: sessions, funnel, last-hour KPIs and ML features over the events table, authorised on clickstream_raw", () => {
+            const views = mine(plan, "gcp:bigquery/table:Table", cell.name).filter((r) => r.inputs.view !== undefined);
+            expect(views.map((v) => v.inputs.tableId).sort()).to.deep.equal(["funnel", "kpis_last_hour", "sessions", "user_features"]);
+            for (const v of views) {
+              expect(v.inputs.datasetId).to.equal("clickstream_views");
+              const view = v.inputs.view as { query: string; useLegacySql: boolean };
+              expect(view.useLegacySql).to.equal(false);
+              expect(view.query).to.contain(`\`${project}.clickstream_raw.events\``);
+              expect(view.query).to.match(/WHERE event_timestamp >= TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ (DAY|HOUR)\)/);
+              expect(view.query).not.to.match(/\b(ip_truncated|user_agent|traits|context)\b/);
+              expect(view.query).not.to.match(/SELECT \*\s+FROM/);
+            }
+            const ds = only(plan, "gcp:bigquery/dataset:Dataset", cell.name, (r) => r.inputs.datasetId === "clickstream_views");
+            expect(ds.inputs.location).to.equal(region);
+            expect((ds.inputs.defaultEncryptionConfiguration as any).kmsKeyName).to.match(/cryptoKeys\/bigquery$/);
+            expect(ds.inputs.defaultTableExpirationMs).to.equal(undefined);
+            const access = mine(plan, "gcp:bigquery/datasetAccess:DatasetAccess", cell.name).filter((r) => r.inputs.datasetId === "clickstream_raw");
+            expect(access.map((a) => (a.inputs.view as any).tableId).sort()).to.deep.equal(["funnel", "kpis_last_hour", "sessions", "user_features"]);
+          });
+        });
+
+        describe("Vertex AI and Workbench", () => {
+          it("endpoint in the cell region with the Vertex key; marketing app may only predict on it", () => {
+            const ep = only(plan, "gcp:vertex/aiEndpoint:AiEndpoint", cell.name);
+            expect(ep.inputs.location).to.equal(region);
+            expect(ep.inputs.encryptionSpec).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex` });
+            expect(ep.inputs.name).to.match(/^[1-9]\d{9}$/);
+            const role = only(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name);
+            expect(role.inputs.permissions).to.deep.equal(["aiplatform.endpoints.predict"]);
+            const grants = mine(plan, "gcp:vertex/aiEndpointIamMember:AiEndpointIamMember", cell.name);
+            expect(grants.map((g) => g.inputs.member)).to.deep.equal(config.personas.marketingApp?.gcpMembers ?? []);
+            for (const g of grants) expect(g.inputs.role).to.equal(`projects/${project}/roles/${role.inputs.roleId}`);
+          });
+
+          it("feature online store (Bigtable autoscaling from scale, CMEK) with a feature view synced from the features view", () => {
+            const fs = only(plan, "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore", cell.name);
+            expect(fs.inputs.region).to.equal(region);
+            expect(fs.inputs.encryptionSpec).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex` });
+            const nodes = featureStoreNodes(sizing.eventsPerSecond);
+            expect((fs.inputs.bigtable as any).autoScaling).to.include({ minNodeCount: nodes.min, maxNodeCount: nodes.max });
+            const fv = only(plan, "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview", cell.name);
+            expect(fv.inputs.region).to.equal(region);
+            expect(fv.inputs.featureOnlineStore).to.equal(fs.inputs.name);
+            expect(fv.inputs.bigQuerySource).to.deep.equal({ uri: `bq://${project}.clickstream_views.user_features`, entityIdColumns: ["entity_id"] });
+            expect((fv.inputs.syncConfig as any).cron).to.match(/^\S+ \S+ \S+ \S+ \S+$/);
+          });
+
+          it("workbench: no public IP, no IP forwarding, CMEK disks, shielded VM, idle shutdown, in the cell subnetwork", () => {
+            const instances = mine(plan, "gcp:workbench/instance:Instance", cell.name);
+            expect(instances).to.have.length(config.workbench.instances);
+            const subnet = only(plan, "gcp:compute/subnetwork:Subnetwork", cell.name);
+            for (const w of instances) {
+              expect(String(w.inputs.location)).to.match(new RegExp(`^${region}-[a-z]$`));
+              const g = w.inputs.gceSetup as Record<string, any>;
+              expect(g.disablePublicIp).to.equal(true);
+              expect(g.enableIpForwarding).to.equal(false);
+              expect(g.machineType).to.equal(config.workbench.machineType);
+              expect(g.shieldedInstanceConfig).to.deep.equal({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true });
+              for (const d of [g.bootDisk, g.dataDisks]) {
+                expect(d.diskEncryption).to.equal("CMEK");
+                expect(d.kmsKey).to.equal(`projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/workbench`);
+              }
+              expect(g.metadata["idle-timeout-seconds"]).to.equal(String(config.workbench.idleTimeoutMinutes * 60));
+              expect(g.networkInterfaces[0].subnet).to.contain(`/regions/${region}/subnetworks/${subnet.inputs.name}`);
+            }
+          });
+
+          it("workbench account reads curated and marts only (never clickstream_raw), plus query jobs", () => {
+            const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
+            const email = (w.inputs.gceSetup as any).serviceAccounts[0].email as string;
+            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
+            const datasets = grants.filter((g) => g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember");
+            expect(datasets.map((d) => `${d.inputs.datasetId}|${d.inputs.role}`).sort()).to.deep.equal([
+              "curated|roles/bigquery.dataViewer",
+              "marts|roles/bigquery.dataViewer",
+            ]);
+            expect(grants.some((g) => g.inputs.datasetId === "clickstream_raw" || g.inputs.datasetId === "clickstream_views")).to.equal(false);
+            expect(grants.map((g) => g.inputs.role)).to.include("roles/bigquery.jobUser");
+          });
+
+          it("data scientists may run the notebooks and use Vertex AI", () => {
+            const members = config.personas.dataScientists?.gcpMembers ?? [];
+            const runners = mine(plan, "gcp:workbench/instanceIamMember:InstanceIamMember", cell.name);
+            expect(runners).to.have.length(members.length * config.workbench.instances);
+            for (const r of runners) expect(r.inputs.role).to.equal("roles/notebooks.runner");
+            const users = mine(plan, "gcp:projects/iAMMember:IAMMember", cell.name).filter((r) => r.inputs.role === "roles/aiplatform.user");
+            expect(users.map((u) => u.inputs.member)).to.include.members(members);
+          });
+        });
+      });
+    }
+  });
+}
