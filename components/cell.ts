@@ -17,6 +17,8 @@ import { protectStateful, type CellTags } from "./conventions";
 import { GcpStorageCore } from "./gcp/storage-core";
 import { Clickstream } from "./gcp/clickstream/clickstream";
 import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
+import { Federation } from "./federation/federation";
+import { OMNI_AWS_REGIONS } from "./config/jurisdictions";
 
 export interface CellArgs {
   /** This cell's config entry. */
@@ -41,6 +43,8 @@ export class Cell extends pulumi.ComponentResource {
   public readonly clickstream: Clickstream;
   /** DMS CDC -> raw -> Glue MERGE -> Iceberg; undefined when the cell declares no transactional source. */
   public readonly ingestion: TransactionalIngestion | undefined;
+  /** One SQL surface: Omni (eu) or in-country copy (br), lake feed, PII-free marts, persona grants on both clouds. */
+  public readonly federation: Federation;
 
   constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
     const protect = args.config.protect;
@@ -111,6 +115,8 @@ export class Cell extends pulumi.ComponentResource {
         erasureSlaDays: config.erasureSlaDays,
         maxTimeTravelHours: config.bigqueryTimeTravelHours,
         protect,
+        // A Glue-federated Omni dataset lives in the Omni location (`aws-eu-west-1`), which the org policy must allow.
+        extraAllowedLocations: cell.federation === "omni" && OMNI_AWS_REGIONS[cell.aws.region] ? [OMNI_AWS_REGIONS[cell.aws.region]] : [],
       },
       gcpOpts,
     );
@@ -173,6 +179,11 @@ export class Cell extends pulumi.ComponentResource {
         protect,
       },
       gcpOpts,
+    );
+    this.federation = new Federation(
+      `${name}-federation`,
+      { cell, config, retention: args.retention, aws: this.aws, gcp: this.gcp, clickstreamReady: [this.clickstream.table.table] },
+      { parent: this, providers: [this.awsProvider, this.gcpProvider] },
     );
     this.registerOutputs({});
   }

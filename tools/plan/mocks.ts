@@ -142,40 +142,79 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return { id: keyId, state: { ...base, keyId, arn: regional(`key/${keyId}`) } };
       }
       case "kms:Alias":
-        return { id: name, state: { ...base, arn: regional(name), targetKeyArn: regional(`key/${str(inputs.targetKeyId)}`) } };
+        return {
+          id: name,
+          state: { ...base, arn: regional(name), targetKeyArn: regional(`key/${str(inputs.targetKeyId)}`) },
+        };
       case "iam:Role":
         return {
           id: name,
-          state: { ...base, name, arn: `arn:aws:iam::${account}:role/${name}`, uniqueId: `AROA${hash(name, 17).toUpperCase()}` },
+          state: {
+            ...base,
+            name,
+            arn: `arn:aws:iam::${account}:role/${name}`,
+            uniqueId: `AROA${hash(name, 17).toUpperCase()}`,
+          },
         };
       case "iam:Policy":
-        return { id: `arn:aws:iam::${account}:policy/${name}`, state: { ...base, name, arn: `arn:aws:iam::${account}:policy/${name}` } };
+        return {
+          id: `arn:aws:iam::${account}:policy/${name}`,
+          state: { ...base, name, arn: `arn:aws:iam::${account}:policy/${name}` },
+        };
       case "secretsmanager:Secret": {
         const arn = regional(`secret:${name}-${hash(name, 6)}`);
         return { id: arn, state: { ...base, name, arn } };
       }
       case "secretsmanager:SecretVersion":
-        return { id: `${str(inputs.secretId)}|${uuid(args.name)}`, state: { ...base, versionId: uuid(args.name), arn: str(inputs.secretId) } };
+        return {
+          id: `${str(inputs.secretId)}|${uuid(args.name)}`,
+          state: { ...base, versionId: uuid(args.name), arn: str(inputs.secretId) },
+        };
       case "cloudtrail:Trail":
         return { id: name, state: { ...base, name, arn: regional(`trail/${name}`), homeRegion: region } };
       case "glue:CatalogDatabase":
         return { id: `${account}:${name}`, state: { ...base, name, arn: regional(`database/${name}`) } };
       case "glue:CatalogTable":
-        return { id: `${account}:${str(inputs.databaseName)}:${name}`, state: { ...base, name, arn: regional(`table/${str(inputs.databaseName)}/${name}`) } };
+        return {
+          id: `${account}:${str(inputs.databaseName)}:${name}`,
+          state: { ...base, name, arn: regional(`table/${str(inputs.databaseName)}/${name}`) },
+        };
       case "athena:Workgroup":
         return { id: name, state: { ...base, name, arn: regional(`workgroup/${name}`) } };
       case "sns:Topic":
         return { id: regional(name), state: { ...base, name, arn: regional(name) } };
       case "sqs:Queue":
-        return { id: `https://sqs.${region}.amazonaws.com/${account}/${name}`, state: { ...base, name, arn: regional(name), url: `https://sqs.${region}.amazonaws.com/${account}/${name}` } };
+        return {
+          id: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
+          state: { ...base, name, arn: regional(name), url: `https://sqs.${region}.amazonaws.com/${account}/${name}` },
+        };
       case "lambda:Function":
-        return { id: name, state: { ...base, name, arn: regional(`function:${name}`), invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${regional(`function:${name}`)}/invocations` } };
+        return {
+          id: name,
+          state: {
+            ...base,
+            name,
+            arn: regional(`function:${name}`),
+            invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${regional(`function:${name}`)}/invocations`,
+          },
+        };
       case "cloudwatch:LogGroup":
         return { id: name, state: { ...base, name, arn: `arn:aws:logs:${region}:${account}:log-group:${name}` } };
       case "ec2:Vpc":
-        return { id: `vpc-${hash(name, 17)}`, state: { ...base, arn: regional(`vpc/vpc-${hash(name, 17)}`), defaultSecurityGroupId: `sg-${hash(`${name}-default`, 17)}`, mainRouteTableId: `rtb-${hash(name, 17)}` } };
+        return {
+          id: `vpc-${hash(name, 17)}`,
+          state: {
+            ...base,
+            arn: regional(`vpc/vpc-${hash(name, 17)}`),
+            defaultSecurityGroupId: `sg-${hash(`${name}-default`, 17)}`,
+            mainRouteTableId: `rtb-${hash(name, 17)}`,
+          },
+        };
       case "ec2:Subnet":
-        return { id: `subnet-${hash(args.name, 17)}`, state: { ...base, arn: regional(`subnet/subnet-${hash(args.name, 17)}`) } };
+        return {
+          id: `subnet-${hash(args.name, 17)}`,
+          state: { ...base, arn: regional(`subnet/subnet-${hash(args.name, 17)}`) },
+        };
       // DMS ARNs end in an opaque upper-case resource id (`arn:aws:dms:<region>:<account>:endpoint:ABC...`).
       case "dms:Endpoint":
       case "dms:S3Endpoint": {
@@ -196,7 +235,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
           state: { ...base, arn: regional(`vpc-endpoint/vpce-${hash(args.name, 17)}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${hash(args.name, 8)}` } : {}) },
         };
       case "ec2:SecurityGroup":
-        return { id: `sg-${hash(args.name, 17)}`, state: { ...base, name, arn: regional(`security-group/sg-${hash(args.name, 17)}`) } };
+        return {
+          id: `sg-${hash(args.name, 17)}`,
+          state: { ...base, name, arn: regional(`security-group/sg-${hash(args.name, 17)}`) },
+        };
       default: {
         // `arn:aws:<service>:<region>:<account>:<resource-kind>/<name>`: the common ARN shape.
         const arn = regional(`${camelToKebab(kind)}/${name}`);
@@ -230,7 +272,12 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "bigquery:Dataset":
         return {
           id: `projects/${project}/datasets/${name}`,
-          state: { ...base, datasetId: name, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${name}`, etag: hash(name) },
+          state: {
+            ...base,
+            datasetId: name,
+            selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${name}`,
+            etag: hash(name),
+          },
         };
       case "bigquery:Table": {
         const ds = str(inputs.datasetId);
@@ -238,14 +285,28 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         name = str(inputs.tableId) ?? name;
         return {
           id: `projects/${project}/datasets/${ds}/tables/${name}`,
-          state: { ...base, tableId: name, selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${ds}/tables/${name}` },
+          state: {
+            ...base,
+            tableId: name,
+            selfLink: `https://bigquery.googleapis.com/bigquery/v2/projects/${project}/datasets/${ds}/tables/${name}`,
+          },
         };
       }
       case "storage:Bucket":
         return { id: name, state: { ...base, name, url: `gs://${name}`, selfLink: `${api}/storage/v1/b/${name}` } };
       case "storage:BucketObject": {
         const bucket = str(inputs.bucket);
-        return { id: `${bucket}-${name}`, state: { ...base, name, selfLink: `${api}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, mediaLink: `${api}/download/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`, md5hash: hash(name, 22), outputName: name } };
+        return {
+          id: `${bucket}-${name}`,
+          state: {
+            ...base,
+            name,
+            selfLink: `${api}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`,
+            mediaLink: `${api}/download/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}`,
+            md5hash: hash(name, 22),
+            outputName: name,
+          },
+        };
       }
       case "secretmanager:Secret": {
         const id = `projects/${project}/secrets/${name}`;
@@ -259,13 +320,22 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const service = str(inputs.service) ?? "unknown.googleapis.com";
         const agent = service.split(".")[0];
         const email = `service-${num}@gcp-sa-${agent}.iam.gserviceaccount.com`;
-        return { id: `projects/${project}/services/${service}`, state: { ...base, email, member: `serviceAccount:${email}` } };
+        return {
+          id: `projects/${project}/services/${service}`,
+          state: { ...base, email, member: `serviceAccount:${email}` },
+        };
       }
       case "serviceaccount:Account": {
         const email = `${str(inputs.accountId)}@${project}.iam.gserviceaccount.com`;
         return {
           id: `projects/${project}/serviceAccounts/${email}`,
-          state: { ...base, email, member: `serviceAccount:${email}`, name: `projects/${project}/serviceAccounts/${email}`, uniqueId: digits(email, 21) },
+          state: {
+            ...base,
+            email,
+            member: `serviceAccount:${email}`,
+            name: `projects/${project}/serviceAccounts/${email}`,
+            uniqueId: digits(email, 21),
+          },
         };
       }
       case "projects:Service":
@@ -276,11 +346,23 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return { id: `projects/${project}/subscriptions/${name}`, state: { ...base, name } };
       case "pubsub:Schema":
         return { id: `projects/${project}/schemas/${name}`, state: { ...base, name } };
+      case "bigquery:Connection": {
+        // An AWS connection gets a Google-generated identity the AWS role's trust policy names.
+        const location = str(inputs.location) ?? region;
+        const connectionId = str(inputs.connectionId) ?? name;
+        const id = `projects/${project}/locations/${location}/connections/${connectionId}`;
+        const accessRole = obj(obj(inputs.aws).accessRole);
+        const aws = str(accessRole.iamRoleId) ? { aws: { accessRole: { ...accessRole, identity: digits(`omni:${id}`, 21) } } } : {};
+        return { id, state: { ...base, ...aws, connectionId, location, name: `projects/${num}/locations/${location}/connections/${connectionId}`, hasCredential: true } };
+      }
       case "orgpolicy:Policy":
         return { id: str(inputs.name) ?? name, state: base };
       default: {
         if (/IAM(Member|Binding|Policy)$|IamMember$|IamBinding$/.test(kind)) {
-          return { id: `${kind}/${hash(JSON.stringify(inputs), 12)}`, state: { ...base, etag: `BwY${hash(JSON.stringify(inputs), 9)}` } };
+          return {
+            id: `${kind}/${hash(JSON.stringify(inputs), 12)}`,
+            state: { ...base, etag: `BwY${hash(JSON.stringify(inputs), 9)}` },
+          };
         }
         // `projects/<p>/locations/<region>/<kinds>/<name>`: the common Google resource-name shape.
         const id = `projects/${project}/locations/${region}/${kind.charAt(0).toLowerCase()}${kind.slice(1)}s/${name}`;
@@ -294,7 +376,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     switch (args.token) {
       case "gcp:organizations/getProject:getProject": {
         const project = str(inputs.projectId) ?? this.gcpContext({ provider: args.provider, inputs }).project;
-        return { id: `projects/${project}`, projectId: project, number: projectNumber(project), name: project, labels: {} };
+        return {
+          id: `projects/${project}`,
+          projectId: project,
+          number: projectNumber(project),
+          name: project,
+          labels: {},
+        };
       }
       case "gcp:bigquery/getDefaultServiceAccount:getDefaultServiceAccount": {
         const { project } = this.gcpContext({ provider: args.provider, inputs });
@@ -308,7 +396,12 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       }
       case "aws:index/getCallerIdentity:getCallerIdentity": {
         const { account } = this.awsContext({ provider: args.provider, inputs });
-        return { id: account, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/deployer/pulumi`, userId: "AROADEPLOYER:pulumi" };
+        return {
+          id: account,
+          accountId: account,
+          arn: `arn:aws:sts::${account}:assumed-role/deployer/pulumi`,
+          userId: "AROADEPLOYER:pulumi",
+        };
       }
       case "aws:index/getRegion:getRegion": {
         const { region } = this.awsContext({ provider: args.provider, inputs });
@@ -317,7 +410,12 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "aws:index/getAvailabilityZones:getAvailabilityZones": {
         const { region } = this.awsContext({ provider: args.provider, inputs });
         const names = ["a", "b", "c"].map((z) => `${region}${z}`);
-        return { id: region, names, zoneIds: names.map((_, i) => `${region.replace(/-/g, "")}-az${i + 1}`), groupNames: [region] };
+        return {
+          id: region,
+          names,
+          zoneIds: names.map((_, i) => `${region.replace(/-/g, "")}-az${i + 1}`),
+          groupNames: [region],
+        };
       }
       case "aws:index/getPartition:getPartition":
         return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };

@@ -1,0 +1,202 @@
+/**
+ * One SQL surface across clouds, per cell: how BigQuery reaches the Iceberg lake (Omni in cells with an
+ * Omni region, an in-country copy otherwise), the lake feed both paths fill, the PII-free marts, and the
+ * persona grants on both clouds. Spans both clouds: pass the cell's AWS and GCP providers in `providers`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AwsStorageCore } from "../aws/storage-core";
+import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
+import type { GcpStorageCore } from "../gcp/storage-core";
+import { InCountryCopy } from "./in-country-copy";
+import { LakeFeed } from "./lake-feed";
+import { biEngineBytes, omniLimitProblems, omniLocationOf } from "./limits";
+import { Marts } from "./marts";
+import { OmniFeed } from "./omni-feed";
+import { OmniFederation } from "./omni";
+import { AwsPersonaAccess } from "./personas-aws";
+import { GcpPersonaAccess } from "./personas-gcp";
+import { ordersTableOf } from "./sql";
+
+export interface FederationArgs {
+  readonly cell: CellConfig;
+  readonly config: LakehouseConfig;
+  readonly retention: Retention;
+  /** The cell's storage cores (keys, buckets, catalog, datasets). */
+  readonly aws: AwsStorageCore;
+  readonly gcp: GcpStorageCore;
+  /** Resources that create `clickstream_raw.events` (the marts' views need it to exist). @default [] */
+  readonly clickstreamReady?: readonly pulumi.Resource[];
+}
+
+/** Days of history the marts cover: 90, or less where a source's retention is shorter. */
+export const martLookbackDays = (r: Retention): number => Math.min(90, r.clickstream, r.curated);
+
+/** Days an in-country export may linger: the copy takes it within hours; never beyond the erasure SLA. */
+export const exportExpirationDays = (erasureSlaDays: number): number => Math.max(1, Math.min(3, erasureSlaDays - 3));
+
+export class Federation extends pulumi.ComponentResource {
+  public readonly omni?: OmniFederation;
+  public readonly inCountry?: InCountryCopy;
+  public readonly feed: LakeFeed;
+  public readonly marts: Marts;
+  public readonly awsPersonas: AwsPersonaAccess;
+  public readonly gcpPersonas: GcpPersonaAccess;
+
+  constructor(name: string, args: FederationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:federation:Federation", name, args, opts);
+    const { cell, config, retention } = args;
+    const aws = args.aws;
+    const gcp = args.gcp;
+    const namePrefix = `lakehouse-${config.environment}`;
+    const project = cell.gcp.project;
+    const accountId = cell.aws.accountId;
+    const child = { parent: this };
+
+    const problems = omniLimitProblems(cell, config.scale);
+    if (problems.length > 0) throw new Error(`Cell '${cell.name}' cannot federate:\n  - ${problems.join("\n  - ")}`);
+
+    this.feed = new LakeFeed(
+      `${name}-feed`,
+      {
+        project,
+        region: cell.gcp.region,
+        kmsKeyName: gcp.keyRing.keys.bigquery.id,
+        retentionDays: retention.curated,
+        maxTimeTravelHours: config.bigqueryTimeTravelHours,
+        protect: config.protect,
+      },
+      child,
+    );
+    const orders = ordersTableOf(config, cell.name);
+    const curatedDb = aws.catalog.databaseNames.curated;
+    const curatedDatasets: pulumi.Input<string>[] = [gcp.datasets.curated.datasetId, this.feed.datasetId];
+
+    if (cell.federation === "omni") {
+      const omniLocation = omniLocationOf(cell);
+      if (omniLocation === undefined) throw new Error(`Cell '${cell.name}': no BigQuery Omni location for ${cell.aws.region}`);
+      this.omni = new OmniFederation(
+        `${name}-omni`,
+        {
+          namePrefix,
+          cell: cell.name,
+          accountId,
+          awsRegion: cell.aws.region,
+          omniLocation,
+          project,
+          curatedDatabaseName: curatedDb,
+          warehouseBucketArn: aws.buckets.warehouse.arn,
+          lakeKeyArn: aws.lakeKey.arn,
+          protect: config.protect,
+        },
+        child,
+      );
+      curatedDatasets.push(this.omni.datasetId);
+      if (orders) {
+        new OmniFeed(
+          `${name}-omni-feed`,
+          {
+            project,
+            projectNumber: gcp.keyRing.projectNumber,
+            cell: cell.name,
+            omniLocation,
+            connection: this.omni.connection,
+            lakeDatasetId: this.omni.datasetId,
+            feedDatasetId: this.feed.datasetId,
+            feedTableRef: this.feed.ordersDailyRef,
+            orders,
+            kmsKeyName: gcp.keyRing.keys.bigquery.id,
+          },
+          child,
+        );
+      }
+    } else if (orders) {
+      this.inCountry = new InCountryCopy(
+        `${name}-in-country`,
+        {
+          namePrefix,
+          cell: cell.name,
+          accountId,
+          region: cell.aws.region,
+          curatedDatabaseName: curatedDb,
+          warehouseBucketArn: aws.buckets.warehouse.arn,
+          queryResultsBucketName: aws.buckets["query-results"].name,
+          queryResultsBucketArn: aws.buckets["query-results"].arn,
+          accessLogsBucketName: aws.buckets["access-logs"].name,
+          lakeKeyArn: aws.lakeKey.arn,
+          orders,
+          expirationDays: exportExpirationDays(config.erasureSlaDays),
+          erasureSlaDays: config.erasureSlaDays,
+          bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+          project,
+          projectNumber: gcp.keyRing.projectNumber,
+          gcpRegion: cell.gcp.region,
+          storageKmsKeyName: gcp.keyRing.keys.storage.id,
+          bigqueryKmsKeyName: gcp.keyRing.keys.bigquery.id,
+          feedDatasetId: this.feed.datasetId,
+          feedTableId: this.feed.ordersDaily.tableId,
+          protect: config.protect,
+        },
+        child,
+      );
+    }
+
+    this.marts = new Marts(
+      `${name}-marts`,
+      {
+        project,
+        region: cell.gcp.region,
+        martsDatasetId: gcp.datasets.marts.datasetId,
+        clickstreamDatasetId: gcp.datasets.clickstream_raw.datasetId,
+        feedDatasetId: this.feed.datasetId,
+        eventsRef: pulumi.interpolate`${project}.${gcp.datasets.clickstream_raw.datasetId}.events`,
+        ordersFeedRef: this.feed.ordersDailyRef,
+        lookbackDays: martLookbackDays(retention),
+        biEngineBytes: biEngineBytes(config.scale),
+        sourcesReady: [this.feed.ordersDaily, ...(args.clickstreamReady ?? [])],
+      },
+      child,
+    );
+
+    const warehouse = aws.buckets.warehouse.arn;
+    this.awsPersonas = new AwsPersonaAccess(
+      `${name}-aws-personas`,
+      {
+        namePrefix,
+        cell: cell.name,
+        accountId,
+        region: cell.aws.region,
+        personas: config.personas,
+        databases: aws.catalog.databaseNames,
+        zonePrefixes: {
+          raw: pulumi.interpolate`${aws.buckets.raw.arn}/`,
+          curated: pulumi.interpolate`${warehouse}/curated/`,
+          marts: pulumi.interpolate`${warehouse}/marts/`,
+          audit: pulumi.interpolate`${aws.buckets.audit.arn}/cloudtrail/`,
+        },
+        zoneBuckets: { raw: aws.buckets.raw.arn, curated: warehouse, marts: warehouse, audit: aws.buckets.audit.arn },
+        lakeKeyArn: aws.lakeKey.arn,
+        logsKeyArn: aws.logsKey.arn,
+        workgroupName: aws.workgroup.name,
+        queryResultsBucketArn: aws.buckets["query-results"].arn,
+      },
+      child,
+    );
+    this.gcpPersonas = new GcpPersonaAccess(
+      `${name}-gcp-personas`,
+      {
+        project,
+        namePrefix,
+        cell: cell.name,
+        personas: config.personas,
+        datasets: {
+          clickstream: [gcp.datasets.clickstream_raw.datasetId],
+          curated: curatedDatasets,
+          marts: [gcp.datasets.marts.datasetId],
+        },
+        servicesReady: gcp.services.ready,
+      },
+      child,
+    );
+    this.registerOutputs({ feed: this.feed.datasetId });
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The in-country copy (br cells; ADR 0006). BigQuery Omni has no South American region, so the lake
+ * reaches BigQuery without leaving Brazil:
+ *   Athena UNLOAD in sa-east-1 (InCountryExport) -> S3 exports bucket (sa-east-1, lake KMS key)
+ *   -> Storage Transfer Service, authenticated to AWS by role federation (no access keys)
+ *   -> Cloud Storage feed bucket in southamerica-east1 (CMEK)
+ *   -> BigQuery Data Transfer Service load, run in southamerica-east1 -> `lake_feed.orders_daily`.
+ * Every store and every processing step is in a Brazilian region; the only thing moved is yesterday's
+ * PII-free aggregate, and each stage deletes what it handed on.
+ */
+import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { SecureGcsBucket } from "../gcp/secure-bucket";
+import { EXPORT_PREFIX, InCountryExport, type InCountryExportArgs } from "./in-country-export";
+
+export interface InCountryCopyArgs extends Omit<InCountryExportArgs, "schedule"> {
+  readonly project: string;
+  readonly projectNumber: pulumi.Input<string>;
+  /** The cell's GCP region (`southamerica-east1`). */
+  readonly gcpRegion: string;
+  readonly storageKmsKeyName: pulumi.Input<string>;
+  readonly bigqueryKmsKeyName: pulumi.Input<string>;
+  readonly feedDatasetId: pulumi.Input<string>;
+  /** The feed table id (`orders_daily`), partitioned by day. */
+  readonly feedTableId: pulumi.Input<string>;
+  readonly protect: boolean;
+}
+
+/** UTC hours of the three nightly stages: export, transfer, load. */
+export const STAGE_HOURS = { export: 1, transfer: 2, load: 3 } as const;
+
+/**
+ * The Data Transfer Service path and partition of a run, from its own run time: the export ran at
+ * `export` o'clock the same day (the scheduler's `scheduled-time`), and covers the previous day.
+ */
+export function loadParams(bucket: string, feedTableId: string): Record<string, string> {
+  const sinceExport = STAGE_HOURS.load - STAGE_HOURS.export;
+  const sincePreviousDay = STAGE_HOURS.load + 24;
+  return {
+    data_path_template: `gs://${bucket}/${EXPORT_PREFIX}{run_time-${sinceExport}h|"%Y-%m-%dT%H:%M:%SZ"}/*`,
+    // A partition decorator with WRITE_TRUNCATE replaces exactly that day: re-runs are idempotent.
+    destination_table_name_template: `${feedTableId}\${run_time-${sincePreviousDay}h|"%Y%m%d"}`,
+    file_format: "PARQUET",
+    write_disposition: "WRITE_TRUNCATE",
+    delete_source_files: "true",
+  };
+}
+
+export class InCountryCopy extends pulumi.ComponentResource {
+  public readonly export: InCountryExport;
+  public readonly feedBucket: SecureGcsBucket;
+  public readonly transferJob: gcp.storage.TransferJob;
+  public readonly load: gcp.bigquery.DataTransferConfig;
+  public readonly transferRole: aws.iam.Role;
+
+  constructor(name: string, args: InCountryCopyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:federation:InCountryCopy", name, args, opts);
+    const { project, accountId } = args;
+    this.export = new InCountryExport(
+      `${name}-export`,
+      { ...args, schedule: `cron(0 ${STAGE_HOURS.export} * * ? *)` },
+      { parent: this },
+    );
+
+    this.feedBucket = new SecureGcsBucket(
+      `${name}-feed`,
+      {
+        project,
+        bucketName: `${project}-${args.namePrefix}-${args.cell}-lake-feed`.slice(0, 63),
+        location: args.gcpRegion,
+        kmsKeyName: args.storageKmsKeyName,
+        dataClass: "curated",
+        expirationDays: args.expirationDays,
+        noncurrentVersionExpirationDays: 1,
+        softDeleteDays: 0,
+        protect: args.protect,
+      },
+      { parent: this },
+    );
+
+    // Storage Transfer Service runs as a dedicated service account, whose Google identity the AWS role
+    // trusts (STS "Configure access to a source: Amazon S3", federated identity); no AWS access key exists.
+    const stsAccount = new gcp.serviceaccount.Account(
+      `${name}-sts-sa`,
+      { project, accountId: `${args.cell}-lake-feed-sts`.slice(0, 30), displayName: `Lake feed transfer of cell ${args.cell}` },
+      { parent: this },
+    );
+    const stsGrants: pulumi.Resource[] = [
+      new gcp.serviceaccount.IAMMember(
+        `${name}-sts-agent`,
+        {
+          serviceAccountId: stsAccount.name,
+          role: "roles/iam.serviceAccountTokenCreator",
+          member: pulumi.interpolate`serviceAccount:project-${args.projectNumber}@storage-transfer-service.iam.gserviceaccount.com`,
+        },
+        { parent: this },
+      ),
+      ...["roles/storage.legacyBucketWriter", "roles/storage.objectViewer"].map(
+        (role, i) =>
+          new gcp.storage.BucketIAMMember(
+            `${name}-sts-sink-${i}`,
+            { bucket: this.feedBucket.name, role, member: pulumi.interpolate`serviceAccount:${stsAccount.email}` },
+            { parent: this },
+          ),
+      ),
+    ];
+    const roleName = `${args.namePrefix}-${args.cell}-federation-transfer`;
+    this.transferRole = new aws.iam.Role(
+      `${name}-transfer-role`,
+      {
+        name: roleName,
+        description: `Storage Transfer Service (southamerica-east1 feed) reads the ${args.cell} exports`,
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Federated: "accounts.google.com" },
+              Action: "sts:AssumeRoleWithWebIdentity",
+              Condition: { StringEquals: { "accounts.google.com:sub": stsAccount.uniqueId } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const transferPolicy = new aws.iam.RolePolicy(
+      `${name}-transfer-access`,
+      {
+        role: this.transferRole.name,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ListExports",
+              Effect: "Allow",
+              Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+              Resource: this.export.bucket.arn,
+              Condition: { StringLike: { "s3:prefix": [`${EXPORT_PREFIX}*`] } },
+            },
+            {
+              // Delete: the transfer removes what it copied (deleteObjectsFromSourceAfterTransfer).
+              Sid: "MoveExports",
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:DeleteObject"],
+              Resource: pulumi.interpolate`${this.export.bucket.arn}/${EXPORT_PREFIX}*`,
+            },
+            { Sid: "DecryptExports", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: args.lakeKeyArn },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    this.transferJob = new gcp.storage.TransferJob(
+      `${name}-transfer`,
+      {
+        project,
+        description: `Lake feed ${args.cell}: S3 exports (${args.region}) to ${args.gcpRegion}`,
+        serviceAccount: stsAccount.email,
+        transferSpec: {
+          awsS3DataSource: {
+            bucketName: this.export.bucket.name,
+            path: EXPORT_PREFIX,
+            roleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+          },
+          gcsDataSink: { bucketName: this.feedBucket.name, path: EXPORT_PREFIX },
+          transferOptions: { deleteObjectsFromSourceAfterTransfer: true, overwriteWhen: "DIFFERENT" },
+        },
+        schedule: {
+          scheduleStartDate: { year: 2026, month: 1, day: 1 },
+          startTimeOfDay: { hours: STAGE_HOURS.transfer, minutes: 0, seconds: 0, nanos: 0 },
+          repeatInterval: "86400s",
+        },
+      },
+      { parent: this, dependsOn: [...stsGrants, transferPolicy] },
+    );
+
+    const dtsAccount = new gcp.serviceaccount.Account(
+      `${name}-load-sa`,
+      { project, accountId: `${args.cell}-lake-feed-load`.slice(0, 30), displayName: `Lake feed load of cell ${args.cell}` },
+      { parent: this },
+    );
+    const dtsMember = pulumi.interpolate`serviceAccount:${dtsAccount.email}`;
+    const dtsGrants: pulumi.Resource[] = [
+      new gcp.serviceaccount.IAMMember(
+        `${name}-load-agent`,
+        {
+          serviceAccountId: dtsAccount.name,
+          role: "roles/iam.serviceAccountTokenCreator",
+          member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com`,
+        },
+        { parent: this },
+      ),
+      // objectUser: read the Parquet files and delete them after the load (delete_source_files).
+      new gcp.storage.BucketIAMMember(
+        `${name}-load-source`,
+        { bucket: this.feedBucket.name, role: "roles/storage.objectUser", member: dtsMember },
+        { parent: this },
+      ),
+      new gcp.bigquery.DatasetAccess(
+        `${name}-load-feed`,
+        { project, datasetId: args.feedDatasetId, role: "roles/bigquery.dataEditor", userByEmail: dtsAccount.email },
+        { parent: this },
+      ),
+      new gcp.projects.IAMMember(`${name}-load-jobs`, { project, role: "roles/bigquery.jobUser", member: dtsMember }, { parent: this }),
+    ];
+    this.load = new gcp.bigquery.DataTransferConfig(
+      `${name}-load`,
+      {
+        project,
+        displayName: `lake feed ${args.cell}: orders_daily from ${args.gcpRegion} exports`,
+        dataSourceId: "google_cloud_storage",
+        // Same location as the destination dataset: the load is processed in Brazil.
+        location: args.gcpRegion,
+        destinationDatasetId: args.feedDatasetId,
+        schedule: `every day ${String(STAGE_HOURS.load).padStart(2, "0")}:00`,
+        serviceAccountName: dtsAccount.email,
+        params: pulumi.output(this.feedBucket.name).apply((b) =>
+          pulumi.output(args.feedTableId).apply((t) => loadParams(b, t)),
+        ),
+        encryptionConfiguration: { kmsKeyName: args.bigqueryKmsKeyName },
+        emailPreferences: { enableFailureEmail: true },
+      },
+      { parent: this, dependsOn: dtsGrants },
+    );
+    this.registerOutputs({ exportsBucket: this.export.bucket.name, feedBucket: this.feedBucket.name });
+  }
+}

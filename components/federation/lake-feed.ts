@@ -1,0 +1,76 @@
+/**
+ * The lake feed: a BigQuery dataset in the cell's GCP region (`lake_feed`, CMEK, retention from config)
+ * holding `orders_daily`, the PII-free daily aggregate of curated orders per pseudonymous customer that
+ * the marts join with the clickstream. Both federation paths fill it (Omni cross-cloud INSERT in eu,
+ * in-country copy in br), so the marts are the same SQL in every cell and always run in the cell region.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { classification, daysToMs } from "../conventions";
+import { FEED_COLUMNS } from "./sql";
+
+export interface LakeFeedArgs {
+  readonly project: string;
+  readonly region: string;
+  /** The cell's BigQuery Cloud KMS key (waits on the agent's grant). */
+  readonly kmsKeyName: pulumi.Input<string>;
+  /** Days a feed partition is kept: the curated retention (it is derived from curated data). */
+  readonly retentionDays: number;
+  readonly maxTimeTravelHours: number;
+  readonly protect: boolean;
+  /** @default "lake_feed" */
+  readonly datasetId?: string;
+}
+
+export class LakeFeed extends pulumi.ComponentResource {
+  public readonly dataset: gcp.bigquery.Dataset;
+  public readonly datasetId: pulumi.Output<string>;
+  public readonly ordersDaily: gcp.bigquery.Table;
+  /** `project.dataset.orders_daily`. */
+  public readonly ordersDailyRef: pulumi.Output<string>;
+
+  constructor(name: string, args: LakeFeedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:federation:LakeFeed", name, args, opts);
+    // Not a SecureDataset: its default *table* expiration would drop the whole feed table (and its newer
+    // partitions) N days after creation; retention here is per partition, with the same CMEK, time-travel
+    // bound, location and protection as SecureDataset.
+    this.dataset = new gcp.bigquery.Dataset(
+      `${name}-dataset`,
+      {
+        project: args.project,
+        datasetId: args.datasetId ?? "lake_feed",
+        location: args.region,
+        description: "PII-free daily aggregates of the curated lake (pseudonymous keys), fed by the federation path",
+        defaultEncryptionConfiguration: { kmsKeyName: args.kmsKeyName },
+        defaultPartitionExpirationMs: daysToMs(args.retentionDays),
+        maxTimeTravelHours: String(args.maxTimeTravelHours),
+        storageBillingModel: "PHYSICAL",
+        deleteContentsOnDestroy: false,
+        deletionPolicy: args.protect ? "PREVENT" : "DELETE",
+        labels: classification("curated"),
+      },
+      { parent: this },
+    );
+    this.datasetId = this.dataset.datasetId;
+    this.ordersDaily = new gcp.bigquery.Table(
+      `${name}-orders-daily`,
+      {
+        project: args.project,
+        datasetId: this.dataset.datasetId,
+        tableId: "orders_daily",
+        description: "Orders per pseudonymous customer and UTC day (no order ids, no direct identifiers)",
+        schema: JSON.stringify(FEED_COLUMNS),
+        // One partition per day: the in-country load truncates exactly its day; erasure and retention act per day.
+        timePartitioning: { type: "DAY", field: "order_date", expirationMs: daysToMs(args.retentionDays) },
+        clusterings: ["customer_pseudo_id"],
+        // Encrypted with the dataset's default CMEK; stated again so the table never falls back to Google keys.
+        encryptionConfiguration: { kmsKeyName: args.kmsKeyName },
+        deletionProtection: args.protect,
+        labels: classification("curated"),
+      },
+      { parent: this },
+    );
+    this.ordersDailyRef = pulumi.interpolate`${args.project}.${this.dataset.datasetId}.${this.ordersDaily.tableId}`;
+    this.registerOutputs({ datasetId: this.datasetId, ordersDaily: this.ordersDailyRef });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Who reads what: the persona x zone access matrix, the one source of truth. The persona components
+ * build every grant on both clouds from this table, `docs/personas.md` is generated from it
+ * (`npm run docs:personas` / `renderPersonaDoc()`), and `test/federation/personas.test.ts` derives the
+ * matrix back from the recorded plan and checks it equals this table.
+ *
+ * Principles (GDPR Art. 5(1)(c), 25(2), 32(4); LGPD Art. 6 III, 46):
+ * - nobody reads direct identifiers (the AWS raw zone) by default: only break-glass, just in time,
+ *   approved and audited;
+ * - pseudonymised zones (curated, clickstream) are for the people who build models and pipelines;
+ * - PII-free marts are for everyone who consumes data;
+ * - the audit trail is for the DPO and for incident response, never writable by anyone.
+ */
+import type { PersonaId } from "../config/schema";
+import { PERSONAS } from "../config/schema";
+
+/**
+ * Zones of a cell:
+ * - `raw`: CDC/landing data with direct identifiers (AWS raw Glue database and raw bucket);
+ * - `curated`: conformed, pseudonymised Iceberg tables (AWS curated database; BigQuery `curated` and
+ *   the lake dataset: Omni-federated in eu, in-country copy in br);
+ * - `clickstream`: pseudonymised website/app events (BigQuery `clickstream_raw`);
+ * - `marts`: PII-free KPI and segment views (BigQuery `marts`, AWS marts database);
+ * - `audit`: CloudTrail files and Cloud Audit Logs (who read which personal data).
+ */
+export const ZONES = ["raw", "curated", "clickstream", "marts", "audit"] as const;
+export type Zone = (typeof ZONES)[number];
+
+/**
+ * - `read`: standing read access;
+ * - `break-glass`: no standing access; a time-bound grant on request (GCP Privileged Access Manager
+ *   entitlement approved by compliance; AWS role needing MFA with a one-hour session), both audited;
+ * - `none`: no access.
+ */
+export const ACCESS_LEVELS = ["none", "read", "break-glass"] as const;
+export type Access = (typeof ACCESS_LEVELS)[number];
+
+export const PERSONA_MATRIX: Readonly<Record<PersonaId, Readonly<Record<Zone, Access>>>> = {
+  // Operate the platform through Pulumi and CI; read the audit trail for incident response, no data.
+  platformEngineers: { raw: "none", curated: "none", clickstream: "none", marts: "none", audit: "read" },
+  // Build and debug pipelines on pseudonymised data; raw only through break-glass like anyone else.
+  dataEngineers: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none" },
+  // Train models on pseudonymised data (Vertex AI Workbench over BigQuery and the federated lake).
+  dataScientists: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none" },
+  analysts: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
+  businessUsers: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
+  // The offers application reads customer segments (pseudonymous ids only), nothing else.
+  marketingApp: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
+  // The DPO verifies who accessed what (GDPR Art. 30, 39; LGPD Art. 37, 41); data access goes through
+  // the data-subject-request workers, not through standing grants.
+  compliance: { raw: "none", curated: "none", clickstream: "none", marts: "none", audit: "read" },
+  breakGlass: { raw: "break-glass", curated: "break-glass", clickstream: "break-glass", marts: "none", audit: "none" },
+};
+
+/** Zones a persona reads with standing access. */
+export const readZones = (persona: PersonaId): Zone[] => ZONES.filter((z) => PERSONA_MATRIX[persona][z] === "read");
+
+/** Zones a persona reaches only just in time. */
+export const breakGlassZones = (persona: PersonaId): Zone[] =>
+  ZONES.filter((z) => PERSONA_MATRIX[persona][z] === "break-glass");
+
+/** Human-readable persona names for the documentation. */
+export const PERSONA_TITLES: Readonly<Record<PersonaId, string>> = {
+  platformEngineers: "Platform engineers",
+  dataEngineers: "Data engineers",
+  dataScientists: "Data scientists",
+  analysts: "Analysts",
+  businessUsers: "Business users",
+  marketingApp: "Marketing application",
+  compliance: "DPO / compliance",
+  breakGlass: "Break-glass",
+};
+
+const ZONE_WHERE: Readonly<Record<Zone, string>> = {
+  raw: "AWS Glue `<env>_<cell>_raw`, S3 raw bucket (Lake Formation)",
+  curated:
+    "AWS Glue `<env>_<cell>_curated`, warehouse `curated/`; BigQuery `curated` and `lake` (eu: Omni-federated, br: in-country copy)",
+  clickstream: "BigQuery `clickstream_raw`",
+  marts: "BigQuery `marts` (authorized views), AWS Glue `<env>_<cell>_marts` + Athena workgroup",
+  audit: "S3 audit bucket (CloudTrail), Cloud Audit Logs (`roles/logging.privateLogViewer`)",
+};
+
+const CELL: Readonly<Record<Access, string>> = { none: "-", read: "read", "break-glass": "break-glass (JIT, audited)" };
+
+/** The persona matrix as a markdown table (the body of `docs/personas.md`). */
+export function renderPersonaTable(): string {
+  const header = `| persona | ${ZONES.join(" | ")} |`;
+  const rule = `|---|${ZONES.map(() => "---").join("|")}|`;
+  const rows = PERSONAS.map(
+    (p) => `| ${PERSONA_TITLES[p]} (\`${p}\`) | ${ZONES.map((z) => CELL[PERSONA_MATRIX[p][z]]).join(" | ")} |`,
+  );
+  return [header, rule, ...rows].join("\n");
+}
+
+/** Parses a table rendered by `renderPersonaTable` back into a matrix (for the docs test). */
+export function parsePersonaTable(markdown: string): Record<string, Record<string, Access>> {
+  const lines = markdown.split("\n").filter((l) => /^\| .*\(`[a-zA-Z]+`\) \|/.test(l));
+  const byCell = Object.fromEntries(Object.entries(CELL).map(([k, v]) => [v, k as Access]));
+  const out: Record<string, Record<string, Access>> = {};
+  for (const line of lines) {
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
+    const id = /\(`([a-zA-Z]+)`\)/.exec(cells[0])?.[1] ?? "";
+    out[id] = Object.fromEntries(ZONES.map((z, i) => [z, byCell[cells[i + 1]]]));
+  }
+  return out;
+}
+
+/** The whole `docs/personas.md`. */
+export function renderPersonaDoc(): string {
+  return [
+    "# Personas: who reads which zone",
+    "",
+    "<!-- Generated from components/federation/persona-matrix.ts by `npx tsx components/federation/render-personas-doc.ts`; do not edit by hand. -->",
+    "<!-- test/federation/personas.test.ts checks that this file, the table and the plan agree. -->",
+    "",
+    "Every cell grants exactly this matrix on both clouds, from one TypeScript table",
+    "(`components/federation/persona-matrix.ts`). Members come from `lakehouse:personas.<persona>`",
+    "(`gcpMembers`, `awsPrincipals`); a persona without members gets no grant.",
+    "",
+    renderPersonaTable(),
+    "",
+    "## Zones",
+    "",
+    ...ZONES.map((z) => `- **${z}**: ${ZONE_WHERE[z]}`),
+    "",
+    "## How a grant is made",
+    "",
+    "| | AWS (per cell) | GCP (per cell) |",
+    "|---|---|---|",
+    "| read | one IAM role per persona (`lakehouse-<env>-<cell>-<persona>`), trusted by the persona's `awsPrincipals` of the cell's account; named actions only (Athena, Glue read, `lakeformation:GetDataAccess`, `s3:GetObject` on the zone prefix, `kms:Decrypt` on the lake key); Lake Formation `DESCRIBE` on the zone database and `SELECT`/`DESCRIBE` on its tables | `roles/bigquery.dataViewer` per dataset of the zone (`gcp.bigquery.DatasetAccess`, which keeps the authorized views intact), `roles/bigquery.jobUser` on the project; audit: `roles/logging.privateLogViewer` |",
+    "| break-glass | a separate role requiring MFA, one-hour sessions, Lake Formation grants on raw and curated; CloudTrail records the `AssumeRole` and every S3 data event | a Privileged Access Manager entitlement (`roles/bigquery.dataViewer` on the zone datasets, at most one hour, written justification, approved by the compliance group); Cloud Audit Logs record the grant and every read |",
+    "| none | no statement, no grant | no binding |",
+    "",
+    "No grant anywhere uses a primitive role (`roles/owner`, `roles/editor`, `roles/viewer`) or a wildcard",
+    "action; consumers of marts read authorized views and need no access to the sources.",
+    "",
+  ].join("\n");
+}

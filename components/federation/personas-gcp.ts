@@ -1,0 +1,141 @@
+/**
+ * Persona access on GCP for one cell, built from `PERSONA_MATRIX`:
+ * - `read` on a BigQuery zone: `roles/bigquery.dataViewer` on each dataset of the zone, plus
+ *   `roles/bigquery.jobUser` on the project (to run queries at all);
+ * - `read` on audit: `roles/logging.privateLogViewer` (Data Access audit logs) on the project;
+ * - `break-glass`: no standing grant; a Privileged Access Manager entitlement gives the zone's
+ *   datasets for at most an hour, with a written justification, approved by the compliance group, and
+ *   PAM writes the grant and its expiry to Cloud Audit Logs.
+ *
+ * Dataset grants are `gcp.bigquery.DatasetAccess` entries, not `DatasetIamMember`: the provider docs
+ * state that the dataset IAM resources "remove any authorized view permissions from the dataset" and
+ * fight with DatasetAccess, and the marts are authorized views on these very datasets.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { LakehouseConfig, PersonaId } from "../config/schema";
+import { PERSONAS } from "../config/schema";
+import { kebab } from "./personas-aws";
+import { PERSONA_MATRIX, type Zone } from "./persona-matrix";
+
+/** The zones that exist on GCP (the raw zone with direct identifiers lives on AWS only). */
+export const GCP_DATA_ZONES = ["curated", "clickstream", "marts"] as const satisfies readonly Zone[];
+export type GcpDataZone = (typeof GCP_DATA_ZONES)[number];
+
+export const READ_ROLE = "roles/bigquery.dataViewer";
+export const JOB_ROLE = "roles/bigquery.jobUser";
+export const AUDIT_ROLE = "roles/logging.privateLogViewer";
+/** Longest break-glass grant (PAM allows up to 7 days; an hour is enough to answer an incident). */
+export const BREAK_GLASS_MAX_SECONDS = 3600;
+
+export interface GcpPersonaAccessArgs {
+  readonly project: string;
+  /** PAM entitlements are global resources of the project. */
+  readonly namePrefix: string;
+  readonly cell: string;
+  readonly personas: LakehouseConfig["personas"];
+  /** Dataset ids per GCP zone (e.g. curated: [`curated`, `lake`]). */
+  readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
+  /** Resolves once the project's APIs are enabled. */
+  readonly servicesReady: pulumi.Input<string[]>;
+}
+
+/** Maps an IAM member (`group:x`, `user:x`, `serviceAccount:x`) to the DatasetAccess field BigQuery expects. */
+export function datasetAccessMember(member: string): { groupByEmail: string } | { userByEmail: string } | { iamMember: string } {
+  const [kind, ...rest] = member.split(":");
+  const email = rest.join(":");
+  if (kind === "group") return { groupByEmail: email };
+  // BigQuery dataset ACLs name service accounts as users (REST Dataset.access.userByEmail).
+  if (kind === "user" || kind === "serviceAccount") return { userByEmail: email };
+  return { iamMember: member };
+}
+
+/** The dataset and its tables, exactly (a prefix match on `lake` would also match `lake_feed`). */
+export const breakGlassCondition = (project: string, dataset: string): string =>
+  `(resource.name == "projects/${project}/datasets/${dataset}" || ` +
+  `resource.name.startsWith("projects/${project}/datasets/${dataset}/"))`;
+
+export class GcpPersonaAccess extends pulumi.ComponentResource {
+  /** Break-glass entitlements by persona. */
+  public readonly entitlements: Readonly<Partial<Record<PersonaId, gcp.privilegedaccessmanager.Entitlement>>>;
+
+  constructor(name: string, args: GcpPersonaAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:federation:GcpPersonaAccess", name, args, opts);
+    const entitlements: Partial<Record<PersonaId, gcp.privilegedaccessmanager.Entitlement>> = {};
+    const project = args.project;
+    let pam: gcp.projects.Service | undefined;
+
+    for (const persona of PERSONAS) {
+      const members = args.personas[persona]?.gcpMembers ?? [];
+      if (members.length === 0) continue;
+      const row = PERSONA_MATRIX[persona];
+      const id = kebab(persona);
+      const readZones = GCP_DATA_ZONES.filter((z) => row[z] === "read");
+      const jitZones = GCP_DATA_ZONES.filter((z) => row[z] === "break-glass");
+
+      members.forEach((member, m) => {
+        for (const zone of readZones) {
+          args.datasets[zone].forEach((datasetId, d) => {
+            new gcp.bigquery.DatasetAccess(
+              `${name}-${id}-${zone}-${d}-${m}`,
+              { project, datasetId, role: READ_ROLE, ...datasetAccessMember(member) },
+              { parent: this },
+            );
+          });
+        }
+        if (readZones.length > 0) {
+          new gcp.projects.IAMMember(`${name}-${id}-jobs-${m}`, { project, role: JOB_ROLE, member }, { parent: this });
+        }
+        if (row.audit === "read") {
+          new gcp.projects.IAMMember(`${name}-${id}-audit-${m}`, { project, role: AUDIT_ROLE, member }, { parent: this });
+        }
+      });
+
+      if (jitZones.length > 0) {
+        pam ??= new gcp.projects.Service(
+          `${name}-pam-api`,
+          { project, service: "privilegedaccessmanager.googleapis.com", disableOnDestroy: false, disableDependentServices: false },
+          { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
+        );
+        const approvers = args.personas.compliance?.gcpMembers ?? [];
+        const datasetIds = jitZones.flatMap((z) => [...args.datasets[z]]);
+        const condition = pulumi
+          .all(datasetIds)
+          .apply((ids) => ids.map((ds) => breakGlassCondition(project, ds)).join(" || "));
+        entitlements[persona] = new gcp.privilegedaccessmanager.Entitlement(
+          `${name}-${id}`,
+          {
+            parent: `projects/${project}`,
+            location: "global",
+            entitlementId: `${args.namePrefix}-${args.cell}-${id}`.slice(0, 63),
+            eligibleUsers: [{ principals: [...members] }],
+            maxRequestDuration: `${BREAK_GLASS_MAX_SECONDS}s`,
+            requesterJustificationConfig: { unstructured: {} },
+            privilegedAccess: {
+              gcpIamAccess: {
+                resourceType: "cloudresourcemanager.googleapis.com/Project",
+                resource: `//cloudresourcemanager.googleapis.com/projects/${project}`,
+                roleBindings: [{ role: READ_ROLE, conditionExpression: condition }, { role: JOB_ROLE }],
+              },
+            },
+            // The DPO approves every break-glass session (four eyes); without a compliance group
+            // configured the entitlement still requires a justification and is audited.
+            ...(approvers.length > 0
+              ? {
+                  approvalWorkflow: {
+                    manualApprovals: {
+                      requireApproverJustification: true,
+                      steps: [{ approvalsNeeded: 1, approvers: { principals: [...approvers] } }],
+                    },
+                  },
+                }
+              : {}),
+          },
+          { parent: this, dependsOn: [pam] },
+        );
+      }
+    }
+    this.entitlements = entitlements;
+    this.registerOutputs({});
+  }
+}
