@@ -80,6 +80,24 @@ const tableSchema = z.strictObject({
   keys: z.array(identifier).min(1, "needs at least one key column"),
   /** Iceberg partition spec, e.g. `day(order_ts)`, `bucket(16, customer_id)`. */
   partitionBy: z.array(z.string().min(1)).optional(),
+  /**
+   * Columns of the curated Iceberg table with their Iceberg types (keys and partition sources included);
+   * `piiColumns` and `excludeColumns` never reach it. @default keys (as string) and partition sources only
+   */
+  columns: z
+    .array(
+      z.strictObject({
+        name: identifier,
+        type: z
+          .string()
+          .regex(
+            /^(boolean|int|long|float|double|date|time|timestamp|timestamptz|string|uuid|binary|decimal\(\d{1,2},\s*\d{1,2}\))$/,
+            "must be an Iceberg primitive type (boolean, int, long, float, double, date, time, timestamp, timestamptz, string, uuid, binary, decimal(P,S))",
+          ),
+      }),
+    )
+    .min(1)
+    .optional(),
   /** Columns never replicated (dropped by DMS table mappings). */
   excludeColumns: z.array(identifier).optional(),
   /** Columns holding direct identifiers: restricted raw zone only, never in marts. */

@@ -8,13 +8,16 @@ import { splitCidr } from "../../components/aws/ingestion/network";
 import { maintenanceForSla } from "../../components/aws/ingestion/iceberg-table";
 import {
   curatedTableName,
+  curatedSchema,
+  LEDGER_SCHEMA,
   mergeColumns,
-  minimalIcebergSchema,
+  tombstoneSchema,
   parsePartition,
   sslModeFor,
   tableMappings,
 } from "../../components/aws/ingestion/plan-rules";
-import { DMS_DEFAULTS } from "../../functions/cdc-merge/spec";
+import { generateMergeSql } from "../../functions/cdc-merge/merge-sql";
+import { DMS_DEFAULTS, parseTableSpec } from "../../functions/cdc-merge/spec";
 
 describe("ingestion plan rules", function () {
   describe("sslModeFor", function () {
@@ -64,20 +67,60 @@ describe("ingestion plan rules", function () {
     it("rejects what Iceberg cannot do", () => expect(() => parsePartition("week(ts)")).to.throw(/not an Iceberg transform/));
   });
 
-  describe("minimalIcebergSchema", function () {
-    it("keeps keys (required, identifiers), partition sources and the merge's hidden columns, without DMS metadata", function () {
-      const { columns, partitions } = minimalIcebergSchema({ schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)", "bucket(8, ORDER_ID)"] });
+  describe("curatedSchema", function () {
+    const orders = { schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)", "bucket(8, ORDER_ID)"] };
+    it("without columns: keys (required string), partition sources and the merge's hidden columns, no DMS metadata", function () {
+      const { columns, partitions } = curatedSchema(orders);
       expect(columns.map((c) => [c.id, c.name, c.type, c.required])).to.deep.equal([
         [1, "order_id", "string", true],
-        [2, "created_at", "timestamp", false],
+        [2, "created_at", "timestamptz", false],
         [3, "_cdc_watermark", "string", false],
         [4, "_cdc_source_file", "string", false],
       ]);
       expect(partitions.map((p) => p.column)).to.deep.equal(["CREATED_AT", "ORDER_ID"]);
-      expect(mergeColumns({ schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)"] })).to.deep.equal(["order_id", "created_at"]);
+      expect(mergeColumns(orders)).to.deep.equal(["order_id", "created_at"]);
     });
-    it("refuses a key that is also excluded", function () {
-      expect(() => minimalIcebergSchema({ schema: "s", name: "t", keys: ["id"], excludeColumns: ["ID"] })).to.throw(/both a key/);
+    it("with columns: their types and order, without piiColumns and excludeColumns", function () {
+      const customers = {
+        schema: "c",
+        name: "customers",
+        keys: ["customer_id"],
+        piiColumns: ["email"],
+        excludeColumns: ["password_hash"],
+        columns: [
+          { name: "customer_id", type: "long" },
+          { name: "email", type: "string" },
+          { name: "password_hash", type: "string" },
+          { name: "Country", type: "string" },
+        ],
+      };
+      expect(curatedSchema(customers).columns.map((c) => `${c.name}:${c.type}:${c.required}`)).to.deep.equal([
+        "customer_id:long:true",
+        "country:string:false",
+        "_cdc_watermark:string:false",
+        "_cdc_source_file:string:false",
+      ]);
+      expect(mergeColumns(customers)).to.deep.equal(["customer_id", "country"]);
+    });
+    const bad: [string, object, RegExp][] = [
+      ["a key that is PII", { keys: ["id"], piiColumns: ["ID"] }, /id is a key or partition source/],
+      ["a key missing from columns", { keys: ["id"], columns: [{ name: "x", type: "long" }] }, /key id is not in columns/],
+      ["a partition source missing from columns", { keys: ["id"], partitionBy: ["day(ts)"], columns: [{ name: "id", type: "long" }] }, /partition source ts is not in columns/],
+      ["a time transform on a non-time column", { keys: ["id"], partitionBy: ["day(id)"], columns: [{ name: "id", type: "long" }] }, /day\(id\) needs a date or timestamp column, not long/],
+      ["a duplicate column", { keys: ["id"], columns: [{ name: "id", type: "long" }, { name: "ID", type: "long" }] }, /declared twice/],
+    ];
+    for (const [what, table, message] of bad) {
+      it(`refuses ${what}`, () => expect(() => curatedSchema({ schema: "s", name: "t", ...(table as { keys: string[] }) })).to.throw(message));
+    }
+    it("declares the tombstone and ledger tables with the columns the merge's create steps give them", function () {
+      const table = { schema: "s", name: "t", keys: ["a", "b"], columns: [{ name: "a", type: "long" }, { name: "b", type: "int" }, { name: "c", type: "string" }] };
+      expect(tombstoneSchema(table).map((c) => `${c.id}:${c.name}:${c.type}:${c.required}`)).to.deep.equal(["1:a:long:true", "2:b:int:true", "3:_cdc_watermark:string:false"]);
+      const steps = generateMergeSql(parseTableSpec({ name: "t", keyColumns: ["a", "b"], columns: mergeColumns(table) }), "spark").steps;
+      const ledgerSql = steps.find((st) => st.name === "createLedger")!.sql;
+      for (const c of LEDGER_SCHEMA) expect(ledgerSql).to.include(`AS ${c.name}`);
+      const tombSql = steps.find((st) => st.name === "createTombstones")!.sql;
+      expect(tombSql).to.include("`_cdc_watermark`");
+      expect(ledgerSql).to.include("CAST(NULL AS BIGINT) AS row_count");
     });
     it("names curated tables in Glue's lower-case alphabet", function () {
       expect(curatedTableName("orders-br", { schema: "SALES", name: "ORDER_LINES", keys: ["X"] })).to.equal("orders_br_order_lines");

@@ -294,10 +294,33 @@ for (const stack of ["dev", "prod"] as const) {
               const fields = iceberg.icebergTableInput.schema.fields as any[];
               const names = fields.map((f) => f.name);
               expect(names).to.include.members([...t.keys.map((k) => k.toLowerCase()), "_cdc_watermark", "_cdc_source_file"]);
+              // Direct identifiers and excluded columns never reach the curated zone.
+              const dropped = [...(t.piiColumns ?? []), ...(t.excludeColumns ?? [])].map((c) => c.toLowerCase());
+              expect(names.filter((n) => dropped.includes(n))).to.deep.equal([]);
+              const declared = (t.columns ?? []).filter((c) => !dropped.includes(c.name.toLowerCase()));
+              expect(names.slice(0, declared.length)).to.deep.equal(declared.map((c) => c.name.toLowerCase()));
+              for (const c of declared) expect(fields.find((f) => f.name === c.name.toLowerCase()).type).to.equal(c.type);
+              for (const f of fields) expect(f.required, f.name).to.equal(t.keys.map((k) => k.toLowerCase()).includes(f.name));
               for (const meta of ["op", DMS_DEFAULTS.timestampColumn, DMS_DEFAULTS.changeSeqColumn]) expect(names).not.to.include(meta);
               const spec = iceberg.icebergTableInput.partitionSpec.fields as any[];
               expect(spec.map((f) => f.transform)).to.deep.equal((t.partitionBy ?? []).map((p) => parsePartition(p).transform));
               for (const f of spec) expect(fields.find((x) => x.id === f.sourceId)?.name).to.equal(parsePartition((t.partitionBy ?? [])[spec.indexOf(f)]).column.toLowerCase());
+            }
+          }
+          // The merge's tombstone and ledger tables are declared too (so they get maintenance), as siblings.
+          for (const s of ctx.config.sources.transactional.filter((x) => x.cell === cell.name)) {
+            for (const t of s.tables) {
+              const name = curatedTableName(s.name, t);
+              for (const [suffix, want] of [
+                ["__cdc_tombstones", [...t.keys.map((k) => k.toLowerCase()), "_cdc_watermark"]],
+                ["__cdc_ledger", ["file_path", "max_watermark", "row_count", "applied_at"]],
+              ] as const) {
+                const table = rs.find((r) => r.type === T.table && r.inputs.name === `${name}${suffix}`);
+                expect(table, `${name}${suffix}`).to.not.equal(undefined);
+                const input = (table!.inputs.openTableFormatInput as any).icebergInput.icebergTableInput;
+                expect(input.schema.fields.map((f: any) => f.name)).to.deep.equal(want);
+                expect(input.location).to.equal(`s3://${warehouse.outputs.bucket}/curated/${s.name}/${name}${suffix}/`);
+              }
             }
           }
           if (stack === "prod") {
@@ -345,6 +368,22 @@ for (const stack of ["dev", "prod"] as const) {
             expect(job.inputs.defaultArguments).to.include({ "--job-bookmark-option": "job-bookmark-disable" });
             expect(String((job.inputs.defaultArguments as any)["--config_s3_uri"])).to.match(/^s3:\/\/.+\/_system\/glue\/cdc-merge\/config\/.+\.json$/);
             expect((job.inputs.executionProperty as any).maxConcurrentRuns).to.equal(1);
+          }
+          // The per-table config the job executes carries exactly the curated table's business columns.
+          for (const src of sources) {
+            for (const t of src.tables) {
+              const name = curatedTableName(src.name, t);
+              const object = rs.find((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && String(r.inputs.key).endsWith(`/config/${src.name}/${name}.json`));
+              const cfg = JSON.parse(String(object?.inputs.content));
+              expect(cfg.table).to.equal(name);
+              expect(cfg.names.table).to.equal(`glue_catalog.${named(ctx.plan, T.database, `${cell.name}-aws-catalog-curated`).outputs.name}.${name}`);
+              const table = rs.find((r) => r.type === T.table && r.inputs.name === name)!;
+              const fields = (table.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.schema.fields as any[];
+              expect(cfg.columns).to.deep.equal(fields.map((f) => f.name).filter((n: string) => !n.startsWith("_cdc_")));
+              expect(cfg.keyColumns).to.deep.equal(t.keys.map((k) => k.toLowerCase()));
+              expect(cfg.timestampColumn).to.equal(DMS_DEFAULTS.timestampColumn);
+              expect(cfg.changeSeqColumn).to.equal(DMS_DEFAULTS.changeSeqColumn);
+            }
           }
           const triggers = rs.filter((r) => r.type === T.trigger);
           expect(triggers).to.have.length(sources.length);

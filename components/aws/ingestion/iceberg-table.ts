@@ -3,14 +3,14 @@
  * snapshot expiry (erased rows leave old snapshots within the erasure SLA) and orphan-file deletion.
  *
  * The table is created here (format v2, partition spec, merge-on-read properties, location) so that the
- * optimizers can be attached at deploy time; the merge job then evolves its columns (ADR 0004).
+ * optimizers can be attached at deploy time; the merge job's `CREATE TABLE IF NOT EXISTS` is then a no-op
+ * and it casts each batch to these types (docs/adr/0004-curated-iceberg-tables.md).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ICEBERG_TABLE_PROPERTIES } from "../../../functions/cdc-merge/merge-sql";
-import type { TableConfig } from "../../config/schema";
 import { classification } from "../../conventions";
-import { minimalIcebergSchema } from "./plan-rules";
+import type { IcebergColumn, PartitionField } from "./plan-rules";
 
 export interface IcebergMaintenance {
   /** Days snapshots are kept; with `runRateHours` it must stay inside the erasure SLA. */
@@ -50,14 +50,17 @@ export interface IcebergTableArgs {
   readonly databaseName: pulumi.Input<string>;
   /** Glue table name (lower case). */
   readonly tableName: string;
-  readonly table: TableConfig;
+  /** Schema (ids from 1; `required` columns become Iceberg identifier fields). */
+  readonly columns: readonly IcebergColumn[];
+  /** Partition spec. @default unpartitioned */
+  readonly partitions?: readonly PartitionField[];
+  /** What the table holds, for the Glue description. */
+  readonly description: string;
   /** `s3://warehouse/curated/<source>/<table>/`. */
   readonly location: pulumi.Input<string>;
   /** Role the Glue table optimizers run as. */
   readonly optimizerRoleArn: pulumi.Input<string>;
   readonly maintenance: IcebergMaintenance;
-  /** Source of the table, for the description. */
-  readonly sourceName: string;
 }
 
 export class IcebergTable extends pulumi.ComponentResource {
@@ -67,22 +70,22 @@ export class IcebergTable extends pulumi.ComponentResource {
 
   constructor(name: string, args: IcebergTableArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:IcebergTable", name, args, opts);
-    const { columns, partitions } = minimalIcebergSchema(args.table);
+    const columns = args.columns;
+    const partitions = args.partitions ?? [];
     const idOf = (column: string) => {
       const c = columns.find((x) => x.name === column.toLowerCase());
       if (!c) throw new Error(`partition column ${column} not in schema`);
       return c.id;
     };
-    const pii = new Set((args.table.piiColumns ?? []).map((c) => c.toLowerCase()));
     this.table = new aws.glue.CatalogTable(
       name,
       {
         catalogId: args.accountId,
         databaseName: args.databaseName,
         name: args.tableName,
-        description: `Curated ${args.table.schema}.${args.table.name} of ${args.sourceName}, merged from DMS CDC`,
+        description: args.description,
         tableType: "EXTERNAL_TABLE",
-        parameters: { ...classification("curated"), ...(pii.size > 0 ? { "contains-pii": "true" } : {}) },
+        parameters: { ...classification("curated") },
         openTableFormatInput: {
           icebergInput: {
             metadataOperation: "CREATE",

@@ -133,51 +133,79 @@ export interface IcebergColumn {
   readonly doc: string;
 }
 
+const DATE_TYPES = new Set(["date", "timestamp", "timestamptz"]);
+
 /**
- * The schema the infrastructure can derive from config: key columns, partition source columns and the
- * merge's hidden columns (`_cdc_watermark`, `_cdc_source_file`; DMS's Op/commit ts/change seq are not kept).
- * Config does not list business columns or types, so keys and non-time partition sources are `string`
- * and time-transform sources `timestamp`; the merge job adds the other columns (Iceberg schema evolution
- * is metadata-only). See docs/adr/0004-iceberg-tables-owned-by-infrastructure.md.
+ * The curated table's schema, from config. With `columns` declared: those columns with their types, minus
+ * `piiColumns` and `excludeColumns` (direct identifiers stay in the restricted raw zone; the curated zone
+ * is pseudonymous). Without: key columns (`string`) and partition sources (`timestamptz` for time
+ * transforms, else `string`), so the curated table carries only those until `columns` is declared. Either
+ * way the merge's hidden columns follow (`_cdc_watermark`, `_cdc_source_file`); DMS's Op/commit ts/change
+ * seq are not kept. Column names are lower case (Glue). See docs/adr/0004-curated-iceberg-tables.md.
  */
-export function minimalIcebergSchema(table: TableConfig): { columns: IcebergColumn[]; partitions: PartitionField[] } {
-  const partitions = (table.partitionBy ?? []).map(parsePartition);
+export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; partitions: PartitionField[] } {
+  const where = `table ${table.schema}.${table.name}`;
   const lower = (c: string) => c.toLowerCase();
+  const partitions = (table.partitionBy ?? []).map(parsePartition);
+  const keys = new Set(table.keys.map(lower));
+  const dropped = new Set([...(table.piiColumns ?? []), ...(table.excludeColumns ?? [])].map(lower));
+  for (const c of [...keys, ...partitions.map((p) => lower(p.column))]) {
+    if (dropped.has(c)) throw new Error(`${where}: column ${c} is a key or partition source, so it cannot be a piiColumn or excludeColumn`);
+  }
   const columns: IcebergColumn[] = [];
-  const add = (name: string, type: string, required: boolean, doc: string) => {
-    if (columns.some((c) => lower(c.name) === lower(name))) return;
-    columns.push({ id: columns.length + 1, name: lower(name), type, required, doc });
+  const add = (name: string, type: string, doc: string) => {
+    if (columns.some((c) => c.name === lower(name))) throw new Error(`${where}: column ${lower(name)} declared twice`);
+    columns.push({ id: columns.length + 1, name: lower(name), type, required: keys.has(lower(name)), doc });
   };
-  for (const k of table.keys) add(k, "string", true, "primary key column of the source table");
+  if (table.columns) {
+    for (const c of table.columns) {
+      if (dropped.has(lower(c.name))) continue;
+      add(c.name, c.type, keys.has(lower(c.name)) ? "primary key column of the source table" : "source column");
+    }
+    for (const k of keys) if (!columns.some((c) => c.name === k)) throw new Error(`${where}: key ${k} is not in columns`);
+  } else {
+    for (const k of table.keys) add(k, "string", "primary key column of the source table");
+    for (const p of partitions) {
+      if (!columns.some((c) => c.name === lower(p.column))) {
+        add(p.column, TIME_TRANSFORMS.has(p.transform) ? "timestamptz" : "string", `partition source (${p.transform})`);
+      }
+    }
+  }
   for (const p of partitions) {
-    add(
-      p.column,
-      TIME_TRANSFORMS.has(p.transform) ? "timestamp" : "string",
-      false,
-      `partition source (${p.transform})`,
-    );
+    const col = columns.find((c) => c.name === lower(p.column));
+    if (!col) throw new Error(`${where}: partition source ${p.column} is not in columns`);
+    if (TIME_TRANSFORMS.has(p.transform) && !DATE_TYPES.has(col.type)) {
+      throw new Error(`${where}: ${p.transform}(${p.column}) needs a date or timestamp column, not ${col.type}`);
+    }
   }
-  add(
-    HIDDEN_COLUMNS.watermark,
-    "string",
-    false,
-    "CDC merge watermark: phase#commit ts#change seq of the row's last change",
-  );
-  add(HIDDEN_COLUMNS.sourceFile, "string", false, "CDC merge lineage: raw DMS file of the row's current version");
-  const excluded = new Set((table.excludeColumns ?? []).map(lower));
-  for (const c of columns) {
-    if (excluded.has(c.name))
-      throw new Error(
-        `table ${table.schema}.${table.name}: column ${c.name} is both a key/partition column and excluded`,
-      );
-  }
+  add(HIDDEN_COLUMNS.watermark, "string", "CDC merge watermark: phase#commit ts#change seq of the row's last change");
+  add(HIDDEN_COLUMNS.sourceFile, "string", "CDC merge lineage: raw DMS file of the row's current version");
   return { columns, partitions };
 }
 
-/** The columns the merge spec carries: keys and partition sources (business columns are not in config). */
+/**
+ * The merge's two bookkeeping tables next to each curated table, with the schemas its `createTombstones`
+ * and `createLedger` steps would give them (functions/cdc-merge/merge-sql.ts): declared here so their
+ * snapshots expire and their small commits are compacted like the table's.
+ */
+export function tombstoneSchema(table: TableConfig): IcebergColumn[] {
+  const main = curatedSchema(table).columns;
+  const keys = table.keys.map((k) => main.find((c) => c.name === k.toLowerCase())!);
+  return [...keys, main.find((c) => c.name === HIDDEN_COLUMNS.watermark)!].map((c, i) => ({ ...c, id: i + 1 }));
+}
+
+export const LEDGER_SCHEMA: readonly IcebergColumn[] = [
+  { id: 1, name: "file_path", type: "string", required: false, doc: "raw DMS file applied" },
+  { id: 2, name: "max_watermark", type: "string", required: false, doc: "greatest watermark in the file" },
+  { id: 3, name: "row_count", type: "long", required: false, doc: "changes in the file" },
+  { id: 4, name: "applied_at", type: "timestamptz", required: false, doc: "when the merge applied it" },
+];
+
+/** The columns the merge spec carries: the curated schema without the merge's own columns. */
 export function mergeColumns(table: TableConfig): string[] {
-  const { columns } = minimalIcebergSchema(table);
-  return columns.filter((c) => !c.name.startsWith("_cdc_")).map((c) => c.name);
+  return curatedSchema(table)
+    .columns.filter((c) => !c.name.startsWith("_cdc_"))
+    .map((c) => c.name);
 }
 
 /** DMS writes `<bucketFolder>/<schema>/<table>/` under the target; the merge reads that prefix. */

@@ -11,7 +11,17 @@ import { CdcMergeJobs, type CdcMergeTable } from "./cdc-merge-job";
 import { DmsSource } from "./dms-source";
 import { IcebergTable, maintenanceForSla } from "./iceberg-table";
 import { IngestionNetwork, RFC1918 } from "./network";
-import { curatedTableName } from "./plan-rules";
+import { defaultTableNames } from "../../../functions/cdc-merge/merge-sql";
+import { parseTableSpec } from "../../../functions/cdc-merge/spec";
+import {
+  curatedSchema,
+  curatedTableName,
+  LEDGER_SCHEMA,
+  mergeColumns,
+  tombstoneSchema,
+  type IcebergColumn,
+  type PartitionField,
+} from "./plan-rules";
 
 /** The name DMS requires for the role that manages its network interfaces (DMS user guide, "Creating the IAM roles to use with AWS DMS"). */
 export const DMS_VPC_ROLE_NAME = "dms-vpc-role";
@@ -216,30 +226,44 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     const maintenance = maintenanceForSla(args.erasureSlaDays);
     const tables: Record<string, IcebergTable> = {};
     const mergeTables: CdcMergeTable[] = [];
+    const warehouseName = pulumi.all([args.warehouse.name, args.warehouse.ready]).apply(([bucket]) => bucket);
     for (const source of args.sources) {
       for (const table of source.tables) {
         const tableName = curatedTableName(source.name, table);
-        if (tables[tableName]) throw new Error(`two source tables map to the curated table ${tableName}`);
-        const iceberg = new IcebergTable(
-          `${name}-${tableName.replace(/_/g, "-")}`,
-          {
-            accountId,
-            databaseName: args.curatedDatabaseName,
-            tableName,
-            table,
-            location: pulumi.interpolate`s3://${pulumi.all([args.warehouse.name, args.warehouse.ready]).apply(([bucket]) => bucket)}/curated/${source.name}/${tableName}/`,
-            optimizerRoleArn,
-            maintenance,
-            sourceName: source.name,
-          },
-          child,
-        );
-        tables[tableName] = iceberg;
+        const spec = parseTableSpec({ name: tableName, keyColumns: table.keys.map((k) => k.toLowerCase()), columns: mergeColumns(table) });
+        const names = defaultTableNames(spec);
+        const { columns, partitions } = curatedSchema(table);
+        const where = `${table.schema}.${table.name} of ${source.name}`;
+        // Siblings, never nested: orphan-file deletion walks a table's whole location.
+        const declare = (glueName: string, description: string, schema: readonly IcebergColumn[], spec?: readonly PartitionField[]) => {
+          if (tables[glueName]) throw new Error(`two source tables map to the curated table ${glueName}`);
+          tables[glueName] = new IcebergTable(
+            `${name}-${glueName.replace(/_+/g, "-")}`,
+            {
+              accountId,
+              databaseName: args.curatedDatabaseName,
+              tableName: glueName,
+              columns: schema,
+              partitions: spec,
+              description,
+              location: pulumi.interpolate`s3://${warehouseName}/curated/${source.name}/${glueName}/`,
+              optimizerRoleArn,
+              maintenance,
+            },
+            child,
+          );
+          return tables[glueName];
+        };
+        const declared = [
+          declare(names.table, `Curated ${where}, merged from DMS CDC (pseudonymous: no piiColumns)`, columns, partitions),
+          declare(names.tombstones, `CDC merge tombstones of ${where}: deleted keys and their watermark`, tombstoneSchema(table)),
+          declare(names.ledger, `CDC merge ledger of ${where}: raw files applied`, LEDGER_SCHEMA),
+        ];
         mergeTables.push({
           source: source.name,
           table,
           tableName,
-          ready: pulumi.all(Object.values(iceberg.optimizers).map((o) => o.id)).apply(() => tableName),
+          ready: pulumi.all(declared.flatMap((t) => Object.values(t.optimizers).map((o) => o.id))).apply(() => tableName),
         });
       }
     }
