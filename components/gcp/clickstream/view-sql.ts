@@ -104,12 +104,12 @@ export function funnelSql(o: ViewSqlOptions): string {
   const firsts = FUNNEL_STEPS.map(
     (s) => `MIN(IF(event_name = '${s.event}', event_timestamp, NULL)) AS ${s.column}_at`,
   ).join(",\n    ");
-  const reached = FUNNEL_STEPS.map((s, i) => {
-    const chain = FUNNEL_STEPS.slice(0, i + 1).map((step, j) =>
-      j === 0 ? `${step.column}_at IS NOT NULL` : `${step.column}_at >= ${FUNNEL_STEPS[j - 1].column}_at`,
-    );
-    return `COUNTIF(${chain.join(" AND ")}) AS ${s.column}`;
-  }).join(",\n  ");
+  // Reaching step i means every earlier step happened, each no later than the next (strict order).
+  const chainOf = (i: number) =>
+    FUNNEL_STEPS.slice(0, i + 1)
+      .map((step, j) => (j === 0 ? `${step.column}_at IS NOT NULL` : `${step.column}_at >= ${FUNNEL_STEPS[j - 1].column}_at`))
+      .join(" AND ");
+  const reached = FUNNEL_STEPS.map((s, i) => `COUNTIF(${chainOf(i)}) AS ${s.column}`).join(",\n  ");
   return `WITH events AS (
   ${recentEvents(o, `${o.lookbackDays} DAY`, true)}
 ), steps AS (
@@ -122,7 +122,7 @@ export function funnelSql(o: ViewSqlOptions): string {
 SELECT
   day,
   ${reached},
-  SAFE_DIVIDE(COUNTIF(${FUNNEL_STEPS[3].column}_at IS NOT NULL), COUNTIF(${FUNNEL_STEPS[0].column}_at IS NOT NULL)) AS view_to_order_rate
+  SAFE_DIVIDE(COUNTIF(${chainOf(FUNNEL_STEPS.length - 1)}), COUNTIF(${chainOf(0)})) AS view_to_order_rate
 FROM steps
 GROUP BY day`;
 }
