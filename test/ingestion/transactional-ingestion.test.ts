@@ -368,6 +368,11 @@ for (const stack of ["dev", "prod"] as const) {
             expect(job.inputs.defaultArguments).to.include({ "--job-bookmark-option": "job-bookmark-disable" });
             expect(String((job.inputs.defaultArguments as any)["--config_s3_uri"])).to.match(/^s3:\/\/.+\/_system\/glue\/cdc-merge\/config\/.+\.json$/);
             expect((job.inputs.executionProperty as any).maxConcurrentRuns).to.equal(1);
+            const prefix = String((job.inputs.defaultArguments as any)["--custom-logGroup-prefix"]);
+            for (const stream of ["error", "output"]) {
+              const group = rs.find((r) => r.type === T.logGroup && r.inputs.name === `${prefix}/${stream}`);
+              expect(group, `${prefix}/${stream}`).to.not.equal(undefined);
+            }
           }
           // The per-table config the job executes carries exactly the curated table's business columns.
           for (const src of sources) {

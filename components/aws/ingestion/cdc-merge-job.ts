@@ -57,6 +57,8 @@ export interface CdcMergeJobsArgs {
   /** G.1X workers per job. @default 2 */
   readonly workers?: number;
   readonly alertTopicArn: pulumi.Input<string>;
+  /** Days job logs are kept (`retention.logs`). */
+  readonly logRetentionDays: number;
 }
 
 export class CdcMergeJobs extends pulumi.ComponentResource {
@@ -222,6 +224,23 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       child,
     );
 
+    // Glue 5.0 writes driver/executor logs to `<--custom-logGroup-prefix>/error` and `/output` (Glue user
+    // guide, "Logging for AWS Glue jobs"); declared here so they are KMS-encrypted and expire. The prefix
+    // stays under /aws-glue/ where the role may write.
+    const logPrefix = `/aws-glue/jobs/${args.namePrefix}-cdc-merge`;
+    const logGroups = ["error", "output"].map(
+      (stream) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-logs-${stream}`,
+          {
+            name: `${logPrefix}/${stream}`,
+            kmsKeyId: args.logsKeyArn,
+            retentionInDays: args.logRetentionDays,
+            tags: classification("logs"),
+          },
+          child,
+        ),
+    );
     const workers = args.workers ?? 2;
     const schedule = args.schedule ?? "cron(0/15 * * * ? *)";
     const jobs: aws.glue.Job[] = [];
@@ -263,6 +282,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
             "--job-bookmark-option": "job-bookmark-disable",
             "--enable-glue-datacatalog": "true",
             "--TempDir": pulumi.interpolate`s3://${args.rawBucketName}/${JOB_TEMP_PREFIX}`,
+            "--custom-logGroup-prefix": pulumi.all(logGroups.map((g) => g.name)).apply(() => logPrefix),
             "--config_s3_uri": pulumi.all([config.id, artifacts(configKey)]).apply(([, uri]) => uri),
             "--source_s3_prefix": pulumi.interpolate`s3://${args.rawBucketName}/${rawPrefix(t.source, t.table)}`,
             "--warehouse_s3_uri": pulumi.interpolate`s3://${args.warehouseBucketName}/curated/`,

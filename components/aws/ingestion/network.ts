@@ -22,6 +22,7 @@ export interface IngestionNetworkArgs {
   /** `lakehouse-<env>-<cell>`: the start of physical names. */
   readonly namePrefix: string;
   readonly region: string;
+  readonly accountId: string;
   /** VPC CIDR; split into one subnet per availability zone. */
   readonly vpcCidr: string;
   /** Networks of the source databases. */
@@ -211,7 +212,13 @@ export class IngestionNetwork extends pulumi.ComponentResource {
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              // Confused-deputy guard (VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs").
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
           ],
         }),
       },

@@ -78,6 +78,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
       {
         namePrefix: prefix,
         region,
+        accountId,
         vpcCidr: args.network?.vpcCidr ?? "10.80.0.0/22",
         sourceCidrs: args.network?.sourceCidrs ?? [...RFC1918],
         sourcePorts: args.sources.map((s) => s.port),
@@ -286,6 +287,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               warehouseBucketName: args.warehouse.name,
               warehouseBucketArn: args.warehouse.arn,
               workers: args.mergeWorkers,
+              logRetentionDays: args.logRetentionDays,
               alertTopicArn: this.alerts.topicArn,
             },
             child,
