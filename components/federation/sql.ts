@@ -4,23 +4,20 @@
  * the Omni path) and the PII-free marts (BigQuery views).
  *
  * Contracts with the other layers (README of this folder):
- * - curated orders (`<schema>_<table>` in the curated Glue database) carry `customer_pseudo_id`, the keyed
+ * - curated orders (`<source>_<table>` in the curated Glue database, the ingestion layer's name) carry
+ *   `customer_pseudo_id`, the keyed
  *   HMAC of the customer id computed by the curated merge with the cell's pseudonymisation key, and the
  *   order timestamp column named in the table's `partitionBy` (`day(CREATED_AT)` -> `created_at`);
  * - clickstream events (`clickstream_raw.events`) carry `event_timestamp`, `event_type`, `user_pseudo_id`
  *   (the same HMAC for logged-in users, so it equals `customer_pseudo_id`) and `anonymous_pseudo_id`.
  * No query here selects a configured `piiColumns` column: the feed is an allow-list of three columns.
  */
+import { curatedTableName } from "../aws/ingestion/plan-rules";
 import type { LakehouseConfig } from "../config/schema";
 
-type TransactionalSource = LakehouseConfig["sources"]["transactional"][number];
-type SourceTable = TransactionalSource["tables"][number];
-
-/** The curated Iceberg table name for a source table (the ingestion layer's contract). */
-export const curatedTableName = (t: Pick<SourceTable, "schema" | "name">): string => `${t.schema}_${t.name}`.toLowerCase();
 
 export interface OrdersTable {
-  /** Curated Glue/Iceberg table name, e.g. `sales_orders`. */
+  /** Curated Glue/Iceberg table name, e.g. `orders_br_orders`. */
   readonly table: string;
   /** The order timestamp column (lower case). */
   readonly timestampColumn: string;
@@ -35,7 +32,8 @@ export function ordersTableOf(config: LakehouseConfig, cell: string): OrdersTabl
     if (!t) continue;
     const day = (t.partitionBy ?? []).map((p) => /^(?:day|hour|month|year)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(p)?.[1]).find(Boolean);
     return {
-      table: curatedTableName(t),
+      // The ingestion layer's own naming (`<source>_<table>`), imported so the names cannot drift.
+      table: curatedTableName(source.name, t),
       timestampColumn: (day ?? "created_at").toLowerCase(),
       piiColumns: (t.piiColumns ?? []).map((c) => c.toLowerCase()),
     };

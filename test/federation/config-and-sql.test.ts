@@ -81,7 +81,7 @@ describe("federation SQL", () => {
   const prod = load("prod");
 
   it("finds each cell's curated orders table and its timestamp column from config", () => {
-    expect(ordersTableOf(prod, "br")).to.deep.equal({ table: "sales_orders", timestampColumn: "created_at", piiColumns: [] });
+    expect(ordersTableOf(prod, "br")).to.deep.equal({ table: "orders_br_orders", timestampColumn: "created_at", piiColumns: [] });
     expect(ordersTableOf(load("dev"), "br")).to.deep.equal({ table: "orders_orders", timestampColumn: "created_at", piiColumns: [] });
   });
 

@@ -121,7 +121,7 @@ describe("federation on the prod plan", () => {
       expect(t[0].inputs.serviceAccountName).to.equal("eu-omni-feed@acme-lakehouse-eu-prod.iam.gserviceaccount.com");
       const query = String((t[0].inputs.params as { query: string }).query);
       expect(query).to.include("INSERT INTO `acme-lakehouse-eu-prod.lake_feed.orders_daily`");
-      expect(query).to.include("FROM `acme-lakehouse-eu-prod.lake.sales_orders`");
+      expect(query).to.include("FROM `acme-lakehouse-eu-prod.lake.orders_eu_orders`");
     });
   });
 
@@ -150,9 +150,12 @@ describe("federation on the prod plan", () => {
       expect(target.arn).to.equal("arn:aws:scheduler:::aws-sdk:athena:startQueryExecution");
       const input = JSON.parse(target.input) as { QueryString: string; WorkGroup: string };
       expect(input.QueryString).to.match(/^UNLOAD \(/);
-      expect(input.QueryString).to.include('FROM "prod_br_curated"."sales_orders"');
+      expect(input.QueryString).to.include('FROM "prod_br_curated"."orders_br_orders"');
       expect(input.QueryString).to.include("s3://lakehouse-prod-br-federation-exports-222222222222/orders_daily/<aws.scheduler.scheduled-time>/");
       expect(input.WorkGroup).to.equal("lakehouse-prod-br-federation-exports");
+      // The table the export reads is one the ingestion layer declares in the curated database.
+      const tables = ofType(plan, "aws:glue/catalogTable:CatalogTable", "br").map((t) => `${String(t.inputs.databaseName)}.${String(t.inputs.name)}`);
+      expect(tables).to.include("prod_br_curated.orders_br_orders");
       const sse = named(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "br-federation-in-country-export-bucket-sse");
       const lakeKey = String(named(plan, "aws:kms/key:Key", "br-aws-lake-key").outputs.arn);
       expect((sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0].applyServerSideEncryptionByDefault.kmsMasterKeyId).to.equal(lakeKey);
@@ -161,7 +164,7 @@ describe("federation on the prod plan", () => {
       expect(cols.inputs.tableWithColumns).to.deep.equal({
         catalogId: "222222222222",
         databaseName: "prod_br_curated",
-        name: "sales_orders",
+        name: "orders_br_orders",
         columnNames: ["created_at", "customer_pseudo_id"],
       });
     });
