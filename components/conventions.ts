@@ -39,6 +39,11 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "gcp:secretmanager/secret:Secret",
   "gcp:pubsub/topic:Topic",
   "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
+  // Deleting the taxonomy or a tag silently lifts column-level protection from every tagged column.
+  "gcp:datacatalog/taxonomy:Taxonomy",
+  "gcp:datacatalog/policyTag:PolicyTag",
+  "gcp:pubsub/subscription:Subscription",
+  "gcp:workbench/instance:Instance",
 ]);
 
 /**

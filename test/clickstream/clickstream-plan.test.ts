@@ -90,6 +90,37 @@ for (const stack of ["dev", "prod"]) {
           expect(publicGrants).to.have.length(1);
         });
 
+        it("every cloud resource waits for the APIs it needs (a fresh project works on the first up)", () => {
+          const custom = layer(plan, cell.name).filter((r) => r.custom && r.type !== "gcp:projects/service:Service");
+          for (const r of custom) {
+            expect(
+              r.dependencies.some((d) => d.includes("gcp:projects/service:Service::") && d.includes(`${cell.name}-clickstream-apis-`)),
+              `${r.type} ${r.name}`,
+            ).to.equal(true);
+          }
+        });
+
+        it("protects what holds data or protects it (tables, topics, subscriptions, taxonomy, notebooks) exactly when the stack asks", () => {
+          const stateful = [
+            "gcp:bigquery/table:Table",
+            "gcp:pubsub/topic:Topic",
+            "gcp:pubsub/subscription:Subscription",
+            "gcp:datacatalog/taxonomy:Taxonomy",
+            "gcp:datacatalog/policyTag:PolicyTag",
+            "gcp:workbench/instance:Instance",
+            "gcp:kms/cryptoKey:CryptoKey",
+            "gcp:secretmanager/secret:Secret",
+            "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
+          ];
+          const found = layer(plan, cell.name).filter((r) => stateful.includes(r.type));
+          expect(new Set(found.map((r) => r.type)).size).to.equal(stateful.length);
+          for (const r of found) {
+            expect(r.protect, `${r.type} ${r.name}`).to.equal(config.protect);
+            expect(r.retainOnDelete, `${r.type} ${r.name}`).to.equal(config.protect);
+          }
+          expect(only(plan, "gcp:cloudrunv2/service:Service", cell.name).inputs.deletionProtection).to.equal(config.protect);
+        });
+
         describe("collector service", () => {
           const run = "gcp:cloudrunv2/service:Service";
 
