@@ -349,6 +349,17 @@ for (const stack of ["dev", "prod"]) {
           });
         });
 
+        it("alerts on dead letters, backlog age, watermark staleness and collector 5xx, on this cell's resources", () => {
+          const policies = mine(plan, "gcp:monitoring/alertPolicy:AlertPolicy", cell.name);
+          const filters = policies.map((p) => (p.inputs.conditions as any)[0].conditionThreshold.filter as string);
+          expect(filters).to.have.length(4);
+          expect(filters.some((f) => f.includes(`subscription_id = "${prefix}-clickstream-dlq-hold"`) && f.includes("num_undelivered_messages"))).to.equal(true);
+          expect(filters.some((f) => f.includes(`subscription_id = "${prefix}-clickstream-dataflow"`) && f.includes("oldest_unacked_message_age"))).to.equal(true);
+          expect(filters.some((f) => f.includes(`job_name = "${prefix}-clickstream-to-bigquery"`) && f.includes("data_watermark_age"))).to.equal(true);
+          expect(filters.some((f) => f.includes(`service_name = "${prefix}-collector"`) && f.includes(`response_code_class = "5xx"`))).to.equal(true);
+          for (const p of policies) expect((p.inputs.documentation as any).content).to.be.a("string").and.not.empty;
+        });
+
         describe("Vertex AI and Workbench", () => {
           it("endpoint in the cell region with the Vertex key; marketing app may only predict on it", () => {
             const ep = only(plan, "gcp:vertex/aiEndpoint:AiEndpoint", cell.name);

@@ -11,6 +11,7 @@ import type { PersonaConfig, Retention, Scale, WorkbenchConfig } from "../../con
 import type { Sizing } from "../../config/sizing";
 import type { GcpStorageCore } from "../storage-core";
 import { ProjectServices } from "../project-services";
+import { ClickstreamAlerts } from "./alerts";
 import { ClickstreamTable } from "./clickstream-table";
 import { CollectorService } from "./collector-service";
 import { EventTopic } from "./event-topic";
@@ -27,6 +28,7 @@ export const CLICKSTREAM_SERVICES = [
   "cloudbuild.googleapis.com",
   "compute.googleapis.com",
   "dataflow.googleapis.com",
+  "monitoring.googleapis.com",
   "notebooks.googleapis.com",
   "pubsub.googleapis.com",
   "run.googleapis.com",
@@ -66,6 +68,7 @@ export class Clickstream extends pulumi.ComponentResource {
   public readonly views: MarketingViews;
   public readonly ml: MlServing;
   public readonly workbench: Workbench;
+  public readonly alerts: ClickstreamAlerts;
 
   constructor(name: string, args: ClickstreamArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every cloud resource below waits for the APIs it needs (a fresh project works on the first up).
@@ -207,6 +210,19 @@ export class Clickstream extends pulumi.ComponentResource {
         config: args.workbench,
         users: args.dataScientists?.gcpMembers ?? [],
         protect: args.protect,
+      },
+      child,
+    );
+
+    this.alerts = new ClickstreamAlerts(
+      `${name}-alerts`,
+      {
+        project,
+        resourcePrefix: prefix,
+        dataflowSubscription: this.topic.subscription.name,
+        deadLetterSubscription: this.topic.deadLetterSubscription.name,
+        jobName: this.pipeline.job.name,
+        collectorService: this.collector.service.name,
       },
       child,
     );
