@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { deriveSizing } from "../../components/config/sizing";
-import { collectorInstances } from "../../functions/collector/sizing";
+import { collectorInstances, MEASURED_EVENTS_PER_SECOND_PER_INSTANCE } from "../../functions/collector/sizing";
 import { IDENTIFYING_TAGS, UDF_SCHEMA_FILE } from "../../components/gcp/clickstream/clickstream-table";
 import { featureStoreNodes } from "../../components/gcp/clickstream/ml-serving";
 import { readFileSync } from "node:fs";
@@ -193,6 +193,9 @@ for (const stack of ["dev", "prod"]) {
             const expected = collectorInstances({ eventsPerDay: config.scale.clickstreamEventsPerDay, peakFactor: config.scale.peakFactor });
             expect(t.scaling).to.deep.equal({ minInstanceCount: expected.min, maxInstanceCount: expected.max });
             expect(t.maxInstanceRequestConcurrency).to.equal(250);
+            // The same formula seen from the stack's derived peak: enough instances for peak x headroom.
+            expect(expected.max).to.equal(Math.max(1, Math.ceil((sizing.eventsPerSecond.peak * 1.5) / MEASURED_EVENTS_PER_SECOND_PER_INSTANCE)));
+            expect(expected.max * MEASURED_EVENTS_PER_SECOND_PER_INSTANCE).to.be.at.least(sizing.eventsPerSecond.peak);
             expect(svc.inputs.description).to.contain(`${Math.ceil(sizing.eventsPerSecond.peak)} events/s`);
           });
         });
