@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AwsStorageCore } from "../aws/storage-core";
 import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
 import type { GcpStorageCore } from "../gcp/storage-core";
+import { AthenaMarts } from "./aws-marts";
 import { InCountryCopy } from "./in-country-copy";
 import { LakeFeed } from "./lake-feed";
 import { biEngineBytes, omniLimitProblems, omniLocationOf } from "./limits";
@@ -39,6 +40,8 @@ export class Federation extends pulumi.ComponentResource {
   public readonly inCountry?: InCountryCopy;
   public readonly feed: LakeFeed;
   public readonly marts: Marts;
+  /** The orders mart on AWS for Athena analysts; undefined when the cell has no orders table. */
+  public readonly awsMarts?: AthenaMarts;
   public readonly awsPersonas: AwsPersonaAccess;
   public readonly gcpPersonas: GcpPersonaAccess;
 
@@ -156,6 +159,30 @@ export class Federation extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (orders) {
+      this.awsMarts = new AthenaMarts(
+        `${name}-aws-marts`,
+        {
+          namePrefix,
+          cell: cell.name,
+          accountId,
+          region: cell.aws.region,
+          curatedDatabaseName: curatedDb,
+          martsDatabaseName: aws.catalog.databaseNames.marts,
+          warehouseBucketName: aws.buckets.warehouse.name,
+          warehouseBucketArn: aws.buckets.warehouse.arn,
+          queryResultsBucketName: aws.buckets["query-results"].name,
+          queryResultsBucketArn: aws.buckets["query-results"].arn,
+          lakeKeyArn: aws.lakeKey.arn,
+          orders,
+          retentionDays: retention.marts,
+          erasureSlaDays: config.erasureSlaDays,
+          bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        },
+        child,
+      );
+    }
 
     const warehouse = aws.buckets.warehouse.arn;
     this.awsPersonas = new AwsPersonaAccess(

@@ -175,6 +175,8 @@ export class InCountryExport extends pulumi.ComponentResource {
         description: "Nightly UNLOAD of yesterday's PII-free orders feed, in-country (ADR 0006)",
         scheduleExpression: args.schedule ?? "cron(0 1 * * ? *)",
         scheduleExpressionTimezone: "UTC",
+        // The schedule stores its target input (the query text) encrypted with the lake key.
+        kmsKeyArn: args.lakeKeyArn,
         // Exact time: the copy finds the export under the scheduled time it computes from its own run time.
         flexibleTimeWindow: { mode: "OFF" },
         target: {

@@ -64,15 +64,10 @@ export const SCHEDULED_TIME = "<aws.scheduler.scheduled-time>";
  * (UNLOAD refuses a non-empty target, so each run writes its own prefix).
  */
 export function athenaFeedUnload(orders: OrdersTable, database: string, s3Prefix: string): string {
-  assertNoPii(orders);
-  const ts = `"${orders.timestampColumn}"`;
   const day = `date_trunc('day', from_iso8601_timestamp('${SCHEDULED_TIME}'))`;
   return [
     "UNLOAD (",
-    `  SELECT CAST(${ts} AS date) AS order_date, customer_pseudo_id, COUNT(*) AS orders`,
-    `  FROM "${database}"."${orders.table}"`,
-    `  WHERE ${ts} >= date_add('day', -1, ${day}) AND ${ts} < ${day} AND customer_pseudo_id IS NOT NULL`,
-    "  GROUP BY 1, 2",
+    `  ${athenaDailyAggregate(orders, database, day)}`,
     `) TO '${s3Prefix}${SCHEDULED_TIME}/' WITH (format = 'PARQUET', compression = 'SNAPPY')`,
   ].join("\n");
 }
@@ -176,4 +171,36 @@ export function segmentSummaryView(segmentsView: string): string {
     "GROUP BY segment",
     `HAVING COUNT(*) >= ${MIN_SEGMENT_SIZE}`,
   ].join("\n");
+}
+
+/** Yesterday's orders per pseudonymous customer, in Athena SQL, relative to a day expression. */
+function athenaDailyAggregate(orders: OrdersTable, database: string, day: string): string {
+  assertNoPii(orders);
+  const ts = `"${orders.timestampColumn}"`;
+  return (
+    `SELECT CAST(${ts} AS date) AS order_date, customer_pseudo_id, COUNT(*) AS orders ` +
+    `FROM "${database}"."${orders.table}" ` +
+    `WHERE ${ts} >= date_add('day', -1, ${day}) AND ${ts} < ${day} AND customer_pseudo_id IS NOT NULL ` +
+    "GROUP BY 1, 2"
+  );
+}
+
+/**
+ * The AWS marts' nightly upsert of yesterday into the Iceberg `orders_daily` mart (Athena MERGE on
+ * Iceberg): re-running a night replaces its rows, so retries are harmless.
+ */
+export function athenaMartsMerge(orders: OrdersTable, curatedDb: string, martsDb: string, table: string): string {
+  const day = `date_trunc('day', from_iso8601_timestamp('${SCHEDULED_TIME}'))`;
+  return [
+    `MERGE INTO "${martsDb}"."${table}" AS t`,
+    `USING (${athenaDailyAggregate(orders, curatedDb, day)}) AS s`,
+    "ON t.order_date = s.order_date AND t.customer_pseudo_id = s.customer_pseudo_id",
+    "WHEN MATCHED THEN UPDATE SET orders = s.orders",
+    "WHEN NOT MATCHED THEN INSERT (order_date, customer_pseudo_id, orders) VALUES (s.order_date, s.customer_pseudo_id, s.orders)",
+  ].join("\n");
+}
+
+/** Retention as data: the AWS mart drops days older than the marts retention every night. */
+export function athenaMartsExpire(martsDb: string, table: string, retentionDays: number): string {
+  return `DELETE FROM "${martsDb}"."${table}" WHERE order_date < date_add('day', -${retentionDays}, current_date)`;
 }

@@ -220,6 +220,23 @@ describe("federation on the prod plan", () => {
         const bi = ofType(plan, "gcp:bigquery/biReservation:BiReservation", cell);
         expect(bi).to.have.length(1);
         expect(bi[0].inputs).to.deep.include({ location: c.gcp.region, size: biEngineBytes(config.scale) });
+        // On AWS: the orders mart as an Iceberg table in the marts database, refreshed and trimmed by Athena.
+        const martTable = ofType(plan, "aws:glue/catalogTable:CatalogTable", cell).find(
+          (t) => t.inputs.databaseName === `prod_${cell}_marts` && t.inputs.name === "orders_daily",
+        );
+        expect(martTable, "marts.orders_daily").to.not.equal(undefined);
+        const input = (id: string) =>
+          JSON.parse(String((named(plan, "aws:scheduler/schedule:Schedule", `${cell}-federation-aws-marts-${id}`).inputs.target as { input: string }).input)) as {
+            QueryString: string;
+          };
+        expect(input("refresh").QueryString).to.match(new RegExp(`^MERGE INTO "prod_${cell}_marts"."orders_daily"`));
+        expect(input("expire").QueryString).to.equal(
+          `DELETE FROM "prod_${cell}_marts"."orders_daily" WHERE order_date < date_add('day', -${config.retention.marts}, current_date)`,
+        );
+        const retentionOpt = named(plan, "aws:glue/catalogTableOptimizer:CatalogTableOptimizer", `${cell}-federation-aws-marts-orders-daily-retention`);
+        const ice = (retentionOpt.inputs.configuration as { retentionConfiguration: { icebergConfiguration: { snapshotRetentionPeriodInDays: number } } })
+          .retentionConfiguration.icebergConfiguration;
+        expect(ice.snapshotRetentionPeriodInDays).to.be.at.most(config.erasureSlaDays);
         // The analysts' Athena workgroup on AWS (storage core) is the one the persona roles may use.
         const wg = named(plan, "aws:athena/workgroup:Workgroup", `${cell}-aws-analysts`);
         const analyst = named(plan, "aws:iam/rolePolicy:RolePolicy", `${cell}-federation-aws-personas-analysts-access`);
