@@ -285,3 +285,27 @@ describe("least privilege across the whole plan", () => {
     });
   }
 });
+
+describe("federation on the dev plan", () => {
+  it("the single br cell federates by in-country copy, with marts and persona grants", async () => {
+    const plan = await planOf("dev");
+    const rs = federationOf(plan, "br");
+    const types = typesOf(rs);
+    expect(types).to.not.include("gcp:bigquery/connection:Connection");
+    for (const t of [
+      "lakehouse:federation:InCountryCopy",
+      "lakehouse:federation:Marts",
+      "lakehouse:federation:AthenaMarts",
+      "lakehouse:federation:AwsPersonaAccess",
+      "lakehouse:federation:GcpPersonaAccess",
+      "gcp:storage/transferJob:TransferJob",
+      "gcp:bigquery/biReservation:BiReservation",
+    ]) {
+      expect(types, t).to.include(t);
+    }
+    const unload = JSON.parse(
+      String((named(plan, "aws:scheduler/schedule:Schedule", "br-federation-in-country-export-schedule").inputs.target as { input: string }).input),
+    ) as { QueryString: string };
+    expect(unload.QueryString).to.include('FROM "dev_br_curated"."orders_orders"');
+  });
+});
