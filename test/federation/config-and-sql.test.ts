@@ -17,6 +17,7 @@ import {
   ordersTableOf,
   SCHEDULED_TIME,
 } from "../../components/federation/sql";
+import { breakGlassCondition, datasetAccessMember } from "../../components/federation/personas-gcp";
 import { readStackConfig } from "../../tools/plan/stack-config";
 
 const load = (stack: string): LakehouseConfig => {
@@ -120,5 +121,22 @@ describe("federation SQL", () => {
     expect(athenaFeedUnload(ordersTableOf(prod, "br")!, "db", "s3://b/orders_daily/")).to.include(
       `TO 's3://b/orders_daily/${SCHEDULED_TIME}/'`,
     );
+  });
+});
+
+describe("persona grant helpers", () => {
+  it("maps IAM members to the dataset ACL fields BigQuery expects", () => {
+    expect(datasetAccessMember("group:analysts@acme.example")).to.deep.equal({ groupByEmail: "analysts@acme.example" });
+    expect(datasetAccessMember("user:dpo@acme.example")).to.deep.equal({ userByEmail: "dpo@acme.example" });
+    expect(datasetAccessMember("serviceAccount:app@p.iam.gserviceaccount.com")).to.deep.equal({
+      userByEmail: "app@p.iam.gserviceaccount.com",
+    });
+    expect(datasetAccessMember("principalSet://iam.googleapis.com/x")).to.deep.equal({ iamMember: "principalSet://iam.googleapis.com/x" });
+  });
+
+  it("scopes a break-glass grant to exactly one dataset (lake does not match lake_feed)", () => {
+    const c = breakGlassCondition("p", "lake");
+    expect(c).to.equal('(resource.name == "projects/p/datasets/lake" || resource.name.startsWith("projects/p/datasets/lake/"))');
+    expect(c).to.not.include('startsWith("projects/p/datasets/lake")');
   });
 });
