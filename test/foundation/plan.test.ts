@@ -10,6 +10,12 @@ const configOf = (stack: string): LakehouseConfig => {
   return parseStackConfig(config, stackFile);
 };
 
+/**
+ * Types whose only location is `global` and which hold no personal data: a PAM entitlement is an
+ * access policy (its grants are audited in the project), not a store.
+ */
+const GLOBAL_TYPES = new Set(["gcp:privilegedaccessmanager/entitlement:entitlement"]);
+
 describe("offline plan: every stack", () => {
   it("the repository has the dev and prod stacks", () => {
     expect(listStacks()).to.include.members(["dev", "prod"]);
@@ -65,10 +71,13 @@ describe("offline plan: every stack", () => {
             if (r.provider?.project !== cell.gcp.project)
               problems.push(`${r.type} ${r.name}: project ${r.provider?.project}`);
             const location = r.inputs.location ?? r.inputs.region;
-            // BigQuery Omni locations (aws-<region>) are checked by the federation tests.
+            // BigQuery Omni locations (aws-<region>) are checked by the federation tests; a zone
+            // (`<region>-a`) is inside its region; `global` only for types that hold no data.
             if (typeof location === "string" && !location.startsWith("aws-")) {
-              if (!j.gcpRegions.includes(location.toLowerCase()))
-                problems.push(`${r.type} ${r.name}: location ${location}`);
+              const lower = location.toLowerCase();
+              const inRegion = j.gcpRegions.some((g) => lower === g || lower.startsWith(`${g}-`));
+              const globalOk = lower === "global" && GLOBAL_TYPES.has(r.type);
+              if (!inRegion && !globalOk) problems.push(`${r.type} ${r.name}: location ${location}`);
             }
           }
         }

@@ -241,7 +241,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         };
       default: {
         // `arn:aws:<service>:<region>:<account>:<resource-kind>/<name>`: the common ARN shape.
-        const arn = regional(`${camelToKebab(kind)}/${name}`);
+        // Some resources take an `arn` input (an EventTarget's target): the provider echoes it back.
+        const arn = str(inputs.arn) ?? regional(`${camelToKebab(kind)}/${name}`);
         return { id: name, state: { ...base, name: str(inputs.name) ?? name, arn } };
       }
     }
