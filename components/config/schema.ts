@@ -60,6 +60,26 @@ export const cellSchema = z.strictObject({
         .array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR"))
         .min(1)
         .optional(),
+      /**
+       * An existing VPC to run DMS in instead of creating one (its owner keeps routing to the sources).
+       * Needs `vpcCidr` (its CIDR, for the security groups) and `subnetIds`. @default a new VPC
+       */
+      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id (vpc-...)").optional(),
+      /** Private subnets of `vpcId` in at least two availability zones (DMS subnet group). */
+      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id (subnet-...)")).min(2).optional(),
+      /** Route tables of those subnets: the S3 gateway endpoint is attached to them. */
+      routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)")).min(1).optional(),
+    })
+    .superRefine((n, ctx) => {
+      if (n.vpcId === undefined) {
+        for (const key of ["subnetIds", "routeTableIds"] as const) {
+          if (n[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only with vpcId (an existing VPC)" });
+        }
+        return;
+      }
+      if (!n.subnetIds) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "is required with vpcId" });
+      if (!n.routeTableIds) ctx.addIssue({ code: "custom", path: ["routeTableIds"], message: "is required with vpcId" });
+      if (!n.vpcCidr) ctx.addIssue({ code: "custom", path: ["vpcCidr"], message: "is required with vpcId (the existing VPC's CIDR)" });
     })
     .optional(),
 });

@@ -31,7 +31,9 @@ function problemsOf(raw: Record<string, string>): string[] {
 describe("transactional source config", function () {
   it("the repository's dev config parses", async function () {
     const plan = await planOf("dev");
-    expect(parseStackConfig(plan.config, plan.stackFile).sources.transactional[0].caCertificatePem).to.match(/^-----BEGIN CERTIFICATE-----/);
+    expect(parseStackConfig(plan.config, plan.stackFile).sources.transactional[0].caCertificatePem).to.match(
+      /^-----BEGIN CERTIFICATE-----/,
+    );
   });
 
   it("rejects an unknown source engine, naming the key and the allowed engines", async function () {
@@ -48,9 +50,27 @@ describe("transactional source config", function () {
     expect(problems.join("\n")).to.match(/sources\.transactional\[0\]\.caCertificatePem: must be a PEM certificate/);
   });
 
+  it("requires subnets, route tables and the CIDR with an existing VPC, and those only with one", async function () {
+    const missing = problemsOf(await devConfigWith((_s, c) => (c[0].network = { vpcId: "vpc-0a1b2c3d4e5f60718" })));
+    expect(missing.join("\n")).to.match(/cells\[0\]\.network\.subnetIds: is required with vpcId/);
+    expect(missing.join("\n")).to.match(/cells\[0\]\.network\.routeTableIds: is required with vpcId/);
+    expect(missing.join("\n")).to.match(/cells\[0\]\.network\.vpcCidr: is required with vpcId/);
+    const orphan = problemsOf(
+      await devConfigWith(
+        (_s, c) => (c[0].network = { subnetIds: ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"] }),
+      ),
+    );
+    expect(orphan.join("\n")).to.match(/cells\[0\]\.network\.subnetIds: only with vpcId/);
+  });
+
   it("accepts a network block and rejects a VPC CIDR outside /16-/24", async function () {
-    const ok = await devConfigWith((_s, c) => (c[0].network = { vpcCidr: "10.90.0.0/22", sourceCidrs: ["10.0.0.0/8"] }));
-    expect(parseStackConfig(ok, "Pulumi.dev.yaml").cells[0].network).to.deep.equal({ vpcCidr: "10.90.0.0/22", sourceCidrs: ["10.0.0.0/8"] });
+    const ok = await devConfigWith(
+      (_s, c) => (c[0].network = { vpcCidr: "10.90.0.0/22", sourceCidrs: ["10.0.0.0/8"] }),
+    );
+    expect(parseStackConfig(ok, "Pulumi.dev.yaml").cells[0].network).to.deep.equal({
+      vpcCidr: "10.90.0.0/22",
+      sourceCidrs: ["10.0.0.0/8"],
+    });
     const problems = problemsOf(await devConfigWith((_s, c) => (c[0].network = { vpcCidr: "10.0.0.0/8" })));
     expect(problems.join("\n")).to.match(/cells\[0\]\.network\.vpcCidr: must be an IPv4 CIDR from \/16 to \/24/);
   });

@@ -44,7 +44,9 @@ describe("transactional ingestion: config variants (dev stack)", function () {
         "172.20.64.0/18",
         "172.20.128.0/18",
       ]);
-      const dms = plan.resources.find((r) => r.name === "br-ingestion-network-dms" && r.type === "aws:ec2/securityGroup:SecurityGroup")!;
+      const dms = plan.resources.find(
+        (r) => r.name === "br-ingestion-network-dms" && r.type === "aws:ec2/securityGroup:SecurityGroup",
+      )!;
       const egress = dms.inputs.egress as any[];
       expect(egress.filter((e) => e.fromPort !== 443).map((e) => [e.fromPort, e.cidrBlocks])).to.have.deep.members([
         [1433, ["10.10.0.0/16"]],
@@ -80,8 +82,41 @@ describe("transactional ingestion: config variants (dev stack)", function () {
         "_cdc_source_file:string",
       ]);
       expect(input.schema.identifierFieldIds).to.deep.equal([1, 2]);
-      expect(input.partitionSpec.fields).to.deep.equal([{ fieldId: 1000, name: "taken_at_month", sourceId: 3, transform: "month" }]);
+      expect(input.partitionSpec.fields).to.deep.equal([
+        { fieldId: 1000, name: "taken_at_month", sourceId: 3, transform: "month" },
+      ]);
     });
+  });
+
+  it("runs in an existing VPC: no VPC or subnets created, endpoints, security groups and flow logs in that VPC", async function () {
+    const existing = {
+      vpcId: "vpc-0a1b2c3d4e5f60718",
+      vpcCidr: "10.1.0.0/16",
+      subnetIds: ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+      routeTableIds: ["rtb-0a1b2c3d4e5f60733"],
+    };
+    const plan = await devWith((_sources, cells) => {
+      cells[0].network = existing;
+    });
+    expect(ofType(plan, "aws:ec2/vpc:Vpc").filter((v) => v.name.includes("ingestion"))).to.have.length(0);
+    expect(ofType(plan, "aws:ec2/subnet:Subnet").filter((v) => v.name.includes("ingestion"))).to.have.length(0);
+    const group = ofType(plan, "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup")[0];
+    expect(group.inputs.subnetIds).to.deep.equal(existing.subnetIds);
+    for (const t of [
+      "aws:ec2/vpcEndpoint:VpcEndpoint",
+      "aws:ec2/securityGroup:SecurityGroup",
+      "aws:ec2/flowLog:FlowLog",
+    ]) {
+      const rs = ofType(plan, t).filter((r) => r.name.includes("ingestion"));
+      expect(rs.length, t).to.be.greaterThan(0);
+      for (const r of rs) expect(r.inputs.vpcId, `${t} ${r.name}`).to.equal(existing.vpcId);
+    }
+    const s3 = ofType(plan, "aws:ec2/vpcEndpoint:VpcEndpoint").find((e) => e.inputs.vpcEndpointType === "Gateway")!;
+    expect(s3.inputs.routeTableIds).to.deep.equal(existing.routeTableIds);
+    const endpoints = plan.resources.find(
+      (r) => r.name === "br-ingestion-network-endpoints" && r.type === "aws:ec2/securityGroup:SecurityGroup",
+    )!;
+    expect((endpoints.inputs.ingress as any[])[0].cidrBlocks).to.deep.equal([existing.vpcCidr]);
   });
 
   it("rejects an Oracle source without a CA, naming the source and the key", async function () {

@@ -48,10 +48,25 @@ describe("ingestion plan rules", function () {
         { schema: "S", name: "A", keys: ["ID"], excludeColumns: ["SECRET", "HASH"] },
         { schema: "S", name: "B", keys: ["ID"] },
       ]);
-      expect(rules.map((r) => r["rule-action"])).to.deep.equal(["include", "remove-column", "remove-column", "add-column", "include", "add-column"]);
+      expect(rules.map((r) => r["rule-action"])).to.deep.equal([
+        "include",
+        "remove-column",
+        "remove-column",
+        "add-column",
+        "include",
+        "add-column",
+      ]);
       expect(new Set(rules.map((r) => r["rule-id"])).size).to.equal(rules.length);
-      expect(rules[1]["object-locator"]).to.deep.equal({ "schema-name": "S", "table-name": "A", "column-name": "SECRET" });
-      expect(rules[3]).to.include({ value: DMS_DEFAULTS.changeSeqColumn, expression: "$AR_H_CHANGE_SEQ", "rule-target": "column" });
+      expect(rules[1]["object-locator"]).to.deep.equal({
+        "schema-name": "S",
+        "table-name": "A",
+        "column-name": "SECRET",
+      });
+      expect(rules[3]).to.include({
+        value: DMS_DEFAULTS.changeSeqColumn,
+        expression: "$AR_H_CHANGE_SEQ",
+        "rule-target": "column",
+      });
     });
   });
 
@@ -64,11 +79,17 @@ describe("ingestion plan rules", function () {
       ["region", { column: "region", transform: "identity", name: "region" }],
     ];
     for (const [spec, want] of cases) it(spec, () => expect(parsePartition(spec)).to.deep.equal(want));
-    it("rejects what Iceberg cannot do", () => expect(() => parsePartition("week(ts)")).to.throw(/not an Iceberg transform/));
+    it("rejects what Iceberg cannot do", () =>
+      expect(() => parsePartition("week(ts)")).to.throw(/not an Iceberg transform/));
   });
 
   describe("curatedSchema", function () {
-    const orders = { schema: "SALES", name: "ORDERS", keys: ["ORDER_ID"], partitionBy: ["day(CREATED_AT)", "bucket(8, ORDER_ID)"] };
+    const orders = {
+      schema: "SALES",
+      name: "ORDERS",
+      keys: ["ORDER_ID"],
+      partitionBy: ["day(CREATED_AT)", "bucket(8, ORDER_ID)"],
+    };
     it("without columns: keys (required string), partition sources and the merge's hidden columns, no DMS metadata", function () {
       const { columns, partitions } = curatedSchema(orders);
       expect(columns.map((c) => [c.id, c.name, c.type, c.required])).to.deep.equal([
@@ -104,18 +125,57 @@ describe("ingestion plan rules", function () {
     });
     const bad: [string, object, RegExp][] = [
       ["a key that is PII", { keys: ["id"], piiColumns: ["ID"] }, /id is a key or partition source/],
-      ["a key missing from columns", { keys: ["id"], columns: [{ name: "x", type: "long" }] }, /key id is not in columns/],
-      ["a partition source missing from columns", { keys: ["id"], partitionBy: ["day(ts)"], columns: [{ name: "id", type: "long" }] }, /partition source ts is not in columns/],
-      ["a time transform on a non-time column", { keys: ["id"], partitionBy: ["day(id)"], columns: [{ name: "id", type: "long" }] }, /day\(id\) needs a date or timestamp column, not long/],
-      ["a duplicate column", { keys: ["id"], columns: [{ name: "id", type: "long" }, { name: "ID", type: "long" }] }, /declared twice/],
+      [
+        "a key missing from columns",
+        { keys: ["id"], columns: [{ name: "x", type: "long" }] },
+        /key id is not in columns/,
+      ],
+      [
+        "a partition source missing from columns",
+        { keys: ["id"], partitionBy: ["day(ts)"], columns: [{ name: "id", type: "long" }] },
+        /partition source ts is not in columns/,
+      ],
+      [
+        "a time transform on a non-time column",
+        { keys: ["id"], partitionBy: ["day(id)"], columns: [{ name: "id", type: "long" }] },
+        /day\(id\) needs a date or timestamp column, not long/,
+      ],
+      [
+        "a duplicate column",
+        {
+          keys: ["id"],
+          columns: [
+            { name: "id", type: "long" },
+            { name: "ID", type: "long" },
+          ],
+        },
+        /declared twice/,
+      ],
     ];
     for (const [what, table, message] of bad) {
-      it(`refuses ${what}`, () => expect(() => curatedSchema({ schema: "s", name: "t", ...(table as { keys: string[] }) })).to.throw(message));
+      it(`refuses ${what}`, () =>
+        expect(() => curatedSchema({ schema: "s", name: "t", ...(table as { keys: string[] }) })).to.throw(message));
     }
     it("declares the tombstone and ledger tables with the columns the merge's create steps give them", function () {
-      const table = { schema: "s", name: "t", keys: ["a", "b"], columns: [{ name: "a", type: "long" }, { name: "b", type: "int" }, { name: "c", type: "string" }] };
-      expect(tombstoneSchema(table).map((c) => `${c.id}:${c.name}:${c.type}:${c.required}`)).to.deep.equal(["1:a:long:true", "2:b:int:true", "3:_cdc_watermark:string:false"]);
-      const steps = generateMergeSql(parseTableSpec({ name: "t", keyColumns: ["a", "b"], columns: mergeColumns(table) }), "spark").steps;
+      const table = {
+        schema: "s",
+        name: "t",
+        keys: ["a", "b"],
+        columns: [
+          { name: "a", type: "long" },
+          { name: "b", type: "int" },
+          { name: "c", type: "string" },
+        ],
+      };
+      expect(tombstoneSchema(table).map((c) => `${c.id}:${c.name}:${c.type}:${c.required}`)).to.deep.equal([
+        "1:a:long:true",
+        "2:b:int:true",
+        "3:_cdc_watermark:string:false",
+      ]);
+      const steps = generateMergeSql(
+        parseTableSpec({ name: "t", keyColumns: ["a", "b"], columns: mergeColumns(table) }),
+        "spark",
+      ).steps;
       const ledgerSql = steps.find((st) => st.name === "createLedger")!.sql;
       for (const c of LEDGER_SCHEMA) expect(ledgerSql).to.include(`AS ${c.name}`);
       const tombSql = steps.find((st) => st.name === "createTombstones")!.sql;
@@ -123,7 +183,9 @@ describe("ingestion plan rules", function () {
       expect(ledgerSql).to.include("CAST(NULL AS BIGINT) AS row_count");
     });
     it("names curated tables in Glue's lower-case alphabet", function () {
-      expect(curatedTableName("orders-br", { schema: "SALES", name: "ORDER_LINES", keys: ["X"] })).to.equal("orders_br_order_lines");
+      expect(curatedTableName("orders-br", { schema: "SALES", name: "ORDER_LINES", keys: ["X"] })).to.equal(
+        "orders_br_order_lines",
+      );
     });
   });
 
@@ -142,7 +204,8 @@ describe("ingestion plan rules", function () {
         }),
       );
     });
-    it("refuses an SLA too short for any snapshot retention", () => expect(() => maintenanceForSla(2)).to.throw(/erasureSlaDays 2/));
+    it("refuses an SLA too short for any snapshot retention", () =>
+      expect(() => maintenanceForSla(2)).to.throw(/erasureSlaDays 2/));
   });
 
   describe("splitCidr", function () {

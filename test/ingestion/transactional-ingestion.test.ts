@@ -49,10 +49,12 @@ const byName = (rs: readonly PlannedResource[], name: string, type?: string): Pl
   if (found.length !== 1) throw new Error(`expected one ${name}, found ${found.length}`);
   return found[0];
 };
-const sub = (ctx: Ctx, cell: string): PlannedResource[] => descendants(ctx.plan, named(ctx.plan, T.ingestion, `${cell}-ingestion`).urn);
+const sub = (ctx: Ctx, cell: string): PlannedResource[] =>
+  descendants(ctx.plan, named(ctx.plan, T.ingestion, `${cell}-ingestion`).urn);
 const lakeKeyArn = (ctx: Ctx, cell: string) => named(ctx.plan, T.key, `${cell}-aws-lake-key`).outputs.arn;
 const parse = (v: unknown): any => (typeof v === "string" ? JSON.parse(v) : v);
-const actionsOf = (s: { Action?: string | string[] }): string[] => (Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : []);
+const actionsOf = (s: { Action?: string | string[] }): string[] =>
+  Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : [];
 
 for (const stack of ["dev", "prod"] as const) {
   describe(`transactional ingestion (${stack} plan)`, function () {
@@ -63,7 +65,9 @@ for (const stack of ["dev", "prod"] as const) {
     });
 
     it("declares one ingestion per cell that has transactional sources", function () {
-      const cells = ctx.config.cells.filter((c) => ctx.config.sources.transactional.some((s) => s.cell === c.name)).map((c) => `${c.name}-ingestion`);
+      const cells = ctx.config.cells
+        .filter((c) => ctx.config.sources.transactional.some((s) => s.cell === c.name))
+        .map((c) => `${c.name}-ingestion`);
       expect(ofType(ctx.plan, T.ingestion).map((r) => r.name)).to.have.members(cells);
       expect(cells.length).to.be.greaterThan(0);
     });
@@ -86,7 +90,9 @@ for (const stack of ["dev", "prod"] as const) {
           const sources = ctx.config.sources.transactional.filter((s) => s.cell === cell.name);
           const rs = sub(ctx, cell.name);
           const replications = rs.filter((r) => r.type === T.replication);
-          expect(replications.map((r) => r.name)).to.have.members(sources.map((s) => `${cell.name}-ingestion-${s.name}-replication`));
+          expect(replications.map((r) => r.name)).to.have.members(
+            sources.map((s) => `${cell.name}-ingestion-${s.name}-replication`),
+          );
           const capacity = deriveSizing(ctx.config.scale, sources.length).dmsCapacity;
           for (const r of replications) {
             expect(r.inputs.replicationType).to.equal("full-load-and-cdc");
@@ -109,7 +115,10 @@ for (const stack of ["dev", "prod"] as const) {
             const base = `${cell.name}-ingestion-${s.name}`;
             const endpoint = byName(rs, `${base}-source`, T.endpoint);
             const replication = byName(rs, `${base}-replication`, T.replication);
-            const secret = byName(rs.filter((r) => r.type === T.secret), `${base}-credentials`);
+            const secret = byName(
+              rs.filter((r) => r.type === T.secret),
+              `${base}-credentials`,
+            );
             const cert = byName(rs, `${base}-ca`, T.certificate);
             expect(replication.inputs.sourceEndpointArn).to.equal(endpoint.outputs.endpointArn);
             expect(endpoint.inputs.endpointType).to.equal("source");
@@ -127,7 +136,11 @@ for (const stack of ["dev", "prod"] as const) {
             expect(secret.inputs.kmsKeyId).to.equal(lakeKeyArn(ctx, cell.name));
             const version = rs.find((r) => r.type === T.secretVersion && r.inputs.secretId === secret.outputs.arn);
             const value = JSON.parse(String(version?.inputs.secretString));
-            expect(value).to.include({ host: s.host, port: s.port, username: ctx.config.sourceCredentials[s.credentials].username });
+            expect(value).to.include({
+              host: s.host,
+              port: s.port,
+              username: ctx.config.sourceCredentials[s.credentials].username,
+            });
           }
         }
       });
@@ -137,12 +150,25 @@ for (const stack of ["dev", "prod"] as const) {
           const rs = sub(ctx, cell.name);
           for (const s of ctx.config.sources.transactional.filter((x) => x.cell === cell.name)) {
             const base = `${cell.name}-ingestion-${s.name}`;
-            const secret = byName(rs.filter((r) => r.type === T.secret), `${base}-credentials`);
-            const policy = parse(byName(rs.filter((r) => r.type === T.rolePolicy), `${base}-secret-access`).inputs.policy);
+            const secret = byName(
+              rs.filter((r) => r.type === T.secret),
+              `${base}-credentials`,
+            );
+            const policy = parse(
+              byName(
+                rs.filter((r) => r.type === T.rolePolicy),
+                `${base}-secret-access`,
+              ).inputs.policy,
+            );
             const read = policy.Statement.find((st: any) => actionsOf(st).includes("secretsmanager:GetSecretValue"));
             expect(read.Resource).to.equal(secret.outputs.arn);
-            const role = byName(rs.filter((r) => r.type === T.role), `${base}-secret-access`);
-            expect(parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service).to.equal(`dms.${cell.aws.region}.amazonaws.com`);
+            const role = byName(
+              rs.filter((r) => r.type === T.role),
+              `${base}-secret-access`,
+            );
+            expect(parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service).to.equal(
+              `dms.${cell.aws.region}.amazonaws.com`,
+            );
           }
         }
       });
@@ -155,7 +181,9 @@ for (const stack of ["dev", "prod"] as const) {
             const base = `${cell.name}-ingestion-${s.name}`;
             const target = byName(rs, `${base}-target`, T.s3Endpoint);
             expect(target.type).to.equal(T.s3Endpoint);
-            expect(byName(rs, `${base}-replication`, T.replication).inputs.targetEndpointArn).to.equal(target.outputs.endpointArn);
+            expect(byName(rs, `${base}-replication`, T.replication).inputs.targetEndpointArn).to.equal(
+              target.outputs.endpointArn,
+            );
             expect(target.inputs).to.include({
               endpointType: "target",
               dataFormat: "parquet",
@@ -169,7 +197,12 @@ for (const stack of ["dev", "prod"] as const) {
             });
             expect(target.inputs.serverSideEncryptionKmsKeyId).to.equal(lakeKeyArn(ctx, cell.name));
             expect(target.inputs.preserveTransactions ?? false).to.equal(false);
-            const policy = parse(byName(rs.filter((r) => r.type === T.rolePolicy), `${base}-target`).inputs.policy);
+            const policy = parse(
+              byName(
+                rs.filter((r) => r.type === T.rolePolicy),
+                `${base}-target`,
+              ).inputs.policy,
+            );
             const write = policy.Statement.find((st: any) => actionsOf(st).includes("s3:PutObject"));
             expect(write.Resource).to.equal(`${raw.outputs.arn}/cdc/${s.name}/*`);
           }
@@ -180,17 +213,22 @@ for (const stack of ["dev", "prod"] as const) {
         for (const cell of ctx.config.cells) {
           const rs = sub(ctx, cell.name);
           for (const s of ctx.config.sources.transactional.filter((x) => x.cell === cell.name)) {
-            const rules = JSON.parse(String(byName(rs, `${cell.name}-ingestion-${s.name}-replication`, T.replication).inputs.tableMappings)).rules as any[];
+            const rules = JSON.parse(
+              String(byName(rs, `${cell.name}-ingestion-${s.name}-replication`, T.replication).inputs.tableMappings),
+            ).rules as any[];
             const ids = rules.map((r) => r["rule-id"]);
             expect(new Set(ids).size).to.equal(ids.length);
             const selections = rules.filter((r) => r["rule-type"] === "selection");
-            expect(selections.map((r) => `${r["object-locator"]["schema-name"]}.${r["object-locator"]["table-name"]}`)).to.have.members(
-              s.tables.map((t) => `${t.schema}.${t.name}`),
-            );
+            expect(
+              selections.map((r) => `${r["object-locator"]["schema-name"]}.${r["object-locator"]["table-name"]}`),
+            ).to.have.members(s.tables.map((t) => `${t.schema}.${t.name}`));
             expect(selections.every((r) => r["rule-action"] === "include")).to.equal(true);
             for (const t of s.tables) {
-              const on = (r: any) => r["object-locator"]["schema-name"] === t.schema && r["object-locator"]["table-name"] === t.name;
-              const removed = rules.filter((r) => on(r) && r["rule-action"] === "remove-column").map((r) => r["object-locator"]["column-name"]);
+              const on = (r: any) =>
+                r["object-locator"]["schema-name"] === t.schema && r["object-locator"]["table-name"] === t.name;
+              const removed = rules
+                .filter((r) => on(r) && r["rule-action"] === "remove-column")
+                .map((r) => r["object-locator"]["column-name"]);
               expect(removed).to.have.members(t.excludeColumns ?? []);
               const seq = rules.filter((r) => on(r) && r["rule-action"] === "add-column");
               expect(seq).to.have.length(1);
@@ -198,7 +236,10 @@ for (const stack of ["dev", "prod"] as const) {
             }
           }
           // The prod customers tables drop password_hash: make sure the stack really exercises the rule.
-          if (stack === "prod") expect(JSON.stringify(rs.filter((r) => r.type === T.replication).map((r) => r.inputs.tableMappings))).to.include("password_hash");
+          if (stack === "prod")
+            expect(
+              JSON.stringify(rs.filter((r) => r.type === T.replication).map((r) => r.inputs.tableMappings)),
+            ).to.include("password_hash");
         }
       });
 
@@ -209,11 +250,17 @@ for (const stack of ["dev", "prod"] as const) {
           const alertsKey = byName(rs, `${cell.name}-ingestion-alerts-key`, T.key);
           expect(topic.inputs.kmsMasterKeyId).to.equal(alertsKey.outputs.arn);
           const keyPolicy = parse(alertsKey.inputs.policy);
-          expect(keyPolicy.Statement.map((s: any) => s.Principal.Service).filter(Boolean)).to.include("cloudwatch.amazonaws.com");
+          expect(keyPolicy.Statement.map((s: any) => s.Principal.Service).filter(Boolean)).to.include(
+            "cloudwatch.amazonaws.com",
+          );
           for (const s of ctx.config.sources.transactional.filter((x) => x.cell === cell.name)) {
             for (const metric of ["CDCLatencySource", "CDCLatencyTarget"]) {
               const alarm = byName(rs, `${cell.name}-ingestion-${s.name}-${metric.toLowerCase()}`, T.alarm);
-              expect(alarm.inputs).to.include({ namespace: "AWS/DMS", metricName: metric, comparisonOperator: "GreaterThanThreshold" });
+              expect(alarm.inputs).to.include({
+                namespace: "AWS/DMS",
+                metricName: metric,
+                comparisonOperator: "GreaterThanThreshold",
+              });
               expect(alarm.inputs.alarmActions).to.deep.equal([topic.outputs.arn]);
             }
           }
@@ -226,14 +273,18 @@ for (const stack of ["dev", "prod"] as const) {
         for (const cell of ctx.config.cells) {
           const rs = sub(ctx, cell.name);
           const subnets = rs.filter((r) => r.type === T.subnet);
-          expect(subnets.map((s) => s.inputs.availabilityZone)).to.have.members(["a", "b", "c"].map((z) => `${cell.aws.region}${z}`));
+          expect(subnets.map((s) => s.inputs.availabilityZone)).to.have.members(
+            ["a", "b", "c"].map((z) => `${cell.aws.region}${z}`),
+          );
           for (const s of subnets) expect(s.inputs.mapPublicIpOnLaunch).to.equal(false);
           for (const forbidden of ["internetGateway", "natGateway", "eip", "egressOnlyInternetGateway"]) {
             expect(rs.filter((r) => r.type.startsWith(`aws:ec2/${forbidden}:`))).to.have.length(0);
           }
           for (const sg of rs.filter((r) => r.type === T.securityGroup)) {
-            for (const rule of (sg.inputs.ingress as any[]) ?? []) expect(rule.cidrBlocks ?? []).not.to.include("0.0.0.0/0");
-            for (const rule of (sg.inputs.egress as any[]) ?? []) expect(rule.cidrBlocks ?? []).not.to.include("0.0.0.0/0");
+            for (const rule of (sg.inputs.ingress as any[]) ?? [])
+              expect(rule.cidrBlocks ?? []).not.to.include("0.0.0.0/0");
+            for (const rule of (sg.inputs.egress as any[]) ?? [])
+              expect(rule.cidrBlocks ?? []).not.to.include("0.0.0.0/0");
           }
         }
       });
@@ -241,7 +292,9 @@ for (const stack of ["dev", "prod"] as const) {
       it("opens DMS egress only to the sources' ports and HTTPS to the endpoints", function () {
         for (const cell of ctx.config.cells) {
           const rs = sub(ctx, cell.name);
-          const ports = [...new Set(ctx.config.sources.transactional.filter((s) => s.cell === cell.name).map((s) => s.port))];
+          const ports = [
+            ...new Set(ctx.config.sources.transactional.filter((s) => s.cell === cell.name).map((s) => s.port)),
+          ];
           const dms = byName(rs, `${cell.name}-ingestion-network-dms`, T.securityGroup);
           const egress = dms.inputs.egress as any[];
           expect(egress.map((e) => e.fromPort)).to.have.members([...ports, 443, 443]);
@@ -252,17 +305,35 @@ for (const stack of ["dev", "prod"] as const) {
       it("has the S3 gateway endpoint and the interface endpoints DMS Serverless needs", function () {
         for (const cell of ctx.config.cells) {
           const endpoints = sub(ctx, cell.name).filter((r) => r.type === T.vpcEndpoint);
-          const services = Object.fromEntries(endpoints.map((e) => [String(e.inputs.serviceName).split(".").pop(), e.inputs.vpcEndpointType]));
-          expect(services).to.include({ s3: "Gateway", secretsmanager: "Interface", kms: "Interface", sts: "Interface", logs: "Interface", monitoring: "Interface" });
-          for (const e of endpoints) expect(String(e.inputs.serviceName)).to.equal(`com.amazonaws.${cell.aws.region}.${String(e.inputs.serviceName).split(".").pop()}`);
+          const services = Object.fromEntries(
+            endpoints.map((e) => [String(e.inputs.serviceName).split(".").pop(), e.inputs.vpcEndpointType]),
+          );
+          expect(services).to.include({
+            s3: "Gateway",
+            secretsmanager: "Interface",
+            kms: "Interface",
+            sts: "Interface",
+            logs: "Interface",
+            monitoring: "Interface",
+          });
+          for (const e of endpoints)
+            expect(String(e.inputs.serviceName)).to.equal(
+              `com.amazonaws.${cell.aws.region}.${String(e.inputs.serviceName).split(".").pop()}`,
+            );
         }
       });
 
       it("sends flow logs to a KMS-encrypted log group kept retention.logs days", function () {
         for (const cell of ctx.config.cells) {
           const rs = sub(ctx, cell.name);
-          const group = byName(rs.filter((r) => r.type === T.logGroup), `${cell.name}-ingestion-network-flow-logs`);
-          const flow = byName(rs.filter((r) => r.type === T.flowLog), `${cell.name}-ingestion-network-flow-logs`);
+          const group = byName(
+            rs.filter((r) => r.type === T.logGroup),
+            `${cell.name}-ingestion-network-flow-logs`,
+          );
+          const flow = byName(
+            rs.filter((r) => r.type === T.flowLog),
+            `${cell.name}-ingestion-network-flow-logs`,
+          );
           expect(flow.inputs.logDestination).to.equal(group.outputs.arn);
           expect(group.inputs.kmsKeyId).to.equal(named(ctx.plan, T.key, `${cell.name}-aws-logs-key`).outputs.arn);
           const logs = { ...ctx.config.retention, ...(cell.retention ?? {}) }.logs;
@@ -289,22 +360,36 @@ for (const stack of ["dev", "prod"] as const) {
               expect(table!.inputs.databaseName).to.equal(curated.outputs.name);
               const iceberg = (table!.inputs.openTableFormatInput as any).icebergInput;
               expect(iceberg).to.include({ metadataOperation: "CREATE", version: "2" });
-              expect(iceberg.icebergTableInput.location).to.equal(`s3://${warehouse.outputs.bucket}/curated/${s.name}/${name}/`);
+              expect(iceberg.icebergTableInput.location).to.equal(
+                `s3://${warehouse.outputs.bucket}/curated/${s.name}/${name}/`,
+              );
               expect(iceberg.icebergTableInput.properties).to.deep.equal(ICEBERG_TABLE_PROPERTIES);
               const fields = iceberg.icebergTableInput.schema.fields as any[];
               const names = fields.map((f) => f.name);
-              expect(names).to.include.members([...t.keys.map((k) => k.toLowerCase()), "_cdc_watermark", "_cdc_source_file"]);
+              expect(names).to.include.members([
+                ...t.keys.map((k) => k.toLowerCase()),
+                "_cdc_watermark",
+                "_cdc_source_file",
+              ]);
               // Direct identifiers and excluded columns never reach the curated zone.
               const dropped = [...(t.piiColumns ?? []), ...(t.excludeColumns ?? [])].map((c) => c.toLowerCase());
               expect(names.filter((n) => dropped.includes(n))).to.deep.equal([]);
               const declared = (t.columns ?? []).filter((c) => !dropped.includes(c.name.toLowerCase()));
               expect(names.slice(0, declared.length)).to.deep.equal(declared.map((c) => c.name.toLowerCase()));
-              for (const c of declared) expect(fields.find((f) => f.name === c.name.toLowerCase()).type).to.equal(c.type);
-              for (const f of fields) expect(f.required, f.name).to.equal(t.keys.map((k) => k.toLowerCase()).includes(f.name));
-              for (const meta of ["op", DMS_DEFAULTS.timestampColumn, DMS_DEFAULTS.changeSeqColumn]) expect(names).not.to.include(meta);
+              for (const c of declared)
+                expect(fields.find((f) => f.name === c.name.toLowerCase()).type).to.equal(c.type);
+              for (const f of fields)
+                expect(f.required, f.name).to.equal(t.keys.map((k) => k.toLowerCase()).includes(f.name));
+              for (const meta of ["op", DMS_DEFAULTS.timestampColumn, DMS_DEFAULTS.changeSeqColumn])
+                expect(names).not.to.include(meta);
               const spec = iceberg.icebergTableInput.partitionSpec.fields as any[];
-              expect(spec.map((f) => f.transform)).to.deep.equal((t.partitionBy ?? []).map((p) => parsePartition(p).transform));
-              for (const f of spec) expect(fields.find((x) => x.id === f.sourceId)?.name).to.equal(parsePartition((t.partitionBy ?? [])[spec.indexOf(f)]).column.toLowerCase());
+              expect(spec.map((f) => f.transform)).to.deep.equal(
+                (t.partitionBy ?? []).map((p) => parsePartition(p).transform),
+              );
+              for (const f of spec)
+                expect(fields.find((x) => x.id === f.sourceId)?.name).to.equal(
+                  parsePartition((t.partitionBy ?? [])[spec.indexOf(f)]).column.toLowerCase(),
+                );
             }
           }
           // The merge's tombstone and ledger tables are declared too (so they get maintenance), as siblings.
@@ -325,7 +410,9 @@ for (const stack of ["dev", "prod"] as const) {
           }
           if (stack === "prod") {
             const orders = rs.find((r) => r.type === T.table && r.inputs.name === `orders_${cell.name}_orders`)!;
-            expect((orders.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.partitionSpec.fields[0]).to.include({ transform: "day", name: "created_at_day" });
+            expect(
+              (orders.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.partitionSpec.fields[0],
+            ).to.include({ transform: "day", name: "created_at_day" });
           }
         }
       });
@@ -337,14 +424,20 @@ for (const stack of ["dev", "prod"] as const) {
           const optimizers = rs.filter((r) => r.type === T.optimizer);
           expect(optimizers).to.have.length(tables.length * 3);
           for (const table of tables) {
-            const mine = optimizers.filter((o) => o.inputs.tableName === table.inputs.name && o.inputs.databaseName === table.inputs.databaseName);
+            const mine = optimizers.filter(
+              (o) => o.inputs.tableName === table.inputs.name && o.inputs.databaseName === table.inputs.databaseName,
+            );
             expect(mine.map((o) => o.inputs.type)).to.have.members(["compaction", "retention", "orphan_file_deletion"]);
             for (const o of mine) expect((o.inputs.configuration as any).enabled).to.equal(true);
-            const retention = (mine.find((o) => o.inputs.type === "retention")!.inputs.configuration as any).retentionConfiguration.icebergConfiguration;
+            const retention = (mine.find((o) => o.inputs.type === "retention")!.inputs.configuration as any)
+              .retentionConfiguration.icebergConfiguration;
             expect(retention.cleanExpiredFiles).to.equal(true);
             expect(retention.numberOfSnapshotsToRetain).to.be.at.least(1);
-            expect(retention.snapshotRetentionPeriodInDays + retention.runRateInHours / 24).to.be.at.most(ctx.config.erasureSlaDays);
-            const orphan = (mine.find((o) => o.inputs.type === "orphan_file_deletion")!.inputs.configuration as any).orphanFileDeletionConfiguration.icebergConfiguration;
+            expect(retention.snapshotRetentionPeriodInDays + retention.runRateInHours / 24).to.be.at.most(
+              ctx.config.erasureSlaDays,
+            );
+            const orphan = (mine.find((o) => o.inputs.type === "orphan_file_deletion")!.inputs.configuration as any)
+              .orphanFileDeletionConfiguration.icebergConfiguration;
             expect(orphan.orphanFileRetentionPeriodInDays).to.be.at.most(ctx.config.erasureSlaDays);
           }
         }
@@ -358,7 +451,10 @@ for (const stack of ["dev", "prod"] as const) {
           expect(jobs).to.have.length(sources.reduce((n, s) => n + s.tables.length, 0));
           const sec = byName(rs, `${cell.name}-ingestion-merge-security`, T.securityConfiguration);
           const enc = sec.inputs.encryptionConfiguration as any;
-          expect(enc.s3Encryption[0] ?? enc.s3Encryption).to.include({ s3EncryptionMode: "SSE-KMS", kmsKeyArn: lakeKeyArn(ctx, cell.name) });
+          expect(enc.s3Encryption[0] ?? enc.s3Encryption).to.include({
+            s3EncryptionMode: "SSE-KMS",
+            kmsKeyArn: lakeKeyArn(ctx, cell.name),
+          });
           expect(enc.cloudwatchEncryption.cloudwatchEncryptionMode).to.equal("SSE-KMS");
           expect(enc.jobBookmarksEncryption.jobBookmarksEncryptionMode).to.equal("CSE-KMS");
           for (const job of jobs) {
@@ -366,7 +462,9 @@ for (const stack of ["dev", "prod"] as const) {
             expect(job.inputs.securityConfiguration).to.equal(sec.outputs.name);
             expect(job.inputs.defaultArguments).to.include(GLUE_JOB_DEFAULT_ARGUMENTS);
             expect(job.inputs.defaultArguments).to.include({ "--job-bookmark-option": "job-bookmark-disable" });
-            expect(String((job.inputs.defaultArguments as any)["--config_s3_uri"])).to.match(/^s3:\/\/.+\/_system\/glue\/cdc-merge\/config\/.+\.json$/);
+            expect(String((job.inputs.defaultArguments as any)["--config_s3_uri"])).to.match(
+              /^s3:\/\/.+\/_system\/glue\/cdc-merge\/config\/.+\.json$/,
+            );
             expect((job.inputs.executionProperty as any).maxConcurrentRuns).to.equal(1);
             const prefix = String((job.inputs.defaultArguments as any)["--custom-logGroup-prefix"]);
             for (const stream of ["error", "output"]) {
@@ -378,13 +476,22 @@ for (const stack of ["dev", "prod"] as const) {
           for (const src of sources) {
             for (const t of src.tables) {
               const name = curatedTableName(src.name, t);
-              const object = rs.find((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && String(r.inputs.key).endsWith(`/config/${src.name}/${name}.json`));
+              const object = rs.find(
+                (r) =>
+                  r.type === "aws:s3/bucketObjectv2:BucketObjectv2" &&
+                  String(r.inputs.key).endsWith(`/config/${src.name}/${name}.json`),
+              );
               const cfg = JSON.parse(String(object?.inputs.content));
               expect(cfg.table).to.equal(name);
-              expect(cfg.names.table).to.equal(`glue_catalog.${named(ctx.plan, T.database, `${cell.name}-aws-catalog-curated`).outputs.name}.${name}`);
+              expect(cfg.names.table).to.equal(
+                `glue_catalog.${named(ctx.plan, T.database, `${cell.name}-aws-catalog-curated`).outputs.name}.${name}`,
+              );
               const table = rs.find((r) => r.type === T.table && r.inputs.name === name)!;
-              const fields = (table.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.schema.fields as any[];
-              expect(cfg.columns).to.deep.equal(fields.map((f) => f.name).filter((n: string) => !n.startsWith("_cdc_")));
+              const fields = (table.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.schema
+                .fields as any[];
+              expect(cfg.columns).to.deep.equal(
+                fields.map((f) => f.name).filter((n: string) => !n.startsWith("_cdc_")),
+              );
               expect(cfg.keyColumns).to.deep.equal(t.keys.map((k) => k.toLowerCase()));
               expect(cfg.timestampColumn).to.equal(DMS_DEFAULTS.timestampColumn);
               expect(cfg.changeSeqColumn).to.equal(DMS_DEFAULTS.changeSeqColumn);
@@ -397,7 +504,9 @@ for (const stack of ["dev", "prod"] as const) {
             expect(tr.inputs.schedule).to.match(/^cron\(/);
             expect(tr.inputs.startOnCreation).to.equal(true);
           }
-          expect(triggers.flatMap((tr) => (tr.inputs.actions as any[]).map((a) => a.jobName))).to.have.members(jobs.map((j) => j.inputs.name));
+          expect(triggers.flatMap((tr) => (tr.inputs.actions as any[]).map((a) => a.jobName))).to.have.members(
+            jobs.map((j) => j.inputs.name),
+          );
         }
       });
     });

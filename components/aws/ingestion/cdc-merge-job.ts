@@ -160,7 +160,11 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
               Sid: "CuratedCatalog",
               Effect: "Allow",
               Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
-              Resource: [glueArn("catalog"), pulumi.interpolate`${glueArn("database")}/${db}`, pulumi.interpolate`${glueArn("table")}/${db}/*`],
+              Resource: [
+                glueArn("catalog"),
+                pulumi.interpolate`${glueArn("database")}/${db}`,
+                pulumi.interpolate`${glueArn("table")}/${db}/*`,
+              ],
             },
             {
               // Lake Formation vends data access per request; the action has no resource-level scoping.
@@ -196,7 +200,11 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
     // Lake Formation governs the catalog (no IAMAllowedPrincipals): IAM alone does not open the tables.
     const lfDatabase = new aws.lakeformation.Permissions(
       `${name}-lf-database`,
-      { principal: this.role.arn, permissions: ["DESCRIBE", "CREATE_TABLE"], database: { name: args.curatedDatabaseName } },
+      {
+        principal: this.role.arn,
+        permissions: ["DESCRIBE", "CREATE_TABLE"],
+        database: { name: args.curatedDatabaseName },
+      },
       child,
     );
     const lfTables = new aws.lakeformation.Permissions(
@@ -209,7 +217,8 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       child,
     );
 
-    const artifacts = (key: string) => pulumi.interpolate`s3://${args.warehouseBucketName}/${JOB_ARTIFACTS_PREFIX}${key}`;
+    const artifacts = (key: string) =>
+      pulumi.interpolate`s3://${args.warehouseBucketName}/${JOB_ARTIFACTS_PREFIX}${key}`;
     const script = new aws.s3.BucketObjectv2(
       `${name}-script`,
       {
@@ -246,14 +255,20 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
     const jobs: aws.glue.Job[] = [];
     const bySource = new Map<string, { job: aws.glue.Job; t: CdcMergeTable }[]>();
     for (const t of args.tables) {
-      const spec = parseTableSpec({ name: t.tableName, keyColumns: t.table.keys.map((k) => k.toLowerCase()), columns: mergeColumns(t.table) });
+      const spec = parseTableSpec({
+        name: t.tableName,
+        keyColumns: t.table.keys.map((k) => k.toLowerCase()),
+        columns: mergeColumns(t.table),
+      });
       const configKey = `config/${t.source}/${t.tableName}.json`;
       const config = new aws.s3.BucketObjectv2(
         `${name}-${t.tableName.replace(/_/g, "-")}-config`,
         {
           bucket: args.warehouseBucketName,
           key: `${JOB_ARTIFACTS_PREFIX}${configKey}`,
-          content: db.apply((database) => JSON.stringify(renderGlueJobConfig(spec, { catalog: SPARK_CATALOG, database }), null, 2)),
+          content: db.apply((database) =>
+            JSON.stringify(renderGlueJobConfig(spec, { catalog: SPARK_CATALOG, database }), null, 2),
+          ),
           contentType: "application/json",
           serverSideEncryption: "aws:kms",
           kmsKeyId: args.lakeKeyArn,
@@ -268,7 +283,11 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
           description: `CDC merge of ${t.source} ${t.table.schema}.${t.table.name} into Iceberg`,
           roleArn: pulumi.all([this.role.arn, policy.id, lfDatabase.id, lfTables.id, t.ready]).apply(([arn]) => arn),
           glueVersion: GLUE_VERSION,
-          command: { name: "glueetl", pythonVersion: "3", scriptLocation: pulumi.all([script.id, artifacts("glue_job.py")]).apply(([, uri]) => uri) },
+          command: {
+            name: "glueetl",
+            pythonVersion: "3",
+            scriptLocation: pulumi.all([script.id, artifacts("glue_job.py")]).apply(([, uri]) => uri),
+          },
           securityConfiguration: this.securityConfiguration.name,
           workerType: "G.1X",
           numberOfWorkers: workers,

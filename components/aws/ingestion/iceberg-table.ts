@@ -33,7 +33,8 @@ export interface IcebergMaintenance {
 export function maintenanceForSla(erasureSlaDays: number): IcebergMaintenance {
   const runRateHours = 24;
   const budget = erasureSlaDays - 1 - runRateHours / 24;
-  if (budget < 1) throw new Error(`erasureSlaDays ${erasureSlaDays} leaves no room for snapshot retention (needs at least 3)`);
+  if (budget < 1)
+    throw new Error(`erasureSlaDays ${erasureSlaDays} leaves no room for snapshot retention (needs at least 3)`);
   const snapshotRetentionDays = Math.min(7, budget);
   return {
     snapshotRetentionDays,
@@ -65,7 +66,9 @@ export interface IcebergTableArgs {
 
 export class IcebergTable extends pulumi.ComponentResource {
   public readonly table: aws.glue.CatalogTable;
-  public readonly optimizers: Readonly<Record<"compaction" | "retention" | "orphan_file_deletion", aws.glue.CatalogTableOptimizer>>;
+  public readonly optimizers: Readonly<
+    Record<"compaction" | "retention" | "orphan_file_deletion", aws.glue.CatalogTableOptimizer>
+  >;
   public readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: IcebergTableArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -96,11 +99,22 @@ export class IcebergTable extends pulumi.ComponentResource {
                 schemaId: 0,
                 type: "struct",
                 identifierFieldIds: columns.filter((c) => c.required).map((c) => c.id),
-                fields: columns.map((c) => ({ id: c.id, name: c.name, type: c.type, required: c.required, doc: c.doc })),
+                fields: columns.map((c) => ({
+                  id: c.id,
+                  name: c.name,
+                  type: c.type,
+                  required: c.required,
+                  doc: c.doc,
+                })),
               },
               partitionSpec: {
                 specId: 0,
-                fields: partitions.map((p, i) => ({ fieldId: 1000 + i, name: p.name, sourceId: idOf(p.column), transform: p.transform })),
+                fields: partitions.map((p, i) => ({
+                  fieldId: 1000 + i,
+                  name: p.name,
+                  sourceId: idOf(p.column),
+                  transform: p.transform,
+                })),
               },
               properties: { ...ICEBERG_TABLE_PROPERTIES },
             },
@@ -111,7 +125,10 @@ export class IcebergTable extends pulumi.ComponentResource {
       // Pulumi must not roll either back.
       { parent: this, ignoreChanges: ["storageDescriptor", "parameters", "openTableFormatInput", "partitionKeys"] },
     );
-    const optimizer = (type: "compaction" | "retention" | "orphan_file_deletion", configuration: Record<string, unknown>) =>
+    const optimizer = (
+      type: "compaction" | "retention" | "orphan_file_deletion",
+      configuration: Record<string, unknown>,
+    ) =>
       new aws.glue.CatalogTableOptimizer(
         `${name}-${type.replace(/_/g, "-")}`,
         {
@@ -141,7 +158,10 @@ export class IcebergTable extends pulumi.ComponentResource {
       }),
       orphan_file_deletion: optimizer("orphan_file_deletion", {
         orphanFileDeletionConfiguration: {
-          icebergConfiguration: { orphanFileRetentionPeriodInDays: m.orphanFileRetentionDays, runRateInHours: m.runRateHours },
+          icebergConfiguration: {
+            orphanFileRetentionPeriodInDays: m.orphanFileRetentionDays,
+            runRateInHours: m.runRateHours,
+          },
         },
       }),
     };

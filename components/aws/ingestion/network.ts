@@ -35,6 +35,16 @@ export interface IngestionNetworkArgs {
   readonly logsKmsKeyArn: pulumi.Input<string>;
   /** Days flow logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
+  /**
+   * Run in an existing VPC (its owner keeps the routes to the sources): no VPC, subnets or route table are
+   * created; endpoints, security groups and flow logs are. `vpcCidr` must then be that VPC's CIDR.
+   * @default a new VPC
+   */
+  readonly existing?: {
+    readonly vpcId: string;
+    readonly subnetIds: readonly string[];
+    readonly routeTableIds: readonly string[];
+  };
 }
 
 /** Splits an IPv4 CIDR into `count` equal subnets (the next power of two). */
@@ -51,7 +61,10 @@ export function splitCidr(cidr: string, count: number): string[] {
 }
 
 export class IngestionNetwork extends pulumi.ComponentResource {
-  public readonly vpc: aws.ec2.Vpc;
+  /** The VPC, when this component created it. */
+  public readonly vpc: aws.ec2.Vpc | undefined;
+  public readonly vpcId: pulumi.Output<string>;
+  /** Subnets this component created (none in an existing VPC). */
   public readonly subnets: aws.ec2.Subnet[];
   public readonly subnetIds: pulumi.Output<string>[];
   /** Security group of the DMS replications: egress to the sources and to the endpoints only. */
@@ -66,53 +79,20 @@ export class IngestionNetwork extends pulumi.ComponentResource {
     const child = { parent: this };
     const zones = args.zones ?? ["a", "b", "c"];
 
-    this.vpc = new aws.ec2.Vpc(
-      `${name}-vpc`,
-      {
-        cidrBlock: args.vpcCidr,
-        // Interface endpoints with private DNS need both.
-        enableDnsSupport: true,
-        enableDnsHostnames: true,
-        tags: { Name: `${args.namePrefix}-ingestion`, ...classification("none") },
-      },
-      child,
-    );
-    // The default security group allows all traffic between its members: strip it so nothing can use it.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: this.vpc.id, ingress: [], egress: [] }, child);
-
-    const routeTable = new aws.ec2.RouteTable(
-      `${name}-private`,
-      // Only the implicit local route: no internet gateway, no NAT. Routes to the sources' networks are
-      // added by the VPN/Direct Connect attachment (propagated), outside this component.
-      { vpcId: this.vpc.id, tags: { Name: `${args.namePrefix}-ingestion-private` } },
-      child,
-    );
-    this.subnets = splitCidr(args.vpcCidr, zones.length).map((cidr, i) => {
-      const az = `${args.region}${zones[i]}`;
-      const subnet = new aws.ec2.Subnet(
-        `${name}-private-${zones[i]}`,
-        {
-          vpcId: this.vpc.id,
-          cidrBlock: cidr,
-          availabilityZone: az,
-          mapPublicIpOnLaunch: false,
-          tags: { Name: `${args.namePrefix}-ingestion-${az}` },
-        },
-        child,
-      );
-      new aws.ec2.RouteTableAssociation(
-        `${name}-private-${zones[i]}`,
-        { subnetId: subnet.id, routeTableId: routeTable.id },
-        child,
-      );
-      return subnet;
-    });
-    this.subnetIds = this.subnets.map((s) => s.id);
+    const created = args.existing ? undefined : this.createVpc(name, args, zones);
+    this.vpc = created?.vpc;
+    this.subnets = created?.subnets ?? [];
+    this.vpcId = created ? created.vpc.id : pulumi.output(args.existing!.vpcId);
+    this.subnetIds = created
+      ? created.subnets.map((x) => x.id)
+      : args.existing!.subnetIds.map((id) => pulumi.output(id));
+    const routeTableIds: pulumi.Input<string>[] = created ? created.routeTableIds : [...args.existing!.routeTableIds];
+    const vpcId = this.vpcId;
 
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
-        vpcId: this.vpc.id,
+        vpcId: vpcId,
         description: "HTTPS from the ingestion VPC to the AWS service endpoints",
         ingress: [
           {
@@ -132,10 +112,10 @@ export class IngestionNetwork extends pulumi.ComponentResource {
     const s3 = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
-        vpcId: this.vpc.id,
+        vpcId: vpcId,
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
-        routeTableIds: [routeTable.id],
+        routeTableIds,
         tags: { Name: `${args.namePrefix}-ingestion-s3` },
       },
       child,
@@ -145,7 +125,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
         new aws.ec2.VpcEndpoint(
           `${name}-${service}`,
           {
-            vpcId: this.vpc.id,
+            vpcId: vpcId,
             serviceName: `com.amazonaws.${args.region}.${service}`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
@@ -162,7 +142,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
     this.dmsSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-dms`,
       {
-        vpcId: this.vpc.id,
+        vpcId: vpcId,
         description: "DMS Serverless replications: out to the source databases and the AWS endpoints only",
         ingress: [],
         egress: [
@@ -245,7 +225,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
     new aws.ec2.FlowLog(
       `${name}-flow-logs`,
       {
-        vpcId: this.vpc.id,
+        vpcId: vpcId,
         trafficType: "ALL",
         logDestinationType: "cloud-watch-logs",
         logDestination: this.flowLogGroup.arn,
@@ -257,9 +237,60 @@ export class IngestionNetwork extends pulumi.ComponentResource {
 
     this.ready = pulumi.all([s3.id, ...interfaces.map((e) => e.id)]).apply(([id]) => id);
     this.registerOutputs({
-      vpcId: this.vpc.id,
+      vpcId: vpcId,
       subnetIds: this.subnetIds,
       dmsSecurityGroupId: this.dmsSecurityGroup.id,
     });
+  }
+
+  /** A new VPC with private subnets in the given zones and one route table with only the local route. */
+  private createVpc(
+    name: string,
+    args: IngestionNetworkArgs,
+    zones: readonly string[],
+  ): { vpc: aws.ec2.Vpc; subnets: aws.ec2.Subnet[]; routeTableIds: pulumi.Input<string>[] } {
+    const child = { parent: this };
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: args.vpcCidr,
+        // Interface endpoints with private DNS need both.
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: { Name: `${args.namePrefix}-ingestion`, ...classification("none") },
+      },
+      child,
+    );
+    // The default security group allows all traffic between its members: strip it so nothing can use it.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [] }, child);
+
+    const routeTable = new aws.ec2.RouteTable(
+      `${name}-private`,
+      // Only the implicit local route: no internet gateway, no NAT. Routes to the sources' networks are
+      // added by the VPN/Direct Connect attachment (propagated), outside this component.
+      { vpcId: vpc.id, tags: { Name: `${args.namePrefix}-ingestion-private` } },
+      child,
+    );
+    const subnets = splitCidr(args.vpcCidr, zones.length).map((cidr, i) => {
+      const az = `${args.region}${zones[i]}`;
+      const subnet = new aws.ec2.Subnet(
+        `${name}-private-${zones[i]}`,
+        {
+          vpcId: vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: az,
+          mapPublicIpOnLaunch: false,
+          tags: { Name: `${args.namePrefix}-ingestion-${az}` },
+        },
+        child,
+      );
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${zones[i]}`,
+        { subnetId: subnet.id, routeTableId: routeTable.id },
+        child,
+      );
+      return subnet;
+    });
+    return { vpc, subnets, routeTableIds: [routeTable.id] };
   }
 }

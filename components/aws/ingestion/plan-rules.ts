@@ -150,7 +150,10 @@ export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; p
   const keys = new Set(table.keys.map(lower));
   const dropped = new Set([...(table.piiColumns ?? []), ...(table.excludeColumns ?? [])].map(lower));
   for (const c of [...keys, ...partitions.map((p) => lower(p.column))]) {
-    if (dropped.has(c)) throw new Error(`${where}: column ${c} is a key or partition source, so it cannot be a piiColumn or excludeColumn`);
+    if (dropped.has(c))
+      throw new Error(
+        `${where}: column ${c} is a key or partition source, so it cannot be a piiColumn or excludeColumn`,
+      );
   }
   const columns: IcebergColumn[] = [];
   const add = (name: string, type: string, doc: string) => {
@@ -162,7 +165,8 @@ export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; p
       if (dropped.has(lower(c.name))) continue;
       add(c.name, c.type, keys.has(lower(c.name)) ? "primary key column of the source table" : "source column");
     }
-    for (const k of keys) if (!columns.some((c) => c.name === k)) throw new Error(`${where}: key ${k} is not in columns`);
+    for (const k of keys)
+      if (!columns.some((c) => c.name === k)) throw new Error(`${where}: key ${k} is not in columns`);
   } else {
     for (const k of table.keys) add(k, "string", "primary key column of the source table");
     for (const p of partitions) {

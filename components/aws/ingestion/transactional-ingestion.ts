@@ -39,8 +39,16 @@ export interface TransactionalIngestionArgs {
   readonly credentials: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
   readonly lakeKeyArn: pulumi.Input<string>;
   readonly logsKeyArn: pulumi.Input<string>;
-  readonly raw: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string>; readonly ready: pulumi.Input<string> };
-  readonly warehouse: { readonly name: pulumi.Input<string>; readonly arn: pulumi.Input<string>; readonly ready: pulumi.Input<string> };
+  readonly raw: {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+    readonly ready: pulumi.Input<string>;
+  };
+  readonly warehouse: {
+    readonly name: pulumi.Input<string>;
+    readonly arn: pulumi.Input<string>;
+    readonly ready: pulumi.Input<string>;
+  };
   readonly curatedDatabaseName: pulumi.Input<string>;
   readonly logRetentionDays: number;
   readonly erasureSlaDays: number;
@@ -49,7 +57,14 @@ export interface TransactionalIngestionArgs {
   /** Production: multi-AZ replications. */
   readonly multiAz: boolean;
   /** @default { vpcCidr: "10.80.0.0/22", sourceCidrs: RFC 1918 } */
-  readonly network?: { readonly vpcCidr?: string; readonly sourceCidrs?: readonly string[] };
+  readonly network?: {
+    readonly vpcCidr?: string;
+    readonly sourceCidrs?: readonly string[];
+    /** An existing VPC (with `subnetIds`, `routeTableIds`; `vpcCidr` is then its CIDR). */
+    readonly vpcId?: string;
+    readonly subnetIds?: readonly string[];
+    readonly routeTableIds?: readonly string[];
+  };
   /**
    * Create the account-wide `dms-vpc-role`. Set false when another stack or cell in the same account
    * already owns it (the name is fixed by DMS). @default true
@@ -84,6 +99,13 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         sourcePorts: args.sources.map((s) => s.port),
         logsKmsKeyArn: args.logsKeyArn,
         logRetentionDays: args.logRetentionDays,
+        existing: args.network?.vpcId
+          ? {
+              vpcId: args.network.vpcId,
+              subnetIds: args.network.subnetIds ?? [],
+              routeTableIds: args.network.routeTableIds ?? [],
+            }
+          : undefined,
       },
       child,
     );
@@ -103,7 +125,11 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         child,
       );
       vpcRoleDeps.push(
-        new aws.iam.RolePolicyAttachment(`${name}-dms-vpc-role`, { role: vpcRole.name, policyArn: DMS_VPC_MANAGED_POLICY }, child),
+        new aws.iam.RolePolicyAttachment(
+          `${name}-dms-vpc-role`,
+          { role: vpcRole.name, policyArn: DMS_VPC_MANAGED_POLICY },
+          child,
+        ),
       );
     }
     const subnetGroup = new aws.dms.ReplicationSubnetGroup(
@@ -119,7 +145,8 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     const sources: Record<string, DmsSource> = {};
     for (const source of args.sources) {
       const cred = args.credentials[source.credentials];
-      if (!cred) throw new Error(`lakehouse:sourceCredentials has no entry '${source.credentials}' for source ${source.name}`);
+      if (!cred)
+        throw new Error(`lakehouse:sourceCredentials has no entry '${source.credentials}' for source ${source.name}`);
       sources[source.name] = new DmsSource(
         `${name}-${source.name}`,
         {
@@ -186,7 +213,12 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               Resource: args.warehouse.arn,
               Condition: { StringLike: { "s3:prefix": ["curated/*"] } },
             },
-            { Sid: "LakeKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "LakeKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+              Resource: args.lakeKeyArn,
+            },
             {
               Sid: "CuratedTables",
               Effect: "Allow",
@@ -231,12 +263,21 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     for (const source of args.sources) {
       for (const table of source.tables) {
         const tableName = curatedTableName(source.name, table);
-        const spec = parseTableSpec({ name: tableName, keyColumns: table.keys.map((k) => k.toLowerCase()), columns: mergeColumns(table) });
+        const spec = parseTableSpec({
+          name: tableName,
+          keyColumns: table.keys.map((k) => k.toLowerCase()),
+          columns: mergeColumns(table),
+        });
         const names = defaultTableNames(spec);
         const { columns, partitions } = curatedSchema(table);
         const where = `${table.schema}.${table.name} of ${source.name}`;
         // Siblings, never nested: orphan-file deletion walks a table's whole location.
-        const declare = (glueName: string, description: string, schema: readonly IcebergColumn[], spec?: readonly PartitionField[]) => {
+        const declare = (
+          glueName: string,
+          description: string,
+          schema: readonly IcebergColumn[],
+          spec?: readonly PartitionField[],
+        ) => {
           if (tables[glueName]) throw new Error(`two source tables map to the curated table ${glueName}`);
           tables[glueName] = new IcebergTable(
             `${name}-${glueName.replace(/_+/g, "-")}`,
@@ -256,15 +297,26 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
           return tables[glueName];
         };
         const declared = [
-          declare(names.table, `Curated ${where}, merged from DMS CDC (pseudonymous: no piiColumns)`, columns, partitions),
-          declare(names.tombstones, `CDC merge tombstones of ${where}: deleted keys and their watermark`, tombstoneSchema(table)),
+          declare(
+            names.table,
+            `Curated ${where}, merged from DMS CDC (pseudonymous: no piiColumns)`,
+            columns,
+            partitions,
+          ),
+          declare(
+            names.tombstones,
+            `CDC merge tombstones of ${where}: deleted keys and their watermark`,
+            tombstoneSchema(table),
+          ),
           declare(names.ledger, `CDC merge ledger of ${where}: raw files applied`, LEDGER_SCHEMA),
         ];
         mergeTables.push({
           source: source.name,
           table,
           tableName,
-          ready: pulumi.all(declared.flatMap((t) => Object.values(t.optimizers).map((o) => o.id))).apply(() => tableName),
+          ready: pulumi
+            .all(declared.flatMap((t) => Object.values(t.optimizers).map((o) => o.id)))
+            .apply(() => tableName),
         });
       }
     }
