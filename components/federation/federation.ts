@@ -5,7 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsStorageCore } from "../aws/storage-core";
+import { stackFileName } from "../config/load";
 import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
+import { StackConfigError } from "../config/validate";
 import type { GcpStorageCore } from "../gcp/storage-core";
 import { AthenaMarts } from "./aws-marts";
 import { InCountryCopy } from "./in-country-copy";
@@ -55,8 +57,9 @@ export class Federation extends pulumi.ComponentResource {
     const accountId = cell.aws.accountId;
     const child = { parent: this };
 
+    // A scale that breaks an Omni limit is a config error, reported like validation's (stack file, key, fix).
     const problems = omniLimitProblems(cell, config.scale);
-    if (problems.length > 0) throw new Error(`Cell '${cell.name}' cannot federate:\n  - ${problems.join("\n  - ")}`);
+    if (problems.length > 0) throw new StackConfigError(stackFileName(), problems);
 
     this.feed = new LakeFeed(
       `${name}-feed`,

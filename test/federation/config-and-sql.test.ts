@@ -18,6 +18,7 @@ import {
   SCHEDULED_TIME,
 } from "../../components/federation/sql";
 import { breakGlassCondition, datasetAccessMember } from "../../components/federation/personas-gcp";
+import { evaluateStack, PlanConfigError } from "../../tools/plan/evaluate";
 import { readStackConfig } from "../../tools/plan/stack-config";
 
 const load = (stack: string): LakehouseConfig => {
@@ -56,6 +57,17 @@ describe("federation config", () => {
     ]);
     // The in-country path has no such cap.
     expect(omniLimitProblems(prod.cells.find((c) => c.name === "br")!, huge)).to.deep.equal([]);
+  });
+
+  it("fails the prod program as a config error when the scale breaks the Omni transfer cap", async () => {
+    const scale = { transactionsPerDay: 1_000_000_000, clickstreamEventsPerDay: 2_000_000_000, peakFactor: 4 };
+    const err = await evaluateStack({ stack: "prod", configOverrides: { "lakehouse:scale": scale } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(PlanConfigError);
+    expect((err as PlanConfigError).message).to.include("Pulumi.prod.yaml");
+    expect((err as PlanConfigError).message).to.include("above BigQuery Omni's 60 GB per transfer");
   });
 
   it("sizes BI Engine from the clickstream volume, between 1 GiB and 250 GiB", () => {
