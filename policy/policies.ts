@@ -27,6 +27,7 @@ import {
 } from "./rules/common";
 import { encryptionRules } from "./rules/encryption";
 import { leastPrivilegeRules } from "./rules/least-privilege";
+import { networkRules } from "./rules/network";
 import { protectionRules } from "./rules/protection";
 import { publicAccessRules } from "./rules/public-access";
 import { residencyRules } from "./rules/residency";
@@ -43,6 +44,7 @@ export const rules: readonly Rule[] = [
   ...retentionRules,
   ...publicAccessRules,
   ...leastPrivilegeRules,
+  ...networkRules,
   ...auditRules,
   ...protectionRules,
 ];

@@ -182,4 +182,67 @@ export const s3AccessLogging: StackRule = {
   },
 };
 
-export const auditRules = [cloudTrailDataEvents, gcpDataAccessLogs, s3AccessLogging, identitiesDocumented] as const;
+const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
+const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+
+/** `arn:aws:<service>:<region>:<account>:...` -> region ('' for global services), or undefined. */
+const arnRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:[^:]+:([^:]*):/.exec(arn)?.[1];
+
+export const alertsRouted: StackRule = {
+  kind: "stack",
+  name: "alerts-routed-in-jurisdiction",
+  description: "Alarms and event rules are enabled and notify a target declared in this stack, in the cell's jurisdiction.",
+  domain: "audit",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr33, A.gdpr32_1_d, A.gdpr5_2, A.lgpd48, A.lgpd46, A.lgpd6_x, A.gdpr44, A.lgpd33],
+  remediation:
+    "Give every aws.cloudwatch.MetricAlarm alarmActions pointing at the cell's encrypted SNS topic (declared in this stack) and keep actionsEnabled on. Give every aws.cloudwatch.EventRule at least one aws.cloudwatch.EventTarget and keep it enabled, and target only resources of this stack in the cell's region: an event or alarm sent to another account or region carries resource names and error details out of the jurisdiction. An alarm that notifies nobody does not help detect and report a breach within 72 hours.",
+  resourceTypes: [METRIC_ALARM, EVENT_RULE, EVENT_TARGET],
+  validate(resources, ctx) {
+    const arns = new Map<string, ResourceView>();
+    for (const r of resources) {
+      // An event target's `arn` is the ARN of what it targets, not its own.
+      if (r.type === EVENT_TARGET) continue;
+      for (const k of ["arn", "id"]) {
+        const v = r.props[k];
+        if (typeof v === "string" && v.startsWith("arn:")) arns.set(v, r);
+      }
+    }
+    /** Reports a notification target that is not declared in this stack or outside the jurisdiction. */
+    const checkTarget = (owner: ResourceView, arn: string, deps: readonly string[]): void => {
+      // The dependency names the target even where the plan's outputs rewrote the ARN property.
+      const target = resources.find((x) => deps.includes(x.urn) && x.type !== owner.type) ?? arns.get(arn);
+      if (!target) {
+        ctx.report(`${label(owner)} notifies '${arn}', which is not declared in this stack.`, owner.urn);
+        return;
+      }
+      const region = arnRegion(typeof target.props.arn === "string" ? target.props.arn : arn);
+      const j = jurisdictionOf(owner, ctx.settings);
+      if (region !== undefined && region !== "" && j !== undefined && !j.settings.awsRegions.includes(region)) {
+        ctx.report(`${label(owner)} notifies '${arn}' in '${region}', outside jurisdiction '${j.id}' (${j.settings.law}).`, owner.urn);
+      }
+    };
+    for (const a of resources.filter((r) => r.type === METRIC_ALARM)) {
+      if (bool(a.props, "actionsEnabled") === false) ctx.report(`${label(a)} has actionsEnabled false: it notifies nobody.`, a.urn);
+      const actions = list(a.props, "alarmActions").filter((x): x is string => typeof x === "string");
+      if (actions.length === 0) ctx.report(`${label(a)} has no alarmActions: it notifies nobody.`, a.urn);
+      for (const arn of actions) checkTarget(a, arn, a.propertyDependencies.alarmActions ?? []);
+    }
+    const targets = resources.filter((r) => r.type === EVENT_TARGET);
+    for (const t of targets) {
+      const arn = str(t.props, "arn");
+      if (arn !== undefined) checkTarget(t, arn, t.propertyDependencies.arn ?? []);
+    }
+    for (const rule of resources.filter((r) => r.type === EVENT_RULE)) {
+      const state = str(rule.props, "state");
+      if (state === "DISABLED" || bool(rule.props, "isEnabled") === false) ctx.report(`${label(rule)} is disabled.`, rule.urn);
+      const name = str(rule.props, "name");
+      const has = targets.some((t) => (t.propertyDependencies.rule ?? []).includes(rule.urn) || (name !== undefined && str(t.props, "rule") === name));
+      if (!has) ctx.report(`${label(rule)} has no target in this stack: the events it matches reach nobody.`, rule.urn);
+    }
+  },
+};
+
+export const auditRules = [cloudTrailDataEvents, gcpDataAccessLogs, s3AccessLogging, identitiesDocumented, alertsRouted] as const;

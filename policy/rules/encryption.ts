@@ -277,6 +277,7 @@ export const storesCmek: ResourceRule = {
     "gcp:workbench/instance:Instance",
     "aws:kinesis/stream:Stream",
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
+    "aws:dms/s3Endpoint:S3Endpoint",
   ],
   validate(r, ctx) {
     const simple = SIMPLE_CMEK[r.type];
@@ -336,6 +337,19 @@ export const storesCmek: ResourceRule = {
           return;
         }
         requireKey(r, ctx, "serverSideEncryption.keyArn", "set serverSideEncryption.keyArn.");
+        return;
+      }
+      case "aws:dms/s3Endpoint:S3Endpoint": {
+        // DMS writes the CDC files itself, with SSE_S3 unless told otherwise: the bucket's default
+        // encryption does not apply to objects a writer encrypts explicitly.
+        const mode = str(r.props, "encryptionMode") ?? "SSE_S3";
+        if (mode !== "SSE_KMS") {
+          ctx.report(`${label(r)} writes with encryptionMode '${mode}'; set it to 'SSE_KMS' with serverSideEncryptionKmsKeyId.`, r.urn);
+          return;
+        }
+        if (requireKey(r, ctx, "serverSideEncryptionKmsKeyId", "set serverSideEncryptionKmsKeyId (without it SSE_KMS uses aws/s3).")) {
+          notAwsManaged(r, ctx, "serverSideEncryptionKmsKeyId");
+        }
         return;
       }
       default:
@@ -447,16 +461,21 @@ export const computeCmek: ResourceRule = {
   enforcementLevel: "advisory",
   articles: AT_REST,
   remediation:
-    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2) and Artifact Registry repositories, and computeConfig.kmsKeyId on DMS Serverless replication configs and kmsKeyArn on DMS endpoints. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
+    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2) and Artifact Registry repositories, computeConfig.kmsKeyId on DMS Serverless replication configs, kmsKeyArn on DMS endpoints and kmsKeyArn on EventBridge Scheduler schedules. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
   resourceTypes: [
     "aws:lambda/function:Function",
     "gcp:cloudfunctionsv2/function:Function",
     "aws:dms/replicationConfig:ReplicationConfig",
     "aws:dms/endpoint:Endpoint",
     "gcp:artifactregistry/repository:Repository",
+    "aws:scheduler/schedule:Schedule",
   ],
   validate(r, ctx) {
     switch (r.type) {
+      case "aws:scheduler/schedule:Schedule":
+        // The target input (an API payload such as query text) is stored with the schedule.
+        requireKey(r, ctx, "kmsKeyArn", "set kmsKeyArn (the schedule stores its target input).");
+        return;
       case "gcp:artifactregistry/repository:Repository":
         requireKey(r, ctx, "kmsKeyName", "set kmsKeyName (function and pipeline images).");
         return;
@@ -512,6 +531,72 @@ export const secretVersionsInManagedSecrets: StackRule = {
   },
 };
 
+const S3_OBJECT_TYPES = ["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"];
+const GCS_OBJECT = "gcp:storage/bucketObject:BucketObject";
+const GCS_BUCKET = "gcp:storage/bucket:Bucket";
+
+/** The bucket of this stack an object is stored in (by dependency, else by name). */
+function bucketOf(resources: readonly ResourceView[], o: ResourceView, bucketType: string, nameKeys: readonly string[]): ResourceView | undefined {
+  const deps = o.propertyDependencies.bucket ?? [];
+  const name = str(o.props, "bucket");
+  return resources.find(
+    (b) => b.type === bucketType && (deps.includes(b.urn) || (name !== undefined && nameKeys.some((k) => b.props[k] === name))),
+  );
+}
+
+export const objectsCmek: StackRule = {
+  kind: "stack",
+  name: "objects-cmek",
+  description: "Objects uploaded by the program (scripts, UDFs, seeds) are encrypted with a customer-managed key, their own or their bucket's default.",
+  domain: "encryption",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: AT_REST,
+  remediation:
+    "On aws.s3.BucketObjectv2, set serverSideEncryption 'aws:kms' with kmsKeyId set to the cell's key, or leave both unset in a bucket of this stack whose default encryption is the cell's key; never 'AES256', which overrides the bucket default with the S3-managed key. On gcp.storage.BucketObject, set kmsKeyName or upload into a bucket of this stack with encryption.defaultKmsKeyName, and do not use customer-supplied keys.",
+  resourceTypes: [...S3_OBJECT_TYPES, GCS_OBJECT],
+  validate(resources, ctx) {
+    for (const o of resources.filter((r) => S3_OBJECT_TYPES.includes(r.type))) {
+      const alg = str(o.props, "serverSideEncryption");
+      if (alg !== undefined) {
+        if (alg !== "aws:kms" && alg !== "aws:kms:dsse") {
+          ctx.report(`${label(o)} is encrypted with '${alg}'; use 'aws:kms' with a customer-managed kmsKeyId.`, o.urn);
+        } else if (requireKey(o, ctx, "kmsKeyId", `'${alg}' without kmsKeyId uses the AWS-managed key aws/s3.`)) {
+          notAwsManaged(o, ctx, "kmsKeyId");
+        }
+        continue;
+      }
+      if (get(o.props, "kmsKeyId") !== undefined) continue;
+      const bucket = bucketOf(resources, o, S3_BUCKET, ["bucket", "id"]);
+      const cmkDefault =
+        bucket !== undefined &&
+        attachedTo(resources, S3_SSE, "bucket", bucket, ["bucket", "id"]).some((sse) =>
+          list(sse.props, "rules").some((_, i) => {
+            const base = `rules[${i}].applyServerSideEncryptionByDefault`;
+            return str(sse.props, `${base}.sseAlgorithm`)?.startsWith("aws:kms") === true && get(sse.props, `${base}.kmsMasterKeyId`) !== undefined;
+          }),
+        );
+      if (!cmkDefault) {
+        ctx.report(`${label(o)} states no encryption and its bucket '${str(o.props, "bucket") ?? "?"}' is not a bucket of this stack with a customer-managed default key.`, o.urn);
+      }
+    }
+    for (const o of resources.filter((r) => r.type === GCS_OBJECT)) {
+      if (get(o.props, "customerEncryption") !== undefined) {
+        ctx.report(`${label(o)} uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName.`, o.urn);
+        continue;
+      }
+      if (get(o.props, "kmsKeyName") !== undefined) {
+        requireKey(o, ctx, "kmsKeyName", "set kmsKeyName.");
+        continue;
+      }
+      const bucket = bucketOf(resources, o, GCS_BUCKET, ["name", "id"]);
+      if (bucket === undefined || get(bucket.props, "encryption.defaultKmsKeyName") === undefined) {
+        ctx.report(`${label(o)} has no kmsKeyName and its bucket '${str(o.props, "bucket") ?? "?"}' is not a bucket of this stack with encryption.defaultKmsKeyName.`, o.urn);
+      }
+    }
+  },
+};
+
 export const encryptionRules = [
   s3BucketCmk,
   kmsKeyRotation,
@@ -522,4 +607,5 @@ export const encryptionRules = [
   analyticsEncryption,
   computeCmek,
   secretVersionsInManagedSecrets,
+  objectsCmek,
 ] as const;

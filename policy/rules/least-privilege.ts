@@ -12,7 +12,11 @@ import {
   list,
   policyDocument,
   str,
+  durationDays,
+  num,
   type ResourceRule,
+  type ResourceView,
+  type StackRule,
 } from "./common";
 
 const LEAST_PRIVILEGE = [A.gdpr25_2, A.gdpr32_4, A.gdpr32_1_b, A.lgpd6_iii, A.lgpd46, A.lgpd47];
@@ -210,4 +214,162 @@ export const noLongLivedKeys: ResourceRule = {
   },
 };
 
-export const leastPrivilegeRules = [noPrimitiveRoles, noWildcardActions, lakeFormationDefaults, dedicatedServiceAccounts, noLongLivedKeys] as const;
+/**
+ * Permissions that let the holder grant itself or others more access, or act as another identity:
+ * a custom role carrying one of them is an escalation path, whatever else it narrows.
+ */
+const ESCALATING_PERMISSIONS = [
+  /\.setIamPolicy$/,
+  /^iam\.roles\.(create|update|undelete)$/,
+  /^iam\.serviceAccounts\.(actAs|getAccessToken|getOpenIdToken|implicitDelegation|signBlob|signJwt|setIamPolicy)$/,
+  /^iam\.serviceAccountKeys\.create$/,
+  /^resourcemanager\.(projects|folders|organizations)\.setIamPolicy$/,
+  /^orgpolicy\.policy\.set$/,
+];
+
+export const customRolesNarrow: ResourceRule = {
+  kind: "resource",
+  name: "custom-roles-narrow",
+  description: "GCP custom roles list exact permissions: no wildcards and no permission that changes IAM policies or impersonates identities.",
+  domain: "least-privilege",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: LEAST_PRIVILEGE,
+  remediation:
+    "List in the custom role only the exact permissions the workload calls (for example aiplatform.endpoints.predict). Remove wildcards and permissions such as *.setIamPolicy, iam.serviceAccounts.actAs or iam.serviceAccountKeys.create: they let the holder widen its own access or act as another service account, which defeats the narrow role. Grant such powers, if ever needed, through a time-bound Privileged Access Manager entitlement.",
+  resourceTypes: ["gcp:projects/iAMCustomRole:IAMCustomRole", "gcp:organizations/iAMCustomRole:IAMCustomRole"],
+  validate(r, ctx) {
+    const permissions = list(r.props, "permissions").filter((p): p is string => typeof p === "string");
+    if (permissions.length === 0) ctx.report(`${label(r)} lists no permissions.`, r.urn);
+    for (const p of permissions) {
+      if (p.includes("*")) ctx.report(`${label(r)} has the wildcard permission '${p}'.`, r.urn);
+      else if (ESCALATING_PERMISSIONS.some((re) => re.test(p))) ctx.report(`${label(r)} has '${p}', which lets the holder change IAM policies or act as another identity.`, r.urn);
+    }
+  },
+};
+
+const SERVICE_IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity";
+const PROJECT_GRANTS = ["gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding"];
+const KEY_GRANTS = ["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding"];
+
+const projectOf = (r: ResourceView): string | undefined => str(r.props, "project") ?? (r.provider ? str(r.provider.props, "project") : undefined);
+
+export const serviceAgentsScoped: StackRule = {
+  kind: "stack",
+  name: "service-agents-scoped",
+  description: "Service agents created by the program get grants on the resources they serve (keys, topics), never project-wide roles or keys of another project.",
+  domain: "least-privilege",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: LEAST_PRIVILEGE,
+  remediation:
+    "Grant a service agent (gcp.projects.ServiceIdentity) its role on the one resource it needs, for example roles/cloudkms.cryptoKeyEncrypterDecrypter on the cell's key for that service, instead of a project-level IAMMember. Use only keys of the agent's own project: a key of another cell's project puts the cell's data under another jurisdiction's key.",
+  resourceTypes: [SERVICE_IDENTITY],
+  validate(resources, ctx) {
+    for (const agent of resources.filter((r) => r.type === SERVICE_IDENTITY)) {
+      const ids = [str(agent.props, "member"), str(agent.props, "email")].filter((v): v is string => v !== undefined);
+      const grantsTo = (g: ResourceView, prop: string): boolean => {
+        if ((g.propertyDependencies[prop] ?? []).includes(agent.urn)) return true;
+        const members = [str(g.props, "member"), ...list(g.props, "members")].filter((m): m is string => typeof m === "string");
+        return members.some((m) => ids.some((id) => m === id || m === `serviceAccount:${id}`));
+      };
+      const project = projectOf(agent);
+      for (const g of resources.filter((r) => PROJECT_GRANTS.includes(r.type))) {
+        if (grantsTo(g, g.type.endsWith("Binding") ? "members" : "member")) {
+          ctx.report(`${label(g)} grants the service agent ${label(agent)} '${str(g.props, "role") ?? "?"}' on the whole project '${str(g.props, "project") ?? project ?? "?"}'.`, g.urn);
+        }
+      }
+      for (const g of resources.filter((r) => KEY_GRANTS.includes(r.type))) {
+        if (!grantsTo(g, g.type.endsWith("Binding") ? "members" : "member")) continue;
+        const keyProject = /^projects\/([^/]+)\//.exec(str(g.props, "cryptoKeyId") ?? "")?.[1];
+        if (keyProject !== undefined && project !== undefined && keyProject !== project) {
+          ctx.report(`${label(g)} grants the service agent ${label(agent)} of project '${project}' a key of project '${keyProject}'.`, g.urn);
+        }
+      }
+    }
+  },
+};
+
+/** Longest elevation a break-glass request may ask for: one working session (the project's own bound). */
+const MAX_ELEVATION_HOURS = 8;
+
+export const privilegedAccessApproved: ResourceRule = {
+  kind: "resource",
+  name: "privileged-access-approved",
+  description: "Privileged Access Manager entitlements require a justification and another person's approval, are time-bound and grant no primitive role.",
+  domain: "least-privilege",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: [...LEAST_PRIVILEGE, A.gdpr5_2, A.lgpd6_x],
+  remediation:
+    `Give every gcp.privilegedaccessmanager.Entitlement an approvalWorkflow with at least one manual approval step whose approvers are not among the eligible users, a requesterJustificationConfig, a maxRequestDuration of at most ${MAX_ELEVATION_HOURS} hours, and role bindings to predefined or custom roles (never roles/owner, roles/editor or roles/viewer). The approval and the justification are the record of why personal data was accessed.`,
+  resourceTypes: ["gcp:privilegedaccessmanager/entitlement:entitlement"],
+  validate(r, ctx) {
+    const steps = list(r.props, "approvalWorkflow.manualApprovals.steps");
+    const approvers = new Set<string>();
+    steps.forEach((_, i) => {
+      const base = `approvalWorkflow.manualApprovals.steps[${i}]`;
+      for (const p of list(r.props, `${base}.approvers.principals`)) if (typeof p === "string") approvers.add(p);
+      if ((num(r.props, `${base}.approvalsNeeded`) ?? 1) < 1) ctx.report(`${label(r)} approval step ${i} needs no approval.`, r.urn);
+    });
+    if (steps.length === 0 || approvers.size === 0) ctx.report(`${label(r)} grants access without approval: add approvalWorkflow.manualApprovals with approvers.`, r.urn);
+    const eligible = list(r.props, "eligibleUsers").flatMap((_, i) => list(r.props, `eligibleUsers[${i}].principals`));
+    for (const p of eligible) {
+      if (typeof p === "string" && approvers.has(p)) ctx.report(`${label(r)} lets '${p}' approve its own requests.`, r.urn);
+    }
+    if (get(r.props, "requesterJustificationConfig") === undefined) {
+      ctx.report(`${label(r)} does not ask requesters for a justification: set requesterJustificationConfig.`, r.urn);
+    }
+    const hours = (durationDays(str(r.props, "maxRequestDuration")) ?? Number.POSITIVE_INFINITY) * 24;
+    if (!(hours <= MAX_ELEVATION_HOURS)) {
+      ctx.report(`${label(r)} allows elevations of '${str(r.props, "maxRequestDuration") ?? "unbounded"}'; the maximum is ${MAX_ELEVATION_HOURS} hours.`, r.urn);
+    }
+    list(r.props, "privilegedAccess.gcpIamAccess.roleBindings").forEach((_, i) => {
+      const role = str(r.props, `privilegedAccess.gcpIamAccess.roleBindings[${i}].role`);
+      if (role !== undefined && PRIMITIVE_ROLES.includes(role)) ctx.report(`${label(r)} grants the primitive role '${role}'.`, r.urn);
+    });
+  },
+};
+
+const TAXONOMY = "gcp:datacatalog/taxonomy:Taxonomy";
+const POLICY_TAG = "gcp:datacatalog/policyTag:PolicyTag";
+const FGAC = "FINE_GRAINED_ACCESS_CONTROL";
+
+export const columnAccessControl: StackRule = {
+  kind: "stack",
+  name: "column-access-control-enforced",
+  description: "Policy tag taxonomies enforce fine-grained access control, and every policy tag belongs to such a taxonomy of this stack.",
+  domain: "least-privilege",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: LEAST_PRIVILEGE,
+  remediation:
+    "Set activatedPolicyTypes ['FINE_GRAINED_ACCESS_CONTROL'] on every gcp.datacatalog.Taxonomy, in the cell's region, and create policy tags only in taxonomies of this stack. Without the activated policy type, BigQuery ignores the policy tags on columns and every dataset reader sees the identifying columns.",
+  resourceTypes: [TAXONOMY, POLICY_TAG],
+  validate(resources, ctx) {
+    const taxonomies = resources.filter((r) => r.type === TAXONOMY);
+    const enforced = (t: ResourceView): boolean => list(t.props, "activatedPolicyTypes").includes(FGAC);
+    for (const t of taxonomies) {
+      if (!enforced(t)) ctx.report(`${label(t)} does not activate ${FGAC}: its policy tags restrict nothing.`, t.urn);
+    }
+    for (const tag of resources.filter((r) => r.type === POLICY_TAG)) {
+      const deps = tag.propertyDependencies.taxonomy ?? [];
+      const ref = str(tag.props, "taxonomy");
+      const t = taxonomies.find((x) => deps.includes(x.urn) || (ref !== undefined && [x.props.id, x.props.name].includes(ref)));
+      if (!t) ctx.report(`${label(tag)} belongs to taxonomy '${ref ?? "?"}', which is not declared in this stack, so its enforcement cannot be verified.`, tag.urn);
+      else if (!enforced(t)) ctx.report(`${label(tag)} belongs to ${label(t)}, which does not enforce fine-grained access control.`, tag.urn);
+    }
+  },
+};
+
+export const leastPrivilegeRules = [
+  noPrimitiveRoles,
+  noWildcardActions,
+  lakeFormationDefaults,
+  dedicatedServiceAccounts,
+  noLongLivedKeys,
+  customRolesNarrow,
+  serviceAgentsScoped,
+  privilegedAccessApproved,
+  columnAccessControl,
+] as const;

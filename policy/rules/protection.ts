@@ -11,6 +11,7 @@ import {
   get,
   label,
   num,
+  str,
   type ResourceRule,
   type ResourceView,
 } from "./common";
@@ -93,4 +94,25 @@ export const hmacKeyStrength: ResourceRule = {
   },
 };
 
-export const protectionRules = [deletionProtection, hmacKeyStrength] as const;
+export const projectServicesKept: ResourceRule = {
+  kind: "resource",
+  name: "project-services-kept-on-destroy",
+  description: "Enabling a GCP API never disables it, or the services depending on it, when the resource is destroyed.",
+  domain: "protection",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
+  remediation:
+    "Set disableOnDestroy false and disableDependentServices false on every gcp.projects.Service. The provider's default disables the API when the resource is deleted, so removing one component (or renaming the resource) would turn off BigQuery, Cloud KMS or Secret Manager for the whole project: every store and key of the cell becomes unavailable, and some services delete their resources after the API stays disabled.",
+  resourceTypes: ["gcp:projects/service:Service"],
+  validate(r, ctx) {
+    if (bool(r.props, "disableOnDestroy") !== false) {
+      ctx.report(`${label(r)} disables '${str(r.props, "service") ?? "the API"}' when destroyed: set disableOnDestroy to false.`, r.urn);
+    }
+    if (bool(r.props, "disableDependentServices") === true) {
+      ctx.report(`${label(r)} disables the services that depend on '${str(r.props, "service") ?? "the API"}': set disableDependentServices to false.`, r.urn);
+    }
+  },
+};
+
+export const protectionRules = [deletionProtection, hmacKeyStrength, projectServicesKept] as const;

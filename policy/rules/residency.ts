@@ -121,6 +121,19 @@ const S3_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
 const BQ_TRANSFER = "gcp:bigquery/dataTransferConfig:DataTransferConfig";
 const BQ_DATASET = "gcp:bigquery/dataset:Dataset";
 const ORG_POLICY = "gcp:orgpolicy/policy:Policy";
+const DMS_S3_TARGET = "aws:dms/s3Endpoint:S3Endpoint";
+const TRANSFER_JOB = "gcp:storage/transferJob:TransferJob";
+const GCS_BUCKET = "gcp:storage/bucket:Bucket";
+
+/** Sources and sinks of a Storage Transfer job that name no bucket this stack can place. */
+const UNVERIFIABLE_TRANSFER_ENDPOINTS = [
+  "httpDataSource",
+  "azureBlobStorageDataSource",
+  "posixDataSource",
+  "posixDataSink",
+  "awsS3CompatibleDataSource",
+  "hdfsDataSource",
+];
 
 /** Bucket name from `arn:aws:s3:::name` or a plain name. */
 const bucketName = (v: string): string => v.replace(/^arn:aws[a-z-]*:s3:::/, "");
@@ -128,15 +141,62 @@ const bucketName = (v: string): string => v.replace(/^arn:aws[a-z-]*:s3:::/, "")
 export const dataMovementResidency: StackRule = {
   kind: "stack",
   name: "replication-residency",
-  description: "Replication and copy destinations (S3 replication, BigQuery transfers) stay in the source's jurisdiction.",
+  description: "Replication and copy destinations (S3 replication, DMS S3 targets, Storage Transfer jobs, BigQuery transfers) stay in the source's jurisdiction.",
   domain: "residency",
   severity: "critical",
   enforcementLevel: "mandatory",
   articles: RESIDENCY,
   remediation:
-    "Replicate S3 buckets only to buckets of the same cell, declared in this stack, and write BigQuery Data Transfer Service copies into a dataset in the same location as the transfer. For a copy outside the jurisdiction, a transfer mechanism (GDPR Art. 46, LGPD Art. 33) and a documented exception are needed first.",
-  resourceTypes: [S3_REPLICATION, BQ_TRANSFER, FEATURE_VIEW],
+    "Replicate S3 buckets only to buckets of the same cell, declared in this stack, and write BigQuery Data Transfer Service copies into a dataset in the same location as the transfer. Point DMS S3 target endpoints at the cell's own raw bucket, and give Storage Transfer Service jobs a source and a sink that are buckets of this stack in the cell's jurisdiction. For a copy outside the jurisdiction, a transfer mechanism (GDPR Art. 46, LGPD Art. 33) and a documented exception are needed first.",
+  resourceTypes: [S3_REPLICATION, BQ_TRANSFER, FEATURE_VIEW, DMS_S3_TARGET, TRANSFER_JOB],
   validate(resources, ctx) {
+    /** Reports unless `target` is in `owner`'s jurisdiction and one of its locations; returns nothing. */
+    const sameJurisdiction = (owner: ResourceView, what: string, target: ResourceView | undefined, ref: string): void => {
+      if (!target) {
+        ctx.report(`${label(owner)} ${what} '${ref}', a bucket not declared in this stack, so its location cannot be verified.`, owner.urn);
+        return;
+      }
+      const src = jurisdictionOf(owner, ctx.settings);
+      const j = jurisdictionOf(target, ctx.settings);
+      const cloud = target.type.startsWith("aws:") ? "aws" : "gcp";
+      const locations = placementOf(target)?.locations ?? [];
+      const inside = src !== undefined && locations.length > 0 && locations.every((l) => locationAllowed(cloud, l.toLowerCase(), src));
+      if (!src || !j || j.id !== src.id || !inside) {
+        ctx.report(
+          `${label(owner)} ${what} ${label(target)} in '${locations.join(", ") || "an unknown location"}' (jurisdiction '${j?.id ?? "none"}'), outside its own jurisdiction '${src?.id ?? "none"}'.`,
+          owner.urn,
+        );
+      }
+    };
+    const s3ByName = (name: string | undefined, deps: readonly string[]): ResourceView | undefined =>
+      resources.find(
+        (b) => b.type === S3_BUCKET && ((name !== undefined && [b.props.bucket, b.props.id, b.props.arn].some((v) => typeof v === "string" && bucketName(v) === bucketName(name))) || (name === undefined && deps.includes(b.urn))),
+      );
+    const gcsByName = (name: string | undefined): ResourceView | undefined =>
+      resources.find((b) => b.type === GCS_BUCKET && name !== undefined && (b.props.name === name || b.props.id === name));
+    // DMS S3 targets: the CDC files land in the named bucket, which must be the cell's.
+    for (const e of resources.filter((r) => r.type === DMS_S3_TARGET)) {
+      const name = str(e.props, "bucketName");
+      sameJurisdiction(e, "writes CDC files to", s3ByName(name, e.propertyDependencies.bucketName ?? []), name ?? "?");
+    }
+    // Storage Transfer Service: both ends are checked, whichever spec (transfer or replication) is used.
+    for (const x of resources.filter((r) => r.type === TRANSFER_JOB)) {
+      for (const spec of ["transferSpec", "replicationSpec"]) {
+        if (get(x.props, spec) === undefined) continue;
+        for (const k of UNVERIFIABLE_TRANSFER_ENDPOINTS) {
+          if (get(x.props, `${spec}.${k}`) !== undefined) {
+            ctx.report(`${label(x)} uses ${spec}.${k}, whose location this stack cannot verify; transfer only between buckets of this stack.`, x.urn);
+          }
+        }
+        const s3 = str(x.props, `${spec}.awsS3DataSource.bucketName`);
+        if (s3 !== undefined) sameJurisdiction(x, "copies from", s3ByName(s3, []), s3);
+        const gcsSrc = str(x.props, `${spec}.gcsDataSource.bucketName`);
+        if (gcsSrc !== undefined) sameJurisdiction(x, "copies from", gcsByName(gcsSrc), gcsSrc);
+        const sink = str(x.props, `${spec}.gcsDataSink.bucketName`);
+        if (sink === undefined) ctx.report(`${label(x)} has no Cloud Storage sink in ${spec}, so where the copy lands cannot be verified.`, x.urn);
+        else sameJurisdiction(x, "copies to", gcsByName(sink), sink);
+      }
+    }
     // Vertex feature views sync from a BigQuery table: the table's dataset must be in the same jurisdiction.
     for (const v of resources.filter((r) => r.type === FEATURE_VIEW)) {
       const uri = str(v.props, "bigQuerySource.uri");

@@ -379,4 +379,102 @@ export const icebergSnapshotExpiry: StackRule = {
   },
 };
 
-export const retentionRules = [s3Retention, gcsRetention, bigqueryRetention, logRetention, streamRetention, icebergSnapshotExpiry] as const;
+const DOW: Readonly<Record<string, number>> = { SUN: 1, MON: 2, TUE: 3, WED: 4, THU: 5, FRI: 6, SAT: 7 };
+
+/** Values of one cron field (`1,15`, `1-5`, `*\/3`, `MON-FRI`) within [lo, hi], or undefined if unparseable. */
+function cronValues(field: string, lo: number, hi: number, names: Readonly<Record<string, number>> = {}): number[] | undefined {
+  const value = (v: string): number | undefined => names[v.toUpperCase()] ?? (/^\d+$/.test(v) ? Number(v) : undefined);
+  const out = new Set<number>();
+  for (const part of field.split(",")) {
+    const m = /^([^/]+)(?:\/(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const step = m[2] !== undefined ? Number(m[2]) : 1;
+    let from: number | undefined;
+    let to: number | undefined;
+    if (m[1] === "*") [from, to] = [lo, hi];
+    else if (m[1].includes("-")) [from, to] = m[1].split("-").map(value) as [number | undefined, number | undefined];
+    else [from, to] = [value(m[1]), m[2] !== undefined ? hi : value(m[1])];
+    if (from === undefined || to === undefined || step < 1 || from < lo || to > hi) return undefined;
+    for (let v = from; v <= to; v += step) out.add(v);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/** Longest gap between runs of `values` repeating every `period` (cyclic). */
+function longestGap(values: readonly number[], period: number): number {
+  if (values.length === 0) return Number.POSITIVE_INFINITY;
+  let gap = values[0] + period - values[values.length - 1];
+  for (let i = 1; i < values.length; i++) gap = Math.max(gap, values[i] - values[i - 1]);
+  return gap;
+}
+
+/**
+ * Longest time in days between two runs of a Glue/EventBridge `cron(min hour dom month dow year)`,
+ * at day granularity (months taken as 31 days, the worst case), or undefined if it cannot be read.
+ */
+export function cronLongestGapDays(schedule: string): number | undefined {
+  const m = /^cron\((.+)\)$/.exec(schedule.trim());
+  if (!m) return undefined;
+  const f = m[1].trim().split(/\s+/);
+  if (f.length !== 6) return undefined;
+  const [, , dom, month, dow, year] = f;
+  if (year !== "*" || (month !== "*" && month !== "?")) {
+    // Runs only in some months or years: at least a month between the last run and the next.
+    const months = year === "*" ? cronValues(month, 1, 12) : undefined;
+    return months === undefined ? undefined : Math.max(31, 31 * longestGap(months, 12));
+  }
+  const anyDom = dom === "*" || dom === "?";
+  const anyDow = dow === "*" || dow === "?";
+  if (anyDom && anyDow) return 1;
+  if (anyDom) {
+    const days = cronValues(dow, 1, 7, DOW);
+    return days === undefined ? undefined : longestGap(days, 7);
+  }
+  const days = cronValues(dom, 1, 31);
+  return days === undefined ? undefined : longestGap(days, 31);
+}
+
+const GLUE_TRIGGER = "aws:glue/trigger:Trigger";
+const GLUE_JOB = "aws:glue/job:Job";
+
+export const erasurePropagation: StackRule = {
+  kind: "stack",
+  name: "erasure-propagation-scheduled",
+  description: "Glue triggers that run the lake's jobs (CDC merges that carry deletions into the curated tables) are active and run at least once per erasure SLA.",
+  domain: "retention",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: ERASURE,
+  remediation:
+    "Keep Glue triggers enabled, set startOnCreation true on SCHEDULED triggers (Glue creates them deactivated otherwise), and schedule them so that the longest gap between two runs is shorter than the jurisdiction's erasure SLA (for example cron(0/15 * * * ? *)). Point their actions at Glue jobs declared in this stack. A deletion captured from the source reaches the curated Iceberg tables only when the merge job runs, so a stopped or monthly trigger keeps erased personal data queryable past the deadline.",
+  resourceTypes: [GLUE_TRIGGER],
+  validate(resources, ctx) {
+    const jobs = resources.filter((r) => r.type === GLUE_JOB);
+    for (const t of resources.filter((r) => r.type === GLUE_TRIGGER)) {
+      if (bool(t.props, "enabled") === false) ctx.report(`${label(t)} is disabled: the jobs it runs stop.`, t.urn);
+      const deps = t.propertyDependencies.actions ?? [];
+      list(t.props, "actions").forEach((_, i) => {
+        const job = str(t.props, `actions[${i}].jobName`);
+        if (job === undefined) return; // A crawler action: no data moves.
+        const found = jobs.some((j) => j.props.name === job || (deps.includes(j.urn) && jobs.filter((x) => deps.includes(x.urn)).length === 1));
+        if (!found) ctx.report(`${label(t)} runs job '${job}', which is not declared in this stack, so its encryption and role cannot be verified.`, t.urn);
+      });
+      if (str(t.props, "type") !== "SCHEDULED") continue;
+      if (bool(t.props, "startOnCreation") !== true) {
+        ctx.report(`${label(t)} is created deactivated: set startOnCreation to true.`, t.urn);
+      }
+      const j = requireJurisdiction(t, ctx);
+      if (!j) continue;
+      const schedule = str(t.props, "schedule") ?? "";
+      const gap = cronLongestGapDays(schedule);
+      const sla = j.settings.erasureSlaCeilingDays;
+      if (gap === undefined) {
+        ctx.report(`${label(t)} has the schedule '${schedule}', which this rule cannot read, so its gap against the ${sla}-day erasure SLA cannot be verified.`, t.urn);
+      } else if (gap > sla) {
+        ctx.report(`${label(t)} can leave ${gap} days between runs ('${schedule}'); the ${j.settings.law} erasure SLA is ${sla} days.`, t.urn);
+      }
+    }
+  },
+};
+
+export const retentionRules = [s3Retention, gcsRetention, bigqueryRetention, logRetention, streamRetention, icebergSnapshotExpiry, erasurePropagation] as const;

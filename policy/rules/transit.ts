@@ -136,4 +136,42 @@ export const pubsubSchemaEnforced: StackRule = {
   },
 };
 
-export const transitRules = [s3TlsOnly, dataInTransit, pubsubSchemaEnforced] as const;
+const DMS_ENDPOINT = "aws:dms/endpoint:Endpoint";
+const DMS_CERTIFICATE = "aws:dms/certificate:Certificate";
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+\r?\n-----END CERTIFICATE-----\s*$/;
+
+export const dmsTlsTrust: StackRule = {
+  kind: "stack",
+  name: "dms-tls-trust",
+  description: "DMS endpoints that verify the source's certificate trust a CA certificate declared in this stack, and every DMS certificate holds a PEM certificate or an Oracle wallet.",
+  domain: "transit",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: IN_TRANSIT,
+  remediation:
+    "Import the source database's CA as an aws.dms.Certificate (certificatePem with the PEM-encoded CA, or certificateWallet for Oracle) in this stack and set the endpoint's certificateArn to it whenever sslMode is 'verify-ca' or 'verify-full'. A verify mode without a known CA cannot tell the real source from an impostor, which leaves the replicated personal data open to interception.",
+  resourceTypes: [DMS_CERTIFICATE, DMS_ENDPOINT],
+  validate(resources, ctx) {
+    const certs = resources.filter((r) => r.type === DMS_CERTIFICATE);
+    for (const c of certs) {
+      const pem = str(c.props, "certificatePem");
+      const wallet = str(c.props, "certificateWallet");
+      if (pem === undefined && wallet === undefined) ctx.report(`${label(c)} holds no certificate: set certificatePem or certificateWallet.`, c.urn);
+      else if (pem !== undefined && !PEM_CERTIFICATE.test(pem.trim() + "\n")) ctx.report(`${label(c)} certificatePem is not a PEM-encoded certificate.`, c.urn);
+    }
+    for (const e of resources.filter((r) => r.type === DMS_ENDPOINT)) {
+      const mode = str(e.props, "sslMode") ?? "none";
+      if (mode !== "verify-ca" && mode !== "verify-full") continue;
+      const deps = e.propertyDependencies.certificateArn ?? [];
+      const arn = str(e.props, "certificateArn");
+      if (arn === undefined) {
+        ctx.report(`${label(e)} uses sslMode '${mode}' without certificateArn: it has no CA to verify the source against.`, e.urn);
+        continue;
+      }
+      const found = certs.some((c) => deps.includes(c.urn) || [c.props.certificateArn, c.props.arn, c.props.id].includes(arn));
+      if (!found) ctx.report(`${label(e)} verifies the source against '${arn}', a certificate not declared in this stack.`, e.urn);
+    }
+  },
+};
+
+export const transitRules = [s3TlsOnly, dataInTransit, pubsubSchemaEnforced, dmsTlsTrust] as const;
