@@ -22,6 +22,7 @@ export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {
   sources: "Declared sources: transactional databases, Kafka, Cassandra, Elasticsearch, CSV feeds, external APIs.",
   personas: "Who is who: GCP principals and AWS principals per persona.",
   sourceCredentials: "Credentials per source name (`pulumi config set --secret --path 'lakehouse:sourceCredentials.<name>.password' ...`).",
+  workbench: "Vertex AI Workbench instances for data scientists: how many, machine type, idle shutdown.",
   collectorWriteKeys: "Write keys the clickstream collector accepts (`pulumi config set --secret lakehouse:collectorWriteKeys 'k1,k2'`).",
 };
 

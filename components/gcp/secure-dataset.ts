@@ -1,6 +1,7 @@
 /**
  * A BigQuery dataset that is secure by default: in the cell region, CMEK as the default for every table,
- * default table and partition expiration from the retention config, and a time travel window bounded by
+ * default partition expiration from the retention config (tables in these datasets are partitioned by
+ * time, so retention is enforced per partition), and a time travel window bounded by
  * the erasure SLA (time travel keeps deleted rows readable for that long).
  */
 import * as gcp from "@pulumi/gcp";
@@ -16,8 +17,10 @@ export interface SecureDatasetArgs {
   /** KMS key id (waits on the BigQuery agent's grant). */
   readonly kmsKeyName: pulumi.Input<string>;
   readonly dataClass: DataClass;
-  /** Expiration of tables and partitions, in days. */
+  /** Expiration of partitions (the retention of partitioned tables), in days. */
   readonly expirationDays: number;
+  /** Also expire whole tables after `expirationDays` (scratch datasets only). @default false */
+  readonly expireTables?: boolean;
   /** 48-168 hours in whole days. */
   readonly maxTimeTravelHours: number;
   readonly protect: boolean;
@@ -37,8 +40,11 @@ export class SecureDataset extends pulumi.ComponentResource {
         location: args.location,
         description: args.description,
         defaultEncryptionConfiguration: { kmsKeyName: args.kmsKeyName },
-        defaultTableExpirationMs: daysToMs(args.expirationDays),
+        // Partitions age out row by row; a default *table* expiration would instead delete whole
+        // long-lived tables (and authorized views) a fixed time after they were created. Only scratch
+        // datasets, whose tables are disposable, expire tables.
         defaultPartitionExpirationMs: daysToMs(args.expirationDays),
+        ...(args.expireTables ? { defaultTableExpirationMs: daysToMs(args.expirationDays) } : {}),
         maxTimeTravelHours: String(args.maxTimeTravelHours),
         // Physical bytes billing also makes time travel and fail-safe storage visible on the bill.
         storageBillingModel: "PHYSICAL",

@@ -277,7 +277,8 @@ for (const stack of ["dev", "prod"]) {
             expect(d, id).to.exist;
             expect(d!.inputs.location).to.equal(cell.gcp.region);
             expect(d!.inputs.defaultEncryptionConfiguration).to.deep.equal({ kmsKeyName: bqKey });
-            expect(d!.inputs.defaultTableExpirationMs).to.equal(retention[cls] * 86_400_000);
+            // Whole tables never expire by age: that would drop the events table and the authorized views.
+            expect(d!.inputs.defaultTableExpirationMs).to.equal(undefined);
             expect(d!.inputs.defaultPartitionExpirationMs).to.equal(retention[cls] * 86_400_000);
             expect(d!.inputs.maxTimeTravelHours).to.equal(String(config.bigqueryTimeTravelHours));
           }
