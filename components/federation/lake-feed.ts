@@ -7,6 +7,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { classification, daysToMs } from "../conventions";
+import { SecureDataset } from "../gcp/secure-dataset";
 import { FEED_COLUMNS } from "./sql";
 
 export interface LakeFeedArgs {
@@ -23,7 +24,7 @@ export interface LakeFeedArgs {
 }
 
 export class LakeFeed extends pulumi.ComponentResource {
-  public readonly dataset: gcp.bigquery.Dataset;
+  public readonly dataset: SecureDataset;
   public readonly datasetId: pulumi.Output<string>;
   public readonly ordersDaily: gcp.bigquery.Table;
   /** `project.dataset.orders_daily`. */
@@ -31,23 +32,18 @@ export class LakeFeed extends pulumi.ComponentResource {
 
   constructor(name: string, args: LakeFeedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:LakeFeed", name, args, opts);
-    // Not a SecureDataset: its default *table* expiration would drop the whole feed table (and its newer
-    // partitions) N days after creation; retention here is per partition, with the same CMEK, time-travel
-    // bound, location and protection as SecureDataset.
-    this.dataset = new gcp.bigquery.Dataset(
+    this.dataset = new SecureDataset(
       `${name}-dataset`,
       {
         project: args.project,
         datasetId: args.datasetId ?? "lake_feed",
         location: args.region,
         description: "PII-free daily aggregates of the curated lake (pseudonymous keys), fed by the federation path",
-        defaultEncryptionConfiguration: { kmsKeyName: args.kmsKeyName },
-        defaultPartitionExpirationMs: daysToMs(args.retentionDays),
-        maxTimeTravelHours: String(args.maxTimeTravelHours),
-        storageBillingModel: "PHYSICAL",
-        deleteContentsOnDestroy: false,
-        deletionPolicy: args.protect ? "PREVENT" : "DELETE",
-        labels: classification("curated"),
+        kmsKeyName: args.kmsKeyName,
+        dataClass: "curated",
+        expirationDays: args.retentionDays,
+        maxTimeTravelHours: args.maxTimeTravelHours,
+        protect: args.protect,
       },
       { parent: this },
     );
