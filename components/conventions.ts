@@ -31,6 +31,8 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "aws:cloudtrail/trail:Trail",
   "aws:dynamodb/table:Table",
   "aws:msk/cluster:Cluster",
+  // Holds the CDC checkpoint: a replacement restarts the full load of every table from the sources.
+  "aws:dms/replicationConfig:ReplicationConfig",
   "gcp:kms/keyRing:KeyRing",
   "gcp:kms/cryptoKey:CryptoKey",
   "gcp:bigquery/dataset:Dataset",

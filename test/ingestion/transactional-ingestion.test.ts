@@ -316,6 +316,15 @@ for (const stack of ["dev", "prod"] as const) {
             logs: "Interface",
             monitoring: "Interface",
           });
+          // Endpoint policies: named actions, this account's principals (and buckets, for S3) only.
+          for (const e of endpoints) {
+            const st = parse(e.inputs.policy).Statement[0];
+            expect(actionsOf(st).length, String(e.name)).to.be.greaterThan(0);
+            for (const a of actionsOf(st)) expect(a).not.to.match(/\*/);
+            expect(st.Condition.StringEquals["aws:PrincipalAccount"]).to.equal(cell.aws.accountId);
+            if (e.inputs.vpcEndpointType === "Gateway")
+              expect(st.Condition.StringEquals["s3:ResourceAccount"]).to.equal(cell.aws.accountId);
+          }
           for (const e of endpoints)
             expect(String(e.inputs.serviceName)).to.equal(
               `com.amazonaws.${cell.aws.region}.${String(e.inputs.serviceName).split(".").pop()}`,
@@ -529,7 +538,9 @@ for (const stack of ["dev", "prod"] as const) {
 
     it("protects the new stateful resources when the stack is protected", function () {
       for (const cell of ctx.config.cells) {
-        for (const r of sub(ctx, cell.name).filter((x) => x.type === T.secret || x.type === T.table)) {
+        for (const r of sub(ctx, cell.name).filter(
+          (x) => x.type === T.secret || x.type === T.table || x.type === T.replication,
+        )) {
           expect(r.protect, r.name).to.equal(ctx.config.protect);
         }
       }

@@ -12,8 +12,69 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { classification } from "../../conventions";
 
-/** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (task logs, metrics), DMS itself. */
-export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring", "dms"] as const;
+/** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (replication logs, metrics). */
+export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring"] as const;
+
+/**
+ * What may pass each endpoint: the calls DMS and its roles make, named (no wildcard actions). Endpoint
+ * policies are a data perimeter on top of IAM: only principals of this account, and for S3 only buckets
+ * of this account, so the VPC cannot be used to move lake data to a foreign bucket.
+ */
+export const ENDPOINT_ACTIONS: Readonly<
+  Record<"s3" | (typeof INTERFACE_ENDPOINT_SERVICES)[number], readonly string[]>
+> = {
+  s3: [
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:PutObjectTagging",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+  ],
+  secretsmanager: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+  kms: [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+  ],
+  sts: ["sts:AssumeRole", "sts:GetCallerIdentity"],
+  logs: [
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:AssociateKmsKey",
+  ],
+  monitoring: ["cloudwatch:PutMetricData"],
+};
+
+/** The endpoint policy of one service (see ENDPOINT_ACTIONS). */
+export function endpointPolicy(service: keyof typeof ENDPOINT_ACTIONS, accountId: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ThisAccountOnly",
+        Effect: "Allow",
+        Principal: "*",
+        Action: [...ENDPOINT_ACTIONS[service]],
+        Resource: "*",
+        Condition: {
+          StringEquals: {
+            "aws:PrincipalAccount": accountId,
+            ...(service === "s3" ? { "s3:ResourceAccount": accountId } : {}),
+          },
+        },
+      },
+    ],
+  });
+}
 
 /** Private ranges sources may live in when config names none (RFC 1918). */
 export const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
@@ -116,6 +177,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds,
+        policy: endpointPolicy("s3", args.accountId),
         tags: { Name: `${args.namePrefix}-ingestion-s3` },
       },
       child,
@@ -131,6 +193,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
             privateDnsEnabled: true,
             subnetIds: this.subnetIds,
             securityGroupIds: [this.endpointSecurityGroup.id],
+            policy: endpointPolicy(service, args.accountId),
             tags: { Name: `${args.namePrefix}-ingestion-${service}` },
           },
           child,
