@@ -185,6 +185,8 @@ export const s3AccessLogging: StackRule = {
 const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
 const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
+const NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel";
 
 /** `arn:aws:<service>:<region>:<account>:...` -> region ('' for global services), or undefined. */
 const arnRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:[^:]+:([^:]*):/.exec(arn)?.[1];
@@ -192,14 +194,14 @@ const arnRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:[^:]+:([
 export const alertsRouted: StackRule = {
   kind: "stack",
   name: "alerts-routed-in-jurisdiction",
-  description: "Alarms and event rules are enabled and notify a target declared in this stack, in the cell's jurisdiction.",
+  description: "Alarms, event rules and alert policies are enabled and notify a target declared in this stack, in the cell's jurisdiction.",
   domain: "audit",
   severity: "medium",
   enforcementLevel: "mandatory",
   articles: [A.gdpr33, A.gdpr32_1_d, A.gdpr5_2, A.lgpd48, A.lgpd46, A.lgpd6_x, A.gdpr44, A.lgpd33],
   remediation:
-    "Give every aws.cloudwatch.MetricAlarm alarmActions pointing at the cell's encrypted SNS topic (declared in this stack) and keep actionsEnabled on. Give every aws.cloudwatch.EventRule at least one aws.cloudwatch.EventTarget and keep it enabled, and target only resources of this stack in the cell's region: an event or alarm sent to another account or region carries resource names and error details out of the jurisdiction. An alarm that notifies nobody does not help detect and report a breach within 72 hours.",
-  resourceTypes: [METRIC_ALARM, EVENT_RULE, EVENT_TARGET],
+    "Give every aws.cloudwatch.MetricAlarm alarmActions pointing at the cell's encrypted SNS topic (declared in this stack) and keep actionsEnabled on. Give every aws.cloudwatch.EventRule at least one aws.cloudwatch.EventTarget and keep it enabled, and target only resources of this stack in the cell's region: an event or alarm sent to another account or region carries resource names and error details out of the jurisdiction. On GCP, keep every gcp.monitoring.AlertPolicy enabled with at least one condition, and list notificationChannels declared in this stack; keep those channels enabled, and webhook channels on https URLs. An alarm that notifies nobody does not help detect and report a breach within 72 hours.",
+  resourceTypes: [METRIC_ALARM, EVENT_RULE, EVENT_TARGET, ALERT_POLICY, NOTIFICATION_CHANNEL],
   validate(resources, ctx) {
     const arns = new Map<string, ResourceView>();
     for (const r of resources) {
@@ -241,6 +243,28 @@ export const alertsRouted: StackRule = {
       const name = str(rule.props, "name");
       const has = targets.some((t) => (t.propertyDependencies.rule ?? []).includes(rule.urn) || (name !== undefined && str(t.props, "rule") === name));
       if (!has) ctx.report(`${label(rule)} has no target in this stack: the events it matches reach nobody.`, rule.urn);
+    }
+    const channels = resources.filter((r) => r.type === NOTIFICATION_CHANNEL);
+    for (const c of channels) {
+      if (bool(c.props, "enabled") === false) ctx.report(`${label(c)} is disabled: the alert policies using it notify nobody.`, c.urn);
+      const url = str(c.props, "labels.url");
+      // Incident payloads name resources and carry metric labels: never over plain HTTP.
+      if (url !== undefined && !url.toLowerCase().startsWith("https://")) ctx.report(`${label(c)} posts incidents to '${url}' without TLS: use an https URL.`, c.urn);
+    }
+    for (const p of resources.filter((r) => r.type === ALERT_POLICY)) {
+      if (bool(p.props, "enabled") === false) ctx.report(`${label(p)} is disabled.`, p.urn);
+      if (list(p.props, "conditions").length === 0) ctx.report(`${label(p)} has no condition: it never opens an incident.`, p.urn);
+      const refs = list(p.props, "notificationChannels").filter((c): c is string => typeof c === "string");
+      if (refs.length === 0) {
+        // Incidents still open and show in the console; nobody is told. Advisory: a channel (email,
+        // pager) is an operational choice per cell, but the gap is named at every preview.
+        ctx.advise(`${label(p)} has no notificationChannels: its incidents show only in the Cloud console and notify nobody.`, p.urn);
+      }
+      const deps = p.propertyDependencies.notificationChannels ?? [];
+      for (const ref of refs) {
+        const found = channels.some((c) => [c.props.name, c.props.id].includes(ref) || (deps.includes(c.urn) && refs.length === 1));
+        if (!found) ctx.report(`${label(p)} notifies channel '${ref}', which is not declared in this stack.`, p.urn);
+      }
     }
   },
 };

@@ -26,6 +26,18 @@ describe("policy pack: coverage rules", function () {
     ]);
   });
 
+  it("an alert policy without notification channels is an advisory (incidents reach nobody)", async () => {
+    const r = await gate(mutate(baseline(), "br-dead-letters", (i) => (i.notificationChannels = [])));
+    expect(r.passed).to.equal(true);
+    expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
+      [
+        "alerts-routed-in-jurisdiction",
+        "advisory",
+        "gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' has no notificationChannels: its incidents show only in the Cloud console and notify nobody.",
+      ],
+    ]);
+  });
+
   it("the eu erasure SLA (30 days) accepts a fortnightly merge that br (15 days) rejects", async () => {
     const fortnightly = mutate(baseline(), "br-merge-schedule", (i) => (i.schedule = "cron(0 2 1,17 * ? *)"));
     expect(lines((await gate(fortnightly)).diagnostics)).to.deep.equal([
