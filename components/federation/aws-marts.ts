@@ -52,14 +52,23 @@ export class AthenaMarts extends pulumi.ComponentResource {
       JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } },
+          {
+            Effect: "Allow",
+            Principal: { Service: service },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          },
         ],
       });
 
     // Glue table optimizers of the mart (Glue user guide, "Table optimization prerequisites").
     const optimizerRole = new aws.iam.Role(
       `${name}-optimizer`,
-      { name: `${args.namePrefix}-${args.cell}-marts-optimizer`, description: "Glue optimizers of the AWS marts", assumeRolePolicy: trust("glue.amazonaws.com") },
+      {
+        name: `${args.namePrefix}-${args.cell}-marts-optimizer`,
+        description: "Glue optimizers of the AWS marts",
+        assumeRolePolicy: trust("glue.amazonaws.com"),
+      },
       child,
     );
     const optimizerPolicy = new aws.iam.RolePolicy(
@@ -69,14 +78,33 @@ export class AthenaMarts extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
-            { Sid: "MartFiles", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: pulumi.interpolate`${args.warehouseBucketArn}/marts/*` },
-            { Sid: "ListMarts", Effect: "Allow", Action: ["s3:ListBucket"], Resource: args.warehouseBucketArn, Condition: { StringLike: { "s3:prefix": ["marts/*"] } } },
-            { Sid: "LakeKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "MartFiles",
+              Effect: "Allow",
+              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+              Resource: pulumi.interpolate`${args.warehouseBucketArn}/marts/*`,
+            },
+            {
+              Sid: "ListMarts",
+              Effect: "Allow",
+              Action: ["s3:ListBucket"],
+              Resource: args.warehouseBucketArn,
+              Condition: { StringLike: { "s3:prefix": ["marts/*"] } },
+            },
+            {
+              Sid: "LakeKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+              Resource: args.lakeKeyArn,
+            },
             {
               Sid: "MartTable",
               Effect: "Allow",
               Action: ["glue:GetTable", "glue:UpdateTable"],
-              Resource: [`arn:aws:glue:${region}:${accountId}:catalog`, ...glue(args.martsDatabaseName, AWS_MART_TABLE)],
+              Resource: [
+                `arn:aws:glue:${region}:${accountId}:catalog`,
+                ...glue(args.martsDatabaseName, AWS_MART_TABLE),
+              ],
             },
             { Sid: "LakeFormationDataAccess", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
             {
@@ -135,7 +163,11 @@ export class AthenaMarts extends pulumi.ComponentResource {
     );
     const role = new aws.iam.Role(
       `${name}-refresh`,
-      { name: `${args.namePrefix}-${args.cell}-marts-refresh`, description: "EventBridge Scheduler refreshes the AWS marts with Athena", assumeRolePolicy: trust("scheduler.amazonaws.com") },
+      {
+        name: `${args.namePrefix}-${args.cell}-marts-refresh`,
+        description: "EventBridge Scheduler refreshes the AWS marts with Athena",
+        assumeRolePolicy: trust("scheduler.amazonaws.com"),
+      },
       child,
     );
     const policy = new aws.iam.RolePolicy(
@@ -161,8 +193,18 @@ export class AthenaMarts extends pulumi.ComponentResource {
                 ...glue(args.martsDatabaseName, AWS_MART_TABLE),
               ],
             },
-            { Sid: "LakeFormationCredentials", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
-            { Sid: "ReadCurated", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*` },
+            {
+              Sid: "LakeFormationCredentials",
+              Effect: "Allow",
+              Action: ["lakeformation:GetDataAccess"],
+              Resource: "*",
+            },
+            {
+              Sid: "ReadCurated",
+              Effect: "Allow",
+              Action: ["s3:GetObject"],
+              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
+            },
             {
               Sid: "WriteMarts",
               Effect: "Allow",
@@ -179,10 +221,21 @@ export class AthenaMarts extends pulumi.ComponentResource {
             {
               Sid: "AthenaResults",
               Effect: "Allow",
-              Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload"],
+              Action: [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:AbortMultipartUpload",
+              ],
               Resource: [args.queryResultsBucketArn, pulumi.interpolate`${args.queryResultsBucketArn}/marts-refresh/*`],
             },
-            { Sid: "LakeKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "LakeKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+              Resource: args.lakeKeyArn,
+            },
           ],
         }),
       },
@@ -191,7 +244,12 @@ export class AthenaMarts extends pulumi.ComponentResource {
     const lf = [
       new aws.lakeformation.Permissions(
         `${name}-refresh-curated-database`,
-        { principal: role.arn, catalogId: accountId, permissions: ["DESCRIBE"], database: { catalogId: accountId, name: args.curatedDatabaseName } },
+        {
+          principal: role.arn,
+          catalogId: accountId,
+          permissions: ["DESCRIBE"],
+          database: { catalogId: accountId, name: args.curatedDatabaseName },
+        },
         child,
       ),
       // Column-level: the refresh can read only what the mart is built from.

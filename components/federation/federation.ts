@@ -79,7 +79,8 @@ export class Federation extends pulumi.ComponentResource {
 
     if (cell.federation === "omni") {
       const omniLocation = omniLocationOf(cell);
-      if (omniLocation === undefined) throw new Error(`Cell '${cell.name}': no BigQuery Omni location for ${cell.aws.region}`);
+      if (omniLocation === undefined)
+        throw new Error(`Cell '${cell.name}': no BigQuery Omni location for ${cell.aws.region}`);
       this.omni = new OmniFederation(
         `${name}-omni`,
         {

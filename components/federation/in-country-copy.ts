@@ -83,7 +83,11 @@ export class InCountryCopy extends pulumi.ComponentResource {
     // trusts (STS "Configure access to a source: Amazon S3", federated identity); no AWS access key exists.
     const stsAccount = new gcp.serviceaccount.Account(
       `${name}-sts-sa`,
-      { project, accountId: `${args.cell}-lake-feed-sts`.slice(0, 30), displayName: `Lake feed transfer of cell ${args.cell}` },
+      {
+        project,
+        accountId: `${args.cell}-lake-feed-sts`.slice(0, 30),
+        displayName: `Lake feed transfer of cell ${args.cell}`,
+      },
       { parent: this },
     );
     const stsGrants: pulumi.Resource[] = [
@@ -146,7 +150,12 @@ export class InCountryCopy extends pulumi.ComponentResource {
               Action: ["s3:GetObject", "s3:DeleteObject"],
               Resource: pulumi.interpolate`${this.export.bucket.arn}/${EXPORT_PREFIX}*`,
             },
-            { Sid: "DecryptExports", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "DecryptExports",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:DescribeKey"],
+              Resource: args.lakeKeyArn,
+            },
           ],
         }),
       },
@@ -178,7 +187,11 @@ export class InCountryCopy extends pulumi.ComponentResource {
 
     const dtsAccount = new gcp.serviceaccount.Account(
       `${name}-load-sa`,
-      { project, accountId: `${args.cell}-lake-feed-load`.slice(0, 30), displayName: `Lake feed load of cell ${args.cell}` },
+      {
+        project,
+        accountId: `${args.cell}-lake-feed-load`.slice(0, 30),
+        displayName: `Lake feed load of cell ${args.cell}`,
+      },
       { parent: this },
     );
     const dtsMember = pulumi.interpolate`serviceAccount:${dtsAccount.email}`;
@@ -203,7 +216,11 @@ export class InCountryCopy extends pulumi.ComponentResource {
         { project, datasetId: args.feedDatasetId, role: "roles/bigquery.dataEditor", userByEmail: dtsAccount.email },
         { parent: this },
       ),
-      new gcp.projects.IAMMember(`${name}-load-jobs`, { project, role: "roles/bigquery.jobUser", member: dtsMember }, { parent: this }),
+      new gcp.projects.IAMMember(
+        `${name}-load-jobs`,
+        { project, role: "roles/bigquery.jobUser", member: dtsMember },
+        { parent: this },
+      ),
     ];
     this.load = new gcp.bigquery.DataTransferConfig(
       `${name}-load`,
@@ -216,9 +233,9 @@ export class InCountryCopy extends pulumi.ComponentResource {
         destinationDatasetId: args.feedDatasetId,
         schedule: `every day ${String(STAGE_HOURS.load).padStart(2, "0")}:00`,
         serviceAccountName: dtsAccount.email,
-        params: pulumi.output(this.feedBucket.name).apply((b) =>
-          pulumi.output(args.feedTableId).apply((t) => loadParams(b, t)),
-        ),
+        params: pulumi
+          .output(this.feedBucket.name)
+          .apply((b) => pulumi.output(args.feedTableId).apply((t) => loadParams(b, t))),
         encryptionConfiguration: { kmsKeyName: args.bigqueryKmsKeyName },
         emailPreferences: { enableFailureEmail: true },
       },

@@ -109,7 +109,12 @@ export class InCountryExport extends pulumi.ComponentResource {
                 pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/${args.orders.table}`,
               ],
             },
-            { Sid: "LakeFormationCredentials", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
+            {
+              Sid: "LakeFormationCredentials",
+              Effect: "Allow",
+              Action: ["lakeformation:GetDataAccess"],
+              Resource: "*",
+            },
             {
               Sid: "ReadCuratedOrders",
               Effect: "Allow",
@@ -126,16 +131,36 @@ export class InCountryExport extends pulumi.ComponentResource {
             {
               Sid: "WriteExports",
               Effect: "Allow",
-              Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload"],
+              Action: [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:AbortMultipartUpload",
+              ],
               Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/${EXPORT_PREFIX}*`],
             },
             {
               Sid: "AthenaResults",
               Effect: "Allow",
-              Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload"],
-              Resource: [args.queryResultsBucketArn, pulumi.interpolate`${args.queryResultsBucketArn}/federation-exports/*`],
+              Action: [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:AbortMultipartUpload",
+              ],
+              Resource: [
+                args.queryResultsBucketArn,
+                pulumi.interpolate`${args.queryResultsBucketArn}/federation-exports/*`,
+              ],
             },
-            { Sid: "LakeKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "LakeKey",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+              Resource: args.lakeKeyArn,
+            },
           ],
         }),
       },
@@ -145,7 +170,12 @@ export class InCountryExport extends pulumi.ComponentResource {
     const lfGrants = [
       new aws.lakeformation.Permissions(
         `${name}-curated-database`,
-        { principal: this.role.arn, catalogId: accountId, permissions: ["DESCRIBE"], database: { catalogId: accountId, name: db } },
+        {
+          principal: this.role.arn,
+          catalogId: accountId,
+          permissions: ["DESCRIBE"],
+          database: { catalogId: accountId, name: db },
+        },
         { parent: this },
       ),
       new aws.lakeformation.Permissions(

@@ -42,7 +42,9 @@ export function omniLimitProblems(cell: CellConfig, scale: Scale): string[] {
   const problems: string[] = [];
   const location = omniLocationOf(cell);
   if (location === undefined) {
-    problems.push(`lakehouse:cells[${cell.name}].federation: no BigQuery Omni location pairs with AWS '${cell.aws.region}'`);
+    problems.push(
+      `lakehouse:cells[${cell.name}].federation: no BigQuery Omni location pairs with AWS '${cell.aws.region}'`,
+    );
   }
   const bytes = dailyFeedBytes(scale);
   if (bytes > OMNI_CROSS_CLOUD_TRANSFER_BYTES) {

@@ -60,7 +60,11 @@ export class Marts extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [...after, ...(args.sourcesReady ?? [])] },
       );
-    const kpi = view("kpi_daily", sources.apply(kpiDailyView), "Daily traffic, orders, buyers and conversion (aggregates only)");
+    const kpi = view(
+      "kpi_daily",
+      sources.apply(kpiDailyView),
+      "Daily traffic, orders, buyers and conversion (aggregates only)",
+    );
     const segments = view(
       "customer_segments",
       sources.apply(customerSegmentsView),

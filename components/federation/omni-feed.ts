@@ -55,12 +55,22 @@ export class OmniFeed extends pulumi.ComponentResource {
       ),
       new gcp.bigquery.DatasetAccess(
         `${name}-read-lake`,
-        { project, datasetId: args.lakeDatasetId, role: "roles/bigquery.dataViewer", userByEmail: this.serviceAccount.email },
+        {
+          project,
+          datasetId: args.lakeDatasetId,
+          role: "roles/bigquery.dataViewer",
+          userByEmail: this.serviceAccount.email,
+        },
         { parent: this },
       ),
       new gcp.bigquery.DatasetAccess(
         `${name}-write-feed`,
-        { project, datasetId: args.feedDatasetId, role: "roles/bigquery.dataEditor", userByEmail: this.serviceAccount.email },
+        {
+          project,
+          datasetId: args.feedDatasetId,
+          role: "roles/bigquery.dataEditor",
+          userByEmail: this.serviceAccount.email,
+        },
         { parent: this },
       ),
       new gcp.projects.IAMMember(`${name}-jobs`, { project, role: "roles/bigquery.jobUser", member }, { parent: this }),

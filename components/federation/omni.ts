@@ -111,7 +111,12 @@ export class OmniFederation extends pulumi.ComponentResource {
               Resource: args.warehouseBucketArn,
               Condition: { StringLike: { "s3:prefix": ["curated/*"] } },
             },
-            { Sid: "ReadCuratedObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*` },
+            {
+              Sid: "ReadCuratedObjects",
+              Effect: "Allow",
+              Action: ["s3:GetObject"],
+              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
+            },
             {
               // The Glue statement of "Create AWS Glue federated datasets" (BigQuery docs), scoped to curated.
               Sid: "GlueCuratedCatalog",
@@ -123,8 +128,18 @@ export class OmniFederation extends pulumi.ComponentResource {
                 pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/*`,
               ],
             },
-            { Sid: "LakeFormationCredentials", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
-            { Sid: "DecryptLake", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: args.lakeKeyArn },
+            {
+              Sid: "LakeFormationCredentials",
+              Effect: "Allow",
+              Action: ["lakeformation:GetDataAccess"],
+              Resource: "*",
+            },
+            {
+              Sid: "DecryptLake",
+              Effect: "Allow",
+              Action: ["kms:Decrypt", "kms:DescribeKey"],
+              Resource: args.lakeKeyArn,
+            },
           ],
         }),
       },
@@ -133,7 +148,12 @@ export class OmniFederation extends pulumi.ComponentResource {
     // Lake Formation decides what the Glue calls return (the catalog has no IAMAllowedPrincipals defaults).
     const dbGrant = new aws.lakeformation.Permissions(
       `${name}-curated-database`,
-      { principal: this.role.arn, catalogId: accountId, permissions: ["DESCRIBE"], database: { catalogId: accountId, name: db } },
+      {
+        principal: this.role.arn,
+        catalogId: accountId,
+        permissions: ["DESCRIBE"],
+        database: { catalogId: accountId, name: db },
+      },
       { parent: this },
     );
     const tableGrant = new aws.lakeformation.Permissions(

@@ -41,7 +41,9 @@ export interface GcpPersonaAccessArgs {
 }
 
 /** Maps an IAM member (`group:x`, `user:x`, `serviceAccount:x`) to the DatasetAccess field BigQuery expects. */
-export function datasetAccessMember(member: string): { groupByEmail: string } | { userByEmail: string } | { iamMember: string } {
+export function datasetAccessMember(
+  member: string,
+): { groupByEmail: string } | { userByEmail: string } | { iamMember: string } {
   const [kind, ...rest] = member.split(":");
   const email = rest.join(":");
   if (kind === "group") return { groupByEmail: email };
@@ -87,14 +89,23 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
           new gcp.projects.IAMMember(`${name}-${id}-jobs-${m}`, { project, role: JOB_ROLE, member }, { parent: this });
         }
         if (row.audit === "read") {
-          new gcp.projects.IAMMember(`${name}-${id}-audit-${m}`, { project, role: AUDIT_ROLE, member }, { parent: this });
+          new gcp.projects.IAMMember(
+            `${name}-${id}-audit-${m}`,
+            { project, role: AUDIT_ROLE, member },
+            { parent: this },
+          );
         }
       });
 
       if (jitZones.length > 0) {
         pam ??= new gcp.projects.Service(
           `${name}-pam-api`,
-          { project, service: "privilegedaccessmanager.googleapis.com", disableOnDestroy: false, disableDependentServices: false },
+          {
+            project,
+            service: "privilegedaccessmanager.googleapis.com",
+            disableOnDestroy: false,
+            disableDependentServices: false,
+          },
           { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
         );
         const approvers = args.personas.compliance?.gcpMembers ?? [];

@@ -15,7 +15,6 @@
 import { curatedTableName } from "../aws/ingestion/plan-rules";
 import type { LakehouseConfig } from "../config/schema";
 
-
 export interface OrdersTable {
   /** Curated Glue/Iceberg table name, e.g. `orders_br_orders`. */
   readonly table: string;
@@ -30,7 +29,9 @@ export function ordersTableOf(config: LakehouseConfig, cell: string): OrdersTabl
   for (const source of config.sources.transactional.filter((s) => s.cell === cell)) {
     const t = source.tables.find((x) => x.name.toLowerCase() === "orders");
     if (!t) continue;
-    const day = (t.partitionBy ?? []).map((p) => /^(?:day|hour|month|year)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(p)?.[1]).find(Boolean);
+    const day = (t.partitionBy ?? [])
+      .map((p) => /^(?:day|hour|month|year)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(p)?.[1])
+      .find(Boolean);
     return {
       // The ingestion layer's own naming (`<source>_<table>`), imported so the names cannot drift.
       table: curatedTableName(source.name, t),
@@ -44,14 +45,21 @@ export function ordersTableOf(config: LakehouseConfig, cell: string): OrdersTabl
 /** Columns of the daily orders feed, in order, with their BigQuery types. */
 export const FEED_COLUMNS = [
   { name: "order_date", type: "DATE", mode: "REQUIRED", description: "UTC day of the orders" },
-  { name: "customer_pseudo_id", type: "STRING", mode: "REQUIRED", description: "Keyed HMAC of the customer id (cell key)" },
+  {
+    name: "customer_pseudo_id",
+    type: "STRING",
+    mode: "REQUIRED",
+    description: "Keyed HMAC of the customer id (cell key)",
+  },
   { name: "orders", type: "INT64", mode: "REQUIRED", description: "Orders of the customer that day" },
 ] as const;
 
 function assertNoPii(orders: OrdersTable): void {
   for (const c of [orders.timestampColumn, "customer_pseudo_id"]) {
     if (orders.piiColumns.includes(c)) {
-      throw new Error(`The orders feed would select '${c}', a piiColumns column of ${orders.table}: marts must stay PII-free`);
+      throw new Error(
+        `The orders feed would select '${c}', a piiColumns column of ${orders.table}: marts must stay PII-free`,
+      );
     }
   }
 }

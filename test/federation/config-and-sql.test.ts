@@ -56,7 +56,12 @@ describe("federation config", () => {
         "for cell 'eu', above BigQuery Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed",
     ]);
     // The in-country path has no such cap.
-    expect(omniLimitProblems(prod.cells.find((c) => c.name === "br")!, huge)).to.deep.equal([]);
+    expect(
+      omniLimitProblems(
+        prod.cells.find((c) => c.name === "br")!,
+        huge,
+      ),
+    ).to.deep.equal([]);
   });
 
   it("fails the prod program as a config error when the scale breaks the Omni transfer cap", async () => {
@@ -78,7 +83,8 @@ describe("federation config", () => {
       [2_000_000_000, 20 * GiB],
       [1e12, BI_ENGINE_MAX_BYTES],
     ];
-    for (const [events, bytes] of cases) expect(biEngineBytes({ ...scale, clickstreamEventsPerDay: events })).to.equal(bytes);
+    for (const [events, bytes] of cases)
+      expect(biEngineBytes({ ...scale, clickstreamEventsPerDay: events })).to.equal(bytes);
     expect(biEngineBytes(load("prod").scale)).to.equal(20 * GiB);
   });
 
@@ -94,13 +100,23 @@ describe("federation SQL", () => {
   const prod = load("prod");
 
   it("finds each cell's curated orders table and its timestamp column from config", () => {
-    expect(ordersTableOf(prod, "br")).to.deep.equal({ table: "orders_br_orders", timestampColumn: "created_at", piiColumns: [] });
-    expect(ordersTableOf(load("dev"), "br")).to.deep.equal({ table: "orders_orders", timestampColumn: "created_at", piiColumns: [] });
+    expect(ordersTableOf(prod, "br")).to.deep.equal({
+      table: "orders_br_orders",
+      timestampColumn: "created_at",
+      piiColumns: [],
+    });
+    expect(ordersTableOf(load("dev"), "br")).to.deep.equal({
+      table: "orders_orders",
+      timestampColumn: "created_at",
+      piiColumns: [],
+    });
   });
 
   it("never selects a configured piiColumns column in the feed or the marts", () => {
     const pii = new Set(
-      prod.sources.transactional.flatMap((s) => s.tables.flatMap((t) => (t.piiColumns ?? []).map((c) => c.toLowerCase()))),
+      prod.sources.transactional.flatMap((s) =>
+        s.tables.flatMap((t) => (t.piiColumns ?? []).map((c) => c.toLowerCase())),
+      ),
     );
     expect(pii.size).to.be.greaterThan(0);
     const orders = ordersTableOf(prod, "br")!;
@@ -114,7 +130,9 @@ describe("federation SQL", () => {
       const words = new Set(sql.toLowerCase().match(/[a-z_][a-z0-9_]*/g));
       for (const c of pii) expect(words.has(c), `${c} in\n${sql}`).to.equal(false);
     }
-    expect(() => athenaFeedUnload({ ...orders, piiColumns: ["customer_pseudo_id"] }, "db", "s3://x/")).to.throw(/PII-free/);
+    expect(() => athenaFeedUnload({ ...orders, piiColumns: ["customer_pseudo_id"] }, "db", "s3://x/")).to.throw(
+      /PII-free/,
+    );
   });
 
   it("joins the clickstream to orders on the pseudonymous customer key", () => {
@@ -143,12 +161,16 @@ describe("persona grant helpers", () => {
     expect(datasetAccessMember("serviceAccount:app@p.iam.gserviceaccount.com")).to.deep.equal({
       userByEmail: "app@p.iam.gserviceaccount.com",
     });
-    expect(datasetAccessMember("principalSet://iam.googleapis.com/x")).to.deep.equal({ iamMember: "principalSet://iam.googleapis.com/x" });
+    expect(datasetAccessMember("principalSet://iam.googleapis.com/x")).to.deep.equal({
+      iamMember: "principalSet://iam.googleapis.com/x",
+    });
   });
 
   it("scopes a break-glass grant to exactly one dataset (lake does not match lake_feed)", () => {
     const c = breakGlassCondition("p", "lake");
-    expect(c).to.equal('(resource.name == "projects/p/datasets/lake" || resource.name.startsWith("projects/p/datasets/lake/"))');
+    expect(c).to.equal(
+      '(resource.name == "projects/p/datasets/lake" || resource.name.startsWith("projects/p/datasets/lake/"))',
+    );
     expect(c).to.not.include('startsWith("projects/p/datasets/lake")');
   });
 });

@@ -66,7 +66,8 @@ describe("federation on the prod plan", () => {
       const warehouse = String(named(plan, "aws:s3/bucket:Bucket", "eu-aws-warehouse").outputs.arn);
       const lakeKey = String(named(plan, "aws:kms/key:Key", "eu-aws-lake-key").outputs.arn);
       const actions = statements(policy.inputs.policy).flatMap((s) => asArray(s.Action) as string[]);
-      for (const a of actions) expect(a).to.match(/^(s3:(Get|List)|glue:Get|lakeformation:GetDataAccess|kms:(Decrypt|DescribeKey))/);
+      for (const a of actions)
+        expect(a).to.match(/^(s3:(Get|List)|glue:Get|lakeformation:GetDataAccess|kms:(Decrypt|DescribeKey))/);
       const byId = Object.fromEntries(statements(policy.inputs.policy).map((s) => [s.Sid, s]));
       expect(byId.ReadCuratedObjects.Resource).to.equal(`${warehouse}/curated/*`);
       expect(byId.DecryptLake.Resource).to.equal(lakeKey);
@@ -76,7 +77,9 @@ describe("federation on the prod plan", () => {
         "arn:aws:glue:eu-west-1:333333333333:table/prod_eu_curated/*",
       ]);
       const role = named(plan, "aws:iam/role:Role", "eu-federation-omni-role");
-      const grants = ofType(plan, "aws:lakeformation/permissions:Permissions", "eu").filter((p) => p.inputs.principal === role.outputs.arn);
+      const grants = ofType(plan, "aws:lakeformation/permissions:Permissions", "eu").filter(
+        (p) => p.inputs.principal === role.outputs.arn,
+      );
       expect(grants.map((g) => [g.inputs.permissions, g.inputs.database ?? g.inputs.table])).to.deep.equal([
         [["DESCRIBE"], { catalogId: "333333333333", name: "prod_eu_curated" }],
         [["SELECT", "DESCRIBE"], { catalogId: "333333333333", databaseName: "prod_eu_curated", wildcard: true }],
@@ -98,7 +101,11 @@ describe("federation on the prod plan", () => {
       );
       // Omni datasets cannot use CMEK (compensating control in components/federation/README.md).
       expect(ds.inputs.defaultEncryptionConfiguration).to.equal(undefined);
-      for (const dep of ["eu-federation-omni-read-curated", "eu-federation-omni-curated-database", "eu-federation-omni-curated-tables"]) {
+      for (const dep of [
+        "eu-federation-omni-read-curated",
+        "eu-federation-omni-curated-database",
+        "eu-federation-omni-curated-tables",
+      ]) {
         expect(ds.dependencies).to.include(plan.resources.find((r) => r.name === dep)!.urn);
       }
     });
@@ -106,8 +113,11 @@ describe("federation on the prod plan", () => {
     it("lets the org policy of the eu project allow the Omni location, and only there", async () => {
       const plan = await planOf("prod");
       const allowed = (cell: string) =>
-        (ofType(plan, "gcp:orgpolicy/policy:Policy", cell)[0].inputs.spec as { rules: { values: { allowedValues: string[] } }[] }).rules[0]
-          .values.allowedValues;
+        (
+          ofType(plan, "gcp:orgpolicy/policy:Policy", cell)[0].inputs.spec as {
+            rules: { values: { allowedValues: string[] } }[];
+          }
+        ).rules[0].values.allowedValues;
       expect(allowed("eu")).to.deep.equal(["in:europe-west1-locations", "aws-eu-west-1"]);
       expect(allowed("br")).to.deep.equal(["in:southamerica-east1-locations"]);
     });
@@ -151,16 +161,31 @@ describe("federation on the prod plan", () => {
       const input = JSON.parse(target.input) as { QueryString: string; WorkGroup: string };
       expect(input.QueryString).to.match(/^UNLOAD \(/);
       expect(input.QueryString).to.include('FROM "prod_br_curated"."orders_br_orders"');
-      expect(input.QueryString).to.include("s3://lakehouse-prod-br-federation-exports-222222222222/orders_daily/<aws.scheduler.scheduled-time>/");
+      expect(input.QueryString).to.include(
+        "s3://lakehouse-prod-br-federation-exports-222222222222/orders_daily/<aws.scheduler.scheduled-time>/",
+      );
       expect(input.WorkGroup).to.equal("lakehouse-prod-br-federation-exports");
       // The table the export reads is one the ingestion layer declares in the curated database.
-      const tables = ofType(plan, "aws:glue/catalogTable:CatalogTable", "br").map((t) => `${String(t.inputs.databaseName)}.${String(t.inputs.name)}`);
+      const tables = ofType(plan, "aws:glue/catalogTable:CatalogTable", "br").map(
+        (t) => `${String(t.inputs.databaseName)}.${String(t.inputs.name)}`,
+      );
       expect(tables).to.include("prod_br_curated.orders_br_orders");
-      const sse = named(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "br-federation-in-country-export-bucket-sse");
+      const sse = named(
+        plan,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "br-federation-in-country-export-bucket-sse",
+      );
       const lakeKey = String(named(plan, "aws:kms/key:Key", "br-aws-lake-key").outputs.arn);
-      expect((sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0].applyServerSideEncryptionByDefault.kmsMasterKeyId).to.equal(lakeKey);
+      expect(
+        (sse.inputs.rules as { applyServerSideEncryptionByDefault: { kmsMasterKeyId: string } }[])[0]
+          .applyServerSideEncryptionByDefault.kmsMasterKeyId,
+      ).to.equal(lakeKey);
       // Lake Formation lets the export read only the feed's columns of the orders table.
-      const cols = named(plan, "aws:lakeformation/permissions:Permissions", "br-federation-in-country-export-orders-columns");
+      const cols = named(
+        plan,
+        "aws:lakeformation/permissions:Permissions",
+        "br-federation-in-country-export-orders-columns",
+      );
       expect(cols.inputs.tableWithColumns).to.deep.equal({
         catalogId: "222222222222",
         databaseName: "prod_br_curated",
@@ -173,7 +198,10 @@ describe("federation on the prod plan", () => {
       const plan = await planOf("prod");
       expect(ofType(plan, "aws:iam/accessKey:AccessKey")).to.have.length(0);
       const job = named(plan, "gcp:storage/transferJob:TransferJob", "br-federation-in-country-transfer");
-      const spec = job.inputs.transferSpec as { awsS3DataSource: Record<string, unknown>; gcsDataSink: { bucketName: string } };
+      const spec = job.inputs.transferSpec as {
+        awsS3DataSource: Record<string, unknown>;
+        gcsDataSink: { bucketName: string };
+      };
       expect(spec.awsS3DataSource.awsAccessKey).to.equal(undefined);
       const role = named(plan, "aws:iam/role:Role", "br-federation-in-country-transfer-role");
       expect(spec.awsS3DataSource.roleArn).to.equal(role.outputs.arn);
@@ -185,17 +213,27 @@ describe("federation on the prod plan", () => {
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: { StringEquals: { "accounts.google.com:sub": sa.outputs.uniqueId } },
       });
-      const sink = ofType(plan, "gcp:storage/bucket:Bucket", "br").find((b) => b.outputs.name === spec.gcsDataSink.bucketName)!;
+      const sink = ofType(plan, "gcp:storage/bucket:Bucket", "br").find(
+        (b) => b.outputs.name === spec.gcsDataSink.bucketName,
+      )!;
       expect(sink.inputs.location).to.match(/^southamerica-east1$/i);
-      expect((sink.inputs.encryption as { defaultKmsKeyName: string }).defaultKmsKeyName).to.match(/locations\/southamerica-east1\//);
+      expect((sink.inputs.encryption as { defaultKmsKeyName: string }).defaultKmsKeyName).to.match(
+        /locations\/southamerica-east1\//,
+      );
     });
 
     it("loads into lake_feed with the Data Transfer Service in southamerica-east1, CMEK, idempotently per day", async () => {
       const plan = await planOf("prod");
       const t = ofType(plan, "gcp:bigquery/dataTransferConfig:DataTransferConfig", "br");
       expect(t).to.have.length(1);
-      expect(t[0].inputs).to.deep.include({ dataSourceId: "google_cloud_storage", location: "southamerica-east1", destinationDatasetId: "lake_feed" });
-      expect((t[0].inputs.encryptionConfiguration as { kmsKeyName: string }).kmsKeyName).to.match(/southamerica-east1\/keyRings\/.*\/cryptoKeys\/bigquery$/);
+      expect(t[0].inputs).to.deep.include({
+        dataSourceId: "google_cloud_storage",
+        location: "southamerica-east1",
+        destinationDatasetId: "lake_feed",
+      });
+      expect((t[0].inputs.encryptionConfiguration as { kmsKeyName: string }).kmsKeyName).to.match(
+        /southamerica-east1\/keyRings\/.*\/cryptoKeys\/bigquery$/,
+      );
       expect((t[0].inputs.params as Record<string, string>).write_disposition).to.equal("WRITE_TRUNCATE");
     });
   });
@@ -205,7 +243,9 @@ describe("federation on the prod plan", () => {
       it("has the PII-free views, authorized on their sources, and a BI Engine reservation sized from scale", async () => {
         const plan = await planOf("prod");
         const c = config.cells.find((x) => x.name === cell)!;
-        const views = ofType(plan, "gcp:bigquery/table:Table", cell).filter((t) => t.inputs.view !== undefined && t.inputs.datasetId === "marts");
+        const views = ofType(plan, "gcp:bigquery/table:Table", cell).filter(
+          (t) => t.inputs.view !== undefined && t.inputs.datasetId === "marts",
+        );
         expect(views.map((v) => v.inputs.tableId).sort()).to.include.members([...MART_VIEWS]);
         const authorized = ofType(plan, "gcp:bigquery/datasetAccess:DatasetAccess", cell)
           .filter((a) => (a.inputs.view as { datasetId?: string } | undefined)?.datasetId === "marts")
@@ -226,22 +266,39 @@ describe("federation on the prod plan", () => {
         );
         expect(martTable, "marts.orders_daily").to.not.equal(undefined);
         const input = (id: string) =>
-          JSON.parse(String((named(plan, "aws:scheduler/schedule:Schedule", `${cell}-federation-aws-marts-${id}`).inputs.target as { input: string }).input)) as {
+          JSON.parse(
+            String(
+              (
+                named(plan, "aws:scheduler/schedule:Schedule", `${cell}-federation-aws-marts-${id}`).inputs.target as {
+                  input: string;
+                }
+              ).input,
+            ),
+          ) as {
             QueryString: string;
           };
         expect(input("refresh").QueryString).to.match(new RegExp(`^MERGE INTO "prod_${cell}_marts"."orders_daily"`));
         expect(input("expire").QueryString).to.equal(
           `DELETE FROM "prod_${cell}_marts"."orders_daily" WHERE order_date < date_add('day', -${config.retention.marts}, current_date)`,
         );
-        const retentionOpt = named(plan, "aws:glue/catalogTableOptimizer:CatalogTableOptimizer", `${cell}-federation-aws-marts-orders-daily-retention`);
-        const ice = (retentionOpt.inputs.configuration as { retentionConfiguration: { icebergConfiguration: { snapshotRetentionPeriodInDays: number } } })
-          .retentionConfiguration.icebergConfiguration;
+        const retentionOpt = named(
+          plan,
+          "aws:glue/catalogTableOptimizer:CatalogTableOptimizer",
+          `${cell}-federation-aws-marts-orders-daily-retention`,
+        );
+        const ice = (
+          retentionOpt.inputs.configuration as {
+            retentionConfiguration: { icebergConfiguration: { snapshotRetentionPeriodInDays: number } };
+          }
+        ).retentionConfiguration.icebergConfiguration;
         expect(ice.snapshotRetentionPeriodInDays).to.be.at.most(config.erasureSlaDays);
         // The analysts' Athena workgroup on AWS (storage core) is the one the persona roles may use.
         const wg = named(plan, "aws:athena/workgroup:Workgroup", `${cell}-aws-analysts`);
         const analyst = named(plan, "aws:iam/rolePolicy:RolePolicy", `${cell}-federation-aws-personas-analysts-access`);
         const athena = statements(analyst.inputs.policy).find((s) => s.Sid === "AthenaWorkgroup")!;
-        expect(athena.Resource).to.equal(`arn:aws:athena:${c.aws.region}:${c.aws.accountId}:workgroup/${String(wg.inputs.name)}`);
+        expect(athena.Resource).to.equal(
+          `arn:aws:athena:${c.aws.region}:${c.aws.accountId}:workgroup/${String(wg.inputs.name)}`,
+        );
       });
     });
   }
@@ -256,11 +313,13 @@ describe("least privilege across the whole plan", () => {
       for (const r of plan.resources.filter((x) => x.type.startsWith("gcp:"))) {
         const roles = [
           r.inputs.role,
-          ...(((r.inputs.privilegedAccess as { gcpIamAccess?: { roleBindings?: { role: string }[] } } | undefined)?.gcpIamAccess?.roleBindings ?? []).map(
-            (b) => b.role,
-          )),
+          ...(
+            (r.inputs.privilegedAccess as { gcpIamAccess?: { roleBindings?: { role: string }[] } } | undefined)
+              ?.gcpIamAccess?.roleBindings ?? []
+          ).map((b) => b.role),
         ];
-        for (const role of roles) if (typeof role === "string" && PRIMITIVE.includes(role)) bad.push(`${r.type} ${r.name}: ${role}`);
+        for (const role of roles)
+          if (typeof role === "string" && PRIMITIVE.includes(role)) bad.push(`${r.type} ${r.name}: ${role}`);
       }
       expect(bad).to.deep.equal([]);
     });
@@ -270,14 +329,19 @@ describe("least privilege across the whole plan", () => {
       const bad: string[] = [];
       for (const r of plan.resources) {
         const docs = [
-          r.type === "aws:iam/rolePolicy:RolePolicy" || r.type === "aws:iam/policy:Policy" || r.type === "aws:s3/bucketPolicy:BucketPolicy" ? r.inputs.policy : undefined,
+          r.type === "aws:iam/rolePolicy:RolePolicy" ||
+          r.type === "aws:iam/policy:Policy" ||
+          r.type === "aws:s3/bucketPolicy:BucketPolicy"
+            ? r.inputs.policy
+            : undefined,
           r.type === "aws:iam/role:Role" ? r.inputs.assumeRolePolicy : undefined,
         ].filter((d): d is string => typeof d === "string");
         for (const doc of docs) {
           for (const s of statements(doc)) {
             if (s.Effect !== "Allow") continue;
             if (s.NotAction !== undefined) bad.push(`${r.name}: NotAction`);
-            for (const a of asArray(s.Action)) if (typeof a === "string" && (a === "*" || a.endsWith(":*"))) bad.push(`${r.name}: ${a}`);
+            for (const a of asArray(s.Action))
+              if (typeof a === "string" && (a === "*" || a.endsWith(":*"))) bad.push(`${r.name}: ${a}`);
           }
         }
       }
@@ -304,7 +368,13 @@ describe("federation on the dev plan", () => {
       expect(types, t).to.include(t);
     }
     const unload = JSON.parse(
-      String((named(plan, "aws:scheduler/schedule:Schedule", "br-federation-in-country-export-schedule").inputs.target as { input: string }).input),
+      String(
+        (
+          named(plan, "aws:scheduler/schedule:Schedule", "br-federation-in-country-export-schedule").inputs.target as {
+            input: string;
+          }
+        ).input,
+      ),
     ) as { QueryString: string };
     expect(unload.QueryString).to.include('FROM "dev_br_curated"."orders_orders"');
   });

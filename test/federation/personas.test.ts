@@ -36,7 +36,11 @@ const DATASET_ZONES: Readonly<Record<string, Zone>> = {
 };
 
 /** Persona x zone as granted in one cell of a plan, on both clouds. */
-function derivedMatrix(plan: Plan, config: LakehouseConfig, cellName: string): Partial<Record<PersonaId, Record<Zone, Access>>> {
+function derivedMatrix(
+  plan: Plan,
+  config: LakehouseConfig,
+  cellName: string,
+): Partial<Record<PersonaId, Record<Zone, Access>>> {
   const cell = config.cells.find((c) => c.name === cellName)!;
   const out: Partial<Record<PersonaId, Record<Zone, Access>>> = {};
   const grant = (p: PersonaId, z: Zone, a: Access) => {
@@ -67,24 +71,36 @@ function derivedMatrix(plan: Plan, config: LakehouseConfig, cellName: string): P
   }
   for (const r of ofType(plan, "gcp:privilegedaccessmanager/entitlement:entitlement", cellName)) {
     const principals = (r.inputs.eligibleUsers as { principals: string[] }[]).flatMap((u) => u.principals);
-    const bindings = (r.inputs.privilegedAccess as { gcpIamAccess: { roleBindings: { role: string; conditionExpression?: string }[] } })
-      .gcpIamAccess.roleBindings;
-    const datasets = bindings.flatMap((b) => [...(b.conditionExpression ?? "").matchAll(/datasets\/([a-z_]+)"/g)].map((m) => m[1]));
+    const bindings = (
+      r.inputs.privilegedAccess as { gcpIamAccess: { roleBindings: { role: string; conditionExpression?: string }[] } }
+    ).gcpIamAccess.roleBindings;
+    const datasets = bindings.flatMap((b) =>
+      [...(b.conditionExpression ?? "").matchAll(/datasets\/([a-z_]+)"/g)].map((m) => m[1]),
+    );
     for (const m of principals) for (const ds of datasets) grant(personaOfMember(m)!, DATASET_ZONES[ds], "break-glass");
   }
 
   // AWS: persona roles, their Lake Formation grants per zone database, and the audit statement.
-  const dbZone = (db: string): Zone | undefined => (/_(raw|curated|marts)$/.exec(db)?.[1] as Zone | undefined) ?? undefined;
-  for (const role of ofType(plan, "aws:iam/role:Role", cellName).filter((r) => (r.inputs.tags as Record<string, string>)?.persona)) {
+  const dbZone = (db: string): Zone | undefined =>
+    (/_(raw|curated|marts)$/.exec(db)?.[1] as Zone | undefined) ?? undefined;
+  for (const role of ofType(plan, "aws:iam/role:Role", cellName).filter(
+    (r) => (r.inputs.tags as Record<string, string>)?.persona,
+  )) {
     const tags = role.inputs.tags as Record<string, string>;
     const p = PERSONAS.find((x) => kebab(x) === tags.persona)!;
     const level: Access = tags["break-glass"] === "true" ? "break-glass" : "read";
     const arn = String(role.outputs.arn);
-    for (const lf of ofType(plan, "aws:lakeformation/permissions:Permissions", cellName).filter((x) => x.inputs.principal === arn)) {
-      const db = (lf.inputs.database as { name?: string } | undefined)?.name ?? (lf.inputs.table as { databaseName: string }).databaseName;
+    for (const lf of ofType(plan, "aws:lakeformation/permissions:Permissions", cellName).filter(
+      (x) => x.inputs.principal === arn,
+    )) {
+      const db =
+        (lf.inputs.database as { name?: string } | undefined)?.name ??
+        (lf.inputs.table as { databaseName: string }).databaseName;
       grant(p, dbZone(db)!, level);
     }
-    const policy = ofType(plan, "aws:iam/rolePolicy:RolePolicy", cellName).find((x) => x.inputs.role === role.outputs.name)!;
+    const policy = ofType(plan, "aws:iam/rolePolicy:RolePolicy", cellName).find(
+      (x) => x.inputs.role === role.outputs.name,
+    )!;
     if (policyOf(policy, "policy").Statement.some((s) => s.Sid === "AuditTrailRead")) grant(p, "audit", level);
     // A persona role trusts only principals of the cell's own account; break-glass needs MFA and short sessions.
     const trust = policyOf(role, "assumeRolePolicy").Statement;
@@ -92,7 +108,8 @@ function derivedMatrix(plan: Plan, config: LakehouseConfig, cellName: string): P
       for (const principal of asArray((s.Principal as { AWS: unknown }).AWS)) {
         expect(String(principal)).to.match(new RegExp(`^arn:aws:iam::${cell.aws.accountId}:`));
       }
-      if (level === "break-glass") expect(s.Condition).to.deep.equal({ Bool: { "aws:MultiFactorAuthPresent": "true" } });
+      if (level === "break-glass")
+        expect(s.Condition).to.deep.equal({ Bool: { "aws:MultiFactorAuthPresent": "true" } });
     }
     expect(role.inputs.maxSessionDuration).to.equal(level === "break-glass" ? 3600 : 14400);
   }
@@ -108,7 +125,8 @@ describe("personas", () => {
           const plan = await planOf(stack);
           const derived = derivedMatrix(plan, config, cell.name);
           const configured = PERSONAS.filter(
-            (p) => (config.personas[p]?.gcpMembers ?? []).length > 0 || (config.personas[p]?.awsPrincipals ?? []).length > 0,
+            (p) =>
+              (config.personas[p]?.gcpMembers ?? []).length > 0 || (config.personas[p]?.awsPrincipals ?? []).length > 0,
           );
           const expected = Object.fromEntries(configured.map((p) => [p, { ...PERSONA_MATRIX[p] }]));
           // The raw zone exists on AWS only: a persona without AWS principals in the cell cannot be granted it.
@@ -136,6 +154,7 @@ describe("personas", () => {
   });
 
   it("nobody reads raw by default: raw is break-glass only", () => {
-    for (const p of PERSONAS) expect(PERSONA_MATRIX[p].raw, p).to.be.oneOf(p === "breakGlass" ? ["break-glass"] : ["none"]);
+    for (const p of PERSONAS)
+      expect(PERSONA_MATRIX[p].raw, p).to.be.oneOf(p === "breakGlass" ? ["break-glass"] : ["none"]);
   });
 });

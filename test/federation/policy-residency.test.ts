@@ -19,7 +19,10 @@ describe("policy pack on a br cell federated through Omni", () => {
     const connection = base.find((r) => r.name === "br-lake-connection")!;
     const dataset: ResourceInput = {
       ...connection,
-      urn: connection.urn.replace("gcp:bigquery/connection:Connection::br-lake-connection", "gcp:bigquery/dataset:Dataset::br-omni-lake"),
+      urn: connection.urn.replace(
+        "gcp:bigquery/connection:Connection::br-lake-connection",
+        "gcp:bigquery/dataset:Dataset::br-omni-lake",
+      ),
       type: "gcp:bigquery/dataset:Dataset",
       name: "br-omni-lake",
       inputs: {
