@@ -8,6 +8,7 @@ import type { AwsStorageCore } from "../aws/storage-core";
 import { stackFileName } from "../config/load";
 import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
 import { StackConfigError } from "../config/validate";
+import { ProjectServices } from "../gcp/project-services";
 import type { GcpStorageCore } from "../gcp/storage-core";
 import { AthenaMarts } from "./aws-marts";
 import { InCountryCopy } from "./in-country-copy";
@@ -37,6 +38,15 @@ export const martLookbackDays = (r: Retention): number => Math.min(90, r.clickst
 /** Days an in-country export may linger: the copy takes it within hours; never beyond the erasure SLA. */
 export const exportExpirationDays = (erasureSlaDays: number): number => Math.max(1, Math.min(3, erasureSlaDays - 3));
 
+/** APIs this layer needs beyond the storage core's (BI Engine, break-glass, the in-country transfer). */
+export function federationServices(cell: CellConfig): string[] {
+  return [
+    "bigqueryreservation.googleapis.com",
+    "privilegedaccessmanager.googleapis.com",
+    ...(cell.federation === "in-country-copy" ? ["storagetransfer.googleapis.com"] : []),
+  ];
+}
+
 export class Federation extends pulumi.ComponentResource {
   public readonly omni?: OmniFederation;
   public readonly inCountry?: InCountryCopy;
@@ -46,6 +56,7 @@ export class Federation extends pulumi.ComponentResource {
   public readonly awsMarts?: AthenaMarts;
   public readonly awsPersonas: AwsPersonaAccess;
   public readonly gcpPersonas: GcpPersonaAccess;
+  public readonly services: ProjectServices;
 
   constructor(name: string, args: FederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:Federation", name, args, opts);
@@ -60,6 +71,13 @@ export class Federation extends pulumi.ComponentResource {
     // A scale that breaks an Omni limit is a config error, reported like validation's (stack file, key, fix).
     const problems = omniLimitProblems(cell, config.scale);
     if (problems.length > 0) throw new StackConfigError(stackFileName(), problems);
+
+    this.services = new ProjectServices(
+      `${name}-apis`,
+      { project, services: federationServices(cell) },
+      { parent: this, dependsOn: gcp.services.ready.apply(() => []) },
+    );
+    const servicesReady = pulumi.all([gcp.services.ready, this.services.ready]).apply(([a, b]) => [...a, ...b]);
 
     this.feed = new LakeFeed(
       `${name}-feed`,
@@ -142,6 +160,7 @@ export class Federation extends pulumi.ComponentResource {
           feedDatasetId: this.feed.datasetId,
           feedTableId: this.feed.ordersDaily.tableId,
           protect: config.protect,
+          servicesReady,
         },
         child,
       );
@@ -160,6 +179,7 @@ export class Federation extends pulumi.ComponentResource {
         lookbackDays: martLookbackDays(retention),
         biEngineBytes: biEngineBytes(config.scale),
         sourcesReady: [this.feed.ordersDaily, ...(args.clickstreamReady ?? [])],
+        servicesReady,
       },
       child,
     );
@@ -224,7 +244,7 @@ export class Federation extends pulumi.ComponentResource {
           curated: curatedDatasets,
           marts: [gcp.datasets.marts.datasetId],
         },
-        servicesReady: gcp.services.ready,
+        servicesReady,
       },
       child,
     );

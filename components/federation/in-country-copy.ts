@@ -25,6 +25,8 @@ export interface InCountryCopyArgs extends Omit<InCountryExportArgs, "schedule">
   /** The feed table id (`orders_daily`), partitioned by day. */
   readonly feedTableId: pulumi.Input<string>;
   readonly protect: boolean;
+  /** Resolves once the Storage Transfer API is enabled. */
+  readonly servicesReady: pulumi.Input<string[]>;
 }
 
 /** UTC hours of the three nightly stages: export, transfer, load. */
@@ -182,7 +184,10 @@ export class InCountryCopy extends pulumi.ComponentResource {
           repeatInterval: "86400s",
         },
       },
-      { parent: this, dependsOn: [...stsGrants, transferPolicy] },
+      {
+        parent: this,
+        dependsOn: pulumi.output(args.servicesReady).apply(() => [...stsGrants, transferPolicy]),
+      },
     );
 
     const dtsAccount = new gcp.serviceaccount.Account(

@@ -29,6 +29,8 @@ export interface MartsArgs {
    * @default none
    */
   readonly sourcesReady?: readonly pulumi.Resource[];
+  /** Resolves once the BigQuery Reservation API (BI Engine) is enabled. */
+  readonly servicesReady: pulumi.Input<string[]>;
 }
 
 /** The views of the marts, by table id. */
@@ -105,7 +107,7 @@ export class Marts extends pulumi.ComponentResource {
           { projectId: project, datasetId: args.feedDatasetId, tableId: "orders_daily" },
         ],
       },
-      { parent: this },
+      { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
     );
     this.registerOutputs({ views: MART_VIEWS.map((v) => v) });
   }

@@ -36,7 +36,7 @@ export interface GcpPersonaAccessArgs {
   readonly personas: LakehouseConfig["personas"];
   /** Dataset ids per GCP zone (e.g. curated: [`curated`, `lake`]). */
   readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
-  /** Resolves once the project's APIs are enabled. */
+  /** Resolves once the project's APIs are enabled (Privileged Access Manager included). */
   readonly servicesReady: pulumi.Input<string[]>;
 }
 
@@ -65,7 +65,6 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
     super("lakehouse:federation:GcpPersonaAccess", name, args, opts);
     const entitlements: Partial<Record<PersonaId, gcp.privilegedaccessmanager.Entitlement>> = {};
     const project = args.project;
-    let pam: gcp.projects.Service | undefined;
 
     for (const persona of PERSONAS) {
       const members = args.personas[persona]?.gcpMembers ?? [];
@@ -98,16 +97,6 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
       });
 
       if (jitZones.length > 0) {
-        pam ??= new gcp.projects.Service(
-          `${name}-pam-api`,
-          {
-            project,
-            service: "privilegedaccessmanager.googleapis.com",
-            disableOnDestroy: false,
-            disableDependentServices: false,
-          },
-          { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
-        );
         const approvers = args.personas.compliance?.gcpMembers ?? [];
         const datasetIds = jitZones.flatMap((z) => [...args.datasets[z]]);
         const condition = pulumi
@@ -142,7 +131,8 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
                 }
               : {}),
           },
-          { parent: this, dependsOn: [pam] },
+          // Waits on the APIs, Privileged Access Manager included (Federation enables it).
+          { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
         );
       }
     }

@@ -222,6 +222,28 @@ describe("federation on the prod plan", () => {
       );
     });
 
+    it("enables the Storage Transfer, BigQuery Reservation and PAM APIs before using them", async () => {
+      const plan = await planOf("prod");
+      const apis = (cell: string) =>
+        ofType(plan, "gcp:projects/service:Service", cell)
+          .filter((r) => r.name.startsWith(`${cell}-federation-apis-`))
+          .map((r) => r.inputs.service)
+          .sort();
+      expect(apis("br")).to.deep.equal([
+        "bigqueryreservation.googleapis.com",
+        "privilegedaccessmanager.googleapis.com",
+        "storagetransfer.googleapis.com",
+      ]);
+      expect(apis("eu")).to.deep.equal([
+        "bigqueryreservation.googleapis.com",
+        "privilegedaccessmanager.googleapis.com",
+      ]);
+      const sts = named(plan, "gcp:projects/service:Service", "br-federation-apis-storagetransfer");
+      expect(
+        named(plan, "gcp:storage/transferJob:TransferJob", "br-federation-in-country-transfer").dependencies,
+      ).to.include(sts.urn);
+    });
+
     it("loads into lake_feed with the Data Transfer Service in southamerica-east1, CMEK, idempotently per day", async () => {
       const plan = await planOf("prod");
       const t = ofType(plan, "gcp:bigquery/dataTransferConfig:DataTransferConfig", "br");
