@@ -137,5 +137,10 @@ export function renderPersonaDoc(): string {
     "No grant anywhere uses a primitive role (`roles/owner`, `roles/editor`, `roles/viewer`) or a wildcard",
     "action; consumers of marts read authorized views and need no access to the sources.",
     "",
+    "Administration is not data access: the platform engineers' roles of a cell's account are Lake Formation",
+    "administrators (storage core) so that deployments can grant the rows above; any grant outside this table",
+    "is a `lakeformation:GrantPermissions` management event in CloudTrail, which the compliance persona",
+    "reads, and the next `pulumi up` shows it as drift only for grants Pulumi manages, so review the trail.",
+    "",
   ].join("\n");
 }
