@@ -12,6 +12,8 @@ import {
   jurisdictionOf,
   label,
   list,
+  peekStr,
+  peekStrings,
   reference,
   str,
   type ResourceRule,
@@ -228,20 +230,21 @@ export const alertsRouted: StackRule = {
     };
     for (const a of resources.filter((r) => r.type === METRIC_ALARM)) {
       if (bool(a.props, "actionsEnabled") === false) ctx.report(`${label(a)} has actionsEnabled false: it notifies nobody.`, a.urn);
-      const actions = list(a.props, "alarmActions").filter((x): x is string => typeof x === "string");
-      if (actions.length === 0) ctx.report(`${label(a)} has no alarmActions: it notifies nobody.`, a.urn);
+      const peeked = peekStrings(a.props, "alarmActions");
+      const actions = peeked.known;
+      if (actions.length + peeked.unknown === 0) ctx.report(`${label(a)} has no alarmActions: it notifies nobody.`, a.urn);
       for (const arn of actions) checkTarget(a, arn, a.propertyDependencies.alarmActions ?? []);
     }
     const targets = resources.filter((r) => r.type === EVENT_TARGET);
     for (const t of targets) {
-      const arn = str(t.props, "arn");
-      if (arn !== undefined) checkTarget(t, arn, t.propertyDependencies.arn ?? []);
+      const arn = peekStr(t.props, "arn");
+      if (arn !== undefined) checkTarget(t, arn ?? "an ARN created in this update", t.propertyDependencies.arn ?? []);
     }
     for (const rule of resources.filter((r) => r.type === EVENT_RULE)) {
       const state = str(rule.props, "state");
       if (state === "DISABLED" || bool(rule.props, "isEnabled") === false) ctx.report(`${label(rule)} is disabled.`, rule.urn);
-      const name = str(rule.props, "name");
-      const has = targets.some((t) => (t.propertyDependencies.rule ?? []).includes(rule.urn) || (name !== undefined && str(t.props, "rule") === name));
+      const name = peekStr(rule.props, "name");
+      const has = targets.some((t) => (t.propertyDependencies.rule ?? []).includes(rule.urn) || (typeof name === "string" && peekStr(t.props, "rule") === name));
       if (!has) ctx.report(`${label(rule)} has no target in this stack: the events it matches reach nobody.`, rule.urn);
     }
     const channels = resources.filter((r) => r.type === NOTIFICATION_CHANNEL);
@@ -254,15 +257,16 @@ export const alertsRouted: StackRule = {
     for (const p of resources.filter((r) => r.type === ALERT_POLICY)) {
       if (bool(p.props, "enabled") === false) ctx.report(`${label(p)} is disabled.`, p.urn);
       if (list(p.props, "conditions").length === 0) ctx.report(`${label(p)} has no condition: it never opens an incident.`, p.urn);
-      const refs = list(p.props, "notificationChannels").filter((c): c is string => typeof c === "string");
-      if (refs.length === 0) {
+      const peeked = peekStrings(p.props, "notificationChannels");
+      const refs = peeked.known;
+      if (refs.length + peeked.unknown === 0) {
         // Incidents still open and show in the console; nobody is told. Advisory: a channel (email,
         // pager) is an operational choice per cell, but the gap is named at every preview.
         ctx.advise(`${label(p)} has no notificationChannels: its incidents show only in the Cloud console and notify nobody.`, p.urn);
       }
       const deps = p.propertyDependencies.notificationChannels ?? [];
       for (const ref of refs) {
-        const found = channels.some((c) => [c.props.name, c.props.id].includes(ref) || (deps.includes(c.urn) && refs.length === 1));
+        const found = channels.some((c) => [c.props.name, c.props.id].includes(ref) || (deps.includes(c.urn) && refs.length + peeked.unknown === 1));
         if (!found) ctx.report(`${label(p)} notifies channel '${ref}', which is not declared in this stack.`, p.urn);
       }
     }

@@ -163,6 +163,34 @@ export function get(obj: unknown, path: string, at = path): unknown {
   return cur;
 }
 
+/**
+ * A string for joins: the value when known, `undefined` when absent or not a string, and `null` when
+ * unknown at preview (a name or ARN created in the same update). Joins then fall back on property
+ * dependencies instead of failing the whole stack rule closed on a reference they do not need to read.
+ */
+export function peekStr(obj: unknown, path: string): string | null | undefined {
+  try {
+    const v = get(obj, path);
+    return typeof v === "string" ? v : undefined;
+  } catch (e) {
+    if (e instanceof UnknownInputError) return null;
+    throw e;
+  }
+}
+
+/** The known strings of a list property (unknown items and an unknown list are skipped), for joins. */
+export function peekStrings(obj: unknown, path: string): { readonly known: string[]; readonly unknown: number } {
+  let v: unknown;
+  try {
+    v = get(obj, path);
+  } catch (e) {
+    if (e instanceof UnknownInputError) return { known: [], unknown: 1 };
+    throw e;
+  }
+  if (!Array.isArray(v)) return { known: [], unknown: 0 };
+  return { known: v.filter((x): x is string => typeof x === "string" && !isUnknown(x)), unknown: v.filter(isUnknown).length };
+}
+
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -13,6 +13,7 @@ import {
   label,
   list,
   num,
+  peekStr,
   reference,
   str,
   type ResourceRule,
@@ -259,6 +260,9 @@ const SIMPLE_CMEK: Readonly<Record<string, readonly [path: string, hint: string]
   "aws:cloudwatch/logGroup:LogGroup": ["kmsKeyId", "set kmsKeyId (log events can carry personal data)."],
   "aws:sns/topic:Topic": ["kmsMasterKeyId", "set kmsMasterKeyId to a customer-managed key."],
   "aws:msk/cluster:Cluster": ["encryptionInfo.encryptionAtRestKmsKeyArn", "set encryptionInfo.encryptionAtRestKmsKeyArn."],
+  // EventBridge Scheduler stores the target input with the schedule (here: query text naming tables
+  // and pseudonymous columns); without kmsKeyArn it uses an AWS-owned key that no one can audit.
+  "aws:scheduler/schedule:Schedule": ["kmsKeyArn", "set kmsKeyArn (the schedule stores its target input)."],
 };
 
 export const storesCmek: ResourceRule = {
@@ -461,21 +465,16 @@ export const computeCmek: ResourceRule = {
   enforcementLevel: "advisory",
   articles: AT_REST,
   remediation:
-    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2) and Artifact Registry repositories, computeConfig.kmsKeyId on DMS Serverless replication configs, kmsKeyArn on DMS endpoints and kmsKeyArn on EventBridge Scheduler schedules. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
+    "Set kmsKeyArn on Lambda functions that have environment variables, kmsKeyName on Cloud Functions (gen2) and Artifact Registry repositories, and computeConfig.kmsKeyId on DMS Serverless replication configs and kmsKeyArn on DMS endpoints. This rule is advisory because these services hold no data at rest beyond buffers and settings.",
   resourceTypes: [
     "aws:lambda/function:Function",
     "gcp:cloudfunctionsv2/function:Function",
     "aws:dms/replicationConfig:ReplicationConfig",
     "aws:dms/endpoint:Endpoint",
     "gcp:artifactregistry/repository:Repository",
-    "aws:scheduler/schedule:Schedule",
   ],
   validate(r, ctx) {
     switch (r.type) {
-      case "aws:scheduler/schedule:Schedule":
-        // The target input (an API payload such as query text) is stored with the schedule.
-        requireKey(r, ctx, "kmsKeyArn", "set kmsKeyArn (the schedule stores its target input).");
-        return;
       case "gcp:artifactregistry/repository:Repository":
         requireKey(r, ctx, "kmsKeyName", "set kmsKeyName (function and pipeline images).");
         return;
@@ -538,9 +537,9 @@ const GCS_BUCKET = "gcp:storage/bucket:Bucket";
 /** The bucket of this stack an object is stored in (by dependency, else by name). */
 function bucketOf(resources: readonly ResourceView[], o: ResourceView, bucketType: string, nameKeys: readonly string[]): ResourceView | undefined {
   const deps = o.propertyDependencies.bucket ?? [];
-  const name = str(o.props, "bucket");
+  const name = peekStr(o.props, "bucket");
   return resources.find(
-    (b) => b.type === bucketType && (deps.includes(b.urn) || (name !== undefined && nameKeys.some((k) => b.props[k] === name))),
+    (b) => b.type === bucketType && (deps.includes(b.urn) || (typeof name === "string" && nameKeys.some((k) => b.props[k] === name))),
   );
 }
 
@@ -577,7 +576,7 @@ export const objectsCmek: StackRule = {
           }),
         );
       if (!cmkDefault) {
-        ctx.report(`${label(o)} states no encryption and its bucket '${str(o.props, "bucket") ?? "?"}' is not a bucket of this stack with a customer-managed default key.`, o.urn);
+        ctx.report(`${label(o)} states no encryption and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with a customer-managed default key.`, o.urn);
       }
     }
     for (const o of resources.filter((r) => r.type === GCS_OBJECT)) {
@@ -591,7 +590,7 @@ export const objectsCmek: StackRule = {
       }
       const bucket = bucketOf(resources, o, GCS_BUCKET, ["name", "id"]);
       if (bucket === undefined || get(bucket.props, "encryption.defaultKmsKeyName") === undefined) {
-        ctx.report(`${label(o)} has no kmsKeyName and its bucket '${str(o.props, "bucket") ?? "?"}' is not a bucket of this stack with encryption.defaultKmsKeyName.`, o.urn);
+        ctx.report(`${label(o)} has no kmsKeyName and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with encryption.defaultKmsKeyName.`, o.urn);
       }
     }
   },

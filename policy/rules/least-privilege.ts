@@ -14,6 +14,8 @@ import {
   str,
   durationDays,
   num,
+  peekStr,
+  peekStrings,
   type ResourceRule,
   type ResourceView,
   type StackRule,
@@ -267,10 +269,10 @@ export const serviceAgentsScoped: StackRule = {
   resourceTypes: [SERVICE_IDENTITY],
   validate(resources, ctx) {
     for (const agent of resources.filter((r) => r.type === SERVICE_IDENTITY)) {
-      const ids = [str(agent.props, "member"), str(agent.props, "email")].filter((v): v is string => v !== undefined);
+      const ids = [peekStr(agent.props, "member"), peekStr(agent.props, "email")].filter((v): v is string => typeof v === "string");
       const grantsTo = (g: ResourceView, prop: string): boolean => {
         if ((g.propertyDependencies[prop] ?? []).includes(agent.urn)) return true;
-        const members = [str(g.props, "member"), ...list(g.props, "members")].filter((m): m is string => typeof m === "string");
+        const members = [peekStr(g.props, "member"), ...peekStrings(g.props, "members").known].filter((m): m is string => typeof m === "string");
         return members.some((m) => ids.some((id) => m === id || m === `serviceAccount:${id}`));
       };
       const project = projectOf(agent);
@@ -281,7 +283,7 @@ export const serviceAgentsScoped: StackRule = {
       }
       for (const g of resources.filter((r) => KEY_GRANTS.includes(r.type))) {
         if (!grantsTo(g, g.type.endsWith("Binding") ? "members" : "member")) continue;
-        const keyProject = /^projects\/([^/]+)\//.exec(str(g.props, "cryptoKeyId") ?? "")?.[1];
+        const keyProject = /^projects\/([^/]+)\//.exec(peekStr(g.props, "cryptoKeyId") ?? "")?.[1];
         if (keyProject !== undefined && project !== undefined && keyProject !== project) {
           ctx.report(`${label(g)} grants the service agent ${label(agent)} of project '${project}' a key of project '${keyProject}'.`, g.urn);
         }

@@ -16,6 +16,8 @@ import {
   label,
   list,
   num,
+  peekStr,
+  peekStrings,
   policyDocument,
   str,
   type ResourceRule,
@@ -78,12 +80,13 @@ function internetTarget(
   route: unknown,
   deps: readonly string[],
 ): string | undefined {
-  const gw = str(route, "gatewayId");
-  if (gw !== undefined && gw.startsWith("igw-")) return `internet gateway '${gw}'`;
-  const nat = str(route, "natGatewayId");
-  if (nat !== undefined) return `NAT gateway '${nat}'`;
-  const eigw = str(route, "egressOnlyGatewayId");
-  if (eigw !== undefined) return `egress-only internet gateway '${eigw}'`;
+  const gw = peekStr(route, "gatewayId");
+  if (typeof gw === "string" && gw.startsWith("igw-")) return `internet gateway '${gw}'`;
+  // A NAT or egress-only gateway is internet-bound whatever its id (an unknown id counts as set).
+  const nat = peekStr(route, "natGatewayId");
+  if (nat !== undefined) return `NAT gateway '${nat ?? "created in this update"}'`;
+  const eigw = peekStr(route, "egressOnlyGatewayId");
+  if (eigw !== undefined) return `egress-only internet gateway '${eigw ?? "created in this update"}'`;
   const viaDep = deps
     .map((u) => resources.find((x) => x.urn === u))
     .find((x) => x !== undefined && [IGW, EIGW, NAT].includes(x.type));
@@ -133,14 +136,14 @@ export const privateNetworkRouting: StackRule = {
     }
     const tableOfSubnet = new Map<string, ResourceView | undefined>();
     for (const a of resources.filter((r) => r.type === ASSOCIATION)) {
-      const gw = str(a.props, "gatewayId");
-      if (gw !== undefined && gw.startsWith("igw-")) {
+      const gw = peekStr(a.props, "gatewayId");
+      if (typeof gw === "string" && gw.startsWith("igw-")) {
         ctx.report(`${label(a)} associates the route table with internet gateway '${gw}' (edge association).`, a.urn);
       }
       const table = referenced(resources, a, "routeTableId", [ROUTE_TABLE], ["id", "name"]);
       if (!table) {
         ctx.report(
-          `${label(a)} associates route table '${str(a.props, "routeTableId") ?? "?"}', which is not declared in this stack, so its routes cannot be verified.`,
+          `${label(a)} associates route table '${peekStr(a.props, "routeTableId") ?? "?"}', which is not declared in this stack, so its routes cannot be verified.`,
           a.urn,
         );
       } else if ((open.get(table.urn) ?? []).length > 0) {
@@ -150,10 +153,12 @@ export const privateNetworkRouting: StackRule = {
       if (subnet) tableOfSubnet.set(subnet.urn, table);
     }
     for (const g of resources.filter((r) => r.type === DMS_SUBNET_GROUP)) {
-      const ids = list(g.props, "subnetIds");
+      const ids = peekStrings(g.props, "subnetIds");
       const deps = g.propertyDependencies.subnetIds ?? [];
-      const subnets = resources.filter((s) => s.type === SUBNET && (deps.includes(s.urn) || ids.includes(s.props.id)));
-      if (subnets.length < ids.length) {
+      const subnets = resources.filter(
+        (s) => s.type === SUBNET && (deps.includes(s.urn) || ids.known.includes(s.props.id as string)),
+      );
+      if (subnets.length < ids.known.length + ids.unknown) {
         ctx.report(
           `${label(g)} uses subnets that are not declared in this stack, so their routes and public IP settings cannot be verified.`,
           g.urn,
@@ -199,12 +204,12 @@ export const networkFlowLogs: StackRule = {
           f.urn,
         );
       const type = str(f.props, "logDestinationType") ?? "cloud-watch-logs";
-      const destProp = str(f.props, "logDestination") !== undefined ? "logDestination" : "logGroupName";
+      const destProp = peekStr(f.props, "logDestination") !== undefined ? "logDestination" : "logGroupName";
       const destTypes = type === "s3" ? [S3_BUCKET] : type === "cloud-watch-logs" ? [LOG_GROUP] : [];
       const dest = referenced(resources, f, destProp, destTypes, ["arn", "name", "id"]);
       if (!dest) {
         ctx.report(
-          `${label(f)} delivers to '${str(f.props, destProp) ?? type}', which is not a log group or bucket declared in this stack, so its encryption and retention cannot be verified.`,
+          `${label(f)} delivers to '${peekStr(f.props, destProp) ?? type}', which is not a log group or bucket declared in this stack, so its encryption and retention cannot be verified.`,
           f.urn,
         );
       }

@@ -16,6 +16,7 @@ import {
   jurisdictionOf,
   label,
   list,
+  peekStr,
   placementOf,
   str,
   type ResourceRule,
@@ -176,8 +177,8 @@ export const dataMovementResidency: StackRule = {
       resources.find((b) => b.type === GCS_BUCKET && name !== undefined && (b.props.name === name || b.props.id === name));
     // DMS S3 targets: the CDC files land in the named bucket, which must be the cell's.
     for (const e of resources.filter((r) => r.type === DMS_S3_TARGET)) {
-      const name = str(e.props, "bucketName");
-      sameJurisdiction(e, "writes CDC files to", s3ByName(name, e.propertyDependencies.bucketName ?? []), name ?? "?");
+      const name = peekStr(e.props, "bucketName");
+      sameJurisdiction(e, "writes CDC files to", s3ByName(name ?? undefined, e.propertyDependencies.bucketName ?? []), name ?? "?");
     }
     // Storage Transfer Service: both ends are checked, whichever spec (transfer or replication) is used.
     for (const x of resources.filter((r) => r.type === TRANSFER_JOB)) {

@@ -20,6 +20,7 @@ import {
   label,
   list,
   num,
+  peekStr,
   str,
   type ResolvedJurisdiction,
   type ResourceRule,
@@ -454,10 +455,10 @@ export const erasurePropagation: StackRule = {
       if (bool(t.props, "enabled") === false) ctx.report(`${label(t)} is disabled: the jobs it runs stop.`, t.urn);
       const deps = t.propertyDependencies.actions ?? [];
       list(t.props, "actions").forEach((_, i) => {
-        const job = str(t.props, `actions[${i}].jobName`);
+        const job = peekStr(t.props, `actions[${i}].jobName`);
         if (job === undefined) return; // A crawler action: no data moves.
-        const found = jobs.some((j) => j.props.name === job || (deps.includes(j.urn) && jobs.filter((x) => deps.includes(x.urn)).length === 1));
-        if (!found) ctx.report(`${label(t)} runs job '${job}', which is not declared in this stack, so its encryption and role cannot be verified.`, t.urn);
+        const found = jobs.some((j) => (job !== null && j.props.name === job) || (deps.includes(j.urn) && (job === null || jobs.filter((x) => deps.includes(x.urn)).length === 1)));
+        if (!found) ctx.report(`${label(t)} runs job '${job ?? "created in this update"}', which is not declared in this stack, so its encryption and role cannot be verified.`, t.urn);
       });
       if (str(t.props, "type") !== "SCHEDULED") continue;
       if (bool(t.props, "startOnCreation") !== true) {

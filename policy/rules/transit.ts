@@ -10,6 +10,7 @@ import {
   get,
   isRecord,
   label,
+  peekStr,
   policyDocument,
   str,
   type ResourceRule,
@@ -163,13 +164,13 @@ export const dmsTlsTrust: StackRule = {
       const mode = str(e.props, "sslMode") ?? "none";
       if (mode !== "verify-ca" && mode !== "verify-full") continue;
       const deps = e.propertyDependencies.certificateArn ?? [];
-      const arn = str(e.props, "certificateArn");
+      const arn = peekStr(e.props, "certificateArn");
       if (arn === undefined) {
         ctx.report(`${label(e)} uses sslMode '${mode}' without certificateArn: it has no CA to verify the source against.`, e.urn);
         continue;
       }
-      const found = certs.some((c) => deps.includes(c.urn) || [c.props.certificateArn, c.props.arn, c.props.id].includes(arn));
-      if (!found) ctx.report(`${label(e)} verifies the source against '${arn}', a certificate not declared in this stack.`, e.urn);
+      const found = certs.some((c) => deps.includes(c.urn) || (arn !== null && [c.props.certificateArn, c.props.arn, c.props.id].includes(arn)));
+      if (!found) ctx.report(`${label(e)} verifies the source against '${arn ?? "a certificate created elsewhere"}', a certificate not declared in this stack.`, e.urn);
     }
   },
 };

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { cronLongestGapDays } from "../../policy/rules/retention";
 import { runPolicyGate } from "../../tools/policy/gate";
+import { UNKNOWN } from "../../tools/policy/requests";
 import type { Plan, PlannedResource } from "../../tools/plan/types";
 import { planOf } from "../helpers/plan";
 import { baseline, closeSession, gate, lines, mutate, session } from "./helpers";
@@ -35,6 +36,24 @@ describe("policy pack: coverage rules", function () {
         "advisory",
         "gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' has no notificationChannels: its incidents show only in the Cloud console and notify nobody.",
       ],
+    ]);
+  });
+
+  it("joins fall back on dependencies when a referenced id or ARN is unknown at preview (no fail-closed on a reference)", async () => {
+    let r = mutate(baseline(), "br-orders-source", (i) => (i.certificateArn = UNKNOWN));
+    r = mutate(r, "br-dms-subnets", (i) => (i.subnetIds = [UNKNOWN]));
+    r = mutate(r, "br-orders-events-target", (i) => (i.arn = UNKNOWN));
+    r = mutate(r, "br-orders-latency", (i) => (i.alarmActions = [UNKNOWN]));
+    r = mutate(r, "br-vpc-flow-logs", (i) => (i.logDestination = UNKNOWN));
+    r = mutate(r, "br-pubsub-agent", (_i, x) => (x.outputs = { email: UNKNOWN, member: UNKNOWN }));
+    expect(lines((await gate(r)).diagnostics)).to.deep.equal([]);
+    // Without the dependency, the same unknown certificate cannot be placed: reported, not passed.
+    const orphan = mutate(baseline(), "br-orders-source", (i, x) => {
+      i.certificateArn = UNKNOWN;
+      x.propertyDependencies = {};
+    });
+    expect(lines((await gate(orphan)).diagnostics)).to.deep.equal([
+      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-orders-source' verifies the source against 'a certificate created elsewhere', a certificate not declared in this stack.",
     ]);
   });
 

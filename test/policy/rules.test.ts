@@ -272,8 +272,10 @@ const CASES: readonly Case[] = [
     ["objects-cmek: gcp:storage/bucketObject:BucketObject 'br-udf' has no kmsKeyName and its bucket 'elsewhere' is not a bucket of this stack with encryption.defaultKmsKeyName."]],
   ["GCS object with a customer-supplied key", set("br-udf", (i) => (i.customerEncryption = { encryptionKey: "x" })),
     ["objects-cmek: gcp:storage/bucketObject:BucketObject 'br-udf' uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName."]],
-  ["Schedule without a customer-managed key (advisory)", set("br-export-schedule", (i) => delete i.kmsKeyArn),
-    ["compute-cmek: aws:scheduler/schedule:Schedule 'br-export-schedule' has no customer-managed key: set kmsKeyArn (the schedule stores its target input)."]],
+  ["Schedule without a customer-managed key", set("br-export-schedule", (i) => delete i.kmsKeyArn),
+    ["stores-cmek: aws:scheduler/schedule:Schedule 'br-export-schedule' has no customer-managed key: set kmsKeyArn (the schedule stores its target input)."]],
+  ["Schedule with the AWS-managed key", set("br-export-schedule", (i) => (i.kmsKeyArn = "arn:aws:kms:sa-east-1:222222222222:alias/aws/scheduler")),
+    ["stores-cmek: aws:scheduler/schedule:Schedule 'br-export-schedule' uses the AWS-managed key 'arn:aws:kms:sa-east-1:222222222222:alias/aws/scheduler' in kmsKeyArn; use a customer-managed KMS key."]],
   // ---- column access control, custom roles, service agents, break-glass
   ["Taxonomy without fine-grained access control", set("br-taxonomy", (i) => (i.activatedPolicyTypes = [])),
     [
