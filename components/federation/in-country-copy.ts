@@ -81,8 +81,11 @@ export class InCountryCopy extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // Storage Transfer Service runs as a dedicated service account, whose Google identity the AWS role
-    // trusts (STS "Configure access to a source: Amazon S3", federated identity); no AWS access key exists.
+    // Storage Transfer Service authenticates to AWS by federated identity (STS "Configure access to a
+    // source: Amazon S3"): the AWS role trusts the Google subject of the project's STS agent; no AWS access
+    // key exists. The job itself runs as a dedicated service account (STS "Delegate service agent
+    // permissions"), so only that account, not the project-wide agent, may write the feed bucket.
+    const agent = gcp.storage.getTransferProjectServiceAccountOutput({ project }, { parent: this });
     const stsAccount = new gcp.serviceaccount.Account(
       `${name}-sts-sa`,
       {
@@ -98,7 +101,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
         {
           serviceAccountId: stsAccount.name,
           role: "roles/iam.serviceAccountTokenCreator",
-          member: pulumi.interpolate`serviceAccount:project-${args.projectNumber}@storage-transfer-service.iam.gserviceaccount.com`,
+          member: agent.member,
         },
         { parent: this },
       ),
@@ -124,7 +127,9 @@ export class InCountryCopy extends pulumi.ComponentResource {
               Effect: "Allow",
               Principal: { Federated: "accounts.google.com" },
               Action: "sts:AssumeRoleWithWebIdentity",
-              Condition: { StringEquals: { "accounts.google.com:sub": stsAccount.uniqueId } },
+              // The STS service agent (the documented federated identity) and the job's own service
+              // account, which the agent impersonates: both are identities of this project only.
+              Condition: { StringEquals: { "accounts.google.com:sub": [agent.subjectId, stsAccount.uniqueId] } },
             },
           ],
         }),

@@ -7,6 +7,7 @@ import { OMNI_AWS_REGIONS, parseStackConfig, type LakehouseConfig } from "../../
 import { biEngineBytes, OMNI_ROLE_MAX_SESSION_SECONDS } from "../../components/federation/limits";
 import { MART_VIEWS } from "../../components/federation/marts";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
+import { RecordingMocks } from "../../tools/plan/mocks";
 import { readStackConfig } from "../../tools/plan/stack-config";
 import { descendants, named, ofType, planOf } from "../helpers/plan";
 
@@ -207,11 +208,16 @@ describe("federation on the prod plan", () => {
       expect(spec.awsS3DataSource.roleArn).to.equal(role.outputs.arn);
       expect(spec.awsS3DataSource.bucketName).to.equal("lakehouse-prod-br-federation-exports-222222222222");
       const sa = named(plan, "gcp:serviceaccount/account:Account", "br-federation-in-country-sts-sa");
+      // The mocks' Storage Transfer agent of the br project (getTransferProjectServiceAccount).
+      const stsAgentSubject = new RecordingMocks().call({
+        token: "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount",
+        inputs: { project: br.gcp.project },
+      } as Parameters<RecordingMocks["call"]>[0]).subjectId;
       expect(job.inputs.serviceAccount).to.equal(sa.outputs.email);
       expect(statements(role.inputs.assumeRolePolicy)[0]).to.deep.include({
         Principal: { Federated: "accounts.google.com" },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: { StringEquals: { "accounts.google.com:sub": sa.outputs.uniqueId } },
+        Condition: { StringEquals: { "accounts.google.com:sub": [stsAgentSubject, sa.outputs.uniqueId] } },
       });
       const sink = ofType(plan, "gcp:storage/bucket:Bucket", "br").find(
         (b) => b.outputs.name === spec.gcsDataSink.bucketName,

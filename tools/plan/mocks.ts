@@ -395,6 +395,12 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const email = `service-${projectNumber(project)}@gs-project-accounts.iam.gserviceaccount.com`;
         return { id: email, emailAddress: email, member: `serviceAccount:${email}`, project };
       }
+      case "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount": {
+        // The Storage Transfer Service agent, with the Google subject id AWS role federation trusts.
+        const { project } = this.gcpContext({ provider: args.provider, inputs });
+        const email = `project-${projectNumber(project)}@storage-transfer-service.iam.gserviceaccount.com`;
+        return { id: email, email, member: `serviceAccount:${email}`, subjectId: digits(`sts:${project}`, 21), project };
+      }
       case "aws:index/getCallerIdentity:getCallerIdentity": {
         const { account } = this.awsContext({ provider: args.provider, inputs });
         return {
