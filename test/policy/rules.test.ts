@@ -202,6 +202,10 @@ const CASES: readonly Case[] = [
     ["gcp-network-private-regional: gcp:compute/network:Network 'br-network' is an auto-mode network: it creates a subnet in every region; set autoCreateSubnetworks to false."]],
   ["GCP subnetwork without Private Google Access", set("br-subnet", (i) => (i.privateIpGoogleAccess = false)),
     ["gcp-network-private-regional: gcp:compute/subnetwork:Subnetwork 'br-subnet' has no Private Google Access: set privateIpGoogleAccess to true."]],
+  ["GCP subnetwork outside the jurisdiction", set("br-subnet", (i) => (i.region = "us-central1")),
+    ["resource-residency: gcp:compute/subnetwork:Subnetwork 'br-subnet' is in 'us-central1' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1."]],
+  ["Policy tag taxonomy in the US multi-region", set("br-taxonomy", (i) => (i.region = "us")),
+    ["resource-residency: gcp:datacatalog/taxonomy:Taxonomy 'br-taxonomy' is in 'us' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1."]],
   // ---- DMS: CA trust, S3 target encryption and bucket
   ["DMS certificate that is not a PEM certificate", set("br-orders-ca", (i) => (i.certificatePem = "not a certificate")),
     ["dms-tls-trust: aws:dms/certificate:Certificate 'br-orders-ca' certificatePem is not a PEM-encoded certificate."]],
