@@ -17,36 +17,14 @@ import autocannon from "autocannon";
 import { collectorInstances } from "../../functions/collector/index";
 import { startCollectorProcess, REPO_ROOT } from "../../test/functions/collector/helpers/collector-process";
 import { FakePubSub } from "../../test/functions/collector/helpers/fake-pubsub";
+import { BATCH_SIZE, benchBatchBody, benchSingleBody, WRITE_KEY } from "./lib/bodies";
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const BATCH_SIZE = 20;
 const TARGET_SINGLE_RATIO = 0.35;
 const TARGET_BATCH_EPS = 60_000;
-const WRITE_KEY = "wk_bench_0123456789abcdef";
-
-function event(i: number): Record<string, unknown> {
-  // A typical browser track call: analytics.js context, a handful of properties, consent granted.
-  return {
-    type: "track",
-    event: "Product Viewed",
-    userId: `user-${i}`,
-    anonymousId: `9b2f0c1e-4a5d-4c8e-9f3b-${String(i).padStart(12, "0")}`,
-    messageId: `ajs-next-${i}-1c1f8a8e5b2a4c7d9e0f`,
-    timestamp: "2025-01-01T12:00:00.000Z",
-    properties: { product_id: "507f1f77bcf86cd799439011", sku: "G-32", category: "Games", name: "Monopoly", price: 18.99, currency: "BRL", email: "shopper@example.com" },
-    context: {
-      consent: { categoryPreferences: { Analytics: true, Advertising: false } },
-      ip: "203.0.113.77",
-      library: { name: "analytics.js", version: "next-1.70.0" },
-      locale: "pt-BR",
-      page: { path: "/p/monopoly", referrer: "https://www.google.com/", title: "Monopoly", url: "https://shop.example/p/monopoly" },
-      userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
-    },
-  };
-}
 
 interface Row {
   readonly name: string;
@@ -117,8 +95,8 @@ async function main(): Promise<void> {
     COLLECTOR_MAX_IN_FLIGHT_EVENTS: "200000",
   });
   const bare = await startBare();
-  const single = JSON.stringify(event(1));
-  const batch = JSON.stringify({ batch: Array.from({ length: BATCH_SIZE }, (_, i) => event(i)), sentAt: "2025-01-01T12:00:01.000Z" });
+  const single = benchSingleBody();
+  const batch = benchBatchBody();
   const bareUrl = `http://127.0.0.1:${bare.port}`;
   // The machine may be shared: the scenarios run ROUNDS times, interleaved (bare, collector, bare,
   // collector...). Each collector scenario is compared with the bare run just before it, and the pair
