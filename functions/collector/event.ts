@@ -110,6 +110,24 @@ const DEVICE_IDS = ["id", "advertisingId"];
  *   (GDPR Recital 26) and supports only aggregate audience measurement.
  */
 export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestContext, consentCategory: string): OutgoingMessage | undefined {
+  const out = transformEventJson(ev, p, req, consentCategory);
+  if (out === undefined) return undefined;
+  return {
+    data: Buffer.from(out.json),
+    // messageId as an attribute: Dataflow's Pub/Sub source can de-duplicate on it (PubsubIO idAttribute).
+    // Only one attribute: each costs encoding work per message, and type/consent are in the data.
+    attributes: { messageId: out.messageId },
+  };
+}
+
+/** A transformed event: its JSON text (the message data) and its messageId (the message attribute). */
+export interface TransformedEvent {
+  readonly json: string;
+  readonly messageId: string;
+}
+
+/** transformEvent without the final UTF-8 encoding (which callers may batch into one buffer). */
+export function transformEventJson(ev: JsonObject, p: Pseudonymiser, req: RequestContext, consentCategory: string): TransformedEvent | undefined {
   const type = ev.type as EventType;
   const messageId = ensureMessageId(ev, req.source);
   const consent = analyticsConsent(ev, consentCategory);
@@ -157,11 +175,6 @@ export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestCon
     if (ip === undefined) delete context.ip;
     else context.ip = ip;
   }
-  return {
-    data: Buffer.from(JSON.stringify(out)),
-    // messageId as an attribute: Dataflow's Pub/Sub source can de-duplicate on it (PubsubIO idAttribute).
-    // Only one attribute: each costs encoding work per message, and type/consent are in the data.
-    attributes: { messageId },
-  };
+  return { json: JSON.stringify(out), messageId };
 }
 

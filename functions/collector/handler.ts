@@ -7,20 +7,10 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { BodyError, readBody } from "./body";
 import type { CollectorConfig } from "./config";
-import {
-  EventError,
-  type EventType,
-  MAX_BATCH_BYTES,
-  MAX_EVENT_BYTES,
-  type OutgoingMessage,
-  type RequestContext,
-  transformEvent,
-  validateEvent,
-} from "./event";
-import { type Json, type JsonObject, Pseudonymiser } from "./privacy";
+import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, type OutgoingMessage } from "./event";
+import { BodyProcessor, type Job, type Processed, type Rejected, type Route } from "./process";
 import type { Publisher } from "./publisher";
-
-type Route = EventType | "batch";
+import { type TransformWorker, WORKER_MIN_BODY_BYTES, type WorkerReply } from "./worker-pool";
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ["/v1/track", "track"], ["/v1/t", "track"],
@@ -56,12 +46,41 @@ function basicUser(header: string | undefined): string | undefined {
   return user === "" ? undefined : user;
 }
 
-function isObject(v: Json | undefined): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+type Ready = Rejected | { readonly ok: true; readonly count: number; readonly messages: OutgoingMessage[] };
+
+function inline(r: Processed): Ready {
+  if (!r.ok) return r;
+  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(r.events.length);
+  for (let i = 0; i < r.events.length; i++) {
+    const e = r.events[i];
+    messages[i] = { data: Buffer.from(e.json), attributes: { messageId: e.messageId } };
+  }
+  return { ok: true, count: r.count, messages };
 }
 
-export function createCollector(config: CollectorConfig, publisher: Publisher): Collector {
-  const pseudonymiser = new Pseudonymiser(config.hmacKey);
+function fromWorker(reply: WorkerReply): Ready {
+  if (!reply.ok) {
+    if (reply.crash !== undefined) log("ERROR", "request failed in the transform worker", reply.crash);
+    return { ok: false, status: reply.status, message: reply.message };
+  }
+  const data = Buffer.from(reply.data);
+  const messages: OutgoingMessage[] = new Array<OutgoingMessage>(reply.ids.length);
+  let start = 0;
+  for (let i = 0; i < reply.ids.length; i++) {
+    const end = reply.ends[i];
+    messages[i] = { data: data.subarray(start, end), attributes: { messageId: reply.ids[i] } };
+    start = end;
+  }
+  return { ok: true, count: reply.count, messages };
+}
+
+export function createCollector(
+  config: CollectorConfig,
+  publisher: Publisher,
+  transformWorker?: Pick<TransformWorker, "available" | "run">,
+): Collector {
+  const processor = new BodyProcessor(config);
+  const worker = transformWorker ?? { available: false, run: () => false };
   const anyOrigin = config.corsOrigins.includes("*");
   const origins = new Set(config.corsOrigins);
   let draining = false;
@@ -122,83 +141,30 @@ export function createCollector(config: CollectorConfig, publisher: Publisher): 
       }
       return;
     }
-    // Parsed as JSON whatever the Content-Type: analytics.js sends text/plain to avoid a CORS preflight.
-    let body: Json;
-    try {
-      body = JSON.parse(raw.toString("utf8")) as Json;
-    } catch (err) {
-      fail(req, res, 400, `malformed JSON: ${(err as Error).message}`);
+    const job: Job = { route, headerKey, receivedAt: new Date().toISOString(), clientIp: clientIp(req) };
+    let result: Ready | undefined;
+    if (raw.length >= WORKER_MIN_BODY_BYTES && worker.available) {
+      result = await new Promise<Ready | undefined>((resolve) => {
+        if (!worker.run(raw, job, (reply) => resolve(reply === undefined ? undefined : fromWorker(reply)))) resolve(undefined);
+      });
+    }
+    // Small bodies, or the worker is gone: same code on this thread.
+    result ??= inline(processor.process(raw, job));
+    if (!result.ok) {
+      fail(req, res, result.status, result.message);
       return;
     }
-    if (!isObject(body)) {
-      fail(req, res, 400, "body must be a JSON object");
-      return;
-    }
-    const bodyKey = body.writeKey;
-    const writeKey = headerKey ?? (typeof bodyKey === "string" && bodyKey !== "" ? bodyKey : undefined);
-    if (writeKey === undefined) {
-      fail(req, res, 401, "missing write key (Basic auth user name or writeKey in the body)");
-      return;
-    }
-    const source = config.writeKeys.get(writeKey);
-    if (source === undefined) {
-      fail(req, res, 401, "unknown write key");
-      return;
-    }
-
-    let events: JsonObject[];
-    try {
-      if (route === "batch") {
-        const batch = body.batch;
-        if (!Array.isArray(batch)) throw new EventError("batch: must be an array of events");
-        const shared = isObject(body.context) ? body.context : undefined;
-        // Per-event size only matters when the whole body could hold an oversize event.
-        const checkSize = raw.length > MAX_EVENT_BYTES;
-        for (let i = 0; i < batch.length; i++) {
-          const ev = batch[i];
-          validateEvent(ev, `batch[${i}]`);
-          if (checkSize && Buffer.byteLength(JSON.stringify(ev)) > MAX_EVENT_BYTES) {
-            throw new EventError(`batch[${i}]: event exceeds ${MAX_EVENT_BYTES} bytes`);
-          }
-          // Batch-level context (some SDKs put library/consent there) fills keys the event lacks.
-          if (shared !== undefined) ev.context = isObject(ev.context) ? { ...shared, ...ev.context } : { ...shared };
-        }
-        events = batch as JsonObject[];
-      } else {
-        // The path names the type; a body `type` that disagrees is a client bug worth reporting.
-        if (body.type !== undefined && body.type !== route) {
-          throw new EventError(`type: "${String(body.type)}" does not match the ${route} endpoint`);
-        }
-        body.type = route;
-        validateEvent(body, "event");
-        events = [body];
-      }
-    } catch (err) {
-      if (err instanceof EventError) {
-        fail(req, res, 400, err.message);
-        return;
-      }
-      throw err;
-    }
-    if (events.length === 0) {
+    const count = result.count;
+    const messages = result.messages;
+    if (count === 0) {
       send(req, res, 200, OK_BODY);
       return;
     }
-    if (!publisher.tryReserve(events.length)) {
+    if (!publisher.tryReserve(count)) {
       fail(req, res, 429, "collector is shedding load, retry later", { "retry-after": String(config.retryAfterSeconds) });
       return;
     }
-    const ctx: RequestContext = {
-      source,
-      receivedAt: new Date().toISOString(),
-      clientIp: clientIp(req),
-    };
-    const messages: OutgoingMessage[] = [];
-    for (const ev of events) {
-      const m = transformEvent(ev, pseudonymiser, ctx, config.consentCategory);
-      if (m !== undefined) messages.push(m);
-    }
-    publisher.release(events.length - messages.length);
+    publisher.release(count - messages.length);
     if (messages.length === 0) {
       send(req, res, 200, OK_BODY);
       return;

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import { type CollectorConfig, loadConfig } from "./config";
 import { createCollector, log } from "./handler";
 import { Publisher } from "./publisher";
+import { TransformWorker } from "./worker-pool";
 
 export interface RunningCollector {
   readonly server: Server;
@@ -23,7 +24,8 @@ const SHUTDOWN_BUDGET_MS = 8_000;
 
 export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
   const publisher = new Publisher(config);
-  const collector = createCollector(config, publisher);
+  const worker = new TransformWorker(config, (err) => log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err));
+  const collector = createCollector(config, publisher, worker);
   const server = createServer(collector);
   // Google's front end keeps upstream connections open up to 620 s; a shorter Node timeout makes the
   // front end hit closed sockets (502s). headersTimeout must exceed keepAliveTimeout (nodejs/node#27363).
@@ -52,6 +54,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
       await Promise.race([publisher.flush(), budget]);
       await publisher.close().catch((err: unknown) => log("WARNING", "closing the Pub/Sub client", err));
       server.closeAllConnections();
+      await worker.close();
     })();
     return stopping;
   };

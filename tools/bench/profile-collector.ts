@@ -12,6 +12,7 @@ import { benchBatchBody, benchSingleBody, WRITE_KEY } from "./lib/bodies";
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount: number;
 }
@@ -53,6 +54,23 @@ async function main(): Promise<void> {
   }
   const top = (m: Map<string, number>, k: number) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`).join("\n");
+  // Inclusive time of the busiest functions (a function counted once per stack even when recursive).
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map<string, number>();
+  for (const n of profile.nodes) {
+    if (n.hitCount === 0) continue;
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      const key = `${f.functionName || "(anon)"} ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/work\/main\//, "")}:${f.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + n.hitCount);
+    }
+  }
+  process.stdout.write(`\ninclusive time by function:\n${top(inclusive, Number(process.env.PROFILE_TOP ?? 60))}\n`);
   process.stdout.write(`\nself time by package/file:\n${top(byPkg, 25)}\n\nself time by function:\n${top(byFn, 45)}\n`);
 }
 

@@ -222,6 +222,64 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
       expect(a.messageId).to.match(/^derived-[0-9a-f]{32}$/);
       expect(b.messageId).to.equal(a.messageId);
     });
+
+    it("a large batch (transform worker thread) publishes exactly what the same events sent one by one (event-loop thread) do", async () => {
+      const events: Record<string, unknown>[] = [];
+      for (let i = 0; i < 24; i++) {
+        const type = ["track", "page", "identify", "screen", "group", "alias"][i % 6];
+        const ev: Record<string, unknown> = {
+          type,
+          userId: i % 4 === 0 ? i : `user-${i}`,
+          anonymousId: `anon-${i}`,
+          timestamp: "2024-01-01T00:00:00.000Z",
+          properties: { sku: `sku-${i}`, email: ` Person${i}@Example.com`, first_name: "Jane", price: 1.5, "Phone Number": "+55 (11) 9999-000" + (i % 10) },
+          traits: { email: "Jane@Example.com", lastName: "Doe", plan: "gold", customerId: 42 },
+          context: { ...(i % 3 === 0 ? DENIED : GRANTED), ip: i % 2 === 0 ? "203.0.113.77" : "2001:db8:1234:5678::1", device: { id: `dev-${i}`, advertisingId: 7 }, library: { name: "x", version: "1" }, traits: { username: " JaneD " }, note: "ünïcødé ✓" },
+        };
+        if (type === "track") ev.event = "Product Viewed";
+        if (type === "page" || type === "screen") ev.name = "Home";
+        if (type === "group") ev.groupId = `g-${i}`;
+        if (type === "alias") ev.previousId = `prev-${i}`;
+        if (i % 5 !== 1) ev.messageId = `m-worker-${i}`; // the others get derived ids
+        events.push(ev);
+      }
+      const batchBody = JSON.stringify({ batch: events });
+      expect(Buffer.byteLength(batchBody)).to.be.greaterThan(4096); // the worker's threshold
+      const r = await request(`${collector.url}/v1/batch`, "POST", batchBody, { authorization: basic(WRITE_KEY) });
+      expect(r.status, r.text).to.equal(200);
+      const fromBatch = fake.events();
+      const batchIds = fake.messages.map((m) => m.attributes.messageId);
+      fake.messages.length = 0;
+      for (const ev of events) {
+        const one = JSON.stringify(ev);
+        expect(Buffer.byteLength(one)).to.be.lessThan(4096);
+        const s = await request(`${collector.url}/v1/${ev.type as string}`, "POST", one, { authorization: basic(WRITE_KEY) });
+        expect(s.status, s.text).to.equal(200);
+      }
+      const fromSingles = fake.events();
+      // identify/group/alias with consent denied are dropped on both paths.
+      expect(fromBatch).to.have.length(events.length - events.filter((e, i) => i % 3 === 0 && ["identify", "group", "alias"].includes(e.type as string)).length);
+      const strip = (e: Record<string, unknown>) => ({ ...e, receivedAt: undefined });
+      expect(fromBatch.map(strip)).to.deep.equal(fromSingles.map(strip));
+      expect(batchIds).to.deep.equal(fromBatch.map((e) => e.messageId));
+      for (const e of fromBatch) expect(JSON.stringify(e)).to.not.match(/Jane|Doe|Person|203\.0\.113\.77|5678::1/);
+      expect(collector.stderr()).to.not.contain("transform worker unavailable");
+    });
+
+    it("a large batch rejected in the transform worker gets the same 400/401 as on the event-loop thread", async () => {
+      const good = { type: "track", userId: "u", event: "E", properties: { pad: "x".repeat(300) } };
+      const bad = [...Array.from({ length: 20 }, () => good), { type: "track", userId: "u" }];
+      const r = await request(`${collector.url}/v1/batch`, "POST", JSON.stringify({ batch: bad }), { authorization: basic(WRITE_KEY) });
+      expect(r.status).to.equal(400);
+      expect(r.json().error).to.equal("batch[20].event: required for track");
+      const k = await request(`${collector.url}/v1/batch`, "POST", JSON.stringify({ writeKey: "wk_nope", batch: bad.slice(0, 20) }));
+      expect(k.status).to.equal(401);
+      expect(k.json().error).to.equal("unknown write key");
+      const j = await request(`${collector.url}/v1/batch`, "POST", `{"batch":[${JSON.stringify(good).repeat(20)}`, { authorization: basic(WRITE_KEY) });
+      expect(j.status).to.equal(400);
+      expect(j.json().error).to.match(/^malformed JSON/);
+      expect(fake.messages).to.have.length(0);
+    });
   });
 
   describe("when Pub/Sub fails or stalls", () => {
