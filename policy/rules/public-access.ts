@@ -7,6 +7,7 @@ import {
   asArray,
   attachedTo,
   bool,
+  effectiveTags,
   get,
   isRecord,
   label,
@@ -14,6 +15,7 @@ import {
   policyDocument,
   str,
   type ResourceRule,
+  type ResourceView,
   type StackRule,
 } from "./common";
 
@@ -206,4 +208,61 @@ export const noPublicNetwork: ResourceRule = {
   },
 };
 
-export const publicAccessRules = [s3PublicAccessBlock, noPublicPrincipals, noPublicNetwork] as const;
+/** The label that marks the one endpoint meant to be public (the tracking API); ADR 0005. */
+export const PUBLIC_ENDPOINT_LABEL = { key: "public-endpoint", value: "tracking-api" } as const;
+const PUBLIC_SERVICE_TYPES: Readonly<Record<string, string>> = {
+  "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": "gcp:cloudrunv2/service:Service",
+  "gcp:cloudrun/iamMember:IamMember": "gcp:cloudrun/service:Service",
+  "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember": "gcp:cloudfunctionsv2/function:Function",
+};
+
+/**
+ * The resource rule above lets an `allUsers` invoker grant through on Cloud Run and Cloud Functions;
+ * this stack rule decides whether it may: only when the invoked service is declared in the stack and
+ * carries the public-endpoint label, so a second, unreviewed public service cannot slip in.
+ */
+export const publicEndpointDeclared: StackRule = {
+  kind: "stack",
+  name: "public-endpoint-declared",
+  description: "An endpoint open to allUsers is a service of this stack labelled as the reviewed public tracking API.",
+  domain: "public-access",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Do not open services to allUsers. The clickstream collector is the only reviewed public endpoint: it carries the label public-endpoint=tracking-api and pseudonymises before anything is stored. Any other service must require authenticated callers (remove the allUsers invoker grant and keep invokerIamDisabled off).",
+  resourceTypes: [...Object.keys(PUBLIC_SERVICE_TYPES), ...Object.values(PUBLIC_SERVICE_TYPES)],
+  validate(resources, ctx) {
+    const labelled = (svc: ResourceView): boolean =>
+      effectiveTags(svc)[PUBLIC_ENDPOINT_LABEL.key] === PUBLIC_ENDPOINT_LABEL.value;
+    for (const m of resources.filter((r) => PUBLIC_SERVICE_TYPES[r.type] !== undefined)) {
+      const members = [str(m.props, "member"), ...list(m.props, "members")].filter((x): x is string => typeof x === "string");
+      if (!members.some((x) => PUBLIC_MEMBERS.includes(x))) continue;
+      const serviceType = PUBLIC_SERVICE_TYPES[m.type];
+      const services = resources.filter((r) => r.type === serviceType);
+      const target = services.find(
+        (svc) =>
+          (m.propertyDependencies.name ?? m.propertyDependencies.cloudFunction ?? m.propertyDependencies.service ?? []).includes(svc.urn) ||
+          ["name", "cloudFunction", "service"].some((k) => {
+            const v = m.props[k];
+            return typeof v === "string" && (v === svc.props.name || v === svc.props.id);
+          }),
+      );
+      if (target === undefined) {
+        ctx.report(`${label(m)} opens a service that is not declared in this stack to allUsers.`, m.urn);
+      } else if (!labelled(target)) {
+        ctx.report(
+          `${label(m)} opens ${label(target)} to allUsers, but that service is not labelled ${PUBLIC_ENDPOINT_LABEL.key}=${PUBLIC_ENDPOINT_LABEL.value}.`,
+          m.urn,
+        );
+      }
+    }
+    for (const svc of resources.filter((r) => r.type === "gcp:cloudrunv2/service:Service")) {
+      if (bool(svc.props, "invokerIamDisabled") === true && !labelled(svc)) {
+        ctx.report(`${label(svc)} disables invoker IAM (anyone may call it) without the public-endpoint label.`, svc.urn);
+      }
+    }
+  },
+};
+
+export const publicAccessRules = [s3PublicAccessBlock, noPublicPrincipals, publicEndpointDeclared, noPublicNetwork] as const;
