@@ -116,7 +116,8 @@ export class Cell extends pulumi.ComponentResource {
         maxTimeTravelHours: config.bigqueryTimeTravelHours,
         protect,
         // A Glue-federated Omni dataset lives in the Omni location (`aws-eu-west-1`), which the org policy must allow.
-        extraAllowedLocations: cell.federation === "omni" && OMNI_AWS_REGIONS[cell.aws.region] ? [OMNI_AWS_REGIONS[cell.aws.region]] : [],
+        extraAllowedLocations:
+          cell.federation === "omni" && OMNI_AWS_REGIONS[cell.aws.region] ? [OMNI_AWS_REGIONS[cell.aws.region]] : [],
       },
       gcpOpts,
     );
@@ -149,6 +150,7 @@ export class Cell extends pulumi.ComponentResource {
             raw: this.aws.buckets.raw,
             warehouse: this.aws.buckets.warehouse,
             curatedDatabaseName: this.aws.catalog.databaseNames.curated,
+            alertEmails: config.alertEmails,
             logRetentionDays: args.retention.logs,
             erasureSlaDays: config.erasureSlaDays,
             dmsCapacity: args.sizing.dmsCapacity,
@@ -177,12 +179,20 @@ export class Cell extends pulumi.ComponentResource {
         dataScientists: config.personas.dataScientists,
         marketingApp: config.personas.marketingApp,
         protect,
+        alertEmails: config.alertEmails,
       },
       gcpOpts,
     );
     this.federation = new Federation(
       `${name}-federation`,
-      { cell, config, retention: args.retention, aws: this.aws, gcp: this.gcp, clickstreamReady: [this.clickstream.table.table] },
+      {
+        cell,
+        config,
+        retention: args.retention,
+        aws: this.aws,
+        gcp: this.gcp,
+        clickstreamReady: [this.clickstream.table.table],
+      },
       { parent: this, providers: [this.awsProvider, this.gcpProvider] },
     );
     this.registerOutputs({});

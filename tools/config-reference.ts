@@ -13,17 +13,26 @@ import { PROJECT_ROOT } from "./plan/stack-config";
 /** One line per top-level key; a test keeps this list equal to the schema's keys. */
 export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {
   environment: "Stack environment; names every physical resource (`lakehouse-<environment>-<cell>-...`).",
-  cells: "The cells to deploy: one jurisdiction each, with its AWS account/region, GCP project/region and federation mode.",
-  scale: "Business volume. Every size (DMS capacity, Dataflow workers, collector instances, Athena cutoff) derives from it.",
-  retention: "Days to keep each data class; a cell may override. Bounded by the jurisdiction's ceilings and audit floor.",
-  erasureSlaDays: "Days within which an erasure request is physically complete on both clouds (bounds noncurrent versions, time travel, snapshot expiry).",
+  cells:
+    "The cells to deploy: one jurisdiction each, with its AWS account/region, GCP project/region and federation mode.",
+  scale:
+    "Business volume. Every size (DMS capacity, Dataflow workers, collector instances, Athena cutoff) derives from it.",
+  retention:
+    "Days to keep each data class; a cell may override. Bounded by the jurisdiction's ceilings and audit floor.",
+  erasureSlaDays:
+    "Days within which an erasure request is physically complete on both clouds (bounds noncurrent versions, time travel, snapshot expiry).",
   bigqueryTimeTravelHours: "BigQuery time travel window (48-168, whole days), within the erasure SLA.",
-  protect: "Protect stateful resources (`protect`, `retainOnDelete`, the clouds' deletion protection, COMPLIANCE-mode audit lock).",
+  protect:
+    "Protect stateful resources (`protect`, `retainOnDelete`, the clouds' deletion protection, COMPLIANCE-mode audit lock).",
   sources: "Declared sources: transactional databases, Kafka, Cassandra, Elasticsearch, CSV feeds, external APIs.",
   personas: "Who is who: GCP principals and AWS principals per persona.",
-  sourceCredentials: "Credentials per source name (`pulumi config set --secret --path 'lakehouse:sourceCredentials.<name>.password' ...`).",
+  sourceCredentials:
+    "Credentials per source name (`pulumi config set --secret --path 'lakehouse:sourceCredentials.<name>.password' ...`).",
+  alertEmails:
+    "Addresses told when an alarm fires: e-mail subscriptions to each cell's ingestion alert topic and Cloud Monitoring e-mail channels for the clickstream alerts.",
   workbench: "Vertex AI Workbench instances for data scientists: how many, machine type, idle shutdown.",
-  collectorWriteKeys: "Write keys the clickstream collector accepts (`pulumi config set --secret lakehouse:collectorWriteKeys 'k1,k2'`).",
+  collectorWriteKeys:
+    "Write keys the clickstream collector accepts (`pulumi config set --secret lakehouse:collectorWriteKeys 'k1,k2'`).",
 };
 
 type Json = { [k: string]: unknown };

@@ -64,22 +64,38 @@ export const cellSchema = z.strictObject({
        * An existing VPC to run DMS in instead of creating one (its owner keeps routing to the sources).
        * Needs `vpcCidr` (its CIDR, for the security groups) and `subnetIds`. @default a new VPC
        */
-      vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id (vpc-...)").optional(),
+      vpcId: z
+        .string()
+        .regex(/^vpc-[0-9a-f]{8,17}$/, "must be a VPC id (vpc-...)")
+        .optional(),
       /** Private subnets of `vpcId` in at least two availability zones (DMS subnet group). */
-      subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id (subnet-...)")).min(2).optional(),
+      subnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "must be a subnet id (subnet-...)"))
+        .min(2)
+        .optional(),
       /** Route tables of those subnets: the S3 gateway endpoint is attached to them. */
-      routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)")).min(1).optional(),
+      routeTableIds: z
+        .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "must be a route table id (rtb-...)"))
+        .min(1)
+        .optional(),
     })
     .superRefine((n, ctx) => {
       if (n.vpcId === undefined) {
         for (const key of ["subnetIds", "routeTableIds"] as const) {
-          if (n[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only with vpcId (an existing VPC)" });
+          if (n[key] !== undefined)
+            ctx.addIssue({ code: "custom", path: [key], message: "only with vpcId (an existing VPC)" });
         }
         return;
       }
       if (!n.subnetIds) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "is required with vpcId" });
-      if (!n.routeTableIds) ctx.addIssue({ code: "custom", path: ["routeTableIds"], message: "is required with vpcId" });
-      if (!n.vpcCidr) ctx.addIssue({ code: "custom", path: ["vpcCidr"], message: "is required with vpcId (the existing VPC's CIDR)" });
+      if (!n.routeTableIds)
+        ctx.addIssue({ code: "custom", path: ["routeTableIds"], message: "is required with vpcId" });
+      if (!n.vpcCidr)
+        ctx.addIssue({
+          code: "custom",
+          path: ["vpcCidr"],
+          message: "is required with vpcId (the existing VPC's CIDR)",
+        });
     })
     .optional(),
 });
@@ -285,12 +301,23 @@ export const lakehouseSchema = z.strictObject({
     })
     .default({ instances: 1, machineType: "e2-standard-4", idleTimeoutMinutes: 60 }),
   /**
+   * Who is told when an alarm fires (ingestion latency/failures, clickstream loss or delay): e-mail
+   * addresses subscribed to each cell's alert topics and Cloud Monitoring channels. @default []
+   */
+  alertEmails: z.array(z.string().email("must be an e-mail address")).default([]),
+  /**
    * Write keys accepted by the clickstream collector, comma-separated (or a JSON array);
    * set with `pulumi config set --secret lakehouse:collectorWriteKeys "key1,key2"`.
    */
   collectorWriteKeys: z
     .preprocess(
-      (v) => (typeof v === "string" ? v.split(",").map((k) => k.trim()).filter((k) => k.length > 0) : v),
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((k) => k.trim())
+              .filter((k) => k.length > 0)
+          : v,
       z.array(z.string().min(16, "must be at least 16 characters")),
     )
     .default([]),

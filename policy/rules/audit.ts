@@ -44,7 +44,8 @@ export function recordsS3DataEvents(t: ResourceView): boolean {
 export const cloudTrailDataEvents: StackRule = {
   kind: "stack",
   name: "cloudtrail-data-events",
-  description: "Each cell's AWS account has a CloudTrail trail recording S3 data events, encrypted with a customer-managed key and with log file validation.",
+  description:
+    "Each cell's AWS account has a CloudTrail trail recording S3 data events, encrypted with a customer-managed key and with log file validation.",
   domain: "audit",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -55,8 +56,10 @@ export const cloudTrailDataEvents: StackRule = {
   validate(resources, ctx) {
     const trails = resources.filter((r) => r.type === TRAIL);
     for (const t of trails) {
-      if (!recordsS3DataEvents(t)) ctx.report(`${label(t)} does not record S3 data events (eventCategory Data on AWS::S3::Object).`, t.urn);
-      if (bool(t.props, "enableLogFileValidation") !== true) ctx.report(`${label(t)} does not validate log files: set enableLogFileValidation to true.`, t.urn);
+      if (!recordsS3DataEvents(t))
+        ctx.report(`${label(t)} does not record S3 data events (eventCategory Data on AWS::S3::Object).`, t.urn);
+      if (bool(t.props, "enableLogFileValidation") !== true)
+        ctx.report(`${label(t)} does not validate log files: set enableLogFileValidation to true.`, t.urn);
       if (bool(t.props, "enableLogging") === false) ctx.report(`${label(t)} has logging turned off.`, t.urn);
       if (reference(t.props, "kmsKeyId", ctx, t, "a customer-managed key created in this update") === undefined) {
         ctx.report(`${label(t)} has no customer-managed key: set kmsKeyId.`, t.urn);
@@ -69,7 +72,10 @@ export const cloudTrailDataEvents: StackRule = {
       const p = b.provider?.urn ?? "";
       if (withTrail.has(p) || seen.has(p)) continue;
       seen.add(p);
-      ctx.report(`${label(b)} is in an AWS account/region (provider '${b.provider?.name ?? "default"}') without a CloudTrail trail recording S3 data events.`, b.urn);
+      ctx.report(
+        `${label(b)} is in an AWS account/region (provider '${b.provider?.name ?? "default"}') without a CloudTrail trail recording S3 data events.`,
+        b.urn,
+      );
     }
   },
 };
@@ -81,7 +87,8 @@ const DATA_SERVICES = ["allServices", "bigquery.googleapis.com", "storage.google
 export const gcpDataAccessLogs: StackRule = {
   kind: "stack",
   name: "gcp-data-access-logs",
-  description: "Each cell's GCP project records Data Access audit logs (DATA_READ and DATA_WRITE) for BigQuery and Cloud Storage, with no exemptions.",
+  description:
+    "Each cell's GCP project records Data Access audit logs (DATA_READ and DATA_WRITE) for BigQuery and Cloud Storage, with no exemptions.",
   domain: "audit",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -99,7 +106,10 @@ export const gcpDataAccessLogs: StackRule = {
       if (missing.length > 0) ctx.report(`${label(c)} for '${service}' does not enable ${missing.join(", ")}.`, c.urn);
       list(c.props, "auditLogConfigs").forEach((_, i) => {
         if (list(c.props, `auditLogConfigs[${i}].exemptedMembers`).length > 0) {
-          ctx.report(`${label(c)} exempts members from ${str(c.props, `auditLogConfigs[${i}].logType`) ?? "a log type"}: their reads go unrecorded.`, c.urn);
+          ctx.report(
+            `${label(c)} exempts members from ${str(c.props, `auditLogConfigs[${i}].logType`) ?? "a log type"}: their reads go unrecorded.`,
+            c.urn,
+          );
         }
       });
       if (missing.length === 0 && DATA_SERVICES.includes(service)) {
@@ -119,7 +129,10 @@ export const gcpDataAccessLogs: StackRule = {
       const key = `${project}/${service}`;
       if (reported.has(key)) continue;
       reported.add(key);
-      ctx.report(`GCP project '${project}' does not record Data Access logs for ${service} (first resource: ${label(r)}).`, r.urn);
+      ctx.report(
+        `GCP project '${project}' does not record Data Access logs for ${service} (first resource: ${label(r)}).`,
+        r.urn,
+      );
     }
   },
 };
@@ -147,7 +160,8 @@ const S3_LOGGING = "aws:s3/bucketLogging:BucketLogging";
 export const s3AccessLogging: StackRule = {
   kind: "stack",
   name: "s3-access-logging",
-  description: "Every S3 bucket except the access-log bucket itself sends server access logs to a bucket of the same jurisdiction in this stack.",
+  description:
+    "Every S3 bucket except the access-log bucket itself sends server access logs to a bucket of the same jurisdiction in this stack.",
   domain: "audit",
   severity: "medium",
   enforcementLevel: "mandatory",
@@ -158,26 +172,42 @@ export const s3AccessLogging: StackRule = {
   validate(resources, ctx) {
     const buckets = resources.filter((r) => r.type === S3_BUCKET);
     const loggings = resources.filter((r) => r.type === S3_LOGGING);
-    const nameOf = (b: ResourceView): string[] => [b.props.bucket, b.props.id].filter((v): v is string => typeof v === "string");
+    const nameOf = (b: ResourceView): string[] =>
+      [b.props.bucket, b.props.id].filter((v): v is string => typeof v === "string");
     const targetOf = (l: ResourceView): ResourceView | undefined => {
       const deps = l.propertyDependencies.targetBucket ?? [];
       const name = str(l.props, "targetBucket");
       return buckets.find((b) => deps.includes(b.urn) || (name !== undefined && nameOf(b).includes(name)));
     };
-    const targets = new Set(loggings.map(targetOf).filter((b): b is ResourceView => b !== undefined).map((b) => b.urn));
+    const targets = new Set(
+      loggings
+        .map(targetOf)
+        .filter((b): b is ResourceView => b !== undefined)
+        .map((b) => b.urn),
+    );
     for (const l of loggings) {
       const target = targetOf(l);
       if (!target) {
-        ctx.report(`${label(l)} sends logs to '${str(l.props, "targetBucket") ?? "?"}', a bucket not declared in this stack.`, l.urn);
+        ctx.report(
+          `${label(l)} sends logs to '${str(l.props, "targetBucket") ?? "?"}', a bucket not declared in this stack.`,
+          l.urn,
+        );
         continue;
       }
       const a = jurisdictionOf(l, ctx.settings)?.id;
       const b = jurisdictionOf(target, ctx.settings)?.id;
-      if (a !== b) ctx.report(`${label(l)} sends logs of jurisdiction '${a ?? "none"}' to ${label(target)} in '${b ?? "none"}'.`, l.urn);
+      if (a !== b)
+        ctx.report(
+          `${label(l)} sends logs of jurisdiction '${a ?? "none"}' to ${label(target)} in '${b ?? "none"}'.`,
+          l.urn,
+        );
     }
     for (const b of buckets) {
       if (targets.has(b.urn)) continue; // The log bucket itself: logging it into itself would loop.
-      if (attachedTo(resources, S3_LOGGING, "bucket", b, ["bucket", "id"]).length === 0 && get(b.props, "logging.targetBucket") === undefined) {
+      if (
+        attachedTo(resources, S3_LOGGING, "bucket", b, ["bucket", "id"]).length === 0 &&
+        get(b.props, "logging.targetBucket") === undefined
+      ) {
         ctx.report(`${label(b)} has no server access logging.`, b.urn);
       }
     }
@@ -189,6 +219,9 @@ const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
 const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
 const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
 const NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel";
+const TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
+/** SNS protocols that deliver over TLS or stay inside AWS (SNS developer guide, "Subscribing to a topic"). */
+const SNS_PROTOCOLS_OK = new Set(["email", "email-json", "https", "sqs", "lambda", "firehose", "application"]);
 
 /** `arn:aws:<service>:<region>:<account>:...` -> region ('' for global services), or undefined. */
 const arnRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:[^:]+:([^:]*):/.exec(arn)?.[1];
@@ -196,14 +229,15 @@ const arnRegion = (arn: string): string | undefined => /^arn:aws[a-z-]*:[^:]+:([
 export const alertsRouted: StackRule = {
   kind: "stack",
   name: "alerts-routed-in-jurisdiction",
-  description: "Alarms, event rules and alert policies are enabled and notify a target declared in this stack, in the cell's jurisdiction.",
+  description:
+    "Alarms, event rules and alert policies are enabled and notify a target declared in this stack, in the cell's jurisdiction.",
   domain: "audit",
   severity: "medium",
   enforcementLevel: "mandatory",
   articles: [A.gdpr33, A.gdpr32_1_d, A.gdpr5_2, A.lgpd48, A.lgpd46, A.lgpd6_x, A.gdpr44, A.lgpd33],
   remediation:
-    "Give every aws.cloudwatch.MetricAlarm alarmActions pointing at the cell's encrypted SNS topic (declared in this stack) and keep actionsEnabled on. Give every aws.cloudwatch.EventRule at least one aws.cloudwatch.EventTarget and keep it enabled, and target only resources of this stack in the cell's region: an event or alarm sent to another account or region carries resource names and error details out of the jurisdiction. On GCP, keep every gcp.monitoring.AlertPolicy enabled with at least one condition, and list notificationChannels declared in this stack; keep those channels enabled, and webhook channels on https URLs. An alarm that notifies nobody does not help detect and report a breach within 72 hours.",
-  resourceTypes: [METRIC_ALARM, EVENT_RULE, EVENT_TARGET, ALERT_POLICY, NOTIFICATION_CHANNEL],
+    "Give every aws.cloudwatch.MetricAlarm alarmActions pointing at the cell's encrypted SNS topic (declared in this stack) and keep actionsEnabled on. Give every aws.cloudwatch.EventRule at least one aws.cloudwatch.EventTarget and keep it enabled, and target only resources of this stack in the cell's region: an event or alarm sent to another account or region carries resource names and error details out of the jurisdiction. On GCP, keep every gcp.monitoring.AlertPolicy enabled with at least one condition, and list notificationChannels declared in this stack; keep those channels enabled, and webhook channels on https URLs. Subscribe people to the SNS topics by email or https only. An alarm that notifies nobody does not help detect and report a breach within 72 hours.",
+  resourceTypes: [METRIC_ALARM, EVENT_RULE, EVENT_TARGET, ALERT_POLICY, NOTIFICATION_CHANNEL, TOPIC_SUBSCRIPTION],
   validate(resources, ctx) {
     const arns = new Map<string, ResourceView>();
     for (const r of resources) {
@@ -225,14 +259,19 @@ export const alertsRouted: StackRule = {
       const region = arnRegion(typeof target.props.arn === "string" ? target.props.arn : arn);
       const j = jurisdictionOf(owner, ctx.settings);
       if (region !== undefined && region !== "" && j !== undefined && !j.settings.awsRegions.includes(region)) {
-        ctx.report(`${label(owner)} notifies '${arn}' in '${region}', outside jurisdiction '${j.id}' (${j.settings.law}).`, owner.urn);
+        ctx.report(
+          `${label(owner)} notifies '${arn}' in '${region}', outside jurisdiction '${j.id}' (${j.settings.law}).`,
+          owner.urn,
+        );
       }
     };
     for (const a of resources.filter((r) => r.type === METRIC_ALARM)) {
-      if (bool(a.props, "actionsEnabled") === false) ctx.report(`${label(a)} has actionsEnabled false: it notifies nobody.`, a.urn);
+      if (bool(a.props, "actionsEnabled") === false)
+        ctx.report(`${label(a)} has actionsEnabled false: it notifies nobody.`, a.urn);
       const peeked = peekStrings(a.props, "alarmActions");
       const actions = peeked.known;
-      if (actions.length + peeked.unknown === 0) ctx.report(`${label(a)} has no alarmActions: it notifies nobody.`, a.urn);
+      if (actions.length + peeked.unknown === 0)
+        ctx.report(`${label(a)} has no alarmActions: it notifies nobody.`, a.urn);
       for (const arn of actions) checkTarget(a, arn, a.propertyDependencies.alarmActions ?? []);
     }
     const targets = resources.filter((r) => r.type === EVENT_TARGET);
@@ -242,35 +281,69 @@ export const alertsRouted: StackRule = {
     }
     for (const rule of resources.filter((r) => r.type === EVENT_RULE)) {
       const state = str(rule.props, "state");
-      if (state === "DISABLED" || bool(rule.props, "isEnabled") === false) ctx.report(`${label(rule)} is disabled.`, rule.urn);
+      if (state === "DISABLED" || bool(rule.props, "isEnabled") === false)
+        ctx.report(`${label(rule)} is disabled.`, rule.urn);
       const name = peekStr(rule.props, "name");
-      const has = targets.some((t) => (t.propertyDependencies.rule ?? []).includes(rule.urn) || (typeof name === "string" && peekStr(t.props, "rule") === name));
+      const has = targets.some(
+        (t) =>
+          (t.propertyDependencies.rule ?? []).includes(rule.urn) ||
+          (typeof name === "string" && peekStr(t.props, "rule") === name),
+      );
       if (!has) ctx.report(`${label(rule)} has no target in this stack: the events it matches reach nobody.`, rule.urn);
+    }
+    for (const sub of resources.filter((r) => r.type === TOPIC_SUBSCRIPTION)) {
+      const protocol = str(sub.props, "protocol");
+      // Plain http delivers alarm payloads (resource names, error details) without TLS; sms leaves AWS
+      // through carriers of any country.
+      if (protocol !== undefined && !SNS_PROTOCOLS_OK.has(protocol)) {
+        ctx.report(
+          `${label(sub)} delivers alerts over '${protocol}'; use email, https or an AWS service in the cell's region.`,
+          sub.urn,
+        );
+      }
+      const topic = peekStr(sub.props, "topic");
+      if (topic !== undefined)
+        checkTarget(sub, topic ?? "a topic created in this update", sub.propertyDependencies.topic ?? []);
     }
     const channels = resources.filter((r) => r.type === NOTIFICATION_CHANNEL);
     for (const c of channels) {
-      if (bool(c.props, "enabled") === false) ctx.report(`${label(c)} is disabled: the alert policies using it notify nobody.`, c.urn);
+      if (bool(c.props, "enabled") === false)
+        ctx.report(`${label(c)} is disabled: the alert policies using it notify nobody.`, c.urn);
       const url = str(c.props, "labels.url");
       // Incident payloads name resources and carry metric labels: never over plain HTTP.
-      if (url !== undefined && !url.toLowerCase().startsWith("https://")) ctx.report(`${label(c)} posts incidents to '${url}' without TLS: use an https URL.`, c.urn);
+      if (url !== undefined && !url.toLowerCase().startsWith("https://"))
+        ctx.report(`${label(c)} posts incidents to '${url}' without TLS: use an https URL.`, c.urn);
     }
     for (const p of resources.filter((r) => r.type === ALERT_POLICY)) {
       if (bool(p.props, "enabled") === false) ctx.report(`${label(p)} is disabled.`, p.urn);
-      if (list(p.props, "conditions").length === 0) ctx.report(`${label(p)} has no condition: it never opens an incident.`, p.urn);
+      if (list(p.props, "conditions").length === 0)
+        ctx.report(`${label(p)} has no condition: it never opens an incident.`, p.urn);
       const peeked = peekStrings(p.props, "notificationChannels");
       const refs = peeked.known;
       if (refs.length + peeked.unknown === 0) {
         // Incidents still open and show in the console; nobody is told. Advisory: a channel (email,
         // pager) is an operational choice per cell, but the gap is named at every preview.
-        ctx.advise(`${label(p)} has no notificationChannels: its incidents show only in the Cloud console and notify nobody.`, p.urn);
+        ctx.advise(
+          `${label(p)} has no notificationChannels: its incidents show only in the Cloud console and notify nobody.`,
+          p.urn,
+        );
       }
       const deps = p.propertyDependencies.notificationChannels ?? [];
       for (const ref of refs) {
-        const found = channels.some((c) => [c.props.name, c.props.id].includes(ref) || (deps.includes(c.urn) && refs.length + peeked.unknown === 1));
+        const found = channels.some(
+          (c) =>
+            [c.props.name, c.props.id].includes(ref) || (deps.includes(c.urn) && refs.length + peeked.unknown === 1),
+        );
         if (!found) ctx.report(`${label(p)} notifies channel '${ref}', which is not declared in this stack.`, p.urn);
       }
     }
   },
 };
 
-export const auditRules = [cloudTrailDataEvents, gcpDataAccessLogs, s3AccessLogging, identitiesDocumented, alertsRouted] as const;
+export const auditRules = [
+  cloudTrailDataEvents,
+  gcpDataAccessLogs,
+  s3AccessLogging,
+  identitiesDocumented,
+  alertsRouted,
+] as const;

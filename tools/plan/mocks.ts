@@ -232,7 +232,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "ec2:VpcEndpoint":
         return {
           id: `vpce-${hash(args.name, 17)}`,
-          state: { ...base, arn: regional(`vpc-endpoint/vpce-${hash(args.name, 17)}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${hash(args.name, 8)}` } : {}) },
+          state: {
+            ...base,
+            arn: regional(`vpc-endpoint/vpce-${hash(args.name, 17)}`),
+            ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${hash(args.name, 8)}` } : {}),
+          },
         };
       case "ec2:SecurityGroup":
         return {
@@ -353,8 +357,24 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const connectionId = str(inputs.connectionId) ?? name;
         const id = `projects/${project}/locations/${location}/connections/${connectionId}`;
         const accessRole = obj(obj(inputs.aws).accessRole);
-        const aws = str(accessRole.iamRoleId) ? { aws: { accessRole: { ...accessRole, identity: digits(`omni:${id}`, 21) } } } : {};
-        return { id, state: { ...base, ...aws, connectionId, location, name: `projects/${num}/locations/${location}/connections/${connectionId}`, hasCredential: true } };
+        const aws = str(accessRole.iamRoleId)
+          ? { aws: { accessRole: { ...accessRole, identity: digits(`omni:${id}`, 21) } } }
+          : {};
+        return {
+          id,
+          state: {
+            ...base,
+            ...aws,
+            connectionId,
+            location,
+            name: `projects/${num}/locations/${location}/connections/${connectionId}`,
+            hasCredential: true,
+          },
+        };
+      }
+      case "monitoring:NotificationChannel": {
+        const id = `projects/${project}/notificationChannels/${digits(`${project}:${args.name}`, 19)}`;
+        return { id, state: { ...base, name: id } };
       }
       case "orgpolicy:Policy":
         return { id: str(inputs.name) ?? name, state: base };
@@ -399,7 +419,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         // The Storage Transfer Service agent, with the Google subject id AWS role federation trusts.
         const { project } = this.gcpContext({ provider: args.provider, inputs });
         const email = `project-${projectNumber(project)}@storage-transfer-service.iam.gserviceaccount.com`;
-        return { id: email, email, member: `serviceAccount:${email}`, subjectId: digits(`sts:${project}`, 21), project };
+        return {
+          id: email,
+          email,
+          member: `serviceAccount:${email}`,
+          subjectId: digits(`sts:${project}`, 21),
+          project,
+        };
       }
       case "aws:index/getCallerIdentity:getCallerIdentity": {
         const { account } = this.awsContext({ provider: args.provider, inputs });

@@ -14,6 +14,8 @@ export interface IngestionAlertsArgs {
   readonly namePrefix: string;
   readonly accountId: string;
   readonly region: string;
+  /** Addresses subscribed to the topic (each confirms by e-mail). @default [] */
+  readonly emails?: readonly string[];
 }
 
 export class IngestionAlerts extends pulumi.ComponentResource {
@@ -81,6 +83,14 @@ export class IngestionAlerts extends pulumi.ComponentResource {
         }),
       },
       { parent: this },
+    );
+    (args.emails ?? []).forEach(
+      (email, i) =>
+        new aws.sns.TopicSubscription(
+          `${name}-email-${i}`,
+          { topic: this.topic.arn, protocol: "email", endpoint: email },
+          { parent: this },
+        ),
     );
     this.topicArn = this.topic.arn;
     this.registerOutputs({ topicArn: this.topicArn });

@@ -50,6 +50,8 @@ export interface TransactionalIngestionArgs {
     readonly ready: pulumi.Input<string>;
   };
   readonly curatedDatabaseName: pulumi.Input<string>;
+  /** Addresses told when an ingestion alarm fires. @default [] */
+  readonly alertEmails?: readonly string[];
   readonly logRetentionDays: number;
   readonly erasureSlaDays: number;
   /** DMS capacity per source (deriveSizing). */
@@ -87,7 +89,11 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     const { accountId, region } = args;
     const prefix = `${args.namePrefix}-${args.cell}`;
 
-    this.alerts = new IngestionAlerts(`${name}-alerts`, { namePrefix: prefix, accountId, region }, child);
+    this.alerts = new IngestionAlerts(
+      `${name}-alerts`,
+      { namePrefix: prefix, accountId, region, emails: args.alertEmails },
+      child,
+    );
     this.network = new IngestionNetwork(
       `${name}-network`,
       {

@@ -19,8 +19,8 @@ export interface ClickstreamAlertsArgs {
   readonly maxBacklogAgeSeconds?: number;
   /** Collector 5xx per second that pages. @default 1 */
   readonly maxServerErrorsPerSecond?: number;
-  /** Monitoring notification channel ids. @default [] (incidents open in Cloud Monitoring only) */
-  readonly notificationChannels?: readonly pulumi.Input<string>[];
+  /** Addresses notified by e-mail channels created here. @default [] (incidents open in Cloud Monitoring only) */
+  readonly emails?: readonly string[];
 }
 
 export class ClickstreamAlerts extends pulumi.ComponentResource {
@@ -29,6 +29,19 @@ export class ClickstreamAlerts extends pulumi.ComponentResource {
   constructor(name: string, args: ClickstreamAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:gcp:ClickstreamAlerts", name, args, opts);
     const backlog = args.maxBacklogAgeSeconds ?? 600;
+    const channels = (args.emails ?? []).map(
+      (email, i) =>
+        new gcp.monitoring.NotificationChannel(
+          `${name}-email-${i}`,
+          {
+            project: args.project,
+            displayName: `${args.resourcePrefix}: ${email}`,
+            type: "email",
+            labels: { email_address: email },
+          },
+          { parent: this },
+        ).name,
+    );
     const alert = (
       suffix: string,
       displayName: string,
@@ -57,7 +70,7 @@ export class ClickstreamAlerts extends pulumi.ComponentResource {
             },
           ],
           documentation: { mimeType: "text/markdown", content: runbook },
-          notificationChannels: [...(args.notificationChannels ?? [])],
+          notificationChannels: channels,
           alertStrategy: { autoClose: `${7 * 86_400}s` },
           userLabels: { component: "clickstream" },
         },

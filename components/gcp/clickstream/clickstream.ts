@@ -56,6 +56,8 @@ export interface ClickstreamArgs {
   readonly dataScientists?: PersonaConfig;
   readonly marketingApp?: PersonaConfig;
   readonly protect: boolean;
+  /** Addresses told when a clickstream alert fires. @default [] */
+  readonly alertEmails?: readonly string[];
 }
 
 export class Clickstream extends pulumi.ComponentResource {
@@ -223,6 +225,7 @@ export class Clickstream extends pulumi.ComponentResource {
         deadLetterSubscription: this.topic.deadLetterSubscription.name,
         jobName: this.pipeline.job.name,
         collectorService: this.collector.service.name,
+        emails: args.alertEmails,
       },
       child,
     );
