@@ -44,14 +44,19 @@ export const s3PublicAccessBlock: StackRule = {
     }
     for (const o of resources.filter((r) => r.type === S3_OWNERSHIP)) {
       const own = str(o.props, "rule.objectOwnership");
-      if (own !== "BucketOwnerEnforced") ctx.report(`${label(o)} has objectOwnership '${own ?? "unset"}'; use 'BucketOwnerEnforced' to disable ACLs.`, o.urn);
+      if (own !== "BucketOwnerEnforced")
+        ctx.report(
+          `${label(o)} has objectOwnership '${own ?? "unset"}'; use 'BucketOwnerEnforced' to disable ACLs.`,
+          o.urn,
+        );
     }
     for (const b of resources.filter((r) => r.type === S3_BUCKET)) {
       if (attachedTo(resources, S3_PAB, "bucket", b, ["bucket", "id"]).length === 0) {
         ctx.report(`${label(b)} has no BucketPublicAccessBlock.`, b.urn);
       }
       const acl = str(b.props, "acl");
-      if (acl !== undefined && /public|authenticated-read/.test(acl)) ctx.report(`${label(b)} has the public ACL '${acl}'.`, b.urn);
+      if (acl !== undefined && /public|authenticated-read/.test(acl))
+        ctx.report(`${label(b)} has the public ACL '${acl}'.`, b.urn);
     }
   },
 };
@@ -59,7 +64,11 @@ export const s3PublicAccessBlock: StackRule = {
 const PUBLIC_MEMBERS = ["allUsers", "allAuthenticatedUsers"];
 /** Invoker roles on the collector's HTTP endpoint: the public edge that receives tracker events. */
 const INVOKER_ROLES = ["roles/run.invoker", "roles/cloudfunctions.invoker"];
-const INVOKER_TYPES = [/^gcp:cloudfunctionsv2\/functionIamMember:/, /^gcp:cloudrunv2\/serviceIamMember:/, /^gcp:cloudrun\/iamMember:/];
+const INVOKER_TYPES = [
+  /^gcp:cloudfunctionsv2\/functionIamMember:/,
+  /^gcp:cloudrunv2\/serviceIamMember:/,
+  /^gcp:cloudrun\/iamMember:/,
+];
 
 /** True if an IAM policy statement allows everyone without a narrowing condition. */
 function publicAllow(s: Record<string, unknown>): boolean {
@@ -93,7 +102,9 @@ export const noPublicPrincipals: ResourceRule = {
   ],
   validate(r, ctx) {
     if (r.type.startsWith("gcp:") && /I[Aa][Mm](Member|Binding)$/.test(r.type)) {
-      const members = [str(r.props, "member"), ...list(r.props, "members")].filter((m): m is string => typeof m === "string");
+      const members = [str(r.props, "member"), ...list(r.props, "members")].filter(
+        (m): m is string => typeof m === "string",
+      );
       const role = str(r.props, "role") ?? "";
       for (const m of members.filter((x) => PUBLIC_MEMBERS.includes(x))) {
         if (INVOKER_ROLES.includes(role) && INVOKER_TYPES.some((re) => re.test(r.type))) continue;
@@ -104,9 +115,12 @@ export const noPublicPrincipals: ResourceRule = {
     if (r.type === "gcp:bigquery/dataset:Dataset" || r.type === "gcp:bigquery/datasetAccess:DatasetAccess") {
       const entries = r.type === "gcp:bigquery/dataset:Dataset" ? list(r.props, "accesses") : [r.props];
       for (const e of entries) {
-        const who = [str(e, "specialGroup"), str(e, "iamMember"), str(e, "domain")].filter((x): x is string => x !== undefined);
+        const who = [str(e, "specialGroup"), str(e, "iamMember"), str(e, "domain")].filter(
+          (x): x is string => x !== undefined,
+        );
         for (const w of who) {
-          if (PUBLIC_MEMBERS.includes(w) || w === "allAuthenticatedUsers") ctx.report(`${label(r)} gives dataset access to '${w}'.`, r.urn);
+          if (PUBLIC_MEMBERS.includes(w) || w === "allAuthenticatedUsers")
+            ctx.report(`${label(r)} gives dataset access to '${w}'.`, r.urn);
         }
       }
       return;
@@ -120,7 +134,8 @@ export const noPublicPrincipals: ResourceRule = {
       return;
     }
     doc.Statement.forEach((s, i) => {
-      if (publicAllow(s)) ctx.report(`${label(r)} ${prop} statement ${i} allows Principal '*' without a Condition.`, r.urn);
+      if (publicAllow(s))
+        ctx.report(`${label(r)} ${prop} statement ${i} allows Principal '*' without a Condition.`, r.urn);
     });
   },
 };
@@ -128,7 +143,8 @@ export const noPublicPrincipals: ResourceRule = {
 export const noPublicNetwork: ResourceRule = {
   kind: "resource",
   name: "no-public-network-exposure",
-  description: "Buckets prevent public access; notebooks, Dataflow workers and brokers get no public IP; no ingress is open to the internet.",
+  description:
+    "Buckets prevent public access; notebooks, Dataflow workers and brokers get no public IP; no ingress is open to the internet.",
   domain: "public-access",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -153,12 +169,15 @@ export const noPublicNetwork: ResourceRule = {
     switch (r.type) {
       case "gcp:storage/bucket:Bucket": {
         const pap = str(r.props, "publicAccessPrevention");
-        if (pap !== "enforced") ctx.report(`${label(r)} has publicAccessPrevention '${pap ?? "inherited"}'; set it to 'enforced'.`, r.urn);
-        if (bool(r.props, "uniformBucketLevelAccess") !== true) ctx.report(`${label(r)} allows object ACLs: set uniformBucketLevelAccess to true.`, r.urn);
+        if (pap !== "enforced")
+          ctx.report(`${label(r)} has publicAccessPrevention '${pap ?? "inherited"}'; set it to 'enforced'.`, r.urn);
+        if (bool(r.props, "uniformBucketLevelAccess") !== true)
+          ctx.report(`${label(r)} allows object ACLs: set uniformBucketLevelAccess to true.`, r.urn);
         return;
       }
       case "gcp:workbench/instance:Instance": {
-        if (bool(r.props, "gceSetup.disablePublicIp") !== true) ctx.report(`${label(r)} gets a public IP: set gceSetup.disablePublicIp to true.`, r.urn);
+        if (bool(r.props, "gceSetup.disablePublicIp") !== true)
+          ctx.report(`${label(r)} gets a public IP: set gceSetup.disablePublicIp to true.`, r.urn);
         list(r.props, "gceSetup.networkInterfaces").forEach((_, i) => {
           if (list(r.props, `gceSetup.networkInterfaces[${i}].accessConfigs`).length > 0) {
             ctx.report(`${label(r)} network interface ${i} has an external access config.`, r.urn);
@@ -169,7 +188,11 @@ export const noPublicNetwork: ResourceRule = {
       case "gcp:dataflow/flexTemplateJob:FlexTemplateJob":
       case "gcp:dataflow/job:Job": {
         const ip = str(r.props, "ipConfiguration");
-        if (ip !== "WORKER_IP_PRIVATE") ctx.report(`${label(r)} gives workers public IPs (ipConfiguration '${ip ?? "WORKER_IP_PUBLIC"}'); set 'WORKER_IP_PRIVATE'.`, r.urn);
+        if (ip !== "WORKER_IP_PRIVATE")
+          ctx.report(
+            `${label(r)} gives workers public IPs (ipConfiguration '${ip ?? "WORKER_IP_PUBLIC"}'); set 'WORKER_IP_PRIVATE'.`,
+            r.urn,
+          );
         return;
       }
       case "aws:msk/cluster:Cluster": {
@@ -180,20 +203,28 @@ export const noPublicNetwork: ResourceRule = {
       case "aws:ec2/securityGroup:SecurityGroup":
       case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
         list(r.props, "ingress").forEach((_, i) => {
-          const cidrs = [...list(r.props, `ingress[${i}].cidrBlocks`), ...list(r.props, `ingress[${i}].ipv6CidrBlocks`)];
+          const cidrs = [
+            ...list(r.props, `ingress[${i}].cidrBlocks`),
+            ...list(r.props, `ingress[${i}].ipv6CidrBlocks`),
+          ];
           if (cidrs.some(openCidr)) ctx.report(`${label(r)} ingress ${i} is open to the internet.`, r.urn);
         });
         return;
       case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-        if (openCidr(str(r.props, "cidrIpv4")) || openCidr(str(r.props, "cidrIpv6"))) ctx.report(`${label(r)} is open to the internet.`, r.urn);
+        if (openCidr(str(r.props, "cidrIpv4")) || openCidr(str(r.props, "cidrIpv6")))
+          ctx.report(`${label(r)} is open to the internet.`, r.urn);
         return;
       case "aws:ec2/securityGroupRule:SecurityGroupRule":
-        if (str(r.props, "type") === "ingress" && [...list(r.props, "cidrBlocks"), ...list(r.props, "ipv6CidrBlocks")].some(openCidr)) {
+        if (
+          str(r.props, "type") === "ingress" &&
+          [...list(r.props, "cidrBlocks"), ...list(r.props, "ipv6CidrBlocks")].some(openCidr)
+        ) {
           ctx.report(`${label(r)} is open to the internet.`, r.urn);
         }
         return;
       case "aws:ec2/subnet:Subnet":
-        if (bool(r.props, "mapPublicIpOnLaunch") === true) ctx.report(`${label(r)} gives instances public IPs: set mapPublicIpOnLaunch to false.`, r.urn);
+        if (bool(r.props, "mapPublicIpOnLaunch") === true)
+          ctx.report(`${label(r)} gives instances public IPs: set mapPublicIpOnLaunch to false.`, r.urn);
         return;
       case "gcp:compute/firewall:Firewall": {
         const dir = str(r.props, "direction") ?? "INGRESS";
@@ -236,13 +267,20 @@ export const publicEndpointDeclared: StackRule = {
     const labelled = (svc: ResourceView): boolean =>
       effectiveTags(svc)[PUBLIC_ENDPOINT_LABEL.key] === PUBLIC_ENDPOINT_LABEL.value;
     for (const m of resources.filter((r) => PUBLIC_SERVICE_TYPES[r.type] !== undefined)) {
-      const members = [str(m.props, "member"), ...list(m.props, "members")].filter((x): x is string => typeof x === "string");
+      const members = [str(m.props, "member"), ...list(m.props, "members")].filter(
+        (x): x is string => typeof x === "string",
+      );
       if (!members.some((x) => PUBLIC_MEMBERS.includes(x))) continue;
       const serviceType = PUBLIC_SERVICE_TYPES[m.type];
       const services = resources.filter((r) => r.type === serviceType);
       const target = services.find(
         (svc) =>
-          (m.propertyDependencies.name ?? m.propertyDependencies.cloudFunction ?? m.propertyDependencies.service ?? []).includes(svc.urn) ||
+          (
+            m.propertyDependencies.name ??
+            m.propertyDependencies.cloudFunction ??
+            m.propertyDependencies.service ??
+            []
+          ).includes(svc.urn) ||
           ["name", "cloudFunction", "service"].some((k) => {
             const v = m.props[k];
             return typeof v === "string" && (v === svc.props.name || v === svc.props.id);
@@ -259,10 +297,18 @@ export const publicEndpointDeclared: StackRule = {
     }
     for (const svc of resources.filter((r) => r.type === "gcp:cloudrunv2/service:Service")) {
       if (bool(svc.props, "invokerIamDisabled") === true && !labelled(svc)) {
-        ctx.report(`${label(svc)} disables invoker IAM (anyone may call it) without the public-endpoint label.`, svc.urn);
+        ctx.report(
+          `${label(svc)} disables invoker IAM (anyone may call it) without the public-endpoint label.`,
+          svc.urn,
+        );
       }
     }
   },
 };
 
-export const publicAccessRules = [s3PublicAccessBlock, noPublicPrincipals, publicEndpointDeclared, noPublicNetwork] as const;
+export const publicAccessRules = [
+  s3PublicAccessBlock,
+  noPublicPrincipals,
+  publicEndpointDeclared,
+  noPublicNetwork,
+] as const;

@@ -42,7 +42,10 @@ describe("policy pack: the public tracking endpoint", function () {
 
   it("fails when the invoked service loses the public-endpoint label", async () => {
     const plan = await prodWith((r) => {
-      if (r.type !== SERVICE || (r.inputs.labels as Record<string, string> | undefined)?.["public-endpoint"] === undefined) {
+      if (
+        r.type !== SERVICE ||
+        (r.inputs.labels as Record<string, string> | undefined)?.["public-endpoint"] === undefined
+      ) {
         return undefined;
       }
       const labels = { ...(r.inputs.labels as Record<string, string>) };
@@ -76,6 +79,8 @@ describe("policy pack: the public tracking endpoint", function () {
       return { ...r, inputs, outputs: { ...r.outputs, ...inputs } };
     });
     const found = await violations(plan);
-    expect(found.some((f) => /disables invoker IAM \(anyone may call it\) without the public-endpoint label\.$/.test(f))).to.equal(true);
+    expect(
+      found.some((f) => /disables invoker IAM \(anyone may call it\) without the public-endpoint label\.$/.test(f)),
+    ).to.equal(true);
   });
 });
