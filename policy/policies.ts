@@ -61,19 +61,25 @@ function unwrap(props: Record<string, unknown>): Record<string, unknown> {
   return isRecord(target) ? target : props;
 }
 
-function providerView(p: { type: string; name: string; urn: string; props: Record<string, unknown> } | undefined): ProviderView | undefined {
+function providerView(
+  p: { type: string; name: string; urn: string; props: Record<string, unknown> } | undefined,
+): ProviderView | undefined {
   return p ? { type: p.type, name: p.name, urn: p.urn, props: unwrap(p.props) } : undefined;
 }
 
 /** The object form of a violation is accepted by the server (server.js makeReportViolationFun) but not typed. */
-type ReportAny = (message: string | { message: string; enforcementLevel: "advisory"; urn?: string }, urn?: string) => void;
+type ReportAny = (
+  message: string | { message: string; enforcementLevel: "advisory"; urn?: string },
+  urn?: string,
+) => void;
 
 function context(rule: Rule, config: unknown, report: ReportViolation): RuleContext {
   const reportAny = report as unknown as ReportAny;
   return {
     settings: readSettings(config),
     report: (message, urn) => report(message, urn),
-    advise: (message, urn) => reportAny({ message: `${rule.description}\n${message}`, enforcementLevel: "advisory", urn }),
+    advise: (message, urn) =>
+      reportAny({ message: `${rule.description}\n${message}`, enforcementLevel: "advisory", urn }),
   };
 }
 

@@ -34,10 +34,12 @@ function listParquet(dir: string): string[] {
 }
 
 function formatTable(columns: readonly string[], rows: readonly JsonRow[]): string {
-  const cell = (v: JsonRow[string] | undefined): string => (v === null || v === undefined ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  const cell = (v: JsonRow[string] | undefined): string =>
+    v === null || v === undefined ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v);
   const grid = [columns.slice(), ...rows.map((r) => columns.map((c) => cell(r[c])))];
   const widths = columns.map((_, i) => Math.max(...grid.map((line) => [...(line[i] ?? "")].length)));
-  const render = (line: string[]): string => line.map((v, i) => v + " ".repeat((widths[i] ?? 0) - [...v].length)).join(" | ");
+  const render = (line: string[]): string =>
+    line.map((v, i) => v + " ".repeat((widths[i] ?? 0) - [...v].length)).join(" | ");
   const sep = widths.map((w) => "-".repeat(w)).join("-+-");
   return [render(grid[0] ?? []), sep, ...grid.slice(1).map(render)].join("\n");
 }
@@ -67,14 +69,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing <folder>" : `expected one folder, got ${positionals.length}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? "missing <folder>" : `expected one folder, got ${positionals.length}`,
+    );
   const folder = path.resolve(positionals[0] ?? "");
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new UsageError(`folder not found: ${folder}`);
   if (!values.table) throw new UsageError("missing --table <name>");
-  const keys = (values.key ?? "").split(",").map((k) => k.trim()).filter((k) => k.length > 0);
+  const keys = (values.key ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
   if (keys.length === 0) throw new UsageError("missing --key <col,...>");
   const batchFiles = Number(values["batch-files"]);
-  if (!Number.isInteger(batchFiles) || batchFiles < 1) throw new UsageError(`--batch-files must be a positive integer, got ${values["batch-files"]}`);
+  if (!Number.isInteger(batchFiles) || batchFiles < 1)
+    throw new UsageError(`--batch-files must be a positive integer, got ${values["batch-files"]}`);
   const files = listParquet(folder);
   if (files.length === 0) throw new UsageError(`no *.parquet files under ${folder}`);
 
@@ -89,15 +98,19 @@ async function main(argv: string[]): Promise<number> {
       maxFilesPerBatch: batchFiles,
     });
   } catch (e) {
-    if (e instanceof UnknownKeyColumnError || (e instanceof Error && e.message.startsWith("invalid CDC table spec"))) throw new UsageError(e.message);
+    if (e instanceof UnknownKeyColumnError || (e instanceof Error && e.message.startsWith("invalid CDC table spec")))
+      throw new UsageError(e.message);
     throw e;
   }
   const columns = result.spec.columns;
   if (values.json) {
-    for (const row of result.rows) process.stdout.write(`${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`);
+    for (const row of result.rows)
+      process.stdout.write(`${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`);
   } else {
     console.log(formatTable(columns, result.rows));
-    console.log(`\n${result.rows.length} row(s) in ${values.table}; ${files.length} file(s) applied in ${result.batches.length} batch(es)`);
+    console.log(
+      `\n${result.rows.length} row(s) in ${values.table}; ${files.length} file(s) applied in ${result.batches.length} batch(es)`,
+    );
   }
   return 0;
 }

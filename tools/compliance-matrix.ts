@@ -39,11 +39,18 @@ export function renderMatrix(all: readonly Rule[] = rules): string {
       }
     }
     if (byArticle.size === 0) continue;
-    out.push(`## ${LAW_TITLES[law]}`, "", "| Article | Rule | Level | Severity | Resource types |", "|---|---|---|---|---|");
+    out.push(
+      `## ${LAW_TITLES[law]}`,
+      "",
+      "| Article | Rule | Level | Severity | Resource types |",
+      "|---|---|---|---|---|",
+    );
     for (const article of [...byArticle.keys()].sort((a, b) => articleKey(a).localeCompare(articleKey(b)))) {
       for (const { rule, ref } of byArticle.get(article)!) {
         const interp = ref.interpretation ? ` **(interpretation)** ${ref.interpretation}` : "";
-        const types = rule.catchAll ? "every AWS and GCP resource and provider" : rule.resourceTypes.map((t) => `\`${t}\``).join(", ");
+        const types = rule.catchAll
+          ? "every AWS and GCP resource and provider"
+          : rule.resourceTypes.map((t) => `\`${t}\``).join(", ");
         out.push(`| ${article}${interp} | \`${rule.name}\` | ${rule.enforcementLevel} | ${rule.severity} | ${types} |`);
       }
     }
@@ -51,10 +58,20 @@ export function renderMatrix(all: readonly Rule[] = rules): string {
   }
   out.push("## Rules", "", "| Rule | Domain | What it requires | Remediation |", "|---|---|---|---|");
   for (const r of all) out.push(`| \`${r.name}\` | ${r.domain} | ${r.description} | ${r.remediation} |`);
-  out.push("", "## Default bounds (pack config)", "", "| Jurisdiction | Law | AWS regions | GCP locations | Erasure SLA (days) | Audit floor (days) | Retention ceilings (days) |", "|---|---|---|---|---|---|---|");
+  out.push(
+    "",
+    "## Default bounds (pack config)",
+    "",
+    "| Jurisdiction | Law | AWS regions | GCP locations | Erasure SLA (days) | Audit floor (days) | Retention ceilings (days) |",
+    "|---|---|---|---|---|---|---|",
+  );
   for (const [id, j] of Object.entries(DEFAULT_SETTINGS.jurisdictions)) {
-    const ceilings = Object.entries(j.retentionCeilingDays).map(([c, d]) => `${c} ${d}`).join(", ");
-    out.push(`| ${id} | ${j.law} | ${j.awsRegions.join(", ")} | ${j.gcpLocations.join(", ")} | ${j.erasureSlaCeilingDays} | ${j.auditFloorDays} | ${ceilings} |`);
+    const ceilings = Object.entries(j.retentionCeilingDays)
+      .map(([c, d]) => `${c} ${d}`)
+      .join(", ");
+    out.push(
+      `| ${id} | ${j.law} | ${j.awsRegions.join(", ")} | ${j.gcpLocations.join(", ")} | ${j.erasureSlaCeilingDays} | ${j.auditFloorDays} | ${ceilings} |`,
+    );
   }
   out.push(
     "",

@@ -71,7 +71,11 @@ async function main(): Promise<number> {
   }
   if (args.json) console.log(JSON.stringify(results, null, 2));
   const failed = results.filter((r) => !r.passed).map((r) => r.stack);
-  console.log(failed.length === 0 ? `Policy gate passed for ${stacks.join(", ")}.` : `Policy gate FAILED for ${failed.join(", ")}.`);
+  console.log(
+    failed.length === 0
+      ? `Policy gate passed for ${stacks.join(", ")}.`
+      : `Policy gate FAILED for ${failed.join(", ")}.`,
+  );
   return failed.length === 0 ? 0 : 1;
 }
 

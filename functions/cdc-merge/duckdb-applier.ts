@@ -41,7 +41,9 @@ export type ColumnTypes = ReadonlyArray<readonly [name: string, type: string]>;
 
 /** The union (by name) of the schemas of the given Parquet files. */
 export async function readParquetSchema(connection: DuckDBConnection, files: readonly string[]): Promise<ColumnTypes> {
-  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`);
+  const reader = await connection.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`,
+  );
   return reader.getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)] as const);
 }
 
@@ -108,21 +110,29 @@ export class DuckDbCdcApplier {
     for (const step of this.sql.steps) {
       if (step.kind === "check") {
         const row = (await this.connection.runAndReadAll(step.sql)).getRowObjectsJson()[0] ?? {};
-        const problems = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v ?? 0)] as const).filter(([, v]) => v > 0));
+        const problems = Object.fromEntries(
+          Object.entries(row)
+            .map(([k, v]) => [k, Number(v ?? 0)] as const)
+            .filter(([, v]) => v > 0),
+        );
         if (Object.keys(problems).length > 0) throw new CdcValidationError(problems);
       } else {
         await this.connection.run(step.sql);
       }
       if (step.name === options.stopAfter) break;
     }
-    const count = (await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${q(BATCH_VIEW)}`)).getRowObjectsJson()[0];
+    const count = (
+      await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${q(BATCH_VIEW)}`)
+    ).getRowObjectsJson()[0];
     return { files: [...files], rowsRead: Number(count?.n ?? 0) };
   }
 
   /** Files the ledger has recorded as applied, in path order. */
   async appliedFiles(): Promise<string[]> {
     if (!(await this.tableExists(this.names.ledger))) return [];
-    const rows = (await this.connection.runAndReadAll(`SELECT file_path FROM ${q(this.names.ledger)} ORDER BY file_path`)).getRowObjectsJson();
+    const rows = (
+      await this.connection.runAndReadAll(`SELECT file_path FROM ${q(this.names.ledger)} ORDER BY file_path`)
+    ).getRowObjectsJson();
     return rows.map((r) => String(r.file_path));
   }
 
@@ -133,7 +143,9 @@ export class DuckDbCdcApplier {
     const typeOf = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
     const select = this.spec.columns.map((c) => `${jsonSafe(q(c), typeOf.get(c) ?? "VARCHAR")} AS ${q(c)}`).join(", ");
     const order = this.spec.keyColumns.map((k) => `${q(k)} ASC NULLS FIRST`).join(", ");
-    return (await this.connection.runAndReadAll(`SELECT ${select} FROM ${q(this.names.table)} ORDER BY ${order}`)).getRowObjectsJson();
+    return (
+      await this.connection.runAndReadAll(`SELECT ${select} FROM ${q(this.names.table)} ORDER BY ${order}`)
+    ).getRowObjectsJson();
   }
 
   /** Raw query access for tests and diagnostics (e.g. the tombstone table). */
@@ -180,7 +192,8 @@ export class DuckDbCdcApplier {
  */
 export function jsonSafe(expr: string, type: string): string {
   const t = type.toUpperCase();
-  if (t === "TIMESTAMP WITH TIME ZONE" || t === "TIMESTAMPTZ") return `strftime(timezone('UTC', ${expr}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  if (t === "TIMESTAMP WITH TIME ZONE" || t === "TIMESTAMPTZ")
+    return `strftime(timezone('UTC', ${expr}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
   if (t.startsWith("TIMESTAMP")) return `strftime(CAST(${expr} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')`;
   if (t === "BLOB") return `to_base64(${expr})`;
   if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER|FLOAT|DOUBLE|BOOLEAN)$/.test(t)) return expr;
@@ -252,5 +265,3 @@ export class UnknownKeyColumnError extends Error {
     this.name = "UnknownKeyColumnError";
   }
 }
-
-

@@ -25,7 +25,8 @@ export function orderFiles(paths: readonly string[]): string[] {
 
 /** Cuts ordered files into consecutive batches of at most `maxFiles`. */
 export function toBatches<T>(files: readonly T[], maxFiles: number = DEFAULT_MAX_FILES_PER_BATCH): T[][] {
-  if (!Number.isInteger(maxFiles) || maxFiles < 1) throw new Error(`max files per batch must be a positive integer, got ${maxFiles}`);
+  if (!Number.isInteger(maxFiles) || maxFiles < 1)
+    throw new Error(`max files per batch must be a positive integer, got ${maxFiles}`);
   const out: T[][] = [];
   for (let i = 0; i < files.length; i += maxFiles) out.push(files.slice(i, i + maxFiles));
   return out;

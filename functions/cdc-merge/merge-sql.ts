@@ -181,7 +181,11 @@ export function watermarkExpression(spec: CdcTableSpec, dialect: Dialect): strin
 }
 
 /** Renders every step for one table in one dialect. */
-export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: CdcTableNames = defaultTableNames(spec)): CdcMergeSql {
+export function generateMergeSql(
+  spec: CdcTableSpec,
+  dialect: Dialect,
+  names: CdcTableNames = defaultTableNames(spec),
+): CdcMergeSql {
   const d = DIALECTS[dialect];
   const q = d.ident;
   const cols = spec.columns.map(q);
@@ -197,7 +201,8 @@ export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: Cd
   const table = q(names.table);
   const tombstones = q(names.tombstones);
   const ledger = q(names.ledger);
-  const keyMatch = (a: string, b: string): string => keys.map((k) => d.nullSafeEq(`${a}.${k}`, `${b}.${k}`)).join(" AND ");
+  const keyMatch = (a: string, b: string): string =>
+    keys.map((k) => d.nullSafeEq(`${a}.${k}`, `${b}.${k}`)).join(" AND ");
   const list = (xs: string[], alias?: string): string => xs.map((x) => (alias ? `${alias}.${x}` : x)).join(", ");
   const create = (name: string, select: string): string =>
     `CREATE TABLE IF NOT EXISTS ${name}${d.createTableSuffix}${d.tableProperties} AS ${select}`;
@@ -230,7 +235,10 @@ export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: Cd
       table,
       `SELECT ${list(cols)}, CAST(NULL AS ${d.stringType}) AS ${wm}, CAST(NULL AS ${d.stringType}) AS ${srcFileOut} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
     ),
-    createTombstones: create(tombstones, `SELECT ${list(keys)}, CAST(NULL AS ${d.stringType}) AS ${wm} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`),
+    createTombstones: create(
+      tombstones,
+      `SELECT ${list(keys)}, CAST(NULL AS ${d.stringType}) AS ${wm} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
+    ),
     createLedger: create(
       ledger,
       `SELECT CAST(NULL AS ${d.stringType}) AS file_path, CAST(NULL AS ${d.stringType}) AS max_watermark, ` +
@@ -268,7 +276,10 @@ export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: Cd
       `WHEN MATCHED AND s.${opCol} = 'D' AND s.${wm} > t.${wm} THEN DELETE`,
       // Keys are equal by the ON clause; leaving them out of SET keeps Iceberg identifier/partition
       // columns untouched.
-      `WHEN MATCHED AND s.${opCol} <> 'D' AND s.${wm} > t.${wm} THEN UPDATE SET ${[...cols.filter((c) => !keys.includes(c)), wm]
+      `WHEN MATCHED AND s.${opCol} <> 'D' AND s.${wm} > t.${wm} THEN UPDATE SET ${[
+        ...cols.filter((c) => !keys.includes(c)),
+        wm,
+      ]
         .map((c) => `${d.setTarget("t", c)} = s.${c}`)
         .concat(`${d.setTarget("t", srcFileOut)} = s.${srcFile}`)
         .join(", ")}`,
@@ -283,7 +294,11 @@ export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: Cd
     ].join("\n"),
   };
 
-  const steps = STEP_ORDER.map((name): CdcStep => ({ name, kind: name === "validate" ? "check" : "exec", sql: sql[name] }));
+  const steps = STEP_ORDER.map((name): CdcStep => ({
+    name,
+    kind: name === "validate" ? "check" : "exec",
+    sql: sql[name],
+  }));
   return { dialect, names, steps };
 }
 
@@ -291,5 +306,3 @@ export function generateMergeSql(spec: CdcTableSpec, dialect: Dialect, names: Cd
 export function quoteIdent(name: string, dialect: Dialect): string {
   return DIALECTS[dialect].ident(name);
 }
-
-

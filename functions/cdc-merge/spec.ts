@@ -118,16 +118,35 @@ export const cdcTableSpecSchema = z
     const lower = (s: string): string => s.toLowerCase();
     const cols = new Set(spec.columns.map(lower));
     if (cols.size !== spec.columns.length) {
-      ctx.addIssue({ code: "custom", path: ["columns"], message: "duplicate column (names are case-insensitive in Spark and DuckDB)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["columns"],
+        message: "duplicate column (names are case-insensitive in Spark and DuckDB)",
+      });
     }
     for (const k of spec.keyColumns) {
-      if (!cols.has(lower(k))) ctx.addIssue({ code: "custom", path: ["keyColumns"], message: `key column "${k}" is not one of the table's columns` });
+      if (!cols.has(lower(k)))
+        ctx.addIssue({
+          code: "custom",
+          path: ["keyColumns"],
+          message: `key column "${k}" is not one of the table's columns`,
+        });
     }
     for (const c of spec.columns) {
-      if (lower(c).startsWith(RESERVED_PREFIX)) ctx.addIssue({ code: "custom", path: ["columns"], message: `column "${c}" uses the reserved prefix ${RESERVED_PREFIX}` });
+      if (lower(c).startsWith(RESERVED_PREFIX))
+        ctx.addIssue({
+          code: "custom",
+          path: ["columns"],
+          message: `column "${c}" uses the reserved prefix ${RESERVED_PREFIX}`,
+        });
     }
     for (const meta of [spec.opColumn, spec.timestampColumn, spec.changeSeqColumn]) {
-      if (cols.has(lower(meta))) ctx.addIssue({ code: "custom", path: ["columns"], message: `CDC metadata column "${meta}" must not be listed as a table column` });
+      if (cols.has(lower(meta)))
+        ctx.addIssue({
+          code: "custom",
+          path: ["columns"],
+          message: `CDC metadata column "${meta}" must not be listed as a table column`,
+        });
     }
   });
 

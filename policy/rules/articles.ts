@@ -43,7 +43,10 @@ export const A = {
     "Art. 5(1)(e)",
     "The text sets no number of days; the ceilings per data class are the project's own.",
   ),
-  lgpd15_ceilings: lgpd("Art. 15", "The text sets no number of days; the ceilings per data class are the project's own."),
+  lgpd15_ceilings: lgpd(
+    "Art. 15",
+    "The text sets no number of days; the ceilings per data class are the project's own.",
+  ),
   // Transfers and residency.
   gdpr44: gdpr(
     "Art. 44",

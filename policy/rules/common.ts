@@ -188,7 +188,10 @@ export function peekStrings(obj: unknown, path: string): { readonly known: strin
     throw e;
   }
   if (!Array.isArray(v)) return { known: [], unknown: 0 };
-  return { known: v.filter((x): x is string => typeof x === "string" && !isUnknown(x)), unknown: v.filter(isUnknown).length };
+  return {
+    known: v.filter((x): x is string => typeof x === "string" && !isUnknown(x)),
+    unknown: v.filter(isUnknown).length,
+  };
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -218,7 +221,11 @@ export function list(obj: unknown, path: string): unknown[] {
   const v = get(obj, path);
   if (!Array.isArray(v)) return [];
   v.forEach((item, i) => {
-    if (isUnknown(item)) throw new UnknownInputError(`${path}[${i}]`, typeof obj === "object" && obj !== null ? OWNERS.get(obj) : undefined);
+    if (isUnknown(item))
+      throw new UnknownInputError(
+        `${path}[${i}]`,
+        typeof obj === "object" && obj !== null ? OWNERS.get(obj) : undefined,
+      );
   });
   return v;
 }
@@ -274,7 +281,12 @@ export function matchesType(patterns: readonly string[], type: string): boolean 
     if (!p.includes("*")) return p === type;
     let re = globCache.get(p);
     if (!re) {
-      re = new RegExp(`^${p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`);
+      re = new RegExp(
+        `^${p
+          .split("*")
+          .map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+          .join(".*")}$`,
+      );
       globCache.set(p, re);
     }
     return re.test(type);
@@ -449,8 +461,11 @@ export function placementOf(r: ResourceView): Placement | undefined {
       return { locations: regions, from: "messageStoragePolicy.allowedPersistenceRegions" };
     }
     case "gcp:secretmanager/secret:Secret": {
-      if (get(r.props, "replication.auto") !== undefined) return { locations: ["global (automatic replication)"], from: "replication.auto" };
-      const replicas = list(r.props, "replication.userManaged.replicas").map((rep, i) => str(rep, "location") ?? `replica ${i}`);
+      if (get(r.props, "replication.auto") !== undefined)
+        return { locations: ["global (automatic replication)"], from: "replication.auto" };
+      const replicas = list(r.props, "replication.userManaged.replicas").map(
+        (rep, i) => str(rep, "location") ?? `replica ${i}`,
+      );
       return { locations: replicas, from: "replication.userManaged.replicas[].location" };
     }
     case "gcp:kms/cryptoKey:CryptoKey": {

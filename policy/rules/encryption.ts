@@ -73,7 +73,9 @@ function checkSseRules(r: ResourceView, ctx: RuleContext, rulesPath: string): bo
       );
       return;
     }
-    if (requireKey(r, ctx, `${base}.kmsMasterKeyId`, `'aws:kms' without kmsMasterKeyId uses the AWS-managed key aws/s3.`)) {
+    if (
+      requireKey(r, ctx, `${base}.kmsMasterKeyId`, `'aws:kms' without kmsMasterKeyId uses the AWS-managed key aws/s3.`)
+    ) {
       notAwsManaged(r, ctx, `${base}.kmsMasterKeyId`);
       ok = true;
     }
@@ -85,7 +87,8 @@ function checkSseRules(r: ResourceView, ctx: RuleContext, rulesPath: string): bo
 export const s3BucketCmk: StackRule = {
   kind: "stack",
   name: "s3-bucket-cmk-encryption",
-  description: "S3 buckets are encrypted with a customer-managed KMS key (v7 split BucketServerSideEncryptionConfiguration).",
+  description:
+    "S3 buckets are encrypted with a customer-managed KMS key (v7 split BucketServerSideEncryptionConfiguration).",
   domain: "encryption",
   severity: "critical",
   enforcementLevel: "mandatory",
@@ -170,7 +173,8 @@ export const kmsAliasTarget: StackRule = {
       const deps = a.propertyDependencies.targetKeyId ?? [];
       const target = str(a.props, "targetKeyId");
       const found = keys.some(
-        (k) => deps.includes(k.urn) || (target !== undefined && [k.props.arn, k.props.keyId, k.props.id].includes(target)),
+        (k) =>
+          deps.includes(k.urn) || (target !== undefined && [k.props.arn, k.props.keyId, k.props.id].includes(target)),
       );
       if (!found) ctx.report(`${label(a)} targets a key that is not declared in this stack.`, a.urn);
     }
@@ -201,7 +205,9 @@ export function datasetOf(resources: readonly ResourceView[], r: ResourceView, p
   const deps = r.propertyDependencies[prop] ?? [];
   const id = r.props[prop];
   return resources.find(
-    (d) => d.type === BQ_DATASET && (deps.includes(d.urn) || (typeof id === "string" && (d.props.datasetId === id || d.props.id === id))),
+    (d) =>
+      d.type === BQ_DATASET &&
+      (deps.includes(d.urn) || (typeof id === "string" && (d.props.datasetId === id || d.props.id === id))),
   );
 }
 
@@ -218,7 +224,8 @@ export const bigqueryCmek: StackRule = {
   resourceTypes: [BQ_DATASET, BQ_TABLE, BQ_TRANSFER],
   validate(resources, ctx) {
     const cmekDataset = (d: ResourceView | undefined): boolean =>
-      d !== undefined && (datasetStoresNoData(d) || str(d.props, "defaultEncryptionConfiguration.kmsKeyName") !== undefined);
+      d !== undefined &&
+      (datasetStoresNoData(d) || str(d.props, "defaultEncryptionConfiguration.kmsKeyName") !== undefined);
     for (const d of resources.filter((r) => r.type === BQ_DATASET)) {
       if (datasetStoresNoData(d)) continue;
       requireKey(d, ctx, "defaultEncryptionConfiguration.kmsKeyName", "set defaultEncryptionConfiguration.kmsKeyName.");
@@ -250,16 +257,28 @@ export const bigqueryCmek: StackRule = {
 
 /** One-field CMEK checks, by type: path to the key and the hint. */
 const SIMPLE_CMEK: Readonly<Record<string, readonly [path: string, hint: string]>> = {
-  "gcp:pubsub/topic:Topic": ["kmsKeyName", "set kmsKeyName (messages are stored at rest for up to the retention period)."],
+  "gcp:pubsub/topic:Topic": [
+    "kmsKeyName",
+    "set kmsKeyName (messages are stored at rest for up to the retention period).",
+  ],
   "gcp:storage/bucket:Bucket": ["encryption.defaultKmsKeyName", "set encryption.defaultKmsKeyName."],
   "gcp:dataflow/flexTemplateJob:FlexTemplateJob": ["kmsKeyName", "set kmsKeyName (Dataflow state and shuffle data)."],
   "gcp:dataflow/job:Job": ["kmsKeyName", "set kmsKeyName (Dataflow state and shuffle data)."],
   "gcp:vertex/aiEndpoint:AiEndpoint": ["encryptionSpec.kmsKeyName", "set encryptionSpec.kmsKeyName."],
-  "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": ["encryptionSpec.kmsKeyName", "set encryptionSpec.kmsKeyName."],
-  "aws:secretsmanager/secret:Secret": ["kmsKeyId", "set kmsKeyId (without it Secrets Manager uses aws/secretsmanager)."],
+  "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": [
+    "encryptionSpec.kmsKeyName",
+    "set encryptionSpec.kmsKeyName.",
+  ],
+  "aws:secretsmanager/secret:Secret": [
+    "kmsKeyId",
+    "set kmsKeyId (without it Secrets Manager uses aws/secretsmanager).",
+  ],
   "aws:cloudwatch/logGroup:LogGroup": ["kmsKeyId", "set kmsKeyId (log events can carry personal data)."],
   "aws:sns/topic:Topic": ["kmsMasterKeyId", "set kmsMasterKeyId to a customer-managed key."],
-  "aws:msk/cluster:Cluster": ["encryptionInfo.encryptionAtRestKmsKeyArn", "set encryptionInfo.encryptionAtRestKmsKeyArn."],
+  "aws:msk/cluster:Cluster": [
+    "encryptionInfo.encryptionAtRestKmsKeyArn",
+    "set encryptionInfo.encryptionAtRestKmsKeyArn.",
+  ],
   // EventBridge Scheduler stores the target input with the schedule (here: query text naming tables
   // and pseudonymous columns); without kmsKeyArn it uses an AWS-owned key that no one can audit.
   "aws:scheduler/schedule:Schedule": ["kmsKeyArn", "set kmsKeyArn (the schedule stores its target input)."],
@@ -292,7 +311,12 @@ export const storesCmek: ResourceRule = {
     switch (r.type) {
       case "gcp:secretmanager/secret:Secret": {
         if (get(r.props, "replication.auto") !== undefined) {
-          requireKey(r, ctx, "replication.auto.customerManagedEncryption.kmsKeyName", "set customerManagedEncryption on the replication.");
+          requireKey(
+            r,
+            ctx,
+            "replication.auto.customerManagedEncryption.kmsKeyName",
+            "set customerManagedEncryption on the replication.",
+          );
           return;
         }
         const replicas = list(r.props, "replication.userManaged.replicas");
@@ -312,7 +336,10 @@ export const storesCmek: ResourceRule = {
           const base = `gceSetup.${disk}`;
           const enc = str(r.props, `${base}.diskEncryption`);
           if (enc !== "CMEK") {
-            ctx.report(`${label(r)} ${disk} uses '${enc ?? "GMEK"}' encryption; set ${base}.diskEncryption to 'CMEK' with a kmsKey.`, r.urn);
+            ctx.report(
+              `${label(r)} ${disk} uses '${enc ?? "GMEK"}' encryption; set ${base}.diskEncryption to 'CMEK' with a kmsKey.`,
+              r.urn,
+            );
             continue;
           }
           requireKey(r, ctx, `${base}.kmsKey`, `set ${base}.kmsKey.`);
@@ -321,7 +348,10 @@ export const storesCmek: ResourceRule = {
       }
       case "aws:kinesis/stream:Stream": {
         if (str(r.props, "encryptionType") !== "KMS") {
-          ctx.report(`${label(r)} is not encrypted: set encryptionType to 'KMS' with a customer-managed kmsKeyId.`, r.urn);
+          ctx.report(
+            `${label(r)} is not encrypted: set encryptionType to 'KMS' with a customer-managed kmsKeyId.`,
+            r.urn,
+          );
           return;
         }
         if (requireKey(r, ctx, "kmsKeyId", "set kmsKeyId.")) notAwsManaged(r, ctx, "kmsKeyId");
@@ -330,7 +360,11 @@ export const storesCmek: ResourceRule = {
       case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
         // Server-side encryption applies to Direct PUT streams only; a stream reading Kinesis or MSK
         // keeps the source's encryption, and the destination bucket's own SSE-KMS covers the output.
-        if (get(r.props, "kinesisSourceConfiguration") !== undefined || get(r.props, "mskSourceConfiguration") !== undefined) return;
+        if (
+          get(r.props, "kinesisSourceConfiguration") !== undefined ||
+          get(r.props, "mskSourceConfiguration") !== undefined
+        )
+          return;
         const enabled = bool(r.props, "serverSideEncryption.enabled");
         const keyType = str(r.props, "serverSideEncryption.keyType");
         if (enabled !== true || keyType !== "CUSTOMER_MANAGED_CMK") {
@@ -348,10 +382,20 @@ export const storesCmek: ResourceRule = {
         // encryption does not apply to objects a writer encrypts explicitly.
         const mode = str(r.props, "encryptionMode") ?? "SSE_S3";
         if (mode !== "SSE_KMS") {
-          ctx.report(`${label(r)} writes with encryptionMode '${mode}'; set it to 'SSE_KMS' with serverSideEncryptionKmsKeyId.`, r.urn);
+          ctx.report(
+            `${label(r)} writes with encryptionMode '${mode}'; set it to 'SSE_KMS' with serverSideEncryptionKmsKeyId.`,
+            r.urn,
+          );
           return;
         }
-        if (requireKey(r, ctx, "serverSideEncryptionKmsKeyId", "set serverSideEncryptionKmsKeyId (without it SSE_KMS uses aws/s3).")) {
+        if (
+          requireKey(
+            r,
+            ctx,
+            "serverSideEncryptionKmsKeyId",
+            "set serverSideEncryptionKmsKeyId (without it SSE_KMS uses aws/s3).",
+          )
+        ) {
           notAwsManaged(r, ctx, "serverSideEncryptionKmsKeyId");
         }
         return;
@@ -383,14 +427,25 @@ export const glueCatalogEncryption: StackRule = {
       const base = "dataCatalogEncryptionSettings";
       const mode = str(s.props, `${base}.encryptionAtRest.catalogEncryptionMode`);
       if (mode !== "SSE-KMS" && mode !== "SSE-KMS-WITH-SERVICE-ROLE") {
-        ctx.report(`${label(s)} leaves the catalog unencrypted (catalogEncryptionMode '${mode ?? "DISABLED"}'); use 'SSE-KMS'.`, s.urn);
+        ctx.report(
+          `${label(s)} leaves the catalog unencrypted (catalogEncryptionMode '${mode ?? "DISABLED"}'); use 'SSE-KMS'.`,
+          s.urn,
+        );
       } else {
         requireKey(s, ctx, `${base}.encryptionAtRest.sseAwsKmsKeyId`, "set encryptionAtRest.sseAwsKmsKeyId.");
       }
       if (bool(s.props, `${base}.connectionPasswordEncryption.returnConnectionPasswordEncrypted`) !== true) {
-        ctx.report(`${label(s)} returns connection passwords in clear: set returnConnectionPasswordEncrypted to true.`, s.urn);
+        ctx.report(
+          `${label(s)} returns connection passwords in clear: set returnConnectionPasswordEncrypted to true.`,
+          s.urn,
+        );
       } else {
-        requireKey(s, ctx, `${base}.connectionPasswordEncryption.awsKmsKeyId`, "set connectionPasswordEncryption.awsKmsKeyId.");
+        requireKey(
+          s,
+          ctx,
+          `${base}.connectionPasswordEncryption.awsKmsKeyId`,
+          "set connectionPasswordEncryption.awsKmsKeyId.",
+        );
       }
     }
     const covered = new Set(settings.map((s) => s.provider?.urn ?? ""));
@@ -410,28 +465,44 @@ export const glueCatalogEncryption: StackRule = {
 export const analyticsEncryption: ResourceRule = {
   kind: "resource",
   name: "analytics-engines-cmk",
-  description: "Athena query results and Glue job outputs, logs and bookmarks are encrypted with a customer-managed key.",
+  description:
+    "Athena query results and Glue job outputs, logs and bookmarks are encrypted with a customer-managed key.",
   domain: "encryption",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: AT_REST,
   remediation:
     "Give every Athena workgroup a result encryption of SSE_KMS or CSE_KMS with kmsKeyArn and enforceWorkgroupConfiguration true, so that clients cannot override it. Give every Glue job a securityConfiguration whose S3, CloudWatch and job-bookmark encryption all use the cell's KMS key.",
-  resourceTypes: ["aws:athena/workgroup:Workgroup", "aws:glue/job:Job", "aws:glue/securityConfiguration:SecurityConfiguration"],
+  resourceTypes: [
+    "aws:athena/workgroup:Workgroup",
+    "aws:glue/job:Job",
+    "aws:glue/securityConfiguration:SecurityConfiguration",
+  ],
   validate(r, ctx) {
     if (r.type === "aws:athena/workgroup:Workgroup") {
       if (bool(r.props, "configuration.enforceWorkgroupConfiguration") === false) {
-        ctx.report(`${label(r)} lets clients override its encryption: set configuration.enforceWorkgroupConfiguration to true.`, r.urn);
+        ctx.report(
+          `${label(r)} lets clients override its encryption: set configuration.enforceWorkgroupConfiguration to true.`,
+          r.urn,
+        );
       }
       const managed = bool(r.props, "configuration.managedQueryResultsConfiguration.enabled") === true;
       if (managed) {
-        requireKey(r, ctx, "configuration.managedQueryResultsConfiguration.encryptionConfiguration.kmsKey", "set the managed query results kmsKey.");
+        requireKey(
+          r,
+          ctx,
+          "configuration.managedQueryResultsConfiguration.encryptionConfiguration.kmsKey",
+          "set the managed query results kmsKey.",
+        );
         return;
       }
       const base = "configuration.resultConfiguration.encryptionConfiguration";
       const opt = str(r.props, `${base}.encryptionOption`);
       if (opt !== "SSE_KMS" && opt !== "CSE_KMS") {
-        ctx.report(`${label(r)} writes query results with encryption '${opt ?? "none"}'; use 'SSE_KMS' or 'CSE_KMS' with a kmsKeyArn.`, r.urn);
+        ctx.report(
+          `${label(r)} writes query results with encryption '${opt ?? "none"}'; use 'SSE_KMS' or 'CSE_KMS' with a kmsKeyArn.`,
+          r.urn,
+        );
         return;
       }
       requireKey(r, ctx, `${base}.kmsKeyArn`, `set ${base}.kmsKeyArn.`);
@@ -439,7 +510,10 @@ export const analyticsEncryption: ResourceRule = {
     }
     if (r.type === "aws:glue/job:Job") {
       if (reference(r.props, "securityConfiguration", ctx, r) === undefined) {
-        ctx.report(`${label(r)} has no securityConfiguration: its S3 output, logs and bookmarks are not encrypted with a customer-managed key.`, r.urn);
+        ctx.report(
+          `${label(r)} has no securityConfiguration: its S3 output, logs and bookmarks are not encrypted with a customer-managed key.`,
+          r.urn,
+        );
       }
       return;
     }
@@ -459,7 +533,8 @@ export const analyticsEncryption: ResourceRule = {
 export const computeCmek: ResourceRule = {
   kind: "resource",
   name: "compute-cmek",
-  description: "Functions and replication instances that hold configuration or buffered data use a customer-managed key.",
+  description:
+    "Functions and replication instances that hold configuration or buffered data use a customer-managed key.",
   domain: "encryption",
   severity: "medium",
   enforcementLevel: "advisory",
@@ -522,7 +597,9 @@ export const secretVersionsInManagedSecrets: StackRule = {
         const deps = v.propertyDependencies[prop] ?? [];
         const ref = str(v.props, prop);
         const found = secrets.some(
-          (s) => deps.includes(s.urn) || (ref !== undefined && [s.props.id, s.props.arn, s.props.name, s.props.secretId].includes(ref)),
+          (s) =>
+            deps.includes(s.urn) ||
+            (ref !== undefined && [s.props.id, s.props.arn, s.props.name, s.props.secretId].includes(ref)),
         );
         if (!found) ctx.report(`${label(v)} is stored in a secret that is not declared in this stack.`, v.urn);
       }
@@ -535,18 +612,26 @@ const GCS_OBJECT = "gcp:storage/bucketObject:BucketObject";
 const GCS_BUCKET = "gcp:storage/bucket:Bucket";
 
 /** The bucket of this stack an object is stored in (by dependency, else by name). */
-function bucketOf(resources: readonly ResourceView[], o: ResourceView, bucketType: string, nameKeys: readonly string[]): ResourceView | undefined {
+function bucketOf(
+  resources: readonly ResourceView[],
+  o: ResourceView,
+  bucketType: string,
+  nameKeys: readonly string[],
+): ResourceView | undefined {
   const deps = o.propertyDependencies.bucket ?? [];
   const name = peekStr(o.props, "bucket");
   return resources.find(
-    (b) => b.type === bucketType && (deps.includes(b.urn) || (typeof name === "string" && nameKeys.some((k) => b.props[k] === name))),
+    (b) =>
+      b.type === bucketType &&
+      (deps.includes(b.urn) || (typeof name === "string" && nameKeys.some((k) => b.props[k] === name))),
   );
 }
 
 export const objectsCmek: StackRule = {
   kind: "stack",
   name: "objects-cmek",
-  description: "Objects uploaded by the program (scripts, UDFs, seeds) are encrypted with a customer-managed key, their own or their bucket's default.",
+  description:
+    "Objects uploaded by the program (scripts, UDFs, seeds) are encrypted with a customer-managed key, their own or their bucket's default.",
   domain: "encryption",
   severity: "medium",
   enforcementLevel: "mandatory",
@@ -572,16 +657,25 @@ export const objectsCmek: StackRule = {
         attachedTo(resources, S3_SSE, "bucket", bucket, ["bucket", "id"]).some((sse) =>
           list(sse.props, "rules").some((_, i) => {
             const base = `rules[${i}].applyServerSideEncryptionByDefault`;
-            return str(sse.props, `${base}.sseAlgorithm`)?.startsWith("aws:kms") === true && get(sse.props, `${base}.kmsMasterKeyId`) !== undefined;
+            return (
+              str(sse.props, `${base}.sseAlgorithm`)?.startsWith("aws:kms") === true &&
+              get(sse.props, `${base}.kmsMasterKeyId`) !== undefined
+            );
           }),
         );
       if (!cmkDefault) {
-        ctx.report(`${label(o)} states no encryption and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with a customer-managed default key.`, o.urn);
+        ctx.report(
+          `${label(o)} states no encryption and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with a customer-managed default key.`,
+          o.urn,
+        );
       }
     }
     for (const o of resources.filter((r) => r.type === GCS_OBJECT)) {
       if (get(o.props, "customerEncryption") !== undefined) {
-        ctx.report(`${label(o)} uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName.`, o.urn);
+        ctx.report(
+          `${label(o)} uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName.`,
+          o.urn,
+        );
         continue;
       }
       if (get(o.props, "kmsKeyName") !== undefined) {
@@ -590,7 +684,10 @@ export const objectsCmek: StackRule = {
       }
       const bucket = bucketOf(resources, o, GCS_BUCKET, ["name", "id"]);
       if (bucket === undefined || get(bucket.props, "encryption.defaultKmsKeyName") === undefined) {
-        ctx.report(`${label(o)} has no kmsKeyName and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with encryption.defaultKmsKeyName.`, o.urn);
+        ctx.report(
+          `${label(o)} has no kmsKeyName and its bucket '${peekStr(o.props, "bucket") ?? "?"}' is not a bucket of this stack with encryption.defaultKmsKeyName.`,
+          o.urn,
+        );
       }
     }
   },

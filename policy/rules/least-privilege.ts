@@ -34,7 +34,14 @@ export const noPrimitiveRoles: ResourceRule = {
   articles: LEAST_PRIVILEGE,
   remediation:
     "Replace roles/owner, roles/editor and roles/viewer with the predefined roles the principal needs (for example roles/bigquery.dataViewer on one dataset), granted on the narrowest resource rather than the project.",
-  resourceTypes: ["gcp:*IamMember*", "gcp:*IAMMember*", "gcp:*IamBinding*", "gcp:*IAMBinding*", "gcp:*IamPolicy*", "gcp:*IAMPolicy*"],
+  resourceTypes: [
+    "gcp:*IamMember*",
+    "gcp:*IAMMember*",
+    "gcp:*IamBinding*",
+    "gcp:*IAMBinding*",
+    "gcp:*IamPolicy*",
+    "gcp:*IAMPolicy*",
+  ],
   validate(r, ctx) {
     if (/I[Aa][Mm]Policy$/.test(r.type)) {
       const data = str(r.props, "policyData");
@@ -49,12 +56,14 @@ export const noPrimitiveRoles: ResourceRule = {
       }
       for (const b of bindings) {
         const role = isRecord(b) ? b.role : undefined;
-        if (typeof role === "string" && PRIMITIVE_ROLES.includes(role)) ctx.report(`${label(r)} binds the primitive role '${role}'.`, r.urn);
+        if (typeof role === "string" && PRIMITIVE_ROLES.includes(role))
+          ctx.report(`${label(r)} binds the primitive role '${role}'.`, r.urn);
       }
       return;
     }
     const role = str(r.props, "role");
-    if (role !== undefined && PRIMITIVE_ROLES.includes(role)) ctx.report(`${label(r)} grants the primitive role '${role}'.`, r.urn);
+    if (role !== undefined && PRIMITIVE_ROLES.includes(role))
+      ctx.report(`${label(r)} grants the primitive role '${role}'.`, r.urn);
   },
 };
 
@@ -62,13 +71,17 @@ export const noPrimitiveRoles: ResourceRule = {
 function wildcardActions(s: Record<string, unknown>): string[] {
   if (s.Effect !== "Allow") return [];
   if (s.NotAction !== undefined) return ["NotAction"];
-  return asArray(s.Action).filter((a): a is string => typeof a === "string" && (a === "*" || /^[a-z0-9-]+:\*$/i.test(a)));
+  return asArray(s.Action).filter(
+    (a): a is string => typeof a === "string" && (a === "*" || /^[a-z0-9-]+:\*$/i.test(a)),
+  );
 }
 
 /** The account-root principal a KMS key policy delegates to IAM with (the AWS default key policy). */
 const isAccountRoot = (s: Record<string, unknown>): boolean => {
   const p = s.Principal;
-  return isRecord(p) && asArray(p.AWS).every((x) => typeof x === "string" && /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(x));
+  return (
+    isRecord(p) && asArray(p.AWS).every((x) => typeof x === "string" && /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(x))
+  );
 };
 
 const POLICY_PROPS: Readonly<Record<string, string>> = {
@@ -85,12 +98,14 @@ const POLICY_PROPS: Readonly<Record<string, string>> = {
 };
 
 /** AWS managed policies that grant whole services or the account. */
-const BROAD_MANAGED = /^arn:aws[a-z-]*:iam::aws:policy\/(AdministratorAccess|PowerUserAccess|IAMFullAccess|.*FullAccess)$/;
+const BROAD_MANAGED =
+  /^arn:aws[a-z-]*:iam::aws:policy\/(AdministratorAccess|PowerUserAccess|IAMFullAccess|.*FullAccess)$/;
 
 export const noWildcardActions: ResourceRule = {
   kind: "resource",
   name: "no-wildcard-actions",
-  description: "AWS policies allow named actions only: no '*', no 'service:*', no NotAction, no *FullAccess managed policies.",
+  description:
+    "AWS policies allow named actions only: no '*', no 'service:*', no NotAction, no *FullAccess managed policies.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -105,16 +120,22 @@ export const noWildcardActions: ResourceRule = {
     "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive",
   ],
   validate(r, ctx) {
-    if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/policyAttachment:PolicyAttachment") {
+    if (
+      r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" ||
+      r.type === "aws:iam/policyAttachment:PolicyAttachment"
+    ) {
       const arn = str(r.props, "policyArn") ?? "";
       if (BROAD_MANAGED.test(arn)) ctx.report(`${label(r)} attaches the broad managed policy '${arn}'.`, r.urn);
       return;
     }
     const docs: [string, unknown][] = [];
     if (r.type === "aws:iam/role:Role") {
-      list(r.props, "inlinePolicies").forEach((_, i) => docs.push([`inlinePolicies[${i}].policy`, get(r.props, `inlinePolicies[${i}].policy`)]));
+      list(r.props, "inlinePolicies").forEach((_, i) =>
+        docs.push([`inlinePolicies[${i}].policy`, get(r.props, `inlinePolicies[${i}].policy`)]),
+      );
       for (const arn of list(r.props, "managedPolicyArns")) {
-        if (typeof arn === "string" && BROAD_MANAGED.test(arn)) ctx.report(`${label(r)} attaches the broad managed policy '${arn}'.`, r.urn);
+        if (typeof arn === "string" && BROAD_MANAGED.test(arn))
+          ctx.report(`${label(r)} attaches the broad managed policy '${arn}'.`, r.urn);
       }
     } else {
       const prop = POLICY_PROPS[r.type];
@@ -130,7 +151,8 @@ export const noWildcardActions: ResourceRule = {
       doc.Statement.forEach((s, i) => {
         if (r.type === "aws:kms/key:Key" && isAccountRoot(s)) return;
         const wild = wildcardActions(s);
-        if (wild.length > 0) ctx.report(`${label(r)} ${path} statement ${i} allows ${wild.map((w) => `'${w}'`).join(", ")}.`, r.urn);
+        if (wild.length > 0)
+          ctx.report(`${label(r)} ${path} statement ${i} allows ${wild.map((w) => `'${w}'`).join(", ")}.`, r.urn);
       });
     }
   },
@@ -141,23 +163,33 @@ const IAM_ALLOWED = "IAM_ALLOWED_PRINCIPALS";
 export const lakeFormationDefaults: ResourceRule = {
   kind: "resource",
   name: "lake-formation-no-iam-allowed-principals",
-  description: "Lake Formation governs the catalog: no IAM_ALLOWED_PRINCIPALS default grants on new databases or tables.",
+  description:
+    "Lake Formation governs the catalog: no IAM_ALLOWED_PRINCIPALS default grants on new databases or tables.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: LEAST_PRIVILEGE,
   remediation:
     "Leave createDatabaseDefaultPermissions and createTableDefaultPermissions empty in aws.lakeformation.DataLakeSettings, and do not grant IAM_ALLOWED_PRINCIPALS in a catalog database's createTableDefaultPermissions. With that default grant, any IAM principal with Glue permissions reads every table and LF-tag column controls are bypassed.",
-  resourceTypes: ["aws:lakeformation/dataLakeSettings:DataLakeSettings", "aws:glue/catalogDatabase:CatalogDatabase", "aws:lakeformation/permissions:Permissions"],
+  resourceTypes: [
+    "aws:lakeformation/dataLakeSettings:DataLakeSettings",
+    "aws:glue/catalogDatabase:CatalogDatabase",
+    "aws:lakeformation/permissions:Permissions",
+  ],
   validate(r, ctx) {
     if (r.type === "aws:lakeformation/permissions:Permissions") {
-      if (str(r.props, "principal") === IAM_ALLOWED) ctx.report(`${label(r)} grants Lake Formation permissions to ${IAM_ALLOWED}.`, r.urn);
+      if (str(r.props, "principal") === IAM_ALLOWED)
+        ctx.report(`${label(r)} grants Lake Formation permissions to ${IAM_ALLOWED}.`, r.urn);
       return;
     }
-    const props = r.type === "aws:glue/catalogDatabase:CatalogDatabase" ? ["createTableDefaultPermissions"] : ["createDatabaseDefaultPermissions", "createTableDefaultPermissions"];
+    const props =
+      r.type === "aws:glue/catalogDatabase:CatalogDatabase"
+        ? ["createTableDefaultPermissions"]
+        : ["createDatabaseDefaultPermissions", "createTableDefaultPermissions"];
     for (const p of props) {
       list(r.props, p).forEach((_, i) => {
-        const who = str(r.props, `${p}[${i}].principal`) ?? str(r.props, `${p}[${i}].principal.dataLakePrincipalIdentifier`);
+        const who =
+          str(r.props, `${p}[${i}].principal`) ?? str(r.props, `${p}[${i}].principal.dataLakePrincipalIdentifier`);
         if (who === IAM_ALLOWED) ctx.report(`${label(r)} grants ${p} to ${IAM_ALLOWED}.`, r.urn);
       });
     }
@@ -167,7 +199,8 @@ export const lakeFormationDefaults: ResourceRule = {
 export const dedicatedServiceAccounts: ResourceRule = {
   kind: "resource",
   name: "dedicated-service-accounts",
-  description: "Functions, Dataflow jobs and notebooks run as a dedicated service account, never the default compute account (which holds roles/editor).",
+  description:
+    "Functions, Dataflow jobs and notebooks run as a dedicated service account, never the default compute account (which holds roles/editor).",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -203,14 +236,19 @@ export const dedicatedServiceAccounts: ResourceRule = {
 export const noLongLivedKeys: ResourceRule = {
   kind: "resource",
   name: "no-long-lived-keys",
-  description: "No service account keys, IAM access keys or console passwords are created: workloads and CI use short-lived credentials.",
+  description:
+    "No service account keys, IAM access keys or console passwords are created: workloads and CI use short-lived credentials.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: [A.gdpr32_1_b_keys, A.lgpd46_keys],
   remediation:
     "Remove the key. Workloads use their attached service account or IAM role, and CI uses OIDC workload identity federation (GitHub Actions to AWS IAM and GCP Workload Identity), so no secret has to be stored or rotated.",
-  resourceTypes: ["gcp:serviceaccount/key:Key", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile"],
+  resourceTypes: [
+    "gcp:serviceaccount/key:Key",
+    "aws:iam/accessKey:AccessKey",
+    "aws:iam/userLoginProfile:UserLoginProfile",
+  ],
   validate(r, ctx) {
     ctx.report(`${label(r)} creates a long-lived credential.`, r.urn);
   },
@@ -232,7 +270,8 @@ const ESCALATING_PERMISSIONS = [
 export const customRolesNarrow: ResourceRule = {
   kind: "resource",
   name: "custom-roles-narrow",
-  description: "GCP custom roles list exact permissions: no wildcards and no permission that changes IAM policies or impersonates identities.",
+  description:
+    "GCP custom roles list exact permissions: no wildcards and no permission that changes IAM policies or impersonates identities.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -245,7 +284,11 @@ export const customRolesNarrow: ResourceRule = {
     if (permissions.length === 0) ctx.report(`${label(r)} lists no permissions.`, r.urn);
     for (const p of permissions) {
       if (p.includes("*")) ctx.report(`${label(r)} has the wildcard permission '${p}'.`, r.urn);
-      else if (ESCALATING_PERMISSIONS.some((re) => re.test(p))) ctx.report(`${label(r)} has '${p}', which lets the holder change IAM policies or act as another identity.`, r.urn);
+      else if (ESCALATING_PERMISSIONS.some((re) => re.test(p)))
+        ctx.report(
+          `${label(r)} has '${p}', which lets the holder change IAM policies or act as another identity.`,
+          r.urn,
+        );
     }
   },
 };
@@ -254,12 +297,14 @@ const SERVICE_IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity";
 const PROJECT_GRANTS = ["gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding"];
 const KEY_GRANTS = ["gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding"];
 
-const projectOf = (r: ResourceView): string | undefined => str(r.props, "project") ?? (r.provider ? str(r.provider.props, "project") : undefined);
+const projectOf = (r: ResourceView): string | undefined =>
+  str(r.props, "project") ?? (r.provider ? str(r.provider.props, "project") : undefined);
 
 export const serviceAgentsScoped: StackRule = {
   kind: "stack",
   name: "service-agents-scoped",
-  description: "Service agents created by the program get grants on the resources they serve (keys, topics), never project-wide roles or keys of another project.",
+  description:
+    "Service agents created by the program get grants on the resources they serve (keys, topics), never project-wide roles or keys of another project.",
   domain: "least-privilege",
   severity: "medium",
   enforcementLevel: "mandatory",
@@ -269,23 +314,33 @@ export const serviceAgentsScoped: StackRule = {
   resourceTypes: [SERVICE_IDENTITY],
   validate(resources, ctx) {
     for (const agent of resources.filter((r) => r.type === SERVICE_IDENTITY)) {
-      const ids = [peekStr(agent.props, "member"), peekStr(agent.props, "email")].filter((v): v is string => typeof v === "string");
+      const ids = [peekStr(agent.props, "member"), peekStr(agent.props, "email")].filter(
+        (v): v is string => typeof v === "string",
+      );
       const grantsTo = (g: ResourceView, prop: string): boolean => {
         if ((g.propertyDependencies[prop] ?? []).includes(agent.urn)) return true;
-        const members = [peekStr(g.props, "member"), ...peekStrings(g.props, "members").known].filter((m): m is string => typeof m === "string");
+        const members = [peekStr(g.props, "member"), ...peekStrings(g.props, "members").known].filter(
+          (m): m is string => typeof m === "string",
+        );
         return members.some((m) => ids.some((id) => m === id || m === `serviceAccount:${id}`));
       };
       const project = projectOf(agent);
       for (const g of resources.filter((r) => PROJECT_GRANTS.includes(r.type))) {
         if (grantsTo(g, g.type.endsWith("Binding") ? "members" : "member")) {
-          ctx.report(`${label(g)} grants the service agent ${label(agent)} '${str(g.props, "role") ?? "?"}' on the whole project '${str(g.props, "project") ?? project ?? "?"}'.`, g.urn);
+          ctx.report(
+            `${label(g)} grants the service agent ${label(agent)} '${str(g.props, "role") ?? "?"}' on the whole project '${str(g.props, "project") ?? project ?? "?"}'.`,
+            g.urn,
+          );
         }
       }
       for (const g of resources.filter((r) => KEY_GRANTS.includes(r.type))) {
         if (!grantsTo(g, g.type.endsWith("Binding") ? "members" : "member")) continue;
         const keyProject = /^projects\/([^/]+)\//.exec(peekStr(g.props, "cryptoKeyId") ?? "")?.[1];
         if (keyProject !== undefined && project !== undefined && keyProject !== project) {
-          ctx.report(`${label(g)} grants the service agent ${label(agent)} of project '${project}' a key of project '${keyProject}'.`, g.urn);
+          ctx.report(
+            `${label(g)} grants the service agent ${label(agent)} of project '${project}' a key of project '${keyProject}'.`,
+            g.urn,
+          );
         }
       }
     }
@@ -298,13 +353,13 @@ const MAX_ELEVATION_HOURS = 8;
 export const privilegedAccessApproved: ResourceRule = {
   kind: "resource",
   name: "privileged-access-approved",
-  description: "Privileged Access Manager entitlements require a justification and another person's approval, are time-bound and grant no primitive role.",
+  description:
+    "Privileged Access Manager entitlements require a justification and another person's approval, are time-bound and grant no primitive role.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: [...LEAST_PRIVILEGE, A.gdpr5_2, A.lgpd6_x],
-  remediation:
-    `Give every gcp.privilegedaccessmanager.Entitlement an approvalWorkflow with at least one manual approval step whose approvers are not among the eligible users, a requesterJustificationConfig, a maxRequestDuration of at most ${MAX_ELEVATION_HOURS} hours, and role bindings to predefined or custom roles (never roles/owner, roles/editor or roles/viewer). The approval and the justification are the record of why personal data was accessed.`,
+  remediation: `Give every gcp.privilegedaccessmanager.Entitlement an approvalWorkflow with at least one manual approval step whose approvers are not among the eligible users, a requesterJustificationConfig, a maxRequestDuration of at most ${MAX_ELEVATION_HOURS} hours, and role bindings to predefined or custom roles (never roles/owner, roles/editor or roles/viewer). The approval and the justification are the record of why personal data was accessed.`,
   resourceTypes: ["gcp:privilegedaccessmanager/entitlement:entitlement"],
   validate(r, ctx) {
     const steps = list(r.props, "approvalWorkflow.manualApprovals.steps");
@@ -312,23 +367,33 @@ export const privilegedAccessApproved: ResourceRule = {
     steps.forEach((_, i) => {
       const base = `approvalWorkflow.manualApprovals.steps[${i}]`;
       for (const p of list(r.props, `${base}.approvers.principals`)) if (typeof p === "string") approvers.add(p);
-      if ((num(r.props, `${base}.approvalsNeeded`) ?? 1) < 1) ctx.report(`${label(r)} approval step ${i} needs no approval.`, r.urn);
+      if ((num(r.props, `${base}.approvalsNeeded`) ?? 1) < 1)
+        ctx.report(`${label(r)} approval step ${i} needs no approval.`, r.urn);
     });
-    if (steps.length === 0 || approvers.size === 0) ctx.report(`${label(r)} grants access without approval: add approvalWorkflow.manualApprovals with approvers.`, r.urn);
+    if (steps.length === 0 || approvers.size === 0)
+      ctx.report(
+        `${label(r)} grants access without approval: add approvalWorkflow.manualApprovals with approvers.`,
+        r.urn,
+      );
     const eligible = list(r.props, "eligibleUsers").flatMap((_, i) => list(r.props, `eligibleUsers[${i}].principals`));
     for (const p of eligible) {
-      if (typeof p === "string" && approvers.has(p)) ctx.report(`${label(r)} lets '${p}' approve its own requests.`, r.urn);
+      if (typeof p === "string" && approvers.has(p))
+        ctx.report(`${label(r)} lets '${p}' approve its own requests.`, r.urn);
     }
     if (get(r.props, "requesterJustificationConfig") === undefined) {
       ctx.report(`${label(r)} does not ask requesters for a justification: set requesterJustificationConfig.`, r.urn);
     }
     const hours = (durationDays(str(r.props, "maxRequestDuration")) ?? Number.POSITIVE_INFINITY) * 24;
     if (!(hours <= MAX_ELEVATION_HOURS)) {
-      ctx.report(`${label(r)} allows elevations of '${str(r.props, "maxRequestDuration") ?? "unbounded"}'; the maximum is ${MAX_ELEVATION_HOURS} hours.`, r.urn);
+      ctx.report(
+        `${label(r)} allows elevations of '${str(r.props, "maxRequestDuration") ?? "unbounded"}'; the maximum is ${MAX_ELEVATION_HOURS} hours.`,
+        r.urn,
+      );
     }
     list(r.props, "privilegedAccess.gcpIamAccess.roleBindings").forEach((_, i) => {
       const role = str(r.props, `privilegedAccess.gcpIamAccess.roleBindings[${i}].role`);
-      if (role !== undefined && PRIMITIVE_ROLES.includes(role)) ctx.report(`${label(r)} grants the primitive role '${role}'.`, r.urn);
+      if (role !== undefined && PRIMITIVE_ROLES.includes(role))
+        ctx.report(`${label(r)} grants the primitive role '${role}'.`, r.urn);
     });
   },
 };
@@ -340,7 +405,8 @@ const FGAC = "FINE_GRAINED_ACCESS_CONTROL";
 export const columnAccessControl: StackRule = {
   kind: "stack",
   name: "column-access-control-enforced",
-  description: "Policy tag taxonomies enforce fine-grained access control, and every policy tag belongs to such a taxonomy of this stack.",
+  description:
+    "Policy tag taxonomies enforce fine-grained access control, and every policy tag belongs to such a taxonomy of this stack.",
   domain: "least-privilege",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -357,9 +423,19 @@ export const columnAccessControl: StackRule = {
     for (const tag of resources.filter((r) => r.type === POLICY_TAG)) {
       const deps = tag.propertyDependencies.taxonomy ?? [];
       const ref = str(tag.props, "taxonomy");
-      const t = taxonomies.find((x) => deps.includes(x.urn) || (ref !== undefined && [x.props.id, x.props.name].includes(ref)));
-      if (!t) ctx.report(`${label(tag)} belongs to taxonomy '${ref ?? "?"}', which is not declared in this stack, so its enforcement cannot be verified.`, tag.urn);
-      else if (!enforced(t)) ctx.report(`${label(tag)} belongs to ${label(t)}, which does not enforce fine-grained access control.`, tag.urn);
+      const t = taxonomies.find(
+        (x) => deps.includes(x.urn) || (ref !== undefined && [x.props.id, x.props.name].includes(ref)),
+      );
+      if (!t)
+        ctx.report(
+          `${label(tag)} belongs to taxonomy '${ref ?? "?"}', which is not declared in this stack, so its enforcement cannot be verified.`,
+          tag.urn,
+        );
+      else if (!enforced(t))
+        ctx.report(
+          `${label(tag)} belongs to ${label(t)}, which does not enforce fine-grained access control.`,
+          tag.urn,
+        );
     }
   },
 };

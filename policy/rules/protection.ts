@@ -4,17 +4,7 @@
  * pseudonymisation key strength (GDPR Art. 4(5), 25(1), 32(1)(a); LGPD Art. 12, 13 §4).
  */
 import { A } from "./articles";
-import {
-  bool,
-  dataClassOf,
-  environmentOf,
-  get,
-  label,
-  num,
-  str,
-  type ResourceRule,
-  type ResourceView,
-} from "./common";
+import { bool, dataClassOf, environmentOf, get, label, num, str, type ResourceRule, type ResourceView } from "./common";
 
 /** Stateful types, with the cloud's own deletion-protection flag where one exists. */
 const STATEFUL: Readonly<Record<string, ((r: ResourceView) => boolean) | null>> = {
@@ -60,12 +50,19 @@ export const deletionProtection: ResourceRule = {
     const env = environmentOf(r);
     if (env === undefined || !ctx.settings.productionEnvironments.includes(env)) return;
     // Views and external tables hold no data: dropping one loses nothing.
-    if (r.type === "gcp:bigquery/table:Table" && (get(r.props, "view") !== undefined || get(r.props, "externalDataConfiguration") !== undefined)) return;
+    if (
+      r.type === "gcp:bigquery/table:Table" &&
+      (get(r.props, "view") !== undefined || get(r.props, "externalDataConfiguration") !== undefined)
+    )
+      return;
     // Only audit log groups are records; application logs may come and go with their function.
     if (r.type === "aws:cloudwatch/logGroup:LogGroup" && dataClassOf(r)?.cls !== "audit") return;
     const native = STATEFUL[r.type];
     if (!r.protect && !(native && native(r))) {
-      ctx.report(`${label(r)} is a stateful '${env}' resource without deletion protection: set the protect resource option.`, r.urn);
+      ctx.report(
+        `${label(r)} is a stateful '${env}' resource without deletion protection: set the protect resource option.`,
+        r.urn,
+      );
     }
     const force = FORCE_DELETE[r.type];
     if (force && bool(r.props, force) === true) {
@@ -89,7 +86,10 @@ export const hmacKeyStrength: ResourceRule = {
     const length = num(r.props, "length");
     const min = ctx.settings.minHmacKeyBytes;
     if (length === undefined || length < min) {
-      ctx.report(`${label(r)} is ${length ?? "an unknown number of"} bytes; pseudonymisation keys need at least ${min}.`, r.urn);
+      ctx.report(
+        `${label(r)} is ${length ?? "an unknown number of"} bytes; pseudonymisation keys need at least ${min}.`,
+        r.urn,
+      );
     }
   },
 };
@@ -107,10 +107,16 @@ export const projectServicesKept: ResourceRule = {
   resourceTypes: ["gcp:projects/service:Service"],
   validate(r, ctx) {
     if (bool(r.props, "disableOnDestroy") !== false) {
-      ctx.report(`${label(r)} disables '${str(r.props, "service") ?? "the API"}' when destroyed: set disableOnDestroy to false.`, r.urn);
+      ctx.report(
+        `${label(r)} disables '${str(r.props, "service") ?? "the API"}' when destroyed: set disableOnDestroy to false.`,
+        r.urn,
+      );
     }
     if (bool(r.props, "disableDependentServices") === true) {
-      ctx.report(`${label(r)} disables the services that depend on '${str(r.props, "service") ?? "the API"}': set disableDependentServices to false.`, r.urn);
+      ctx.report(
+        `${label(r)} disables the services that depend on '${str(r.props, "service") ?? "the API"}': set disableDependentServices to false.`,
+        r.urn,
+      );
     }
   },
 };

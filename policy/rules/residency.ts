@@ -100,7 +100,10 @@ export const resourceResidency: ResourceRule = {
       list(r.props, "replicas").forEach((_, i) => {
         const region = str(r.props, `replicas[${i}].region`) ?? "";
         if (!locationAllowed("aws", region, j)) {
-          ctx.report(`${label(r)} replicates to '${region}', outside jurisdiction '${j.id}' (${j.settings.law}); ${allowedText("aws", j)}.`, r.urn);
+          ctx.report(
+            `${label(r)} replicates to '${region}', outside jurisdiction '${j.id}' (${j.settings.law}); ${allowedText("aws", j)}.`,
+            r.urn,
+          );
         }
       });
     }
@@ -109,7 +112,10 @@ export const resourceResidency: ResourceRule = {
       for (const key of ["workerZone", "workerRegion", "zone"]) {
         const loc = str(r.props, key) ?? str(r.props, `parameters.${key}`);
         if (loc && !locationAllowed("gcp", loc, j)) {
-          ctx.report(`${label(r)} runs workers in '${loc}' (${key}), outside jurisdiction '${j.id}' (${j.settings.law}); ${allowedText("gcp", j)}.`, r.urn);
+          ctx.report(
+            `${label(r)} runs workers in '${loc}' (${key}), outside jurisdiction '${j.id}' (${j.settings.law}); ${allowedText("gcp", j)}.`,
+            r.urn,
+          );
         }
       }
     }
@@ -142,7 +148,8 @@ const bucketName = (v: string): string => v.replace(/^arn:aws[a-z-]*:s3:::/, "")
 export const dataMovementResidency: StackRule = {
   kind: "stack",
   name: "replication-residency",
-  description: "Replication and copy destinations (S3 replication, DMS S3 targets, Storage Transfer jobs, BigQuery transfers) stay in the source's jurisdiction.",
+  description:
+    "Replication and copy destinations (S3 replication, DMS S3 targets, Storage Transfer jobs, BigQuery transfers) stay in the source's jurisdiction.",
   domain: "residency",
   severity: "critical",
   enforcementLevel: "mandatory",
@@ -152,16 +159,27 @@ export const dataMovementResidency: StackRule = {
   resourceTypes: [S3_REPLICATION, BQ_TRANSFER, FEATURE_VIEW, DMS_S3_TARGET, TRANSFER_JOB],
   validate(resources, ctx) {
     /** Reports unless `target` is in `owner`'s jurisdiction and one of its locations; returns nothing. */
-    const sameJurisdiction = (owner: ResourceView, what: string, target: ResourceView | undefined, ref: string): void => {
+    const sameJurisdiction = (
+      owner: ResourceView,
+      what: string,
+      target: ResourceView | undefined,
+      ref: string,
+    ): void => {
       if (!target) {
-        ctx.report(`${label(owner)} ${what} '${ref}', a bucket not declared in this stack, so its location cannot be verified.`, owner.urn);
+        ctx.report(
+          `${label(owner)} ${what} '${ref}', a bucket not declared in this stack, so its location cannot be verified.`,
+          owner.urn,
+        );
         return;
       }
       const src = jurisdictionOf(owner, ctx.settings);
       const j = jurisdictionOf(target, ctx.settings);
       const cloud = target.type.startsWith("aws:") ? "aws" : "gcp";
       const locations = placementOf(target)?.locations ?? [];
-      const inside = src !== undefined && locations.length > 0 && locations.every((l) => locationAllowed(cloud, l.toLowerCase(), src));
+      const inside =
+        src !== undefined &&
+        locations.length > 0 &&
+        locations.every((l) => locationAllowed(cloud, l.toLowerCase(), src));
       if (!src || !j || j.id !== src.id || !inside) {
         ctx.report(
           `${label(owner)} ${what} ${label(target)} in '${locations.join(", ") || "an unknown location"}' (jurisdiction '${j?.id ?? "none"}'), outside its own jurisdiction '${src?.id ?? "none"}'.`,
@@ -171,14 +189,27 @@ export const dataMovementResidency: StackRule = {
     };
     const s3ByName = (name: string | undefined, deps: readonly string[]): ResourceView | undefined =>
       resources.find(
-        (b) => b.type === S3_BUCKET && ((name !== undefined && [b.props.bucket, b.props.id, b.props.arn].some((v) => typeof v === "string" && bucketName(v) === bucketName(name))) || (name === undefined && deps.includes(b.urn))),
+        (b) =>
+          b.type === S3_BUCKET &&
+          ((name !== undefined &&
+            [b.props.bucket, b.props.id, b.props.arn].some(
+              (v) => typeof v === "string" && bucketName(v) === bucketName(name),
+            )) ||
+            (name === undefined && deps.includes(b.urn))),
       );
     const gcsByName = (name: string | undefined): ResourceView | undefined =>
-      resources.find((b) => b.type === GCS_BUCKET && name !== undefined && (b.props.name === name || b.props.id === name));
+      resources.find(
+        (b) => b.type === GCS_BUCKET && name !== undefined && (b.props.name === name || b.props.id === name),
+      );
     // DMS S3 targets: the CDC files land in the named bucket, which must be the cell's.
     for (const e of resources.filter((r) => r.type === DMS_S3_TARGET)) {
       const name = peekStr(e.props, "bucketName");
-      sameJurisdiction(e, "writes CDC files to", s3ByName(name ?? undefined, e.propertyDependencies.bucketName ?? []), name ?? "?");
+      sameJurisdiction(
+        e,
+        "writes CDC files to",
+        s3ByName(name ?? undefined, e.propertyDependencies.bucketName ?? []),
+        name ?? "?",
+      );
     }
     // Storage Transfer Service: both ends are checked, whichever spec (transfer or replication) is used.
     for (const x of resources.filter((r) => r.type === TRANSFER_JOB)) {
@@ -186,7 +217,10 @@ export const dataMovementResidency: StackRule = {
         if (get(x.props, spec) === undefined) continue;
         for (const k of UNVERIFIABLE_TRANSFER_ENDPOINTS) {
           if (get(x.props, `${spec}.${k}`) !== undefined) {
-            ctx.report(`${label(x)} uses ${spec}.${k}, whose location this stack cannot verify; transfer only between buckets of this stack.`, x.urn);
+            ctx.report(
+              `${label(x)} uses ${spec}.${k}, whose location this stack cannot verify; transfer only between buckets of this stack.`,
+              x.urn,
+            );
           }
         }
         const s3 = str(x.props, `${spec}.awsS3DataSource.bucketName`);
@@ -194,7 +228,11 @@ export const dataMovementResidency: StackRule = {
         const gcsSrc = str(x.props, `${spec}.gcsDataSource.bucketName`);
         if (gcsSrc !== undefined) sameJurisdiction(x, "copies from", gcsByName(gcsSrc), gcsSrc);
         const sink = str(x.props, `${spec}.gcsDataSink.bucketName`);
-        if (sink === undefined) ctx.report(`${label(x)} has no Cloud Storage sink in ${spec}, so where the copy lands cannot be verified.`, x.urn);
+        if (sink === undefined)
+          ctx.report(
+            `${label(x)} has no Cloud Storage sink in ${spec}, so where the copy lands cannot be verified.`,
+            x.urn,
+          );
         else sameJurisdiction(x, "copies to", gcsByName(sink), sink);
       }
     }
@@ -204,15 +242,22 @@ export const dataMovementResidency: StackRule = {
       if (uri === undefined) continue;
       const m = /^bq:\/\/([^.]+)\.([^.]+)\./.exec(uri);
       // Dataset ids repeat across cells (one project per cell): match the project too.
-      const projectOf = (d: ResourceView): string | undefined => str(d.props, "project") ?? (d.provider ? str(d.provider.props, "project") : undefined);
-      const ds = resources.find((d) => d.type === BQ_DATASET && m !== null && d.props.datasetId === m[2] && projectOf(d) === m[1]);
+      const projectOf = (d: ResourceView): string | undefined =>
+        str(d.props, "project") ?? (d.provider ? str(d.provider.props, "project") : undefined);
+      const ds = resources.find(
+        (d) => d.type === BQ_DATASET && m !== null && d.props.datasetId === m[2] && projectOf(d) === m[1],
+      );
       if (!ds) {
-        ctx.report(`${label(v)} syncs from '${uri}', whose dataset is not declared in this stack, so its location cannot be verified.`, v.urn);
+        ctx.report(
+          `${label(v)} syncs from '${uri}', whose dataset is not declared in this stack, so its location cannot be verified.`,
+          v.urn,
+        );
         continue;
       }
       const a = jurisdictionOf(v, ctx.settings)?.id;
       const b = jurisdictionOf(ds, ctx.settings)?.id;
-      if (a !== b) ctx.report(`${label(v)} in jurisdiction '${a ?? "none"}' syncs from ${label(ds)} in '${b ?? "none"}'.`, v.urn);
+      if (a !== b)
+        ctx.report(`${label(v)} in jurisdiction '${a ?? "none"}' syncs from ${label(ds)} in '${b ?? "none"}'.`, v.urn);
     }
     const buckets = resources.filter((r) => r.type === S3_BUCKET);
     for (const rep of resources.filter((r) => r.type === S3_REPLICATION)) {
@@ -220,9 +265,16 @@ export const dataMovementResidency: StackRule = {
       list(rep.props, "rules").forEach((_, i) => {
         const dest = str(rep.props, `rules[${i}].destination.bucket`);
         if (dest === undefined) return;
-        const target = buckets.find((b) => [b.props.arn, b.props.bucket, b.props.id].some((v) => typeof v === "string" && bucketName(v) === bucketName(dest)));
+        const target = buckets.find((b) =>
+          [b.props.arn, b.props.bucket, b.props.id].some(
+            (v) => typeof v === "string" && bucketName(v) === bucketName(dest),
+          ),
+        );
         if (!target) {
-          ctx.report(`${label(rep)} replicates to '${dest}', a bucket not declared in this stack, so its region cannot be verified.`, rep.urn);
+          ctx.report(
+            `${label(rep)} replicates to '${dest}', a bucket not declared in this stack, so its region cannot be verified.`,
+            rep.urn,
+          );
           return;
         }
         const region = awsRegionOf(target);
@@ -241,12 +293,19 @@ export const dataMovementResidency: StackRule = {
       const id = str(x.props, "destinationDatasetId");
       const ds = resources.find((d) => d.type === BQ_DATASET && (deps.includes(d.urn) || d.props.datasetId === id));
       if (!ds) {
-        ctx.report(`${label(x)} writes into dataset '${id}', which is not declared in this stack, so its location cannot be verified.`, x.urn);
+        ctx.report(
+          `${label(x)} writes into dataset '${id}', which is not declared in this stack, so its location cannot be verified.`,
+          x.urn,
+        );
         continue;
       }
       const a = (str(x.props, "location") ?? "").toLowerCase();
       const b = (str(ds.props, "location") ?? "").toLowerCase();
-      if (a !== b) ctx.report(`${label(x)} runs in '${a || "US (default)"}' but writes into ${label(ds)} in '${b || "US (default)"}'.`, x.urn);
+      if (a !== b)
+        ctx.report(
+          `${label(x)} runs in '${a || "US (default)"}' but writes into ${label(ds)} in '${b || "US (default)"}'.`,
+          x.urn,
+        );
     }
   },
 };
@@ -257,7 +316,8 @@ const valueGroupLocation = (v: string): string => v.replace(/^in:/, "").replace(
 export const gcpLocationGuardrail: StackRule = {
   kind: "stack",
   name: "gcp-resource-locations-guardrail",
-  description: "Every GCP project of a cell has a gcp.resourceLocations org policy restricted to the cell's jurisdiction.",
+  description:
+    "Every GCP project of a cell has a gcp.resourceLocations org policy restricted to the cell's jurisdiction.",
   domain: "residency",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -266,7 +326,9 @@ export const gcpLocationGuardrail: StackRule = {
     "Declare a gcp.orgpolicy.Policy named 'projects/<project>/policies/gcp.resourceLocations' with one rule whose values.allowedValues lists only the jurisdiction's value groups (for example 'in:southamerica-east1-locations'). The org policy stops resources created outside Pulumi, such as by a console user, from leaving the region.",
   resourceTypes: [ORG_POLICY],
   validate(resources, ctx) {
-    const guardrails = resources.filter((r) => r.type === ORG_POLICY && (str(r.props, "name") ?? "").endsWith("gcp.resourceLocations"));
+    const guardrails = resources.filter(
+      (r) => r.type === ORG_POLICY && (str(r.props, "name") ?? "").endsWith("gcp.resourceLocations"),
+    );
     const guarded = new Set<string>();
     for (const g of guardrails) {
       const j = jurisdictionOf(g, ctx.settings);
@@ -287,7 +349,10 @@ export const gcpLocationGuardrail: StackRule = {
           if (typeof v !== "string") continue;
           const loc = valueGroupLocation(v);
           if (!gcpLocationAllowed(loc, j.settings.gcpLocations)) {
-            ctx.report(`${label(g)} allows '${v}', outside jurisdiction '${j.id}' (${j.settings.law}); allowed GCP locations: ${j.settings.gcpLocations.join(", ")}.`, g.urn);
+            ctx.report(
+              `${label(g)} allows '${v}', outside jurisdiction '${j.id}' (${j.settings.law}); allowed GCP locations: ${j.settings.gcpLocations.join(", ")}.`,
+              g.urn,
+            );
           }
         }
       });
@@ -301,7 +366,10 @@ export const gcpLocationGuardrail: StackRule = {
     }
     for (const [project, first] of projects) {
       if (!guarded.has(project)) {
-        ctx.report(`GCP project '${project}' has no gcp.resourceLocations org policy in this stack (first resource: ${label(first)}).`, first.urn);
+        ctx.report(
+          `GCP project '${project}' has no gcp.resourceLocations org policy in this stack (first resource: ${label(first)}).`,
+          first.urn,
+        );
       }
     }
   },
@@ -326,4 +394,9 @@ export const bigqueryExplicitLocation: ResourceRule = {
   },
 };
 
-export const residencyRules = [resourceResidency, bigqueryExplicitLocation, dataMovementResidency, gcpLocationGuardrail] as const;
+export const residencyRules = [
+  resourceResidency,
+  bigqueryExplicitLocation,
+  dataMovementResidency,
+  gcpLocationGuardrail,
+] as const;

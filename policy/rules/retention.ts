@@ -67,14 +67,23 @@ function boundsOf(r: ResourceView, ctx: RuleContext): Bounds | undefined {
 /** Checks an expiry in days against the class bounds; `what` names the setting. */
 function checkDays(r: ResourceView, ctx: RuleContext, b: Bounds, days: number | undefined, what: string): void {
   if (days === undefined || days <= 0) {
-    ctx.report(`${label(r)} keeps '${b.cls}' data forever: set ${what} (at most ${b.ceiling} days in ${b.j.settings.law}).`, r.urn);
+    ctx.report(
+      `${label(r)} keeps '${b.cls}' data forever: set ${what} (at most ${b.ceiling} days in ${b.j.settings.law}).`,
+      r.urn,
+    );
     return;
   }
   if (days > b.ceiling) {
-    ctx.report(`${label(r)} keeps '${b.cls}' data ${days} days (${what}); the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days.`, r.urn);
+    ctx.report(
+      `${label(r)} keeps '${b.cls}' data ${days} days (${what}); the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days.`,
+      r.urn,
+    );
   }
   if (days < b.floor) {
-    ctx.report(`${label(r)} keeps audit logs ${days} days (${what}); the ${b.j.settings.law} minimum is ${b.floor} days.`, r.urn);
+    ctx.report(
+      `${label(r)} keeps audit logs ${days} days (${what}); the ${b.j.settings.law} minimum is ${b.floor} days.`,
+      r.urn,
+    );
   }
 }
 
@@ -98,7 +107,8 @@ const S3_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfigurat
 export const s3Retention: StackRule = {
   kind: "stack",
   name: "s3-retention",
-  description: "S3 buckets expire objects within their data class's bounds and noncurrent versions within the erasure SLA; audit buckets are locked for the audit floor.",
+  description:
+    "S3 buckets expire objects within their data class's bounds and noncurrent versions within the erasure SLA; audit buckets are locked for the audit floor.",
   domain: "retention",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -113,13 +123,19 @@ export const s3Retention: StackRule = {
       const lifecycles = attachedTo(resources, S3_LIFECYCLE, "bucket", bucket, ["bucket", "id"]);
       const inlineRules = list(bucket.props, "lifecycleRules");
       const rules: { owner: ResourceView; base: string }[] = [];
-      for (const lc of lifecycles) list(lc.props, "rules").forEach((_, i) => rules.push({ owner: lc, base: `rules[${i}]` }));
+      for (const lc of lifecycles)
+        list(lc.props, "rules").forEach((_, i) => rules.push({ owner: lc, base: `rules[${i}]` }));
       inlineRules.forEach((_, i) => rules.push({ owner: bucket, base: `lifecycleRules[${i}]` }));
       const enabled = rules.filter(({ owner, base }) =>
-        owner === bucket ? bool(owner.props, `${base}.enabled`) !== false : (str(owner.props, `${base}.status`) ?? "Enabled") === "Enabled",
+        owner === bucket
+          ? bool(owner.props, `${base}.enabled`) !== false
+          : (str(owner.props, `${base}.status`) ?? "Enabled") === "Enabled",
       );
       const expirations = enabled
-        .map(({ owner, base }) => num(owner.props, `${base}.expiration.days`) ?? num(owner.props, `${base}.expirations[0].days`))
+        .map(
+          ({ owner, base }) =>
+            num(owner.props, `${base}.expiration.days`) ?? num(owner.props, `${base}.expirations[0].days`),
+        )
         .filter((d): d is number => d !== undefined);
       const iceberg = icebergWarehouse(bucket);
       if (expirations.length === 0 && iceberg !== undefined) {
@@ -132,7 +148,10 @@ export const s3Retention: StackRule = {
           );
         }
       } else if (expirations.length === 0) {
-        ctx.report(`${label(bucket)} has no enabled lifecycle rule with expiration.days: '${b.cls}' objects are kept forever.`, bucket.urn);
+        ctx.report(
+          `${label(bucket)} has no enabled lifecycle rule with expiration.days: '${b.cls}' objects are kept forever.`,
+          bucket.urn,
+        );
       } else {
         checkDays(bucket, ctx, b, Math.max(...expirations), "lifecycle expiration.days");
       }
@@ -144,13 +163,22 @@ export const s3Retention: StackRule = {
         // Erasure reaches the data zones; logs are kept under a legal obligation (GDPR Art. 17(3)(b),
         // LGPD Art. 16 I) and expire by age, so their old versions are bounded by the class ceiling.
         const bound = ERASABLE.includes(b.cls) ? b.sla : b.ceiling;
-        const boundText = ERASABLE.includes(b.cls) ? `the ${b.j.settings.law} erasure SLA is ${b.sla} days` : `the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days`;
+        const boundText = ERASABLE.includes(b.cls)
+          ? `the ${b.j.settings.law} erasure SLA is ${b.sla} days`
+          : `the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days`;
         const noncurrent = enabled
-          .map(({ owner, base }) => num(owner.props, `${base}.noncurrentVersionExpiration.noncurrentDays`) ?? num(owner.props, `${base}.noncurrentVersionExpiration.days`))
+          .map(
+            ({ owner, base }) =>
+              num(owner.props, `${base}.noncurrentVersionExpiration.noncurrentDays`) ??
+              num(owner.props, `${base}.noncurrentVersionExpiration.days`),
+          )
           .filter((d): d is number => d !== undefined);
         const worst = noncurrent.length > 0 ? Math.max(...noncurrent) : undefined;
         if (worst === undefined) {
-          ctx.report(`${label(bucket)} is versioned but never expires noncurrent versions: an erased object survives as an old version.`, bucket.urn);
+          ctx.report(
+            `${label(bucket)} is versioned but never expires noncurrent versions: an erased object survives as an old version.`,
+            bucket.urn,
+          );
         } else if (worst > bound) {
           ctx.report(`${label(bucket)} keeps noncurrent versions ${worst} days; ${boundText}.`, bucket.urn);
         }
@@ -158,12 +186,20 @@ export const s3Retention: StackRule = {
       if (b.cls === "audit") {
         const locks = attachedTo(resources, S3_LOCK, "bucket", bucket, ["bucket", "id"]);
         if (bool(bucket.props, "objectLockEnabled") !== true || locks.length === 0) {
-          ctx.report(`${label(bucket)} holds audit logs without Object Lock: set objectLockEnabled and add a BucketObjectLockConfiguration.`, bucket.urn);
+          ctx.report(
+            `${label(bucket)} holds audit logs without Object Lock: set objectLockEnabled and add a BucketObjectLockConfiguration.`,
+            bucket.urn,
+          );
         }
         for (const lock of locks) {
-          const days = num(lock.props, "rule.defaultRetention.days") ?? (num(lock.props, "rule.defaultRetention.years") ?? 0) * 365;
+          const days =
+            num(lock.props, "rule.defaultRetention.days") ??
+            (num(lock.props, "rule.defaultRetention.years") ?? 0) * 365;
           if (days < b.floor) {
-            ctx.report(`${label(lock)} locks audit logs for ${days} days; the ${b.j.settings.law} minimum is ${b.floor} days.`, lock.urn);
+            ctx.report(
+              `${label(lock)} locks audit logs for ${days} days; the ${b.j.settings.law} minimum is ${b.floor} days.`,
+              lock.urn,
+            );
           }
         }
       }
@@ -174,7 +210,8 @@ export const s3Retention: StackRule = {
 export const gcsRetention: ResourceRule = {
   kind: "resource",
   name: "gcs-retention",
-  description: "Cloud Storage buckets delete objects within their data class's bounds; audit buckets have a retention policy of at least the audit floor.",
+  description:
+    "Cloud Storage buckets delete objects within their data class's bounds; audit buckets have a retention policy of at least the audit floor.",
   domain: "retention",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -186,23 +223,43 @@ export const gcsRetention: ResourceRule = {
     const b = boundsOf(r, ctx);
     if (!b) return;
     const rules = list(r.props, "lifecycleRules");
-    const deletes = rules.map((_, i) => `lifecycleRules[${i}]`).filter((base) => str(r.props, `${base}.action.type`) === "Delete");
-    const ages = deletes.map((base) => num(r.props, `${base}.condition.age`)).filter((d): d is number => d !== undefined);
+    const deletes = rules
+      .map((_, i) => `lifecycleRules[${i}]`)
+      .filter((base) => str(r.props, `${base}.action.type`) === "Delete");
+    const ages = deletes
+      .map((base) => num(r.props, `${base}.condition.age`))
+      .filter((d): d is number => d !== undefined);
     checkDays(r, ctx, b, ages.length > 0 ? Math.max(...ages) : undefined, "a Delete lifecycle rule's condition.age");
     if (bool(r.props, "versioning.enabled") === true && b.cls !== "audit") {
-      const nc = deletes.map((base) => num(r.props, `${base}.condition.daysSinceNoncurrentTime`)).filter((d): d is number => d !== undefined);
-      if (nc.length === 0) ctx.report(`${label(r)} is versioned but never deletes noncurrent versions: an erased object survives as an old version.`, r.urn);
-      else if (Math.max(...nc) > b.sla) ctx.report(`${label(r)} keeps noncurrent versions ${Math.max(...nc)} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`, r.urn);
+      const nc = deletes
+        .map((base) => num(r.props, `${base}.condition.daysSinceNoncurrentTime`))
+        .filter((d): d is number => d !== undefined);
+      if (nc.length === 0)
+        ctx.report(
+          `${label(r)} is versioned but never deletes noncurrent versions: an erased object survives as an old version.`,
+          r.urn,
+        );
+      else if (Math.max(...nc) > b.sla)
+        ctx.report(
+          `${label(r)} keeps noncurrent versions ${Math.max(...nc)} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`,
+          r.urn,
+        );
     }
     // Soft delete keeps deleted objects 7 days unless configured (cloud.google.com/storage/docs/soft-delete).
     const soft = num(r.props, "softDeletePolicy.retentionDurationSeconds") ?? 7 * 86400;
     if (b.cls !== "audit" && soft / 86400 > b.sla) {
-      ctx.report(`${label(r)} soft-deletes for ${soft / 86400} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`, r.urn);
+      ctx.report(
+        `${label(r)} soft-deletes for ${soft / 86400} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`,
+        r.urn,
+      );
     }
     if (b.cls === "audit") {
       const period = num(r.props, "retentionPolicy.retentionPeriod");
       if (period === undefined || period / 86400 < b.floor) {
-        ctx.report(`${label(r)} holds audit logs without a retentionPolicy of at least ${b.floor} days (${b.floor * 86400} seconds).`, r.urn);
+        ctx.report(
+          `${label(r)} holds audit logs without a retentionPolicy of at least ${b.floor} days (${b.floor * 86400} seconds).`,
+          r.urn,
+        );
       }
     }
   },
@@ -214,7 +271,8 @@ const BQ_TABLE = "gcp:bigquery/table:Table";
 export const bigqueryRetention: StackRule = {
   kind: "stack",
   name: "bigquery-retention",
-  description: "BigQuery datasets and tables expire data within their class's bounds, and time travel plus fail-safe fit the erasure SLA.",
+  description:
+    "BigQuery datasets and tables expire data within their class's bounds, and time travel plus fail-safe fit the erasure SLA.",
   domain: "retention",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -258,7 +316,10 @@ export const bigqueryRetention: StackRule = {
       }
       if (get(t.props, "expirationTime") !== undefined) continue;
       if (!ds || datasetDays(ds) === undefined) {
-        ctx.report(`${label(t)} never expires: set timePartitioning.expirationMs or create it in a dataset with a default expiration.`, t.urn);
+        ctx.report(
+          `${label(t)} never expires: set timePartitioning.expirationMs or create it in a dataset with a default expiration.`,
+          t.urn,
+        );
       }
     }
   },
@@ -267,7 +328,8 @@ export const bigqueryRetention: StackRule = {
 export const logRetention: ResourceRule = {
   kind: "resource",
   name: "log-retention",
-  description: "Log groups and log buckets have a retention within the class's ceiling and, for audit logs, at least the audit floor.",
+  description:
+    "Log groups and log buckets have a retention within the class's ceiling and, for audit logs, at least the audit floor.",
   domain: "retention",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -324,7 +386,11 @@ export const streamRetention: ResourceRule = {
         return;
       }
     }
-    if (days > sla) ctx.report(`${label(r)} retains messages ${days} days (${what}); the ${j.settings.law} erasure SLA is ${sla} days.`, r.urn);
+    if (days > sla)
+      ctx.report(
+        `${label(r)} retains messages ${days} days (${what}); the ${j.settings.law} erasure SLA is ${sla} days.`,
+        r.urn,
+      );
   },
 };
 
@@ -359,12 +425,21 @@ export const icebergSnapshotExpiry: StackRule = {
         // Glue's default snapshot retention is 5 days.
         const days = num(o.props, `${base}.snapshotRetentionPeriodInDays`) ?? 5;
         const run = (num(o.props, `${base}.runRateInHours`) ?? 24) / 24;
-        if (days + run > sla) ctx.report(`${label(o)} keeps snapshots ${days} days (+${run} between runs); the ${j.settings.law} erasure SLA is ${sla} days.`, o.urn);
-        if (bool(o.props, `${base}.cleanExpiredFiles`) === false) ctx.report(`${label(o)} expires snapshots but keeps their files: set cleanExpiredFiles to true.`, o.urn);
+        if (days + run > sla)
+          ctx.report(
+            `${label(o)} keeps snapshots ${days} days (+${run} between runs); the ${j.settings.law} erasure SLA is ${sla} days.`,
+            o.urn,
+          );
+        if (bool(o.props, `${base}.cleanExpiredFiles`) === false)
+          ctx.report(`${label(o)} expires snapshots but keeps their files: set cleanExpiredFiles to true.`, o.urn);
       } else if (type === "orphan_file_deletion") {
         const base = "configuration.orphanFileDeletionConfiguration.icebergConfiguration";
         const days = num(o.props, `${base}.orphanFileRetentionPeriodInDays`) ?? 3;
-        if (days > sla) ctx.report(`${label(o)} keeps orphan files ${days} days; the ${j.settings.law} erasure SLA is ${sla} days.`, o.urn);
+        if (days > sla)
+          ctx.report(
+            `${label(o)} keeps orphan files ${days} days; the ${j.settings.law} erasure SLA is ${sla} days.`,
+            o.urn,
+          );
       }
     }
     for (const t of resources.filter((r) => r.type === GLUE_TABLE && isIceberg(r))) {
@@ -373,9 +448,14 @@ export const icebergSnapshotExpiry: StackRule = {
       const has = optimizers.some(
         (o) =>
           str(o.props, "type") === "retention" &&
-          ((o.propertyDependencies.tableName ?? []).includes(t.urn) || (str(o.props, "tableName") === name && str(o.props, "databaseName") === db)),
+          ((o.propertyDependencies.tableName ?? []).includes(t.urn) ||
+            (str(o.props, "tableName") === name && str(o.props, "databaseName") === db)),
       );
-      if (!has) ctx.report(`${label(t)} is an Iceberg table without a 'retention' CatalogTableOptimizer: erased rows stay in old snapshots.`, t.urn);
+      if (!has)
+        ctx.report(
+          `${label(t)} is an Iceberg table without a 'retention' CatalogTableOptimizer: erased rows stay in old snapshots.`,
+          t.urn,
+        );
     }
   },
 };
@@ -383,7 +463,12 @@ export const icebergSnapshotExpiry: StackRule = {
 const DOW: Readonly<Record<string, number>> = { SUN: 1, MON: 2, TUE: 3, WED: 4, THU: 5, FRI: 6, SAT: 7 };
 
 /** Values of one cron field (`1,15`, `1-5`, `*\/3`, `MON-FRI`) within [lo, hi], or undefined if unparseable. */
-function cronValues(field: string, lo: number, hi: number, names: Readonly<Record<string, number>> = {}): number[] | undefined {
+function cronValues(
+  field: string,
+  lo: number,
+  hi: number,
+  names: Readonly<Record<string, number>> = {},
+): number[] | undefined {
   const value = (v: string): number | undefined => names[v.toUpperCase()] ?? (/^\d+$/.test(v) ? Number(v) : undefined);
   const out = new Set<number>();
   for (const part of field.split(",")) {
@@ -441,7 +526,8 @@ const GLUE_JOB = "aws:glue/job:Job";
 export const erasurePropagation: StackRule = {
   kind: "stack",
   name: "erasure-propagation-scheduled",
-  description: "Glue triggers that run the lake's jobs (CDC merges that carry deletions into the curated tables) are active and run at least once per erasure SLA.",
+  description:
+    "Glue triggers that run the lake's jobs (CDC merges that carry deletions into the curated tables) are active and run at least once per erasure SLA.",
   domain: "retention",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -457,8 +543,16 @@ export const erasurePropagation: StackRule = {
       list(t.props, "actions").forEach((_, i) => {
         const job = peekStr(t.props, `actions[${i}].jobName`);
         if (job === undefined) return; // A crawler action: no data moves.
-        const found = jobs.some((j) => (job !== null && j.props.name === job) || (deps.includes(j.urn) && (job === null || jobs.filter((x) => deps.includes(x.urn)).length === 1)));
-        if (!found) ctx.report(`${label(t)} runs job '${job ?? "created in this update"}', which is not declared in this stack, so its encryption and role cannot be verified.`, t.urn);
+        const found = jobs.some(
+          (j) =>
+            (job !== null && j.props.name === job) ||
+            (deps.includes(j.urn) && (job === null || jobs.filter((x) => deps.includes(x.urn)).length === 1)),
+        );
+        if (!found)
+          ctx.report(
+            `${label(t)} runs job '${job ?? "created in this update"}', which is not declared in this stack, so its encryption and role cannot be verified.`,
+            t.urn,
+          );
       });
       if (str(t.props, "type") !== "SCHEDULED") continue;
       if (bool(t.props, "startOnCreation") !== true) {
@@ -470,12 +564,26 @@ export const erasurePropagation: StackRule = {
       const gap = cronLongestGapDays(schedule);
       const sla = j.settings.erasureSlaCeilingDays;
       if (gap === undefined) {
-        ctx.report(`${label(t)} has the schedule '${schedule}', which this rule cannot read, so its gap against the ${sla}-day erasure SLA cannot be verified.`, t.urn);
+        ctx.report(
+          `${label(t)} has the schedule '${schedule}', which this rule cannot read, so its gap against the ${sla}-day erasure SLA cannot be verified.`,
+          t.urn,
+        );
       } else if (gap > sla) {
-        ctx.report(`${label(t)} can leave ${gap} days between runs ('${schedule}'); the ${j.settings.law} erasure SLA is ${sla} days.`, t.urn);
+        ctx.report(
+          `${label(t)} can leave ${gap} days between runs ('${schedule}'); the ${j.settings.law} erasure SLA is ${sla} days.`,
+          t.urn,
+        );
       }
     }
   },
 };
 
-export const retentionRules = [s3Retention, gcsRetention, bigqueryRetention, logRetention, streamRetention, icebergSnapshotExpiry, erasurePropagation] as const;
+export const retentionRules = [
+  s3Retention,
+  gcsRetention,
+  bigqueryRetention,
+  logRetention,
+  streamRetention,
+  icebergSnapshotExpiry,
+  erasurePropagation,
+] as const;

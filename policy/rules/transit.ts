@@ -71,7 +71,15 @@ export const s3TlsOnly: StackRule = {
 };
 
 /** DMS engines reached through AWS HTTPS APIs rather than a database wire protocol. */
-const DMS_API_ENGINES = new Set(["s3", "kinesis", "dynamodb", "opensearch", "elasticsearch", "neptune", "redshift-serverless"]);
+const DMS_API_ENGINES = new Set([
+  "s3",
+  "kinesis",
+  "dynamodb",
+  "opensearch",
+  "elasticsearch",
+  "neptune",
+  "redshift-serverless",
+]);
 
 export const dataInTransit: ResourceRule = {
   kind: "resource",
@@ -90,22 +98,35 @@ export const dataInTransit: ResourceRule = {
       if (DMS_API_ENGINES.has(engine)) return;
       if (engine === "kafka") {
         const proto = str(r.props, "kafkaSettings.securityProtocol") ?? "plaintext";
-        if (!/ssl/i.test(proto)) ctx.report(`${label(r)} talks to Kafka with securityProtocol '${proto}'; use 'ssl-encryption' or 'sasl-ssl'.`, r.urn);
+        if (!/ssl/i.test(proto))
+          ctx.report(
+            `${label(r)} talks to Kafka with securityProtocol '${proto}'; use 'ssl-encryption' or 'sasl-ssl'.`,
+            r.urn,
+          );
         return;
       }
       const mode = str(r.props, "sslMode") ?? "none";
       if (!["require", "verify-ca", "verify-full"].includes(mode)) {
-        ctx.report(`${label(r)} connects to ${engine || "the database"} with sslMode '${mode}'; use 'require', 'verify-ca' or 'verify-full'.`, r.urn);
+        ctx.report(
+          `${label(r)} connects to ${engine || "the database"} with sslMode '${mode}'; use 'require', 'verify-ca' or 'verify-full'.`,
+          r.urn,
+        );
       }
       return;
     }
     // MSK's default is TLS between clients and brokers and inside the cluster; only an explicit downgrade fails.
     const clientBroker = str(r.props, "encryptionInfo.encryptionInTransit.clientBroker") ?? "TLS";
     if (clientBroker !== "TLS") {
-      ctx.report(`${label(r)} allows '${clientBroker}' between clients and brokers; set encryptionInTransit.clientBroker to 'TLS'.`, r.urn);
+      ctx.report(
+        `${label(r)} allows '${clientBroker}' between clients and brokers; set encryptionInTransit.clientBroker to 'TLS'.`,
+        r.urn,
+      );
     }
     if (bool(r.props, "encryptionInfo.encryptionInTransit.inCluster") === false) {
-      ctx.report(`${label(r)} does not encrypt traffic between brokers: set encryptionInTransit.inCluster to true.`, r.urn);
+      ctx.report(
+        `${label(r)} does not encrypt traffic between brokers: set encryptionInTransit.inCluster to true.`,
+        r.urn,
+      );
     }
   },
 };
@@ -131,8 +152,11 @@ export const pubsubSchemaEnforced: StackRule = {
       if (/(^|[-_.])(dlq|dead-letter|deadletter)([-_.]|$)/.test(t.name)) continue;
       const ref = str(t.props, "schemaSettings.schema");
       const deps = t.propertyDependencies.schemaSettings ?? [];
-      const found = schemas.some((s) => deps.includes(s.urn) || (ref !== undefined && [s.props.id, s.props.name].includes(ref)));
-      if (!found) ctx.report(`${label(t)} accepts messages without validating them against a schema of this stack.`, t.urn);
+      const found = schemas.some(
+        (s) => deps.includes(s.urn) || (ref !== undefined && [s.props.id, s.props.name].includes(ref)),
+      );
+      if (!found)
+        ctx.report(`${label(t)} accepts messages without validating them against a schema of this stack.`, t.urn);
     }
   },
 };
@@ -144,7 +168,8 @@ const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[\s\S]+\r?\n-----END C
 export const dmsTlsTrust: StackRule = {
   kind: "stack",
   name: "dms-tls-trust",
-  description: "DMS endpoints that verify the source's certificate trust a CA certificate declared in this stack, and every DMS certificate holds a PEM certificate or an Oracle wallet.",
+  description:
+    "DMS endpoints that verify the source's certificate trust a CA certificate declared in this stack, and every DMS certificate holds a PEM certificate or an Oracle wallet.",
   domain: "transit",
   severity: "high",
   enforcementLevel: "mandatory",
@@ -157,8 +182,10 @@ export const dmsTlsTrust: StackRule = {
     for (const c of certs) {
       const pem = str(c.props, "certificatePem");
       const wallet = str(c.props, "certificateWallet");
-      if (pem === undefined && wallet === undefined) ctx.report(`${label(c)} holds no certificate: set certificatePem or certificateWallet.`, c.urn);
-      else if (pem !== undefined && !PEM_CERTIFICATE.test(pem.trim() + "\n")) ctx.report(`${label(c)} certificatePem is not a PEM-encoded certificate.`, c.urn);
+      if (pem === undefined && wallet === undefined)
+        ctx.report(`${label(c)} holds no certificate: set certificatePem or certificateWallet.`, c.urn);
+      else if (pem !== undefined && !PEM_CERTIFICATE.test(pem.trim() + "\n"))
+        ctx.report(`${label(c)} certificatePem is not a PEM-encoded certificate.`, c.urn);
     }
     for (const e of resources.filter((r) => r.type === DMS_ENDPOINT)) {
       const mode = str(e.props, "sslMode") ?? "none";
@@ -166,11 +193,21 @@ export const dmsTlsTrust: StackRule = {
       const deps = e.propertyDependencies.certificateArn ?? [];
       const arn = peekStr(e.props, "certificateArn");
       if (arn === undefined) {
-        ctx.report(`${label(e)} uses sslMode '${mode}' without certificateArn: it has no CA to verify the source against.`, e.urn);
+        ctx.report(
+          `${label(e)} uses sslMode '${mode}' without certificateArn: it has no CA to verify the source against.`,
+          e.urn,
+        );
         continue;
       }
-      const found = certs.some((c) => deps.includes(c.urn) || (arn !== null && [c.props.certificateArn, c.props.arn, c.props.id].includes(arn)));
-      if (!found) ctx.report(`${label(e)} verifies the source against '${arn ?? "a certificate created elsewhere"}', a certificate not declared in this stack.`, e.urn);
+      const found = certs.some(
+        (c) =>
+          deps.includes(c.urn) || (arn !== null && [c.props.certificateArn, c.props.arn, c.props.id].includes(arn)),
+      );
+      if (!found)
+        ctx.report(
+          `${label(e)} verifies the source against '${arn ?? "a certificate created elsewhere"}', a certificate not declared in this stack.`,
+          e.urn,
+        );
     }
   },
 };

@@ -41,7 +41,9 @@ function tsLiteral(encoded: string): string {
   const [m, o] = encoded.split("@");
   const micros = BigInt(m ?? "0");
   const offset = Number(o ?? "0");
-  const wall = isoUtcMicros(micros + BigInt(offset) * 60_000_000n).slice(0, 26).replace("T", " ");
+  const wall = isoUtcMicros(micros + BigInt(offset) * 60_000_000n)
+    .slice(0, 26)
+    .replace("T", " ");
   const sign = offset < 0 ? "-" : "+";
   const abs = Math.abs(offset);
   return `'${wall}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}'`;
@@ -53,7 +55,11 @@ export const ORDERS_COLUMNS: readonly ColumnDef[] = [
   { name: "customer_name", type: "VARCHAR", render: (v) => v },
   // Decimals travel as exact strings with the column's scale.
   { name: "amount", type: "DECIMAL(18,4)", render: (v) => v },
-  { name: "updated_at", type: "TIMESTAMPTZ", render: (v) => (v === null ? null : isoUtcMicros(BigInt(String(v).split("@")[0] ?? "0"))) },
+  {
+    name: "updated_at",
+    type: "TIMESTAMPTZ",
+    render: (v) => (v === null ? null : isoUtcMicros(BigInt(String(v).split("@")[0] ?? "0"))),
+  },
   { name: "note", type: "VARCHAR", render: (v) => v },
 ];
 export const ORDERS_KEYS = ["tenant", "order_id"] as const;
@@ -140,12 +146,21 @@ export class SourceModel {
 
   /** The source's final state rendered as the replay's `--json` lines, sorted by key. */
   expectedJson(): Record<string, Value>[] {
-    const rows = [...this.state.values()].map((r) => Object.fromEntries(this.columns.map((c) => [c.name, c.render(r[c.name] ?? null)])));
-    return rows.sort((a, b) => compareKeys(this.keys.map((k) => a[k] ?? null), this.keys.map((k) => b[k] ?? null)));
+    const rows = [...this.state.values()].map((r) =>
+      Object.fromEntries(this.columns.map((c) => [c.name, c.render(r[c.name] ?? null)])),
+    );
+    return rows.sort((a, b) =>
+      compareKeys(
+        this.keys.map((k) => a[k] ?? null),
+        this.keys.map((k) => b[k] ?? null),
+      ),
+    );
   }
 
   private changeSeq(): string {
-    const t = this.formatTs(this.clockMicros).replace(/[^0-9]/g, "").slice(0, 16);
+    const t = this.formatTs(this.clockMicros)
+      .replace(/[^0-9]/g, "")
+      .slice(0, 16);
     return `${t}${this.counter.toString().padStart(19, "0")}`;
   }
 
@@ -191,7 +206,11 @@ export class DmsWriter {
   }
 
   /** A full-load file: table columns (+ the transfer-time ts column DMS adds when configured), no Op. */
-  async writeLoad(relPath: string, records: readonly LoadRecord[], options: WriteOptions & { withTimestamp?: boolean } = {}): Promise<string> {
+  async writeLoad(
+    relPath: string,
+    records: readonly LoadRecord[],
+    options: WriteOptions & { withTimestamp?: boolean } = {},
+  ): Promise<string> {
     const tsCol = options.timestampColumn ?? DMS_DEFAULTS.timestampColumn;
     const cols = this.columns.map((c) => `"${c.name}"`);
     const rows = records.map((r) => {
@@ -211,7 +230,9 @@ export class DmsWriter {
     const cols = [`"${opCol}"`, `"${tsCol}"`, ...this.columns.map((c) => `"${c.name}"`), `"${seqCol}"`];
     const rows = records.map((r) => [
       `'${r.op}'`,
-      options.commitTsAsTimestamptz ? `CAST(${tsLiteral(tsFromDms(r.commitTs, -180))} AS TIMESTAMPTZ)` : `'${r.commitTs}'`,
+      options.commitTsAsTimestamptz
+        ? `CAST(${tsLiteral(tsFromDms(r.commitTs, -180))} AS TIMESTAMPTZ)`
+        : `'${r.commitTs}'`,
       ...this.columns.map((c) => sqlLiteral(c, r.row[c.name] ?? null)),
       `'${r.changeSeq}'`,
     ]);

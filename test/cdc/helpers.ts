@@ -13,7 +13,10 @@ export interface CliResult {
 /** Runs `npx tsx tools/cdc-replay.ts <args>` from the repo root, as `npm run cdc:replay` does. */
 export function runCli(args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "tools/cdc-replay.ts", ...args], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn("npx", ["tsx", "tools/cdc-replay.ts", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));

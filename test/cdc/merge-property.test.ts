@@ -21,7 +21,8 @@ function rowFor(key: number, v: number): Row {
     order_id: key,
     customer_name: UNICODE_NAMES[v % UNICODE_NAMES.length] ?? null,
     amount: AMOUNTS[v % AMOUNTS.length] ?? null,
-    updated_at: v % 5 === 4 ? null : tsValue(1_700_000_000_000_000n + BigInt(v) * 7_777_777n, OFFSETS[v % OFFSETS.length] ?? 0),
+    updated_at:
+      v % 5 === 4 ? null : tsValue(1_700_000_000_000_000n + BigInt(v) * 7_777_777n, OFFSETS[v % OFFSETS.length] ?? 0),
     note: v % 3 === 0 ? null : `v${v}`,
   };
 }
@@ -30,7 +31,10 @@ const opArb = fc.record({ key: fc.nat(5), kind: fc.nat(2), value: fc.nat(20) });
 const scenarioArb = fc.record({
   seeded: fc.uniqueArray(fc.nat(5), { maxLength: 4 }),
   loadWithTs: fc.boolean(),
-  commits: fc.array(fc.record({ ops: fc.array(opArb, { minLength: 1, maxLength: 4 }), sameTs: fc.boolean() }), { minLength: 1, maxLength: 10 }),
+  commits: fc.array(fc.record({ ops: fc.array(opArb, { minLength: 1, maxLength: 4 }), sameTs: fc.boolean() }), {
+    minLength: 1,
+    maxLength: 10,
+  }),
   cuts: fc.uniqueArray(fc.nat(40), { maxLength: 5 }),
   duplicates: fc.array(fc.nat(20), { maxLength: 3 }),
   shuffleSeed: fc.integer(),
@@ -70,11 +74,13 @@ describe("cdc merge property: random logs, cut, shuffled, duplicated and batched
         const connection = await instance.connect();
         try {
           const files: string[] = [];
-          if (m.fullLoad.length > 0) files.push(await w.writeLoad("LOAD00000001.parquet", m.fullLoad, { withTimestamp: s.loadWithTs }));
+          if (m.fullLoad.length > 0)
+            files.push(await w.writeLoad("LOAD00000001.parquet", m.fullLoad, { withTimestamp: s.loadWithTs }));
           const cuts = [0, ...s.cuts.filter((c) => c > 0 && c < m.log.length).sort((a, b) => a - b), m.log.length];
           for (let i = 0; i + 1 < cuts.length; i++) {
             const part = m.log.slice(cuts[i], cuts[i + 1]);
-            if (part.length > 0) files.push(await w.writeCdc(`2024060${i}-000000.parquet`, shuffled(part, s.shuffleSeed + i)));
+            if (part.length > 0)
+              files.push(await w.writeCdc(`2024060${i}-000000.parquet`, shuffled(part, s.shuffleSeed + i)));
           }
           s.duplicates.forEach((d, i) => {
             const src = files[d % files.length] as string;

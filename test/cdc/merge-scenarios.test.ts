@@ -17,7 +17,15 @@ import {
   type JsonRow,
 } from "../../functions/cdc-merge";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { DmsWriter, ORDERS_KEYS, SourceModel, UNICODE_NAMES, tsValue, type ChangeRecord, type Row } from "./dms-fixtures";
+import {
+  DmsWriter,
+  ORDERS_KEYS,
+  SourceModel,
+  UNICODE_NAMES,
+  tsValue,
+  type ChangeRecord,
+  type Row,
+} from "./dms-fixtures";
 import { parseJsonLines, runCli, shuffled } from "./helpers";
 
 const KEYS = [...ORDERS_KEYS];
@@ -74,7 +82,11 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
 
   it("plain inserts, updates and deletes (through the CLI, --json)", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }, { op: "I", row: order(3) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "I", row: order(2) },
+      { op: "I", row: order(3) },
+    ]);
     m.commit([{ op: "U", row: order(1, { customer_name: "renamed", amount: "99.0000" }) }]);
     m.commit([{ op: "D", row: order(2) }]);
     m.commit([{ op: "I", row: order(4) }]);
@@ -123,11 +135,16 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
 
   it("delete then re-insert, in one batch and across batches", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "I", row: order(2) },
+    ]);
     m.commit([{ op: "D", row: order(1) }]);
     m.commit([{ op: "I", row: order(1, { customer_name: "reborn" }) }]);
     m.commit([{ op: "D", row: order(2) }]);
-    const files = await withWriter(async (w) => Promise.all(m.log.map((c, i) => w.writeCdc(`2024060${i}-0000.parquet`, [c]))));
+    const files = await withWriter(async (w) =>
+      Promise.all(m.log.map((c, i) => w.writeCdc(`2024060${i}-0000.parquet`, [c]))),
+    );
     const expected = m.expectedJson();
     expect(expected.map((r) => r.customer_name)).to.deep.equal(["reborn"]);
     expect(await replay(files)).to.deep.equal(expected);
@@ -184,7 +201,10 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
 
   it("files delivered twice: same object re-applied, and re-emitted under a new name", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "I", row: order(2) },
+    ]);
     m.commit([{ op: "U", row: order(1, { note: "x" }) }]);
     m.commit([{ op: "D", row: order(2) }]);
     m.commit([{ op: "I", row: order(2, { note: "again" }) }]);
@@ -216,11 +236,21 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
     const m = new SourceModel();
     for (let i = 1; i <= 6; i++) m.commit([{ op: "I", row: order(i) }]);
     for (let i = 1; i <= 6; i++) m.commit([{ op: "U", row: order(i, { amount: `${i * 10}.0000` }) }]);
-    m.commit([{ op: "D", row: order(3) }, { op: "D", row: order(4) }]);
+    m.commit([
+      { op: "D", row: order(3) },
+      { op: "D", row: order(4) },
+    ]);
     m.commit([{ op: "U", row: order(5, { note: "last" }) }]);
     const mixed = shuffled(m.log, 42);
     const files = await withWriter(async (w) =>
-      Promise.all([0, 1, 2, 3].map((i) => w.writeCdc(`2024060${i}-0000.parquet`, mixed.filter((_, j) => j % 4 === i)))),
+      Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          w.writeCdc(
+            `2024060${i}-0000.parquet`,
+            mixed.filter((_, j) => j % 4 === i),
+          ),
+        ),
+      ),
     );
     for (const [seed, batch] of [
       [1, 1],
@@ -276,8 +306,12 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
     const rows = UNICODE_NAMES.map((name, i) =>
       order(i + 1, {
         customer_name: name,
-        amount: ["0.0001", "-12345678901234.5678", "99999999999999.9999", null, "0.0000", "1.1000", "-0.5000"][i] ?? null,
-        updated_at: i === 3 ? null : tsValue(1_700_000_000_123_456n + BigInt(i) * 3_600_000_000n, [-180, 330, 0, 0, 60, -600, 840][i] ?? 0),
+        amount:
+          ["0.0001", "-12345678901234.5678", "99999999999999.9999", null, "0.0000", "1.1000", "-0.5000"][i] ?? null,
+        updated_at:
+          i === 3
+            ? null
+            : tsValue(1_700_000_000_123_456n + BigInt(i) * 3_600_000_000n, [-180, 330, 0, 0, 60, -600, 840][i] ?? 0),
         note: i % 2 === 0 ? null : `nota ${name}`,
       }),
     );
@@ -295,11 +329,15 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
     const got = parseJsonLines(out.stdout);
     expect(got).to.deep.equal(m.expectedJson());
     expect(got).to.deep.include({ ...m.expectedJson()[0] });
-    expect(JSON.stringify(got)).to.contain("-12345678901234.5678").and.contain("日本語の名前").and.contain("Z\"");
+    expect(JSON.stringify(got)).to.contain("-12345678901234.5678").and.contain("日本語の名前").and.contain('Z"');
 
     const human = await runCli([dir, "--table", "orders", "--key", "tenant,order_id"]);
     expect(human.code, human.stderr).to.equal(0);
-    expect(human.stdout).to.contain("customer_name").and.contain("Ωμέγα").and.contain("NULL").and.contain(`${rows.length} row(s) in orders`);
+    expect(human.stdout)
+      .to.contain("customer_name")
+      .and.contain("Ωμέγα")
+      .and.contain("NULL")
+      .and.contain(`${rows.length} row(s) in orders`);
   });
 
   it("custom op/ts/seq column names (--op-col, --ts-col, --seq-col) and their absence from the output", async () => {
@@ -307,20 +345,48 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
     m.commit([{ op: "I", row: order(1) }]);
     m.commit([{ op: "U", row: order(1, { note: "n" }) }]);
     const dir = await withWriter(async (w) => {
-      await w.writeCdc("x.parquet", m.log, { opColumn: "operation", timestampColumn: "tx_commit_time", changeSeqColumn: "seq" });
+      await w.writeCdc("x.parquet", m.log, {
+        opColumn: "operation",
+        timestampColumn: "tx_commit_time",
+        changeSeqColumn: "seq",
+      });
       return w.dir;
     });
-    const out = await runCli([dir, "--table", "orders", "--key", "tenant,order_id", "--json", "--op-col", "operation", "--ts-col", "tx_commit_time", "--seq-col", "seq"]);
+    const out = await runCli([
+      dir,
+      "--table",
+      "orders",
+      "--key",
+      "tenant,order_id",
+      "--json",
+      "--op-col",
+      "operation",
+      "--ts-col",
+      "tx_commit_time",
+      "--seq-col",
+      "seq",
+    ]);
     expect(out.code, out.stderr).to.equal(0);
     const got = parseJsonLines(out.stdout) as Record<string, unknown>[];
     expect(got).to.deep.equal(m.expectedJson());
-    expect(Object.keys(got[0] ?? {})).to.not.include.members(["operation", "tx_commit_time", "seq", HIDDEN_COLUMNS.watermark]);
+    expect(Object.keys(got[0] ?? {})).to.not.include.members([
+      "operation",
+      "tx_commit_time",
+      "seq",
+      HIDDEN_COLUMNS.watermark,
+    ]);
   });
 
   it("a crash between the tombstone merge and the table merge converges when the batch is re-run", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }]);
-    m.commit([{ op: "D", row: order(1) }, { op: "U", row: order(2, { note: "u" }) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "I", row: order(2) },
+    ]);
+    m.commit([
+      { op: "D", row: order(1) },
+      { op: "U", row: order(2, { note: "u" }) },
+    ]);
     m.commit([{ op: "I", row: order(3) }]);
     const files = await withWriter(async (w) => [
       await w.writeCdc("1.parquet", m.log.slice(0, 2)),
@@ -341,9 +407,15 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
 
   it("a crash after any step, followed by an older late change and the retry, converges", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "I", row: order(2) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "I", row: order(2) },
+    ]);
     m.commit([{ op: "U", row: order(1, { note: "late" }) }]);
-    m.commit([{ op: "D", row: order(1) }, { op: "U", row: order(2, { note: "kept" }) }]);
+    m.commit([
+      { op: "D", row: order(1) },
+      { op: "U", row: order(2, { note: "kept" }) },
+    ]);
     const files = await withWriter(async (w) => ({
       first: await w.writeCdc("1.parquet", m.log.slice(0, 2)),
       late: await w.writeCdc("2.parquet", m.log.slice(2, 3)),
@@ -365,7 +437,11 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
 
   it("dedupes to one change per key before MERGE (DuckDB would not reject duplicates; Spark and Athena do)", async () => {
     const m = new SourceModel();
-    m.commit([{ op: "I", row: order(1) }, { op: "U", row: order(1, { note: "a" }) }, { op: "U", row: order(1, { note: "b" }) }]);
+    m.commit([
+      { op: "I", row: order(1) },
+      { op: "U", row: order(1, { note: "a" }) },
+      { op: "U", row: order(1, { note: "b" }) },
+    ]);
     const files = await withWriter(async (w) => [await w.writeCdc("1.parquet", m.log)]);
     const { applier, close } = await applierFor(files);
     try {
@@ -390,13 +466,21 @@ describe("cdc merge: DMS change files applied on DuckDB", function () {
     const connection = await instance.connect();
     try {
       const schema = await readParquetSchema(connection, files);
-      const applier = await DuckDbCdcApplier.create(specFromSchema(schema, { table: "orders", keyColumns: KEYS }), schema, { connection });
+      const applier = await DuckDbCdcApplier.create(
+        specFromSchema(schema, { table: "orders", keyColumns: KEYS }),
+        schema,
+        { connection },
+      );
       const err = await applier.applyBatch(files).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(err).to.be.instanceOf(CdcValidationError);
-      expect((err as CdcValidationError).problems).to.deep.equal({ unknown_op: 1, cdc_row_without_commit_ts: 1, cdc_row_without_change_seq: 1 });
+      expect((err as CdcValidationError).problems).to.deep.equal({
+        unknown_op: 1,
+        cdc_row_without_commit_ts: 1,
+        cdc_row_without_change_seq: 1,
+      });
       expect(await applier.rows()).to.deep.equal([]);
       expect(await applier.appliedFiles()).to.deep.equal([]);
     } finally {

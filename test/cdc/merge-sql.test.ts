@@ -28,8 +28,16 @@ import {
   type CdcTableSpecInput,
 } from "../../functions/cdc-merge";
 
-const spec = parseTableSpec({ name: "orders", keyColumns: ["tenant", "order_id"], columns: ["tenant", "order_id", "status", "amount"] });
-const names = { table: "glue_catalog.sales.orders", tombstones: "glue_catalog.sales.orders__cdc_tombstones", ledger: "glue_catalog.sales.orders__cdc_ledger" };
+const spec = parseTableSpec({
+  name: "orders",
+  keyColumns: ["tenant", "order_id"],
+  columns: ["tenant", "order_id", "status", "amount"],
+});
+const names = {
+  table: "glue_catalog.sales.orders",
+  tombstones: "glue_catalog.sales.orders__cdc_tombstones",
+  ledger: "glue_catalog.sales.orders__cdc_ledger",
+};
 const duck = generateMergeSql(spec, "duckdb", names);
 const spark = generateMergeSql(spec, "spark", names);
 const step = (sql: typeof duck, name: CdcStepName): string => sql.steps.find((s) => s.name === name)?.sql ?? "";
@@ -51,16 +59,27 @@ describe("cdc merge SQL generation", () => {
     });
 
     const cases: ReadonlyArray<readonly [string, CdcTableSpecInput, string]> = [
-      ["unknown key column", { name: "t", keyColumns: ["nope"], columns: ["id"] }, 'key column "nope" is not one of the table\'s columns'],
+      [
+        "unknown key column",
+        { name: "t", keyColumns: ["nope"], columns: ["id"] },
+        'key column "nope" is not one of the table\'s columns',
+      ],
       ["reserved prefix", { name: "t", keyColumns: ["id"], columns: ["id", "_cdc_x"] }, "reserved prefix"],
-      ["metadata listed as a column", { name: "t", keyColumns: ["id"], columns: ["id", "Op"] }, 'CDC metadata column "Op"'],
+      [
+        "metadata listed as a column",
+        { name: "t", keyColumns: ["id"], columns: ["id", "Op"] },
+        'CDC metadata column "Op"',
+      ],
       ["duplicate column", { name: "t", keyColumns: ["id"], columns: ["id", "ID"] }, "duplicate column"],
       ["not an identifier", { name: "t; drop", keyColumns: ["id"], columns: ["id"] }, "plain identifier"],
       ["no key", { name: "t", keyColumns: [], columns: ["id"] }, "keyColumns"],
     ];
     for (const [label, input, message] of cases) {
       it(`rejects: ${label}`, () => {
-        expect(() => parseTableSpec(input)).to.throw(/invalid CDC table spec/).with.property("message").that.contains(message);
+        expect(() => parseTableSpec(input))
+          .to.throw(/invalid CDC table spec/)
+          .with.property("message")
+          .that.contains(message);
       });
     }
   });
@@ -68,12 +87,24 @@ describe("cdc merge SQL generation", () => {
   describe("DMS contract the infrastructure imports", () => {
     it("endpoint settings use the same column names the merge reads", () => {
       expect(DMS_S3_ENDPOINT_SETTINGS.timestampColumnName).to.equal(DMS_DEFAULTS.timestampColumn);
-      expect(DMS_S3_ENDPOINT_SETTINGS).to.include({ dataFormat: "parquet", parquetVersion: "parquet-2-0", preserveTransactions: false, includeOpForFullLoad: false, cdcInsertsAndUpdates: false });
+      expect(DMS_S3_ENDPOINT_SETTINGS).to.include({
+        dataFormat: "parquet",
+        parquetVersion: "parquet-2-0",
+        preserveTransactions: false,
+        includeOpForFullLoad: false,
+        cdcInsertsAndUpdates: false,
+      });
     });
 
     it("the add-column rule writes $AR_H_CHANGE_SEQ into the change-seq column", () => {
       const rule = dmsChangeSeqRule("10");
-      expect(rule).to.include({ "rule-type": "transformation", "rule-action": "add-column", "rule-target": "column", value: DMS_DEFAULTS.changeSeqColumn, expression: "$AR_H_CHANGE_SEQ" });
+      expect(rule).to.include({
+        "rule-type": "transformation",
+        "rule-action": "add-column",
+        "rule-target": "column",
+        value: DMS_DEFAULTS.changeSeqColumn,
+        expression: "$AR_H_CHANGE_SEQ",
+      });
       expect(rule["data-type"].length).to.be.at.least(35); // AR_H_CHANGE_SEQ has 35 digits
       expect(CHANGE_SEQ_WIDTH).to.be.at.least(35);
     });
@@ -95,7 +126,9 @@ describe("cdc merge SQL generation", () => {
 
     it("dedupe: ROW_NUMBER by key ordered by watermark then file and row, not QUALIFY (Spark has none)", () => {
       for (const sql of [step(duck, "latestView"), step(spark, "latestView")]) {
-        expect(sql).to.match(/row_number\(\) OVER \(PARTITION BY .tenant., .order_id. ORDER BY ._cdc_watermark. DESC, ._cdc_src_file. DESC, ._cdc_src_row. DESC\)/);
+        expect(sql).to.match(
+          /row_number\(\) OVER \(PARTITION BY .tenant., .order_id. ORDER BY ._cdc_watermark. DESC, ._cdc_src_file. DESC, ._cdc_src_row. DESC\)/,
+        );
         expect(sql).to.not.match(/QUALIFY/i);
       }
     });
@@ -106,28 +139,40 @@ describe("cdc merge SQL generation", () => {
         [step(duck, "mergeTable"), '"'],
         [step(spark, "mergeTable"), "`"],
       ] as const) {
-        expect(sql).to.contain(`WHEN MATCHED AND s.${q}_cdc_op${q} = 'D' AND s.${q}${wm}${q} > t.${q}${wm}${q} THEN DELETE`);
-        expect(sql).to.contain(`WHEN MATCHED AND s.${q}_cdc_op${q} <> 'D' AND s.${q}${wm}${q} > t.${q}${wm}${q} THEN UPDATE SET`);
+        expect(sql).to.contain(
+          `WHEN MATCHED AND s.${q}_cdc_op${q} = 'D' AND s.${q}${wm}${q} > t.${q}${wm}${q} THEN DELETE`,
+        );
+        expect(sql).to.contain(
+          `WHEN MATCHED AND s.${q}_cdc_op${q} <> 'D' AND s.${q}${wm}${q} > t.${q}${wm}${q} THEN UPDATE SET`,
+        );
         expect(sql).to.contain(`WHEN NOT MATCHED AND s.${q}_cdc_op${q} <> 'D' THEN INSERT`);
         expect(sql).to.contain(`OR l.${q}${wm}${q} > d.${q}${wm}${q}`);
       }
     });
 
     it("null-safe key equality in each dialect's spelling", () => {
-      expect(step(duck, "mergeTable")).to.contain('t."tenant" IS NOT DISTINCT FROM s."tenant" AND t."order_id" IS NOT DISTINCT FROM s."order_id"');
+      expect(step(duck, "mergeTable")).to.contain(
+        't."tenant" IS NOT DISTINCT FROM s."tenant" AND t."order_id" IS NOT DISTINCT FROM s."order_id"',
+      );
       expect(step(spark, "mergeTable")).to.contain("t.`tenant` <=> s.`tenant` AND t.`order_id` <=> s.`order_id`");
     });
 
     it("Spark creates Iceberg v2 tables; DuckDB plain tables", () => {
       for (const name of ["createTable", "createTombstones", "createLedger"] as const) {
-        expect(step(spark, name)).to.match(/^CREATE TABLE IF NOT EXISTS `glue_catalog`\.`sales`\.`orders[a-z_]*` USING iceberg TBLPROPERTIES \('format-version' = '2'/);
+        expect(step(spark, name)).to.match(
+          /^CREATE TABLE IF NOT EXISTS `glue_catalog`\.`sales`\.`orders[a-z_]*` USING iceberg TBLPROPERTIES \('format-version' = '2'/,
+        );
         expect(step(duck, name)).to.not.contain("iceberg");
       }
     });
 
     it("watermark: same fixed-width shape in both (UTC micros, seq left-padded to 40)", () => {
-      expect(watermarkExpression(spec, "spark")).to.contain("date_format(CAST(`dms_commit_ts` AS TIMESTAMP), 'yyyy-MM-dd HH:mm:ss.SSSSSS')");
-      expect(watermarkExpression(spec, "duckdb")).to.contain(`strftime(CAST("dms_commit_ts" AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`);
+      expect(watermarkExpression(spec, "spark")).to.contain(
+        "date_format(CAST(`dms_commit_ts` AS TIMESTAMP), 'yyyy-MM-dd HH:mm:ss.SSSSSS')",
+      );
+      expect(watermarkExpression(spec, "duckdb")).to.contain(
+        `strftime(CAST("dms_commit_ts" AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
+      );
       for (const d of ["spark", "duckdb"] as const) {
         expect(watermarkExpression(spec, d)).to.contain(`, ${CHANGE_SEQ_WIDTH}, '0')`);
         expect(watermarkExpression(spec, d)).to.contain("'0000-00-00 00:00:00.000000'");
@@ -137,7 +182,11 @@ describe("cdc merge SQL generation", () => {
     it("validation counters are the same in both dialects", () => {
       const counters = (sql: string): string[] => [...sql.matchAll(/ AS ([a-z_]+),?$/gm)].map((m) => m[1] ?? "");
       expect(counters(step(spark, "validate"))).to.deep.equal(counters(step(duck, "validate")));
-      expect(counters(step(duck, "validate"))).to.include.members(["unknown_op", "cdc_row_without_change_seq", "unparsable_commit_ts"]);
+      expect(counters(step(duck, "validate"))).to.include.members([
+        "unknown_op",
+        "cdc_row_without_change_seq",
+        "unparsable_commit_ts",
+      ]);
     });
   });
 
@@ -155,21 +204,35 @@ describe("cdc merge SQL generation", () => {
       });
       try {
         await fc.assert(
-          fc.asyncProperty(fc.boolean(), fc.array(change, { minLength: 2, maxLength: 12 }), async (asTimestamptz, xs) => {
-            // Typed TIMESTAMPTZ (an instant) or DMS's `yyyy-MM-dd HH:mm:ss.SSSSSS` string, per batch.
-            const rows = xs.map((x, i) => {
-              const ts = asTimestamptz ? `make_timestamptz(${x.micros})` : `strftime(make_timestamp(${x.micros}), '%Y-%m-%d %H:%M:%S.%f')`;
-              return `SELECT ${i} AS i, ${x.load ? "NULL" : "'U'"} AS "Op", ${ts} AS "dms_commit_ts", '${x.seq.toString().padStart(35, "0")}' AS "dms_change_seq"`;
-            });
-            const got = (await c.runAndReadAll(`SELECT i, ${wm} AS wm FROM (${rows.join(" UNION ALL ")}) ORDER BY wm, i`)).getRowObjectsJson();
-            for (const r of got) expect(String(r.wm)).to.match(/^[01]#\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}#\d{40}$/);
-            const expected = xs
-              .map((x, i) => ({ i, key: [x.load ? 0 : 1, x.micros, x.seq] as const }))
-              .sort((a, b) => a.key[0] - b.key[0] || Number(a.key[1] - b.key[1]) || (a.key[2] < b.key[2] ? -1 : a.key[2] > b.key[2] ? 1 : 0) || a.i - b.i)
-              .map((x) => x.i);
-            // Ties on the watermark are broken by i in both, so the orders are comparable.
-            expect(got.map((r) => Number(r.i))).to.deep.equal(expected);
-          }),
+          fc.asyncProperty(
+            fc.boolean(),
+            fc.array(change, { minLength: 2, maxLength: 12 }),
+            async (asTimestamptz, xs) => {
+              // Typed TIMESTAMPTZ (an instant) or DMS's `yyyy-MM-dd HH:mm:ss.SSSSSS` string, per batch.
+              const rows = xs.map((x, i) => {
+                const ts = asTimestamptz
+                  ? `make_timestamptz(${x.micros})`
+                  : `strftime(make_timestamp(${x.micros}), '%Y-%m-%d %H:%M:%S.%f')`;
+                return `SELECT ${i} AS i, ${x.load ? "NULL" : "'U'"} AS "Op", ${ts} AS "dms_commit_ts", '${x.seq.toString().padStart(35, "0")}' AS "dms_change_seq"`;
+              });
+              const got = (
+                await c.runAndReadAll(`SELECT i, ${wm} AS wm FROM (${rows.join(" UNION ALL ")}) ORDER BY wm, i`)
+              ).getRowObjectsJson();
+              for (const r of got) expect(String(r.wm)).to.match(/^[01]#\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}#\d{40}$/);
+              const expected = xs
+                .map((x, i) => ({ i, key: [x.load ? 0 : 1, x.micros, x.seq] as const }))
+                .sort(
+                  (a, b) =>
+                    a.key[0] - b.key[0] ||
+                    Number(a.key[1] - b.key[1]) ||
+                    (a.key[2] < b.key[2] ? -1 : a.key[2] > b.key[2] ? 1 : 0) ||
+                    a.i - b.i,
+                )
+                .map((x) => x.i);
+              // Ties on the watermark are broken by i in both, so the orders are comparable.
+              expect(got.map((r) => Number(r.i))).to.deep.equal(expected);
+            },
+          ),
           { numRuns: 50 },
         );
       } finally {
@@ -192,38 +255,52 @@ describe("cdc merge SQL generation", () => {
     });
 
     const python = spawnSync("python3", ["--version"]).status === 0;
-    (python ? it : it.skip)("glue_job.py compiles, and its file ordering/batching/ledger helpers agree with files.ts", () => {
-      const listed = [
-        "s3://raw/dms/sales/orders/2024/06/02/20240602-000000001.parquet",
-        "s3://raw/dms/sales/orders/LOAD0000000A.parquet",
-        "s3://raw/dms/sales/orders/2024/06/01/20240601-235959999.parquet",
-        "s3://raw/dms/sales/orders/LOAD00000009.parquet",
-        "s3://raw/dms/sales/orders/LOAD00000001.parquet",
-        "s3://raw/dms/sales/orders/2024/06/01/20240601-000000001.parquet",
-        "s3://raw/dms/sales/orders/notes.txt",
-      ];
-      const applied = ["s3://raw/dms/sales/orders/LOAD00000001.parquet", "s3://raw/dms/sales/orders/2024/06/02/20240602-000000001.parquet"];
-      const script = [
-        "import json, sys, py_compile",
-        `py_compile.compile(${JSON.stringify(GLUE_JOB_SCRIPT)}, doraise=True)`,
-        `sys.path.insert(0, ${JSON.stringify(GLUE_JOB_SCRIPT.replace(/\/glue_job\.py$/, ""))})`,
-        "import glue_job as g",
-        "d = json.load(sys.stdin)",
-        "pending = g.pending_files(d['listed'], d['applied'])",
-        "print(json.dumps({'pending': pending, 'batches': g.to_batches(pending, 2),",
-        "  'rejected': g.rejected_counters({'unknown_op': 0, 'cdc_row_without_change_seq': 3, 'x': None}),",
-        "  'quoted': g.quote('glue_catalog.sales.or`ders')}))",
-      ].join("\n");
-      const res = spawnSync("python3", ["-c", script], { input: JSON.stringify({ listed, applied }), encoding: "utf8" });
-      expect(res.status, res.stderr).to.equal(0);
-      const out = JSON.parse(res.stdout) as { pending: string[]; batches: string[][]; rejected: Record<string, number>; quoted: string };
-      const expected = orderFiles(listed.filter((p) => p.endsWith(".parquet") && !applied.includes(p)));
-      expect(out.pending).to.deep.equal(expected);
-      expect(out.pending[0]).to.match(/LOAD00000009/);
-      expect(out.pending[1]).to.match(/LOAD0000000A/);
-      expect(out.batches).to.deep.equal(toBatches(expected, 2));
-      expect(out.rejected).to.deep.equal({ cdc_row_without_change_seq: 3 });
-      expect(out.quoted).to.equal("`glue_catalog`.`sales`.`or``ders`");
-    });
+    (python ? it : it.skip)(
+      "glue_job.py compiles, and its file ordering/batching/ledger helpers agree with files.ts",
+      () => {
+        const listed = [
+          "s3://raw/dms/sales/orders/2024/06/02/20240602-000000001.parquet",
+          "s3://raw/dms/sales/orders/LOAD0000000A.parquet",
+          "s3://raw/dms/sales/orders/2024/06/01/20240601-235959999.parquet",
+          "s3://raw/dms/sales/orders/LOAD00000009.parquet",
+          "s3://raw/dms/sales/orders/LOAD00000001.parquet",
+          "s3://raw/dms/sales/orders/2024/06/01/20240601-000000001.parquet",
+          "s3://raw/dms/sales/orders/notes.txt",
+        ];
+        const applied = [
+          "s3://raw/dms/sales/orders/LOAD00000001.parquet",
+          "s3://raw/dms/sales/orders/2024/06/02/20240602-000000001.parquet",
+        ];
+        const script = [
+          "import json, sys, py_compile",
+          `py_compile.compile(${JSON.stringify(GLUE_JOB_SCRIPT)}, doraise=True)`,
+          `sys.path.insert(0, ${JSON.stringify(GLUE_JOB_SCRIPT.replace(/\/glue_job\.py$/, ""))})`,
+          "import glue_job as g",
+          "d = json.load(sys.stdin)",
+          "pending = g.pending_files(d['listed'], d['applied'])",
+          "print(json.dumps({'pending': pending, 'batches': g.to_batches(pending, 2),",
+          "  'rejected': g.rejected_counters({'unknown_op': 0, 'cdc_row_without_change_seq': 3, 'x': None}),",
+          "  'quoted': g.quote('glue_catalog.sales.or`ders')}))",
+        ].join("\n");
+        const res = spawnSync("python3", ["-c", script], {
+          input: JSON.stringify({ listed, applied }),
+          encoding: "utf8",
+        });
+        expect(res.status, res.stderr).to.equal(0);
+        const out = JSON.parse(res.stdout) as {
+          pending: string[];
+          batches: string[][];
+          rejected: Record<string, number>;
+          quoted: string;
+        };
+        const expected = orderFiles(listed.filter((p) => p.endsWith(".parquet") && !applied.includes(p)));
+        expect(out.pending).to.deep.equal(expected);
+        expect(out.pending[0]).to.match(/LOAD00000009/);
+        expect(out.pending[1]).to.match(/LOAD0000000A/);
+        expect(out.batches).to.deep.equal(toBatches(expected, 2));
+        expect(out.rejected).to.deep.equal({ cdc_row_without_change_seq: 3 });
+        expect(out.quoted).to.equal("`glue_catalog`.`sales`.`or``ders`");
+      },
+    );
   });
 });

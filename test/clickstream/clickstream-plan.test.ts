@@ -32,7 +32,12 @@ function mine(plan: Plan, type: string, cell: string): PlannedResource[] {
   return layer(plan, cell).filter((r) => r.type === type);
 }
 
-function only(plan: Plan, type: string, cell: string, pred: (r: PlannedResource) => boolean = () => true): PlannedResource {
+function only(
+  plan: Plan,
+  type: string,
+  cell: string,
+  pred: (r: PlannedResource) => boolean = () => true,
+): PlannedResource {
   const found = mine(plan, type, cell).filter(pred);
   expect(found, `${type} in cell ${cell}`).to.have.length(1);
   return found[0];
@@ -94,7 +99,9 @@ for (const stack of ["dev", "prod"]) {
           const custom = layer(plan, cell.name).filter((r) => r.custom && r.type !== "gcp:projects/service:Service");
           for (const r of custom) {
             expect(
-              r.dependencies.some((d) => d.includes("gcp:projects/service:Service::") && d.includes(`${cell.name}-clickstream-apis-`)),
+              r.dependencies.some(
+                (d) => d.includes("gcp:projects/service:Service::") && d.includes(`${cell.name}-clickstream-apis-`),
+              ),
               `${r.type} ${r.name}`,
             ).to.equal(true);
           }
@@ -118,7 +125,9 @@ for (const stack of ["dev", "prod"]) {
             expect(r.protect, `${r.type} ${r.name}`).to.equal(config.protect);
             expect(r.retainOnDelete, `${r.type} ${r.name}`).to.equal(config.protect);
           }
-          expect(only(plan, "gcp:cloudrunv2/service:Service", cell.name).inputs.deletionProtection).to.equal(config.protect);
+          expect(only(plan, "gcp:cloudrunv2/service:Service", cell.name).inputs.deletionProtection).to.equal(
+            config.protect,
+          );
         });
 
         describe("collector service", () => {
@@ -135,9 +144,13 @@ for (const stack of ["dev", "prod"]) {
             expect(repo.inputs.kmsKeyName).to.equal(key);
             expect(repo.inputs.location).to.equal(region);
             const hash = collectorSourceHash();
-            expect(t.containers[0].image).to.equal(`${region}-docker.pkg.dev/${project}/${repo.inputs.repositoryId}/collector:${hash}`);
+            expect(t.containers[0].image).to.equal(
+              `${region}-docker.pkg.dev/${project}/${repo.inputs.repositoryId}/collector:${hash}`,
+            );
             expect(t.containers[0].ports).to.deep.equal({ containerPort: COLLECTOR_CONTRACT.port });
-            const source = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) => String(r.inputs.name).startsWith("functions/collector/"));
+            const source = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) =>
+              String(r.inputs.name).startsWith("functions/collector/"),
+            );
             expect(source.inputs.name).to.equal(`functions/collector/source-${hash}.zip`);
             expect(source.inputs.bucket).to.equal(`${project}-${prefix}-staging`);
           });
@@ -145,7 +158,9 @@ for (const stack of ["dev", "prod"]) {
           it("uploads the collector's sources only (no build output, dependencies or tests) and matches its contract", () => {
             const files = collectorSourceFiles().map(([rel]) => rel);
             expect(files).to.include.members(["package.json", "server.ts", "sizing.ts", "tsconfig.build.json"]);
-            expect(files.filter((f) => /^(dist|node_modules)\//.test(f) || /\.test\.ts$/.test(f) || f === "README.md")).to.deep.equal([]);
+            expect(
+              files.filter((f) => /^(dist|node_modules)\//.test(f) || /\.test\.ts$/.test(f) || f === "README.md"),
+            ).to.deep.equal([]);
             const pkg = JSON.parse(readFileSync(path.join(COLLECTOR_SOURCE_DIR, "package.json"), "utf8"));
             expect(pkg.engines.node).to.equal("20.x");
             expect(COLLECTOR_CONTRACT.runtime).to.equal("nodejs20");
@@ -155,15 +170,30 @@ for (const stack of ["dev", "prod"]) {
 
           it("takes the pseudonymisation key and the write keys as Secret Manager env vars, never plain values", () => {
             const svc = only(plan, run, cell.name);
-            const envs = (svc.inputs.template as any).containers[0].envs as { name: string; value?: string; valueSource?: any }[];
+            const envs = (svc.inputs.template as any).containers[0].envs as {
+              name: string;
+              value?: string;
+              valueSource?: any;
+            }[];
             const byName = Object.fromEntries(envs.map((e) => [e.name, e]));
             expect(byName.COLLECTOR_HMAC_KEY.value).to.equal(undefined);
-            expect(byName.COLLECTOR_HMAC_KEY.valueSource.secretKeyRef).to.deep.equal({ secret: `projects/${project}/secrets/${prefix}-pseudonymisation-key`, version: "latest" });
+            expect(byName.COLLECTOR_HMAC_KEY.valueSource.secretKeyRef).to.deep.equal({
+              secret: `projects/${project}/secrets/${prefix}-pseudonymisation-key`,
+              version: "latest",
+            });
             expect(byName.COLLECTOR_WRITE_KEYS.value).to.equal(undefined);
-            expect(byName.COLLECTOR_WRITE_KEYS.valueSource.secretKeyRef).to.deep.equal({ secret: `projects/${project}/secrets/${prefix}-collector-write-keys`, version: "latest" });
+            expect(byName.COLLECTOR_WRITE_KEYS.valueSource.secretKeyRef).to.deep.equal({
+              secret: `projects/${project}/secrets/${prefix}-collector-write-keys`,
+              version: "latest",
+            });
             expect(byName.COLLECTOR_TOPIC.value).to.equal(`projects/${project}/topics/${prefix}-clickstream`);
             expect(byName.GOOGLE_CLOUD_PROJECT.value).to.equal(project);
-            const secret = only(plan, "gcp:secretmanager/secret:Secret", cell.name, (r) => r.inputs.secretId === `${prefix}-collector-write-keys`);
+            const secret = only(
+              plan,
+              "gcp:secretmanager/secret:Secret",
+              cell.name,
+              (r) => r.inputs.secretId === `${prefix}-collector-write-keys`,
+            );
             const replicas = (secret.inputs.replication as any).userManaged.replicas;
             expect(replicas).to.have.length(1);
             expect(replicas[0].location).to.equal(region);
@@ -173,9 +203,15 @@ for (const stack of ["dev", "prod"]) {
           it("runs as its own account with publisher on the topic and accessor on its two secrets only", () => {
             const svc = only(plan, run, cell.name);
             const email = (svc.inputs.template as any).serviceAccount as string;
-            expect(email).to.equal(`lh-${config.environment}-${cell.name}-collector@${project}.iam.gserviceaccount.com`);
-            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
-            const summary = grants.map((g) => `${g.type}|${g.inputs.role}|${g.inputs.topic ?? g.inputs.secretId}`).sort();
+            expect(email).to.equal(
+              `lh-${config.environment}-${cell.name}-collector@${project}.iam.gserviceaccount.com`,
+            );
+            const grants = plan.resources.filter(
+              (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
+            );
+            const summary = grants
+              .map((g) => `${g.type}|${g.inputs.role}|${g.inputs.topic ?? g.inputs.secretId}`)
+              .sort();
             expect(summary).to.deep.equal(
               [
                 `gcp:pubsub/topicIAMMember:TopicIAMMember|roles/pubsub.publisher|${prefix}-clickstream`,
@@ -190,11 +226,16 @@ for (const stack of ["dev", "prod"]) {
             expect(svc.inputs.ingress).to.equal("INGRESS_TRAFFIC_ALL");
             expect((svc.inputs.labels as any)["public-endpoint"]).to.equal("tracking-api");
             const t = svc.inputs.template as Record<string, any>;
-            const expected = collectorInstances({ eventsPerDay: config.scale.clickstreamEventsPerDay, peakFactor: config.scale.peakFactor });
+            const expected = collectorInstances({
+              eventsPerDay: config.scale.clickstreamEventsPerDay,
+              peakFactor: config.scale.peakFactor,
+            });
             expect(t.scaling).to.deep.equal({ minInstanceCount: expected.min, maxInstanceCount: expected.max });
             expect(t.maxInstanceRequestConcurrency).to.equal(250);
             // The same formula seen from the stack's derived peak: enough instances for peak x headroom.
-            expect(expected.max).to.equal(Math.max(1, Math.ceil((sizing.eventsPerSecond.peak * 1.5) / MEASURED_EVENTS_PER_SECOND_PER_INSTANCE)));
+            expect(expected.max).to.equal(
+              Math.max(1, Math.ceil((sizing.eventsPerSecond.peak * 1.5) / MEASURED_EVENTS_PER_SECOND_PER_INSTANCE)),
+            );
             expect(expected.max * MEASURED_EVENTS_PER_SECOND_PER_INSTANCE).to.be.at.least(sizing.eventsPerSecond.peak);
             expect(svc.inputs.description).to.contain(`${Math.ceil(sizing.eventsPerSecond.peak)} events/s`);
           });
@@ -205,44 +246,80 @@ for (const stack of ["dev", "prod"]) {
           const retentionDays = Math.min(7, retention.clickstream, config.erasureSlaDays, 31);
 
           it("topic: protobuf schema with JSON encoding, CMEK, storage policy = [cell region] enforced in transit, retention", () => {
-            const topic = only(plan, "gcp:pubsub/topic:Topic", cell.name, (r) => r.inputs.name === `${prefix}-clickstream`);
+            const topic = only(
+              plan,
+              "gcp:pubsub/topic:Topic",
+              cell.name,
+              (r) => r.inputs.name === `${prefix}-clickstream`,
+            );
             const schema = only(plan, "gcp:pubsub/schema:Schema", cell.name);
             expect(schema.inputs.type).to.equal("PROTOCOL_BUFFER");
             expect(schema.inputs.definition).to.match(/optional string messageId = 1;/);
             expect(topic.inputs.schemaSettings).to.deep.equal({ schema: schema.id, encoding: "JSON" });
-            expect(topic.inputs.kmsKeyName).to.match(new RegExp(`locations/${region}/keyRings/${prefix}/cryptoKeys/pubsub$`));
-            expect(topic.inputs.messageStoragePolicy).to.deep.equal({ allowedPersistenceRegions: [region], enforceInTransit: true });
+            expect(topic.inputs.kmsKeyName).to.match(
+              new RegExp(`locations/${region}/keyRings/${prefix}/cryptoKeys/pubsub$`),
+            );
+            expect(topic.inputs.messageStoragePolicy).to.deep.equal({
+              allowedPersistenceRegions: [region],
+              enforceInTransit: true,
+            });
             expect(topic.inputs.messageRetentionDuration).to.equal(`${retentionDays * 86_400}s`);
           });
 
           it("subscription: dead-letter topic (CMEK, regional), retry backoff, never expires, agent may forward", () => {
-            const dlq = only(plan, "gcp:pubsub/topic:Topic", cell.name, (r) => r.inputs.name === `${prefix}-clickstream-dlq`);
+            const dlq = only(
+              plan,
+              "gcp:pubsub/topic:Topic",
+              cell.name,
+              (r) => r.inputs.name === `${prefix}-clickstream-dlq`,
+            );
             expect(dlq.inputs.kmsKeyName).to.match(/cryptoKeys\/pubsub$/);
-            expect(dlq.inputs.messageStoragePolicy).to.deep.equal({ allowedPersistenceRegions: [region], enforceInTransit: true });
-            const sub = only(plan, "gcp:pubsub/subscription:Subscription", cell.name, (r) => r.inputs.name === `${prefix}-clickstream-dataflow`);
+            expect(dlq.inputs.messageStoragePolicy).to.deep.equal({
+              allowedPersistenceRegions: [region],
+              enforceInTransit: true,
+            });
+            const sub = only(
+              plan,
+              "gcp:pubsub/subscription:Subscription",
+              cell.name,
+              (r) => r.inputs.name === `${prefix}-clickstream-dataflow`,
+            );
             expect(sub.inputs.topic).to.equal(`projects/${project}/topics/${prefix}-clickstream`);
             expect(sub.inputs.deadLetterPolicy).to.deep.equal({ deadLetterTopic: dlq.id, maxDeliveryAttempts: 10 });
             expect(sub.inputs.retryPolicy).to.deep.equal({ minimumBackoff: "10s", maximumBackoff: "600s" });
             expect(sub.inputs.expirationPolicy).to.deep.equal({ ttl: "" });
             expect(sub.inputs.messageRetentionDuration).to.equal(`${Math.min(retentionDays, 7) * 86_400}s`);
             const agent = /^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
-            const pub = only(plan, "gcp:pubsub/topicIAMMember:TopicIAMMember", cell.name, (r) => agent.test(String(r.inputs.member)));
+            const pub = only(plan, "gcp:pubsub/topicIAMMember:TopicIAMMember", cell.name, (r) =>
+              agent.test(String(r.inputs.member)),
+            );
             expect(pub.inputs).to.include({ topic: `${prefix}-clickstream-dlq`, role: "roles/pubsub.publisher" });
-            const subs = only(plan, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", cell.name, (r) => agent.test(String(r.inputs.member)));
-            expect(subs.inputs).to.include({ subscription: `${prefix}-clickstream-dataflow`, role: "roles/pubsub.subscriber" });
+            const subs = only(plan, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", cell.name, (r) =>
+              agent.test(String(r.inputs.member)),
+            );
+            expect(subs.inputs).to.include({
+              subscription: `${prefix}-clickstream-dataflow`,
+              role: "roles/pubsub.subscriber",
+            });
           });
         });
 
         describe("Dataflow", () => {
           it("launches PubSub_to_BigQuery_Flex from the cell region's template bucket with the UDF from staging", () => {
             const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
-            expect(job.inputs.containerSpecGcsPath).to.equal(`gs://dataflow-templates-${region}/latest/flex/PubSub_to_BigQuery_Flex`);
+            expect(job.inputs.containerSpecGcsPath).to.equal(
+              `gs://dataflow-templates-${region}/latest/flex/PubSub_to_BigQuery_Flex`,
+            );
             expect(job.inputs.region).to.equal(region);
             const params = job.inputs.parameters as Record<string, string>;
-            expect(params.inputSubscription).to.equal(`projects/${project}/subscriptions/${prefix}-clickstream-dataflow`);
+            expect(params.inputSubscription).to.equal(
+              `projects/${project}/subscriptions/${prefix}-clickstream-dataflow`,
+            );
             expect(params.outputTableSpec).to.equal(`${project}:clickstream_raw.events`);
             expect(params.outputDeadletterTable).to.equal(`${project}:clickstream_raw.events_deadletter`);
-            const udf = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) => String(r.inputs.name).startsWith("dataflow/udf/"));
+            const udf = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) =>
+              String(r.inputs.name).startsWith("dataflow/udf/"),
+            );
             expect(params.javascriptTextTransformGcsPath).to.equal(`gs://${udf.inputs.bucket}/${udf.inputs.name}`);
             expect(udf.inputs.bucket).to.equal(`${project}-${prefix}-staging`);
             expect(params.javascriptTextTransformFunctionName).to.equal("clickstreamToRow");
@@ -255,7 +332,9 @@ for (const stack of ["dev", "prod"]) {
             const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
             expect(job.inputs.enableStreamingEngine).to.equal(true);
             expect(job.inputs.ipConfiguration).to.equal("WORKER_IP_PRIVATE");
-            expect(job.inputs.kmsKeyName).to.equal(`projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/dataflow`);
+            expect(job.inputs.kmsKeyName).to.equal(
+              `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/dataflow`,
+            );
             expect(job.inputs.maxWorkers).to.equal(sizing.dataflowMaxWorkers);
             const subnet = only(plan, "gcp:compute/subnetwork:Subnetwork", cell.name);
             expect(subnet.inputs.region).to.equal(region);
@@ -275,9 +354,14 @@ for (const stack of ["dev", "prod"]) {
             const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
             const email = job.inputs.serviceAccountEmail as string;
             expect(email).to.equal(`lh-${config.environment}-${cell.name}-dataflow@${project}.iam.gserviceaccount.com`);
-            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
+            const grants = plan.resources.filter(
+              (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
+            );
             const summary = grants
-              .map((g) => `${g.inputs.role}|${g.inputs.subscription ?? g.inputs.datasetId ?? g.inputs.bucket ?? g.inputs.project}`)
+              .map(
+                (g) =>
+                  `${g.inputs.role}|${g.inputs.subscription ?? g.inputs.datasetId ?? g.inputs.bucket ?? g.inputs.project}`,
+              )
               .sort();
             expect(summary).to.deep.equal(
               [
@@ -295,10 +379,16 @@ for (const stack of ["dev", "prod"]) {
           it("events table: DAY partitions on event_timestamp expiring with clickstream retention, clustered, CMEK", () => {
             const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events");
             expect(t.inputs.datasetId).to.equal("clickstream_raw");
-            expect(t.inputs.timePartitioning).to.deep.equal({ type: "DAY", field: "event_timestamp", expirationMs: retention.clickstream * 86_400_000 });
+            expect(t.inputs.timePartitioning).to.deep.equal({
+              type: "DAY",
+              field: "event_timestamp",
+              expirationMs: retention.clickstream * 86_400_000,
+            });
             expect(t.inputs.requirePartitionFilter).to.equal(true);
             expect(t.inputs.clusterings).to.deep.equal(["user_pseudo_id", "anonymous_pseudo_id", "event_type"]);
-            expect(t.inputs.encryptionConfiguration).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/bigquery` });
+            expect(t.inputs.encryptionConfiguration).to.deep.equal({
+              kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/bigquery`,
+            });
             expect(t.inputs.deletionProtection).to.equal(config.protect);
             expect((t.inputs.labels as any)["data-classification"]).to.equal("clickstream");
           });
@@ -307,48 +397,86 @@ for (const stack of ["dev", "prod"]) {
             const taxonomy = only(plan, "gcp:datacatalog/taxonomy:Taxonomy", cell.name);
             expect(taxonomy.inputs.region).to.equal(region);
             expect(taxonomy.inputs.activatedPolicyTypes).to.deep.equal(["FINE_GRAINED_ACCESS_CONTROL"]);
-            const tags = mine(plan, "gcp:datacatalog/policyTag:PolicyTag", cell.name).filter((r) => r.inputs.taxonomy === taxonomy.id);
+            const tags = mine(plan, "gcp:datacatalog/policyTag:PolicyTag", cell.name).filter(
+              (r) => r.inputs.taxonomy === taxonomy.id,
+            );
             expect(tags.map((t) => t.inputs.displayName).sort()).to.deep.equal(Object.keys(IDENTIFYING_TAGS).sort());
             const tagName = (display: string) => tags.find((t) => t.inputs.displayName === display)!.outputs.name;
             const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events");
-            const columns = JSON.parse(t.inputs.schema as string) as { name: string; policyTags?: { names: string[] } }[];
-            const tagged = Object.fromEntries(columns.filter((c) => c.policyTags).map((c) => [c.name, c.policyTags!.names]));
+            const columns = JSON.parse(t.inputs.schema as string) as {
+              name: string;
+              policyTags?: { names: string[] };
+            }[];
+            const tagged = Object.fromEntries(
+              columns.filter((c) => c.policyTags).map((c) => [c.name, c.policyTags!.names]),
+            );
             for (const id of ["user_pseudo_id", "anonymous_pseudo_id", "previous_pseudo_id", "group_pseudo_id"]) {
               expect(tagged[id], id).to.deep.equal([tagName("pseudonymous-id")]);
             }
             expect(tagged.ip_truncated).to.deep.equal([tagName("network-address")]);
-            for (const q of ["user_agent", "context", "traits"]) expect(tagged[q], q).to.deep.equal([tagName("quasi-identifier")]);
+            for (const q of ["user_agent", "context", "traits"])
+              expect(tagged[q], q).to.deep.equal([tagName("quasi-identifier")]);
             // Same columns, types and modes as the UDF's own schema (the row contract).
-            const udf = JSON.parse(readFileSync(UDF_SCHEMA_FILE, "utf8")) as { name: string; type: string; mode: string }[];
-            expect(columns.map((c: any) => `${c.name}:${c.type}:${c.mode}`)).to.deep.equal(udf.map((c) => `${c.name}:${c.type}:${c.mode}`));
+            const udf = JSON.parse(readFileSync(UDF_SCHEMA_FILE, "utf8")) as {
+              name: string;
+              type: string;
+              mode: string;
+            }[];
+            expect(columns.map((c: any) => `${c.name}:${c.type}:${c.mode}`)).to.deep.equal(
+              udf.map((c) => `${c.name}:${c.type}:${c.mode}`),
+            );
             expect(tagged).not.to.have.property("event_type");
             expect(tagged).not.to.have.property("event_timestamp");
           });
 
           it("dead-letter table: CMEK, partitions expiring with the same retention", () => {
-            const t = only(plan, "gcp:bigquery/table:Table", cell.name, (r) => r.inputs.tableId === "events_deadletter");
+            const t = only(
+              plan,
+              "gcp:bigquery/table:Table",
+              cell.name,
+              (r) => r.inputs.tableId === "events_deadletter",
+            );
             expect((t.inputs.encryptionConfiguration as any).kmsKeyName).to.match(/cryptoKeys\/bigquery$/);
             expect((t.inputs.timePartitioning as any).expirationMs).to.equal(retention.clickstream * 86_400_000);
           });
 
           it("views: sessions, funnel, last-hour KPIs and ML features over the events table, authorised on clickstream_raw", () => {
             const views = mine(plan, "gcp:bigquery/table:Table", cell.name).filter((r) => r.inputs.view !== undefined);
-            expect(views.map((v) => v.inputs.tableId).sort()).to.deep.equal(["funnel", "kpis_last_hour", "sessions", "user_features"]);
+            expect(views.map((v) => v.inputs.tableId).sort()).to.deep.equal([
+              "funnel",
+              "kpis_last_hour",
+              "sessions",
+              "user_features",
+            ]);
             for (const v of views) {
               expect(v.inputs.datasetId).to.equal("clickstream_views");
               const view = v.inputs.view as { query: string; useLegacySql: boolean };
               expect(view.useLegacySql).to.equal(false);
               expect(view.query).to.contain(`\`${project}.clickstream_raw.events\``);
-              expect(view.query).to.match(/WHERE event_timestamp >= TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ (DAY|HOUR)\)/);
+              expect(view.query).to.match(
+                /WHERE event_timestamp >= TIMESTAMP_SUB\(CURRENT_TIMESTAMP\(\), INTERVAL \d+ (DAY|HOUR)\)/,
+              );
               expect(view.query).not.to.match(/\b(ip_truncated|user_agent|traits|context)\b/);
               expect(view.query).not.to.match(/SELECT \*\s+FROM/);
             }
-            const ds = only(plan, "gcp:bigquery/dataset:Dataset", cell.name, (r) => r.inputs.datasetId === "clickstream_views");
+            const ds = only(
+              plan,
+              "gcp:bigquery/dataset:Dataset",
+              cell.name,
+              (r) => r.inputs.datasetId === "clickstream_views",
+            );
             expect(ds.inputs.location).to.equal(region);
             expect((ds.inputs.defaultEncryptionConfiguration as any).kmsKeyName).to.match(/cryptoKeys\/bigquery$/);
             expect(ds.inputs.defaultTableExpirationMs).to.equal(undefined);
-            const access = mine(plan, "gcp:bigquery/datasetAccess:DatasetAccess", cell.name).filter((r) => r.inputs.datasetId === "clickstream_raw");
-            expect(access.map((a) => (a.inputs.view as any).tableId).sort()).to.deep.equal(["funnel", "kpis_last_hour", "sessions", "user_features"]);
+            const access = mine(plan, "gcp:bigquery/datasetAccess:DatasetAccess", cell.name).filter(
+              (r) => r.inputs.datasetId === "clickstream_raw",
+            );
+            expect(access.map((a) => (a.inputs.view as any).tableId).sort()).to.deep.equal([
+              "funnel",
+              "kpis_last_hour",
+              "sessions",
+              "user_features",
+            ]);
           });
         });
 
@@ -356,10 +484,30 @@ for (const stack of ["dev", "prod"]) {
           const policies = mine(plan, "gcp:monitoring/alertPolicy:AlertPolicy", cell.name);
           const filters = policies.map((p) => (p.inputs.conditions as any)[0].conditionThreshold.filter as string);
           expect(filters).to.have.length(4);
-          expect(filters.some((f) => f.includes(`subscription_id = "${prefix}-clickstream-dlq-hold"`) && f.includes("num_undelivered_messages"))).to.equal(true);
-          expect(filters.some((f) => f.includes(`subscription_id = "${prefix}-clickstream-dataflow"`) && f.includes("oldest_unacked_message_age"))).to.equal(true);
-          expect(filters.some((f) => f.includes(`job_name = "${prefix}-clickstream-to-bigquery"`) && f.includes("data_watermark_age"))).to.equal(true);
-          expect(filters.some((f) => f.includes(`service_name = "${prefix}-collector"`) && f.includes(`response_code_class = "5xx"`))).to.equal(true);
+          expect(
+            filters.some(
+              (f) =>
+                f.includes(`subscription_id = "${prefix}-clickstream-dlq-hold"`) &&
+                f.includes("num_undelivered_messages"),
+            ),
+          ).to.equal(true);
+          expect(
+            filters.some(
+              (f) =>
+                f.includes(`subscription_id = "${prefix}-clickstream-dataflow"`) &&
+                f.includes("oldest_unacked_message_age"),
+            ),
+          ).to.equal(true);
+          expect(
+            filters.some(
+              (f) => f.includes(`job_name = "${prefix}-clickstream-to-bigquery"`) && f.includes("data_watermark_age"),
+            ),
+          ).to.equal(true);
+          expect(
+            filters.some(
+              (f) => f.includes(`service_name = "${prefix}-collector"`) && f.includes(`response_code_class = "5xx"`),
+            ),
+          ).to.equal(true);
           for (const p of policies) expect((p.inputs.documentation as any).content).to.be.a("string").and.not.empty;
         });
 
@@ -367,7 +515,9 @@ for (const stack of ["dev", "prod"]) {
           it("endpoint in the cell region with the Vertex key; marketing app may only predict on it", () => {
             const ep = only(plan, "gcp:vertex/aiEndpoint:AiEndpoint", cell.name);
             expect(ep.inputs.location).to.equal(region);
-            expect(ep.inputs.encryptionSpec).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex` });
+            expect(ep.inputs.encryptionSpec).to.deep.equal({
+              kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex`,
+            });
             expect(ep.inputs.name).to.match(/^[1-9]\d{9}$/);
             const role = only(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name);
             expect(role.inputs.permissions).to.deep.equal(["aiplatform.endpoints.predict"]);
@@ -379,13 +529,25 @@ for (const stack of ["dev", "prod"]) {
           it("feature online store (Bigtable autoscaling from scale, CMEK) with a feature view synced from the features view", () => {
             const fs = only(plan, "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore", cell.name);
             expect(fs.inputs.region).to.equal(region);
-            expect(fs.inputs.encryptionSpec).to.deep.equal({ kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex` });
+            expect(fs.inputs.encryptionSpec).to.deep.equal({
+              kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex`,
+            });
             const nodes = featureStoreNodes(sizing.eventsPerSecond);
-            expect((fs.inputs.bigtable as any).autoScaling).to.include({ minNodeCount: nodes.min, maxNodeCount: nodes.max });
-            const fv = only(plan, "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview", cell.name);
+            expect((fs.inputs.bigtable as any).autoScaling).to.include({
+              minNodeCount: nodes.min,
+              maxNodeCount: nodes.max,
+            });
+            const fv = only(
+              plan,
+              "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview",
+              cell.name,
+            );
             expect(fv.inputs.region).to.equal(region);
             expect(fv.inputs.featureOnlineStore).to.equal(fs.inputs.name);
-            expect(fv.inputs.bigQuerySource).to.deep.equal({ uri: `bq://${project}.clickstream_views.user_features`, entityIdColumns: ["entity_id"] });
+            expect(fv.inputs.bigQuerySource).to.deep.equal({
+              uri: `bq://${project}.clickstream_views.user_features`,
+              entityIdColumns: ["entity_id"],
+            });
             expect((fv.inputs.syncConfig as any).cron).to.match(/^\S+ \S+ \S+ \S+ \S+$/);
           });
 
@@ -399,10 +561,16 @@ for (const stack of ["dev", "prod"]) {
               expect(g.disablePublicIp).to.equal(true);
               expect(g.enableIpForwarding).to.equal(false);
               expect(g.machineType).to.equal(config.workbench.machineType);
-              expect(g.shieldedInstanceConfig).to.deep.equal({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true });
+              expect(g.shieldedInstanceConfig).to.deep.equal({
+                enableSecureBoot: true,
+                enableVtpm: true,
+                enableIntegrityMonitoring: true,
+              });
               for (const d of [g.bootDisk, g.dataDisks]) {
                 expect(d.diskEncryption).to.equal("CMEK");
-                expect(d.kmsKey).to.equal(`projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/workbench`);
+                expect(d.kmsKey).to.equal(
+                  `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/workbench`,
+                );
               }
               expect(g.metadata["idle-timeout-seconds"]).to.equal(String(config.workbench.idleTimeoutMinutes * 60));
               expect(g.networkInterfaces[0].subnet).to.contain(`/regions/${region}/subnetworks/${subnet.inputs.name}`);
@@ -412,13 +580,19 @@ for (const stack of ["dev", "prod"]) {
           it("workbench account reads curated and marts only (never clickstream_raw), plus query jobs", () => {
             const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
             const email = (w.inputs.gceSetup as any).serviceAccounts[0].email as string;
-            const grants = plan.resources.filter((r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`);
+            const grants = plan.resources.filter(
+              (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
+            );
             const datasets = grants.filter((g) => g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember");
             expect(datasets.map((d) => `${d.inputs.datasetId}|${d.inputs.role}`).sort()).to.deep.equal([
               "curated|roles/bigquery.dataViewer",
               "marts|roles/bigquery.dataViewer",
             ]);
-            expect(grants.some((g) => g.inputs.datasetId === "clickstream_raw" || g.inputs.datasetId === "clickstream_views")).to.equal(false);
+            expect(
+              grants.some(
+                (g) => g.inputs.datasetId === "clickstream_raw" || g.inputs.datasetId === "clickstream_views",
+              ),
+            ).to.equal(false);
             expect(grants.map((g) => g.inputs.role)).to.include("roles/bigquery.jobUser");
           });
 
@@ -427,7 +601,9 @@ for (const stack of ["dev", "prod"]) {
             const runners = mine(plan, "gcp:workbench/instanceIamMember:InstanceIamMember", cell.name);
             expect(runners).to.have.length(members.length * config.workbench.instances);
             for (const r of runners) expect(r.inputs.role).to.equal("roles/notebooks.runner");
-            const users = mine(plan, "gcp:projects/iAMMember:IAMMember", cell.name).filter((r) => r.inputs.role === "roles/aiplatform.user");
+            const users = mine(plan, "gcp:projects/iAMMember:IAMMember", cell.name).filter(
+              (r) => r.inputs.role === "roles/aiplatform.user",
+            );
             expect(users.map((u) => u.inputs.member)).to.include.members(members);
           });
         });

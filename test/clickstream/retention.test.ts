@@ -21,19 +21,29 @@ describe("clickstream retention from config", () => {
     const plan = await devWith({ "lakehouse:retention": { ...baseRetention(), clickstream: 5 } });
     const table = plan.resources.find((r) => r.type === "gcp:bigquery/table:Table" && r.inputs.tableId === "events")!;
     expect((table.inputs.timePartitioning as any).expirationMs).to.equal(5 * DAY_MS);
-    const topics = plan.resources.filter((r) => r.type === "gcp:pubsub/topic:Topic" && String(r.inputs.name).includes("clickstream"));
+    const topics = plan.resources.filter(
+      (r) => r.type === "gcp:pubsub/topic:Topic" && String(r.inputs.name).includes("clickstream"),
+    );
     expect(topics.map((t) => t.inputs.messageRetentionDuration)).to.deep.equal(["432000s", "432000s"]);
-    const subs = plan.resources.filter((r) => r.type === "gcp:pubsub/subscription:Subscription" && String(r.inputs.name).includes("clickstream"));
+    const subs = plan.resources.filter(
+      (r) => r.type === "gcp:pubsub/subscription:Subscription" && String(r.inputs.name).includes("clickstream"),
+    );
     for (const s of subs) expect(s.inputs.messageRetentionDuration).to.equal("432000s");
-    const features = plan.resources.find((r) => r.type === "gcp:bigquery/table:Table" && r.inputs.tableId === "user_features")!;
+    const features = plan.resources.find(
+      (r) => r.type === "gcp:bigquery/table:Table" && r.inputs.tableId === "user_features",
+    )!;
     expect((features.inputs.view as any).query).to.contain("INTERVAL 5 DAY");
-    const sessions = plan.resources.find((r) => r.type === "gcp:bigquery/table:Table" && r.inputs.tableId === "sessions")!;
+    const sessions = plan.resources.find(
+      (r) => r.type === "gcp:bigquery/table:Table" && r.inputs.tableId === "sessions",
+    )!;
     expect((sessions.inputs.view as any).query).to.contain("INTERVAL 2 DAY");
   });
 
   it("the erasure SLA caps the Pub/Sub replay window (Pub/Sub cannot erase one subject's messages)", async () => {
     const plan = await devWith({ "lakehouse:erasureSlaDays": 3, "lakehouse:bigqueryTimeTravelHours": 48 });
-    const topic = plan.resources.find((r) => r.type === "gcp:pubsub/topic:Topic" && String(r.inputs.name).endsWith("-clickstream"))!;
+    const topic = plan.resources.find(
+      (r) => r.type === "gcp:pubsub/topic:Topic" && String(r.inputs.name).endsWith("-clickstream"),
+    )!;
     expect(topic.inputs.messageRetentionDuration).to.equal(`${3 * 86_400}s`);
   });
 });

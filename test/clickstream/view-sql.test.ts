@@ -65,13 +65,18 @@ function toDuckDb(sql: string): string {
   s = s.split("CURRENT_TIMESTAMP()").join(`TIMESTAMP '${NOW}'`);
   s = rewriteCalls(s, "TIMESTAMP_SUB", ([t, interval]) => `(${t} - ${interval})`);
   // BigQuery counts whole units between the two (truncating), not unit boundaries crossed.
-  s = rewriteCalls(s, "TIMESTAMP_DIFF", ([a, b, unit]) => `CAST(trunc((epoch(${a}) - epoch(${b})) / ${UNIT_SECONDS[unit]}) AS BIGINT)`);
+  s = rewriteCalls(
+    s,
+    "TIMESTAMP_DIFF",
+    ([a, b, unit]) => `CAST(trunc((epoch(${a}) - epoch(${b})) / ${UNIT_SECONDS[unit]}) AS BIGINT)`,
+  );
   s = rewriteCalls(s, "TIMESTAMP_TRUNC", ([t, unit]) => `date_trunc('${unit.toLowerCase()}', ${t})`);
   s = rewriteCalls(s, "SAFE_DIVIDE", ([a, b]) => `((${a}) / NULLIF(${b}, 0))`);
   s = rewriteCalls(s, "DATE", ([t]) => `CAST(${t} AS DATE)`);
   s = s.replace(
     /ARRAY_AGG\((\w+) IGNORE NULLS ORDER BY (\w+)( DESC)? LIMIT (\d+)\)/g,
-    (_m, x, o, desc, n) => `list_slice(array_agg(${x} ORDER BY ${o}${desc ?? ""}) FILTER (WHERE ${x} IS NOT NULL), 1, ${n})`,
+    (_m, x, o, desc, n) =>
+      `list_slice(array_agg(${x} ORDER BY ${o}${desc ?? ""}) FILTER (WHERE ${x} IS NOT NULL), 1, ${n})`,
   );
   s = s.split("[SAFE_OFFSET(0)]").join("[1]");
   s = s.split("COUNTIF(").join("count_if(");
@@ -182,7 +187,13 @@ describe("clickstream views, executed", () => {
   it("last-hour KPIs: only the last hour, anonymous (denied) counts included, visitors only when identified", async () => {
     const events: Ev[] = [
       { id: "1", user: "A", at: "2026-11-26 11:30:10", type: "page" },
-      { id: "2", anon: "B", at: "2026-11-26 11:30:40", name: "Order Completed", props: { revenue: "10.25", currency: "BRL" } },
+      {
+        id: "2",
+        anon: "B",
+        at: "2026-11-26 11:30:40",
+        name: "Order Completed",
+        props: { revenue: "10.25", currency: "BRL" },
+      },
       { id: "3", at: "2026-11-26 11:30:50", consent: "denied", type: "page" },
       { id: "4", user: "A", at: "2026-11-26 10:30:00", type: "page" }, // more than an hour ago
     ];
@@ -199,7 +210,13 @@ describe("clickstream views, executed", () => {
   });
 
   it("user features: recency, frequency, orders, monetary and the last N categories, newest first", async () => {
-    const viewed = (id: string, at: string, category: string): Ev => ({ id, user: "A", at, name: "Product Viewed", props: { category } });
+    const viewed = (id: string, at: string, category: string): Ev => ({
+      id,
+      user: "A",
+      at,
+      name: "Product Viewed",
+      props: { category },
+    });
     const events: Ev[] = [
       viewed("1", "2026-11-20 10:00:00", "shoes"),
       viewed("2", "2026-11-21 10:00:00", "hats"),

@@ -39,8 +39,16 @@ describe("lakehouse:workbench config", () => {
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ["an idle timeout under 10 minutes", { idleTimeoutMinutes: 5 }, /^lakehouse:workbench\.idleTimeoutMinutes.*at least 10/],
-    ["an idle timeout over a day", { idleTimeoutMinutes: 2000 }, /^lakehouse:workbench\.idleTimeoutMinutes.*at most 1440/],
+    [
+      "an idle timeout under 10 minutes",
+      { idleTimeoutMinutes: 5 },
+      /^lakehouse:workbench\.idleTimeoutMinutes.*at least 10/,
+    ],
+    [
+      "an idle timeout over a day",
+      { idleTimeoutMinutes: 2000 },
+      /^lakehouse:workbench\.idleTimeoutMinutes.*at most 1440/,
+    ],
     ["a fractional instance count", { instances: 1.5 }, /^lakehouse:workbench\.instances/],
     ["a negative instance count", { instances: -1 }, /^lakehouse:workbench\.instances/],
     ["a machine type that is not one", { machineType: "big" }, /^lakehouse:workbench\.machineType.*machine type/],
@@ -49,17 +57,25 @@ describe("lakehouse:workbench config", () => {
   for (const [name, value, expected] of bad) {
     it(`rejects ${name}, naming the key`, () => {
       const problems = problemsOf({ ...devRaw(), "lakehouse:workbench": JSON.stringify(value) });
-      expect(problems.some((p) => expected.test(p)), problems.join("\n")).to.equal(true);
+      expect(
+        problems.some((p) => expected.test(p)),
+        problems.join("\n"),
+      ).to.equal(true);
     });
   }
 
   it("the plan has one instance per configured count, with the configured machine type and idle timeout", async () => {
     const plan = await evaluateStack({
       stack: "dev",
-      configOverrides: { "lakehouse:workbench": { instances: 2, machineType: "n2-standard-8", idleTimeoutMinutes: 30 } },
+      configOverrides: {
+        "lakehouse:workbench": { instances: 2, machineType: "n2-standard-8", idleTimeoutMinutes: 30 },
+      },
     });
     const instances = plan.resources.filter((r) => r.type === "gcp:workbench/instance:Instance");
-    expect(instances.map((i) => i.name).sort()).to.deep.equal(["br-clickstream-workbench-1", "br-clickstream-workbench-2"]);
+    expect(instances.map((i) => i.name).sort()).to.deep.equal([
+      "br-clickstream-workbench-1",
+      "br-clickstream-workbench-2",
+    ]);
     for (const i of instances) {
       const g = i.inputs.gceSetup as Record<string, any>;
       expect(g.machineType).to.equal("n2-standard-8");

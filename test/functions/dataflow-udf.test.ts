@@ -12,7 +12,11 @@ import fc from "fast-check";
 
 const DIR = path.join(__dirname, "..", "..", "functions", "dataflow-udf");
 const SOURCE = fs.readFileSync(path.join(DIR, "clickstream_udf.js"), "utf8");
-const SCHEMA = JSON.parse(fs.readFileSync(path.join(DIR, "clickstream_table_schema.json"), "utf8")) as { name: string; type: string; mode: string }[];
+const SCHEMA = JSON.parse(fs.readFileSync(path.join(DIR, "clickstream_table_schema.json"), "utf8")) as {
+  name: string;
+  type: string;
+  mode: string;
+}[];
 const FUNCTION_NAME = "clickstreamToRow";
 
 function loadUdf(): (payload: string) => string {
@@ -43,7 +47,12 @@ const granted = {
     userAgent: "Mozilla/5.0",
     locale: "pt-BR",
     library: { name: "analytics.js", version: "1.0" },
-    page: { path: "/p/x", url: "https://shop.example/p/x?email=a@b.c#top", referrer: "https://google.com/?q=me", search: "?email=a@b.c" },
+    page: {
+      path: "/p/x",
+      url: "https://shop.example/p/x?email=a@b.c#top",
+      referrer: "https://google.com/?q=me",
+      search: "?email=a@b.c",
+    },
     campaign: { source: "newsletter", medium: "email" },
     consent: { categoryPreferences: { Analytics: true } },
   },
@@ -83,8 +92,24 @@ describe("Dataflow UDF clickstreamToRow", () => {
   });
 
   it("maps a consent-denied count record: no identifiers", () => {
-    const r = row({ messageId: "m2", type: "page", name: "Home", consent: "denied", source: "web", receivedAt: "2025-01-01T00:00:00.000Z", context: { library: { name: "x", version: "1" } } });
-    expect(r).to.deep.include({ event_type: "page", event_name: "Home", consent: "denied", user_pseudo_id: null, anonymous_pseudo_id: null, ip_truncated: null, event_timestamp: "2025-01-01T00:00:00.000Z" });
+    const r = row({
+      messageId: "m2",
+      type: "page",
+      name: "Home",
+      consent: "denied",
+      source: "web",
+      receivedAt: "2025-01-01T00:00:00.000Z",
+      context: { library: { name: "x", version: "1" } },
+    });
+    expect(r).to.deep.include({
+      event_type: "page",
+      event_name: "Home",
+      consent: "denied",
+      user_pseudo_id: null,
+      anonymous_pseudo_id: null,
+      ip_truncated: null,
+      event_timestamp: "2025-01-01T00:00:00.000Z",
+    });
   });
 
   it("clamps an event time in the future of receivedAt", () => {
@@ -118,11 +143,20 @@ describe("Dataflow UDF clickstreamToRow", () => {
         event: fc.string(),
         name: fc.string(),
         userId: fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 64, maxLength: 64 }),
-        timestamp: fc.date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
-        sentAt: fc.date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
-        receivedAt: fc.date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString()),
+        timestamp: fc
+          .date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true })
+          .map((d) => d.toISOString()),
+        sentAt: fc
+          .date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true })
+          .map((d) => d.toISOString()),
+        receivedAt: fc
+          .date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true })
+          .map((d) => d.toISOString()),
         properties: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
-        context: fc.record({ ip: fc.ipV4(), page: fc.record({ url: fc.webUrl({ withQueryParameters: true, withFragments: true }) }) }, { requiredKeys: [] }),
+        context: fc.record(
+          { ip: fc.ipV4(), page: fc.record({ url: fc.webUrl({ withQueryParameters: true, withFragments: true }) }) },
+          { requiredKeys: [] },
+        ),
       },
       { requiredKeys: ["messageId", "type", "receivedAt"] },
     );

@@ -28,7 +28,9 @@ describe("policy gate: repository stacks", function () {
   it("prints the coverage of the prod plan's resource types", async () => {
     const result = await runPolicyGate(await planOf("prod"), { session: await session() });
     const c = result.coverage;
-    console.log(`      coverage (prod): ${c.covered.length}/${c.types.length} resource types covered by a specific rule; uncovered: ${c.uncovered.join(", ") || "none"}`);
+    console.log(
+      `      coverage (prod): ${c.covered.length}/${c.types.length} resource types covered by a specific rule; uncovered: ${c.uncovered.join(", ") || "none"}`,
+    );
     // The plan grows as areas land; every aws/gcp type is at least under the residency catch-all, and
     // a type that appears gets a specific rule soon after (100% when this was written: 99/99 types).
     expect(c.covered.length / c.types.length).to.be.greaterThan(0.9);
@@ -58,7 +60,9 @@ describe("policy gate: the bad-residency fixture", function () {
   it("is rejected by the pack too when config validation is bypassed (same regions, no S3 or BigQuery CMEK)", async () => {
     const dev = await planOf("dev");
     const moved: PlannedResource[] = dev.resources
-      .filter((r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+      .filter(
+        (r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      )
       .map((r) => {
         if (r.type === "pulumi:providers:aws") return { ...r, inputs: { ...r.inputs, region: "us-east-1" } };
         if (r.type === "pulumi:providers:gcp") return { ...r, inputs: { ...r.inputs, region: "us-central1" } };
@@ -71,9 +75,13 @@ describe("policy gate: the bad-residency fixture", function () {
       });
     const plan: Plan = { ...dev, stack: "bad-residency", resources: moved };
     const result = await runPolicyGate(plan, { session: await session() });
-    const details = result.diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => `${d.policyName}: ${d.detail}`);
+    const details = result.diagnostics
+      .filter((d) => d.enforcementLevel === "mandatory")
+      .map((d) => `${d.policyName}: ${d.detail}`);
     expect(result.passed).to.equal(false);
-    const providers = dev.resources.filter((r) => r.type === "pulumi:providers:aws" || r.type === "pulumi:providers:gcp");
+    const providers = dev.resources.filter(
+      (r) => r.type === "pulumi:providers:aws" || r.type === "pulumi:providers:gcp",
+    );
     for (const p of providers) {
       const expected =
         p.type === "pulumi:providers:aws"
@@ -82,13 +90,21 @@ describe("policy gate: the bad-residency fixture", function () {
       expect(details).to.include(expected);
     }
     for (const b of dev.resources.filter((r) => r.type === "aws:s3/bucket:Bucket")) {
-      expect(details).to.include(`resource-residency: aws:s3/bucket:Bucket '${b.name}' is in 'us-east-1' (provider region), outside jurisdiction 'br' (LGPD); allowed AWS regions: sa-east-1.`);
-      expect(details).to.include(`s3-bucket-cmk-encryption: aws:s3/bucket:Bucket '${b.name}' has no BucketServerSideEncryptionConfiguration, so it is encrypted with the S3-managed key only.`);
+      expect(details).to.include(
+        `resource-residency: aws:s3/bucket:Bucket '${b.name}' is in 'us-east-1' (provider region), outside jurisdiction 'br' (LGPD); allowed AWS regions: sa-east-1.`,
+      );
+      expect(details).to.include(
+        `s3-bucket-cmk-encryption: aws:s3/bucket:Bucket '${b.name}' has no BucketServerSideEncryptionConfiguration, so it is encrypted with the S3-managed key only.`,
+      );
     }
-    const datasets = dev.resources.filter((r) => r.type === "gcp:bigquery/dataset:Dataset" && !String(r.inputs.location ?? "").startsWith("aws-"));
+    const datasets = dev.resources.filter(
+      (r) => r.type === "gcp:bigquery/dataset:Dataset" && !String(r.inputs.location ?? "").startsWith("aws-"),
+    );
     expect(datasets.length).to.be.greaterThan(0);
     for (const d of datasets) {
-      expect(details).to.include(`bigquery-cmek: gcp:bigquery/dataset:Dataset '${d.name}' has no customer-managed key: set defaultEncryptionConfiguration.kmsKeyName.`);
+      expect(details).to.include(
+        `bigquery-cmek: gcp:bigquery/dataset:Dataset '${d.name}' has no customer-managed key: set defaultEncryptionConfiguration.kmsKeyName.`,
+      );
     }
   });
 });

@@ -11,8 +11,14 @@ describe("policy pack: metadata", () => {
 
   for (const r of rules) {
     it(`${r.name}: cites GDPR and LGPD, has a severity, remediation in sentences and resource types`, () => {
-      expect(r.articles.some((a) => a.law === "GDPR"), "GDPR").to.equal(true);
-      expect(r.articles.some((a) => a.law === "LGPD"), "LGPD").to.equal(true);
+      expect(
+        r.articles.some((a) => a.law === "GDPR"),
+        "GDPR",
+      ).to.equal(true);
+      expect(
+        r.articles.some((a) => a.law === "LGPD"),
+        "LGPD",
+      ).to.equal(true);
       for (const a of r.articles) expect(a.article).to.match(/^Art\. \d+/);
       expect(["low", "medium", "high", "critical"]).to.include(r.severity);
       const sentences = r.remediation.split(/(?<=\.)\s+(?=[A-Z])/);

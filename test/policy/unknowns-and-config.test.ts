@@ -21,7 +21,11 @@ describe("policy pack: unknown values at preview", function () {
     const bucket = resources.find((r) => r.name === "br-staging-raw")!;
     const diags = await s.analyze(analyzeRequest(bucket, providerIndex(resources)));
     expect(diags.map((d) => [d.policyName, d.enforcementLevel, d.message])).to.deep.equal([
-      ["resource-residency", "mandatory", `Every resource and provider is located in its cell's jurisdiction.\n${unknownMessage("location")}`],
+      [
+        "resource-residency",
+        "mandatory",
+        `Every resource and provider is located in its cell's jurisdiction.\n${unknownMessage("location")}`,
+      ],
     ]);
   });
 
@@ -37,7 +41,9 @@ describe("policy pack: unknown values at preview", function () {
     const resources = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
     const diags = await s.analyzeStack(analyzeStackRequest(resources));
     const tls = diags.filter((d) => d.policyName === "s3-tls-only");
-    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([["mandatory", true]]);
+    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([
+      ["mandatory", true],
+    ]);
     expect(tls[0].message).to.contain(unknownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy'"));
   });
 
@@ -71,7 +77,10 @@ describe("policy pack: config", function () {
       expect(mine.law, id).to.equal(j.law);
       expect(mine.awsRegions, id).to.deep.equal(j.awsRegions);
       // The pack also allows the jurisdiction's BigQuery Omni locations (aws-*), which are not GCP regions.
-      expect(mine.gcpLocations.filter((l) => !l.startsWith("aws-")), id).to.deep.equal(j.gcpRegions);
+      expect(
+        mine.gcpLocations.filter((l) => !l.startsWith("aws-")),
+        id,
+      ).to.deep.equal(j.gcpRegions);
       expect(mine.retentionCeilingDays, id).to.deep.equal(j.retentionCeilingDays);
       expect(mine.auditFloorDays, id).to.equal(j.auditFloorDays);
       expect(mine.erasureSlaCeilingDays, id).to.equal(j.erasureSlaCeilingDays);
@@ -97,7 +106,9 @@ describe("policy pack: config", function () {
   it("configure() sets the enforcement level per policy (advisory passes, disabled is silent)", async () => {
     const broken = mutate(baseline(), "br-lake-key", (i) => (i.enableKeyRotation = false));
     const advisory = await gate(broken, { enforcementLevels: { "kms-key-rotation": "advisory" } });
-    expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([["kms-key-rotation", "advisory"]]);
+    expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([
+      ["kms-key-rotation", "advisory"],
+    ]);
     expect(advisory.passed).to.equal(true);
     const disabled = await gate(broken, { enforcementLevels: { "kms-key-rotation": "disabled" } });
     expect(disabled.diagnostics).to.deep.equal([]);

@@ -84,7 +84,10 @@ function readPort(child: ChildProcess, timeoutMs: number): Promise<number> {
     let stderr = "";
     child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
     const rl = readline.createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`policy analyzer did not start within ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`policy analyzer did not start within ${timeoutMs} ms\n${stderr}`)),
+      timeoutMs,
+    );
     rl.once("line", (line) => {
       clearTimeout(timer);
       const port = Number(line.trim());
@@ -146,7 +149,10 @@ export async function startAnalyzer(servePath = path.join(__dirname, "serve-pack
         if (typeof value === "string") {
           pc.setEnforcementlevel(TO_LEVEL[value]);
         } else {
-          const { enforcementLevel, ...props } = value as { enforcementLevel?: EnforcementLevel } & Record<string, unknown>;
+          const { enforcementLevel, ...props } = value as { enforcementLevel?: EnforcementLevel } & Record<
+            string,
+            unknown
+          >;
           pc.setEnforcementlevel(TO_LEVEL[enforcementLevel ?? "mandatory"]);
           pc.setProperties(Struct.fromJavaScript(toStructValue(props)));
         }
@@ -155,11 +161,16 @@ export async function startAnalyzer(servePath = path.join(__dirname, "serve-pack
       await unary(client.configure.bind(client), req);
     },
     async analyze(req) {
-      return toDiagnostics(await unary<analyzerproto.AnalyzeRequest, analyzerproto.AnalyzeResponse>(client.analyze.bind(client), req));
+      return toDiagnostics(
+        await unary<analyzerproto.AnalyzeRequest, analyzerproto.AnalyzeResponse>(client.analyze.bind(client), req),
+      );
     },
     async analyzeStack(req) {
       return toDiagnostics(
-        await unary<analyzerproto.AnalyzeStackRequest, analyzerproto.AnalyzeResponse>(client.analyzeStack.bind(client), req),
+        await unary<analyzerproto.AnalyzeStackRequest, analyzerproto.AnalyzeResponse>(
+          client.analyzeStack.bind(client),
+          req,
+        ),
       );
     },
     async close() {

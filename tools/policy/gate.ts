@@ -64,7 +64,9 @@ export interface GateOptions {
 }
 
 /** The pack config the gate sends with `configure`: every policy, its level, the settings. */
-export function gatePackConfig(opts: Pick<GateOptions, "settings" | "enforcementLevels" | "packConfig"> = {}): PolicyPackConfig {
+export function gatePackConfig(
+  opts: Pick<GateOptions, "settings" | "enforcementLevels" | "packConfig"> = {},
+): PolicyPackConfig {
   return (
     opts.packConfig ??
     buildPackConfig(
@@ -82,7 +84,9 @@ export function policyCoverage(types: Iterable<string>): Coverage {
 }
 
 function detailOf(d: AnalyzerDiagnostic): string {
-  return d.description && d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
+  return d.description && d.message.startsWith(`${d.description}\n`)
+    ? d.message.slice(d.description.length + 1)
+    : d.message;
 }
 
 async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -124,7 +128,9 @@ export async function runPolicyGateOnResources(
       resourceName: r?.name,
     }));
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory").length;
-    const coverage = policyCoverage(resources.filter((r) => r.custom !== false && !r.type.startsWith("pulumi:")).map((r) => r.type));
+    const coverage = policyCoverage(
+      resources.filter((r) => r.custom !== false && !r.type.startsWith("pulumi:")).map((r) => r.type),
+    );
     return {
       stack,
       packName: session.packName,
@@ -188,7 +194,13 @@ export function formatGateResult(result: GateResult): string {
     lines.push(`    error: the stack config was rejected before any resource was declared:`);
     for (const p of result.configProblems) lines.push(`      - ${p}`);
   }
-  const shown = [...result.diagnostics].sort((a, b) => (a.enforcementLevel === b.enforcementLevel ? a.urn.localeCompare(b.urn) : a.enforcementLevel === "mandatory" ? -1 : 1));
+  const shown = [...result.diagnostics].sort((a, b) =>
+    a.enforcementLevel === b.enforcementLevel
+      ? a.urn.localeCompare(b.urn)
+      : a.enforcementLevel === "mandatory"
+        ? -1
+        : 1,
+  );
   if (shown.length > 0) {
     lines.push("", "Policy Violations:");
     for (const d of shown) {

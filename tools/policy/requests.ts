@@ -13,7 +13,12 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** What the builders need of a resource: a `PlannedResource`, or a hand-written fixture. */
 export type ResourceInput = Pick<PlannedResource, "urn" | "type" | "name" | "inputs"> &
-  Partial<Pick<PlannedResource, "outputs" | "parent" | "provider" | "dependencies" | "propertyDependencies" | "protect" | "custom">>;
+  Partial<
+    Pick<
+      PlannedResource,
+      "outputs" | "parent" | "provider" | "dependencies" | "propertyDependencies" | "protect" | "custom"
+    >
+  >;
 
 function clean(v: unknown, seen: Set<object>): JavaScriptValue | undefined {
   if (v === null) return null;
@@ -72,7 +77,10 @@ export function providerIndex(resources: readonly ResourceInput[]): Map<string, 
   return new Map(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]));
 }
 
-function providerResource(r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>): analyzerproto.AnalyzerProviderResource | undefined {
+function providerResource(
+  r: ResourceInput,
+  providers: ReadonlyMap<string, ResourceInput>,
+): analyzerproto.AnalyzerProviderResource | undefined {
   if (!r.provider) return undefined;
   const p = new analyzerproto.AnalyzerProviderResource();
   const declared = providers.get(r.provider.urn);
@@ -93,7 +101,10 @@ function providerResource(r: ResourceInput, providers: ReadonlyMap<string, Resou
   return p;
 }
 
-export function analyzeRequest(r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>): analyzerproto.AnalyzeRequest {
+export function analyzeRequest(
+  r: ResourceInput,
+  providers: ReadonlyMap<string, ResourceInput>,
+): analyzerproto.AnalyzeRequest {
   const req = new analyzerproto.AnalyzeRequest();
   req.setType(r.type);
   req.setName(r.name);
@@ -105,7 +116,10 @@ export function analyzeRequest(r: ResourceInput, providers: ReadonlyMap<string, 
   return req;
 }
 
-export function analyzerResource(r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>): analyzerproto.AnalyzerResource {
+export function analyzerResource(
+  r: ResourceInput,
+  providers: ReadonlyMap<string, ResourceInput>,
+): analyzerproto.AnalyzerResource {
   const res = new analyzerproto.AnalyzerResource();
   res.setType(r.type);
   res.setName(r.name);

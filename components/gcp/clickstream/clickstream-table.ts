@@ -42,7 +42,15 @@ interface Column {
 }
 
 /** The row shape the Dataflow UDF emits: its own schema file, the single source of truth. */
-export const UDF_SCHEMA_FILE = path.join(__dirname, "..", "..", "..", "functions", "dataflow-udf", "clickstream_table_schema.json");
+export const UDF_SCHEMA_FILE = path.join(
+  __dirname,
+  "..",
+  "..",
+  "..",
+  "functions",
+  "dataflow-udf",
+  "clickstream_table_schema.json",
+);
 
 /** The events table columns: the UDF's schema with policy tags on the identifying columns. */
 export function eventColumns(schemaFile: string = UDF_SCHEMA_FILE): Column[] {
@@ -66,7 +74,13 @@ export const EVENTS_TABLE_ID = "events";
  */
 const DEADLETTER_COLUMNS: readonly Column[] = [
   { name: "timestamp", type: "TIMESTAMP", mode: "REQUIRED", description: "When the failure happened" },
-  { name: "payloadString", type: "STRING", mode: "NULLABLE", description: "The message as text", tag: "pseudonymous-id" },
+  {
+    name: "payloadString",
+    type: "STRING",
+    mode: "NULLABLE",
+    description: "The message as text",
+    tag: "pseudonymous-id",
+  },
   { name: "payloadBytes", type: "BYTES", mode: "NULLABLE", description: "The message bytes", tag: "pseudonymous-id" },
   {
     name: "attributes",

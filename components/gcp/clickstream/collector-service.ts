@@ -167,7 +167,11 @@ export class CollectorService extends pulumi.ComponentResource {
     );
     this.buildServiceAccount = new gcp.serviceaccount.Account(
       `${name}-build-sa`,
-      { project, accountId: serviceAccountId(prefix, "collector-build"), displayName: "Clickstream collector (Cloud Build)" },
+      {
+        project,
+        accountId: serviceAccountId(prefix, "collector-build"),
+        displayName: "Clickstream collector (Cloud Build)",
+      },
       child,
     );
     const runtime = this.serviceAccount.member;
@@ -180,7 +184,9 @@ export class CollectorService extends pulumi.ComponentResource {
         project,
         secretId: `${prefix}-collector-write-keys`,
         replication: {
-          userManaged: { replicas: [{ location: region, customerManagedEncryption: { kmsKeyName: args.secretsKmsKeyName } }] },
+          userManaged: {
+            replicas: [{ location: region, customerManagedEncryption: { kmsKeyName: args.secretsKmsKeyName } }],
+          },
         },
         deletionProtection: args.protect,
         labels: classification("none"),
@@ -195,10 +201,19 @@ export class CollectorService extends pulumi.ComponentResource {
 
     // Least privilege (README "IAM"): publish to this topic, read these two secrets. No project role.
     const grants: pulumi.Resource[] = [
-      new gcp.pubsub.TopicIAMMember(`${name}-publisher`, { project, topic: args.topicName, role: "roles/pubsub.publisher", member: runtime }, child),
+      new gcp.pubsub.TopicIAMMember(
+        `${name}-publisher`,
+        { project, topic: args.topicName, role: "roles/pubsub.publisher", member: runtime },
+        child,
+      ),
       new gcp.secretmanager.SecretIamMember(
         `${name}-hmac-key-accessor`,
-        { project, secretId: args.pseudonymisationSecretId, role: "roles/secretmanager.secretAccessor", member: runtime },
+        {
+          project,
+          secretId: args.pseudonymisationSecretId,
+          role: "roles/secretmanager.secretAccessor",
+          member: runtime,
+        },
         child,
       ),
       new gcp.secretmanager.SecretIamMember(
@@ -208,13 +223,27 @@ export class CollectorService extends pulumi.ComponentResource {
       ),
     ];
     // The CI build runs as this account: read the source archive, push the image, write build logs.
-    new gcp.storage.BucketIAMMember(`${name}-build-source-reader`, { bucket: args.stagingBucket, role: "roles/storage.objectViewer", member: builder }, child);
-    new gcp.artifactregistry.RepositoryIamMember(
-      `${name}-build-image-writer`,
-      { project, location: region, repository: this.repository.name, role: "roles/artifactregistry.writer", member: builder },
+    new gcp.storage.BucketIAMMember(
+      `${name}-build-source-reader`,
+      { bucket: args.stagingBucket, role: "roles/storage.objectViewer", member: builder },
       child,
     );
-    new gcp.projects.IAMMember(`${name}-build-log-writer`, { project, role: "roles/logging.logWriter", member: builder }, child);
+    new gcp.artifactregistry.RepositoryIamMember(
+      `${name}-build-image-writer`,
+      {
+        project,
+        location: region,
+        repository: this.repository.name,
+        role: "roles/artifactregistry.writer",
+        member: builder,
+      },
+      child,
+    );
+    new gcp.projects.IAMMember(
+      `${name}-build-log-writer`,
+      { project, role: "roles/logging.logWriter", member: builder },
+      child,
+    );
 
     const sourceHash = collectorSourceHash();
     this.source = new gcp.storage.BucketObject(
@@ -288,6 +317,11 @@ export class CollectorService extends pulumi.ComponentResource {
       child,
     );
     this.url = this.service.uri;
-    this.registerOutputs({ url: this.url, imageUri: this.imageUri, sourceUri: this.sourceUri, instances: this.instances });
+    this.registerOutputs({
+      url: this.url,
+      imageUri: this.imageUri,
+      sourceUri: this.sourceUri,
+      instances: this.instances,
+    });
   }
 }

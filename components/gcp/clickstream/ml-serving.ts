@@ -89,7 +89,9 @@ export class MlServing extends pulumi.ComponentResource {
         project,
         region,
         name: `${underscore}_features`.slice(0, 60),
-        bigtable: { autoScaling: { minNodeCount: this.nodes.min, maxNodeCount: this.nodes.max, cpuUtilizationTarget: 50 } },
+        bigtable: {
+          autoScaling: { minNodeCount: this.nodes.min, maxNodeCount: this.nodes.max, cpuUtilizationTarget: 50 },
+        },
         encryptionSpec: { kmsKeyName: args.kmsKeyName },
         forceDestroy: !args.protect,
         labels,
@@ -157,8 +159,16 @@ export class MlServing extends pulumi.ComponentResource {
     );
     args.modelBuilders.forEach(
       (member, i) =>
-        new gcp.projects.IAMMember(`${name}-model-builder-${i}`, { project, role: "roles/aiplatform.user", member }, child),
+        new gcp.projects.IAMMember(
+          `${name}-model-builder-${i}`,
+          { project, role: "roles/aiplatform.user", member },
+          child,
+        ),
     );
-    this.registerOutputs({ endpoint: this.endpoint.id, featureStore: this.featureStore.id, featureView: this.featureView.id });
+    this.registerOutputs({
+      endpoint: this.endpoint.id,
+      featureStore: this.featureStore.id,
+      featureView: this.featureView.id,
+    });
   }
 }

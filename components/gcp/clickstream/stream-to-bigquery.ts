@@ -71,7 +71,11 @@ export class StreamToBigQuery extends pulumi.ComponentResource {
 
     this.serviceAccount = new gcp.serviceaccount.Account(
       `${name}-sa`,
-      { project, accountId: serviceAccountId(args.resourcePrefix, "dataflow"), displayName: "Clickstream Dataflow workers" },
+      {
+        project,
+        accountId: serviceAccountId(args.resourcePrefix, "dataflow"),
+        displayName: "Clickstream Dataflow workers",
+      },
       child,
     );
     const member = this.serviceAccount.member;

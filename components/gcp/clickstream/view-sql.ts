@@ -107,7 +107,9 @@ export function funnelSql(o: ViewSqlOptions): string {
   // Reaching step i means every earlier step happened, each no later than the next (strict order).
   const chainOf = (i: number) =>
     FUNNEL_STEPS.slice(0, i + 1)
-      .map((step, j) => (j === 0 ? `${step.column}_at IS NOT NULL` : `${step.column}_at >= ${FUNNEL_STEPS[j - 1].column}_at`))
+      .map((step, j) =>
+        j === 0 ? `${step.column}_at IS NOT NULL` : `${step.column}_at >= ${FUNNEL_STEPS[j - 1].column}_at`,
+      )
       .join(" AND ");
   const reached = FUNNEL_STEPS.map((s, i) => `COUNTIF(${chainOf(i)}) AS ${s.column}`).join(",\n  ");
   return `WITH events AS (
@@ -173,9 +175,15 @@ GROUP BY visitor_id`;
 }
 
 export const VIEWS = {
-  sessions: { sql: sessionsSql, description: `Sessions (${SESSION_TIMEOUT_MINUTES}-minute inactivity), consented visitors` },
+  sessions: {
+    sql: sessionsSql,
+    description: `Sessions (${SESSION_TIMEOUT_MINUTES}-minute inactivity), consented visitors`,
+  },
   funnel: { sql: funnelSql, description: "Daily funnel: product view -> add to cart -> checkout -> order" },
   kpis_last_hour: { sql: lastHourKpisSql, description: "Per-minute KPIs of the last hour" },
-  user_features: { sql: userFeaturesSql, description: "ML features per pseudonymous visitor (Vertex AI feature view source)" },
+  user_features: {
+    sql: userFeaturesSql,
+    description: "ML features per pseudonymous visitor (Vertex AI feature view source)",
+  },
 } as const;
 export type ViewName = keyof typeof VIEWS;

@@ -62,11 +62,19 @@ export class Workbench extends pulumi.ComponentResource {
     const grants: pulumi.Resource[] = [
       ...args.readableDatasets.map(
         (datasetId, i) =>
-          new gcp.bigquery.DatasetIamMember(`${name}-reader-${i}`, { project, datasetId, role: "roles/bigquery.dataViewer", member }, child),
+          new gcp.bigquery.DatasetIamMember(
+            `${name}-reader-${i}`,
+            { project, datasetId, role: "roles/bigquery.dataViewer", member },
+            child,
+          ),
       ),
       // Running queries needs jobs in the project; reading results fast needs Storage Read API sessions.
       new gcp.projects.IAMMember(`${name}-job-user`, { project, role: "roles/bigquery.jobUser", member }, child),
-      new gcp.projects.IAMMember(`${name}-read-sessions`, { project, role: "roles/bigquery.readSessionUser", member }, child),
+      new gcp.projects.IAMMember(
+        `${name}-read-sessions`,
+        { project, role: "roles/bigquery.readSessionUser", member },
+        child,
+      ),
       new gcp.projects.IAMMember(`${name}-vertex-user`, { project, role: "roles/aiplatform.user", member }, child),
     ];
     // Service-account mode: the data scientists act as the instance's account.
