@@ -96,7 +96,8 @@ export function createCollector(
   }
 
   function send(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer, extra?: OutgoingHttpHeaders): void {
-    const headers: OutgoingHttpHeaders = { "content-type": JSON_TYPE, "content-length": body.length, ...extra };
+    const headers: OutgoingHttpHeaders =
+      extra === undefined ? { "content-type": JSON_TYPE, "content-length": body.length } : { "content-type": JSON_TYPE, "content-length": body.length, ...extra };
     corsHeaders(req, headers);
     if (draining) headers.connection = "close";
     res.writeHead(status, headers);
@@ -170,26 +171,33 @@ export function createCollector(
       return;
     }
     // 200 only once Pub/Sub has acknowledged every event: an SDK that gets 200 drops its copy.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(resolve, config.publishTimeoutMs, "timeout");
-    });
-    try {
-      const result = await Promise.race([publisher.publish(messages), timeout]);
-      if (result === "timeout") {
+    // One timer and one settlement per request (no Promise.race): the first of ack, failure or timeout answers.
+    await new Promise<void>((settle) => {
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
         // The client keeps retrying in the background; a later duplicate is removed downstream by messageId.
         fail(req, res, 503, `Pub/Sub did not acknowledge within ${config.publishTimeoutMs} ms, retry later`, {
           "retry-after": String(config.retryAfterSeconds),
         });
-        return;
-      }
-      send(req, res, 200, OK_BODY);
-    } catch (err) {
-      log("ERROR", "publish failed", err);
-      fail(req, res, 503, "event store unavailable, retry later", { "retry-after": String(config.retryAfterSeconds) });
-    } finally {
-      clearTimeout(timer);
-    }
+        settle();
+      }, config.publishTimeoutMs);
+      publisher.publish(messages).then(
+        () => {
+          if (answered) return;
+          clearTimeout(timer);
+          send(req, res, 200, OK_BODY);
+          settle();
+        },
+        (err: unknown) => {
+          if (answered) return;
+          clearTimeout(timer);
+          log("ERROR", "publish failed", err);
+          fail(req, res, 503, "event store unavailable, retry later", { "retry-after": String(config.retryAfterSeconds) });
+          settle();
+        },
+      );
+    });
   }
 
   const collector = ((req: IncomingMessage, res: ServerResponse): void => {

@@ -51,7 +51,7 @@ interface Waiter {
 }
 
 interface Batch {
-  messages: { data: Buffer; attributes: Record<string, string> }[];
+  messages: OutgoingMessage[];
   bytes: number;
   waiters: Waiter[];
 }
@@ -116,7 +116,8 @@ export class Publisher {
       const batch = this.open;
       for (let i = start; i < end; i++) {
         const m = messages[i];
-        batch.messages.push({ data: m.data, attributes: m.attributes });
+        // Passed as is (no per-message copy): the client only reads data and attributes.
+        batch.messages.push(m);
         batch.bytes += m.data.length + 64;
       }
       parts.push(new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject })));

@@ -38,9 +38,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${shape}: ${Math.round((r["2xx"] * (shape === "single" ? 1 : 20)) / seconds)} events/s (profiling overhead included)\n`);
   await collector.stop();
   await fake.stop();
-  const file = fs.readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (file === undefined) throw new Error("no profile written");
-  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { nodes: ProfileNode[] };
+  // One profile per thread (event loop, transform worker, tsx's loader thread), busiest first.
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  if (files.length === 0) throw new Error("no profile written");
+  files.sort((x, y) => fs.statSync(path.join(dir, y)).size - fs.statSync(path.join(dir, x)).size);
+  for (const file of files.slice(0, 2)) report(path.join(dir, file));
+}
+
+function report(file: string): void {
+  process.stdout.write(`\n=== ${path.basename(file)}\n`);
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: ProfileNode[] };
   const total = profile.nodes.reduce((s, n) => s + n.hitCount, 0);
   const byFn = new Map<string, number>();
   const byPkg = new Map<string, number>();
