@@ -14,15 +14,17 @@
 /**
  * Events one collector process handles per CPU-second, single-event requests (the conservative case:
  * browsers send one event per request), publishing through the Pub/Sub client, from
- * `npm run bench:collector` (column "events per server CPU-second"). Measured 2026-11-26 on the shared
- * 2-vCPU Linux dev container (AMD EPYC, Node 20.20), load generator and gRPC endpoint on the same cores:
- * runs gave 16.5k-18.2k; rounded down. Per CPU-second because a 1-vCPU Cloud Run instance gives the
- * single-threaded process a whole core, which the shared benchmark machine did not.
+ * `npm run bench:collector` (column "events per server CPU-second", all the process's threads). Measured
+ * 2026-11-26 on the shared 2-vCPU Linux dev container (AMD EPYC, Node 20.20), load generator and gRPC
+ * endpoint on the same cores, after the gax-bundler and worker-thread changes (README, Benchmark): runs
+ * gave 17.8k-19.5k; rounded down below the lowest. Per CPU-second because a 1-vCPU Cloud Run instance
+ * gives the process one whole core (shared by its event-loop and worker threads), which the shared
+ * benchmark machine did not.
  */
-export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 16_000;
+export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 17_000;
 
-/** Same run, 20-event batches (server and mobile SDKs batch): runs gave 44.3k-46.4k; rounded down. */
-export const MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE = 44_000;
+/** Same runs, 20-event batches (server and mobile SDKs batch): runs gave 49.3k-55.7k; rounded down below the lowest. */
+export const MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE = 49_000;
 
 export interface CollectorSizingInput {
   /** Clickstream events per day (the scale config's `clickstreamEventsPerDay`). */
