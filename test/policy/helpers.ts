@@ -724,16 +724,24 @@ export function baseline(): ResourceInput[] {
       { protect: true },
     ),
     res("gcp:cloudfunctionsv2/function:Function", "br-collector", {
+      name: "br-collector",
+      // The one reviewed public endpoint (ADR 0005): the public-endpoint-declared rule keys on this label.
+      labels: { "public-endpoint": "tracking-api" },
       location: "southamerica-east1",
       kmsKeyName: GCP_KEY,
       serviceConfig: { serviceAccountEmail: "collector@acme-br.iam.gserviceaccount.com" },
     }),
-    res("gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember", "br-collector-public", {
-      cloudFunction: "br-collector",
-      location: "southamerica-east1",
-      role: "roles/cloudfunctions.invoker",
-      member: "allUsers",
-    }),
+    res(
+      "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember",
+      "br-collector-public",
+      {
+        cloudFunction: "br-collector",
+        location: "southamerica-east1",
+        role: "roles/cloudfunctions.invoker",
+        member: "allUsers",
+      },
+      { deps: { cloudFunction: ["gcp:cloudfunctionsv2/function:Function", "br-collector"] } },
+    ),
     res("gcp:serviceaccount/account:Account", "br-collector-sa", {
       accountId: "collector",
       displayName: "Clickstream collector (pseudonymises events of the br cell)",

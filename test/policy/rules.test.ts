@@ -374,6 +374,13 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
+    "allUsers invoker on a function not labelled as the tracking API",
+    set("br-collector", (i) => delete i.labels),
+    [
+      "public-endpoint-declared: gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember 'br-collector-public' opens gcp:cloudfunctionsv2/function:Function 'br-collector' to allUsers, but that service is not labelled public-endpoint=tracking-api.",
+    ],
+  ],
+  [
     "Workbench with a public IP",
     set("br-notebook", (i) => (rec(i.gceSetup).disablePublicIp = false)),
     [
