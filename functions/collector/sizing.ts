@@ -17,13 +17,13 @@
  * `npm run bench:collector` (column "events per server CPU-second", all the process's threads). Measured
  * 2026-11-26 on the shared 2-vCPU Linux dev container (AMD EPYC, Node 20.20), load generator and gRPC
  * endpoint on the same cores, after the gax-bundler and worker-thread changes (README, Benchmark): runs
- * gave 17.8k-19.5k; rounded down below the lowest. Per CPU-second because a 1-vCPU Cloud Run instance
+ * gave 16.6k-19.5k; rounded down below the lowest. Per CPU-second because a 1-vCPU Cloud Run instance
  * gives the process one whole core (shared by its event-loop and worker threads), which the shared
  * benchmark machine did not.
  */
-export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 17_000;
+export const MEASURED_EVENTS_PER_SECOND_PER_INSTANCE = 16_000;
 
-/** Same runs, 20-event batches (server and mobile SDKs batch): runs gave 49.3k-55.7k; rounded down below the lowest. */
+/** Same runs, 20-event batches (server and mobile SDKs batch): runs gave 49.3k-56.1k; rounded down below the lowest. */
 export const MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE = 49_000;
 
 export interface CollectorSizingInput {
