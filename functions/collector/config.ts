@@ -69,9 +69,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
   if (writeKeys.size === 0) errors.push("COLLECTOR_WRITE_KEYS must list at least one write key");
   const keyRaw = env.COLLECTOR_HMAC_KEY ?? "";
   // The key is stored as hex or base64 in Secret Manager; hex is tried first because it is unambiguous.
-  const hmacKey = /^[0-9a-fA-F]+$/.test(keyRaw) && keyRaw.length % 2 === 0
-    ? Buffer.from(keyRaw, "hex")
-    : Buffer.from(keyRaw, "base64");
+  const hmacKey =
+    /^[0-9a-fA-F]+$/.test(keyRaw) && keyRaw.length % 2 === 0
+      ? Buffer.from(keyRaw, "hex")
+      : Buffer.from(keyRaw, "base64");
   if (hmacKey.length < MIN_HMAC_KEY_BYTES) {
     errors.push(`COLLECTOR_HMAC_KEY must decode (hex or base64) to at least ${MIN_HMAC_KEY_BYTES} bytes`);
   }
@@ -83,7 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
     writeKeys,
     hmacKey,
     consentCategory: (env.COLLECTOR_CONSENT_CATEGORY ?? "analytics").toLowerCase(),
-    corsOrigins: (env.COLLECTOR_CORS_ORIGINS ?? "*").split(",").map((o) => o.trim()).filter((o) => o !== ""),
+    corsOrigins: (env.COLLECTOR_CORS_ORIGINS ?? "*")
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => o !== ""),
     maxInFlightEvents: int(env, "COLLECTOR_MAX_IN_FLIGHT_EVENTS", 50_000, 1, 10_000_000, errors),
     publishTimeoutMs: int(env, "COLLECTOR_PUBLISH_TIMEOUT_MS", 10_000, 100, 600_000, errors),
     retryAfterSeconds: int(env, "COLLECTOR_RETRY_AFTER_SECONDS", 1, 1, 3600, errors),

@@ -3,7 +3,14 @@
  * One event in, one Pub/Sub message (or nothing) out.
  */
 import { createHash } from "node:crypto";
-import { analyticsConsent, type Json, type JsonObject, Pseudonymiser, scrubIdentifyingFields, truncateIp } from "./privacy";
+import {
+  analyticsConsent,
+  type Json,
+  type JsonObject,
+  Pseudonymiser,
+  scrubIdentifyingFields,
+  truncateIp,
+} from "./privacy";
 
 export const EVENT_TYPES = ["track", "identify", "page", "screen", "group", "alias"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -56,7 +63,8 @@ export function validateEvent(ev: Json, where: string): asserts ev is JsonObject
   }
   for (const f of ID_FIELDS) {
     const v = ev[f];
-    if (v !== undefined && v !== null && !isId(v)) throw new EventError(`${where}.${f}: must be a non-empty string or a number`);
+    if (v !== undefined && v !== null && !isId(v))
+      throw new EventError(`${where}.${f}: must be a non-empty string or a number`);
   }
   for (const f of STRING_FIELDS) {
     const v = ev[f];
@@ -109,7 +117,12 @@ const DEVICE_IDS = ["id", "advertisingId"];
  *   library): no identifier, property, trait, URL or IP, so the record is not personal data
  *   (GDPR Recital 26) and supports only aggregate audience measurement.
  */
-export function transformEvent(ev: JsonObject, p: Pseudonymiser, req: RequestContext, consentCategory: string): OutgoingMessage | undefined {
+export function transformEvent(
+  ev: JsonObject,
+  p: Pseudonymiser,
+  req: RequestContext,
+  consentCategory: string,
+): OutgoingMessage | undefined {
   const out = transformEventJson(ev, p, req, consentCategory);
   if (out === undefined) return undefined;
   return {
@@ -127,7 +140,12 @@ export interface TransformedEvent {
 }
 
 /** transformEvent without the final UTF-8 encoding (which callers may batch into one buffer). */
-export function transformEventJson(ev: JsonObject, p: Pseudonymiser, req: RequestContext, consentCategory: string): TransformedEvent | undefined {
+export function transformEventJson(
+  ev: JsonObject,
+  p: Pseudonymiser,
+  req: RequestContext,
+  consentCategory: string,
+): TransformedEvent | undefined {
   const type = ev.type as EventType;
   const messageId = ensureMessageId(ev, req.source);
   const consent = analyticsConsent(ev, consentCategory);
@@ -177,4 +195,3 @@ export function transformEventJson(ev: JsonObject, p: Pseudonymiser, req: Reques
   }
   return { json: JSON.stringify(out), messageId };
 }
-

@@ -13,13 +13,20 @@ import type { Publisher } from "./publisher";
 import { type TransformWorker, WORKER_MIN_BODY_BYTES, type WorkerReply } from "./worker-pool";
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
-  ["/v1/track", "track"], ["/v1/t", "track"],
-  ["/v1/identify", "identify"], ["/v1/i", "identify"],
-  ["/v1/page", "page"], ["/v1/p", "page"],
-  ["/v1/screen", "screen"], ["/v1/s", "screen"],
-  ["/v1/group", "group"], ["/v1/g", "group"],
-  ["/v1/alias", "alias"], ["/v1/a", "alias"],
-  ["/v1/batch", "batch"], ["/v1/b", "batch"],
+  ["/v1/track", "track"],
+  ["/v1/t", "track"],
+  ["/v1/identify", "identify"],
+  ["/v1/i", "identify"],
+  ["/v1/page", "page"],
+  ["/v1/p", "page"],
+  ["/v1/screen", "screen"],
+  ["/v1/s", "screen"],
+  ["/v1/group", "group"],
+  ["/v1/g", "group"],
+  ["/v1/alias", "alias"],
+  ["/v1/a", "alias"],
+  ["/v1/batch", "batch"],
+  ["/v1/b", "batch"],
   // analytics.js posts batches to /v1/import in some configurations; same body shape as /v1/batch.
   ["/v1/import", "batch"],
 ]);
@@ -95,16 +102,30 @@ export function createCollector(
     }
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer, extra?: OutgoingHttpHeaders): void {
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: Buffer,
+    extra?: OutgoingHttpHeaders,
+  ): void {
     const headers: OutgoingHttpHeaders =
-      extra === undefined ? { "content-type": JSON_TYPE, "content-length": body.length } : { "content-type": JSON_TYPE, "content-length": body.length, ...extra };
+      extra === undefined
+        ? { "content-type": JSON_TYPE, "content-length": body.length }
+        : { "content-type": JSON_TYPE, "content-length": body.length, ...extra };
     corsHeaders(req, headers);
     if (draining) headers.connection = "close";
     res.writeHead(status, headers);
     res.end(body);
   }
 
-  function fail(req: IncomingMessage, res: ServerResponse, status: number, message: string, extra?: OutgoingHttpHeaders): void {
+  function fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    message: string,
+    extra?: OutgoingHttpHeaders,
+  ): void {
     send(req, res, status, errorBody(message), extra);
   }
 
@@ -113,7 +134,8 @@ export function createCollector(
       "access-control-allow-methods": "POST, OPTIONS",
       // analytics.js sends text/plain (a CORS "simple" type, no preflight); server SDKs and custom
       // callers send JSON with Authorization and possibly Content-Encoding, which need the preflight.
-      "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "Content-Type, Authorization, Content-Encoding",
+      "access-control-allow-headers":
+        req.headers["access-control-request-headers"] ?? "Content-Type, Authorization, Content-Encoding",
       // Browsers cap this (Chromium at 2 h, Firefox at 24 h; MDN Access-Control-Max-Age); the cap wins.
       "access-control-max-age": "86400",
       "content-length": 0,
@@ -146,7 +168,8 @@ export function createCollector(
     let result: Ready | undefined;
     if (raw.length >= WORKER_MIN_BODY_BYTES && worker.available) {
       result = await new Promise<Ready | undefined>((resolve) => {
-        if (!worker.run(raw, job, (reply) => resolve(reply === undefined ? undefined : fromWorker(reply)))) resolve(undefined);
+        if (!worker.run(raw, job, (reply) => resolve(reply === undefined ? undefined : fromWorker(reply))))
+          resolve(undefined);
       });
     }
     // Small bodies, or the worker is gone: same code on this thread.
@@ -162,7 +185,9 @@ export function createCollector(
       return;
     }
     if (!publisher.tryReserve(count)) {
-      fail(req, res, 429, "collector is shedding load, retry later", { "retry-after": String(config.retryAfterSeconds) });
+      fail(req, res, 429, "collector is shedding load, retry later", {
+        "retry-after": String(config.retryAfterSeconds),
+      });
       return;
     }
     publisher.release(count - messages.length);
@@ -193,7 +218,9 @@ export function createCollector(
           if (answered) return;
           clearTimeout(timer);
           log("ERROR", "publish failed", err);
-          fail(req, res, 503, "event store unavailable, retry later", { "retry-after": String(config.retryAfterSeconds) });
+          fail(req, res, 503, "event store unavailable, retry later", {
+            "retry-after": String(config.retryAfterSeconds),
+          });
           settle();
         },
       );
@@ -252,6 +279,6 @@ function clientIp(req: IncomingMessage): string | undefined {
 /** One JSON line per entry: Cloud Logging reads `severity` and `message` from structured stdout/stderr. */
 export function log(severity: "INFO" | "WARNING" | "ERROR", message: string, err?: unknown): void {
   const entry: Record<string, unknown> = { severity, message, component: "collector" };
-  if (err !== undefined) entry.error = err instanceof Error ? err.stack ?? err.message : String(err);
+  if (err !== undefined) entry.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`${JSON.stringify(entry)}\n`);
 }

@@ -3,7 +3,11 @@
  * server entry (for tests and tools). Import this file by path (`functions/collector/index`): the
  * folder's package.json `main` points at the compiled entry used in the cloud.
  */
-export { collectorInstances, MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE, MEASURED_EVENTS_PER_SECOND_PER_INSTANCE } from "./sizing";
+export {
+  collectorInstances,
+  MEASURED_BATCHED_EVENTS_PER_SECOND_PER_INSTANCE,
+  MEASURED_EVENTS_PER_SECOND_PER_INSTANCE,
+} from "./sizing";
 export type { CollectorSizing, CollectorSizingInput } from "./sizing";
 export { loadConfig, type CollectorConfig } from "./config";
 export { startCollector, main, type RunningCollector } from "./server";

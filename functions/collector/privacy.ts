@@ -62,9 +62,34 @@ const HASHED_TRAITS = new Map<string, (v: string) => string>([
   ["customerid", (v) => v],
 ]);
 const REMOVED_TRAITS = new Set([
-  "name", "firstname", "lastname", "fullname", "middlename", "address", "street", "streetaddress",
-  "postalcode", "zip", "zipcode", "birthday", "birthdate", "dateofbirth", "dob", "cpf", "cnpj", "rg",
-  "ssn", "nationalid", "taxid", "passport", "ip", "ipaddress", "password", "creditcard", "cardnumber", "iban",
+  "name",
+  "firstname",
+  "lastname",
+  "fullname",
+  "middlename",
+  "address",
+  "street",
+  "streetaddress",
+  "postalcode",
+  "zip",
+  "zipcode",
+  "birthday",
+  "birthdate",
+  "dateofbirth",
+  "dob",
+  "cpf",
+  "cnpj",
+  "rg",
+  "ssn",
+  "nationalid",
+  "taxid",
+  "passport",
+  "ip",
+  "ipaddress",
+  "password",
+  "creditcard",
+  "cardnumber",
+  "iban",
 ]);
 
 type KeyRule = ((v: string) => string) | "remove" | "keep";
@@ -117,7 +142,10 @@ export function truncateIp(ip: string): string | undefined {
   }
   if (family === 6) {
     const groups = expandIpv6(addr);
-    return `${groups.slice(0, 3).map((g) => g.toString(16)).join(":")}::`;
+    return `${groups
+      .slice(0, 3)
+      .map((g) => g.toString(16))
+      .join(":")}::`;
   }
   return undefined;
 }

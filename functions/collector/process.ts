@@ -4,7 +4,14 @@
  * Pure (no I/O, no shared state but the caches of the Pseudonymiser it is given), so it runs the same
  * on the event-loop thread (small bodies) and on the transform worker (large bodies, see worker-pool.ts).
  */
-import { EventError, type EventType, MAX_EVENT_BYTES, type TransformedEvent, transformEventJson, validateEvent } from "./event";
+import {
+  EventError,
+  type EventType,
+  MAX_EVENT_BYTES,
+  type TransformedEvent,
+  transformEventJson,
+  validateEvent,
+} from "./event";
 import { type Json, type JsonObject, Pseudonymiser } from "./privacy";
 
 export type Route = EventType | "batch";

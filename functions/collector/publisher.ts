@@ -75,7 +75,9 @@ export class Publisher {
   constructor(private readonly options: PublisherOptions) {
     // Reads PUBSUB_EMULATOR_HOST like every use of the official client (insecure channel to that host).
     this.pubsub = new PubSub({ projectId: options.projectId });
-    this.topicPath = options.topic.startsWith("projects/") ? options.topic : `projects/${options.projectId}/topics/${options.topic}`;
+    this.topicPath = options.topic.startsWith("projects/")
+      ? options.topic
+      : `projects/${options.projectId}/topics/${options.topic}`;
     this.ready = this.pubsub.getClientConfig().then((config) => {
       // Same object, typed against the client's own google-gax copy.
       this.client = new v1.PublisherClient(config as ConstructorParameters<typeof v1.PublisherClient>[0]);
@@ -110,7 +112,8 @@ export class Publisher {
     const parts: Promise<void>[] = [];
     let start = 0;
     while (start < messages.length) {
-      if (this.open.messages.length >= MAX_MESSAGES_PER_PUBLISH || this.open.bytes >= MAX_BYTES_PER_PUBLISH) this.seal();
+      if (this.open.messages.length >= MAX_MESSAGES_PER_PUBLISH || this.open.bytes >= MAX_BYTES_PER_PUBLISH)
+        this.seal();
       const room = MAX_MESSAGES_PER_PUBLISH - this.open.messages.length;
       const end = Math.min(messages.length, start + room);
       const batch = this.open;

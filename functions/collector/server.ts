@@ -24,7 +24,9 @@ const SHUTDOWN_BUDGET_MS = 8_000;
 
 export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
   const publisher = new Publisher(config);
-  const worker = new TransformWorker(config, (err) => log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err));
+  const worker = new TransformWorker(config, (err) =>
+    log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err),
+  );
   const collector = createCollector(config, publisher, worker);
   const server = createServer(collector);
   // Google's front end keeps upstream connections open up to 620 s; a shorter Node timeout makes the

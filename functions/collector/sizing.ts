@@ -50,9 +50,11 @@ export function collectorInstances(input: CollectorSizingInput): CollectorSizing
   const measured = input.measuredEventsPerSecondPerInstance ?? MEASURED_EVENTS_PER_SECOND_PER_INSTANCE;
   const headroom = input.headroom ?? 1.5;
   const minFloor = input.minFloor ?? 1;
-  if (!(Number.isFinite(input.eventsPerDay) && input.eventsPerDay >= 0)) throw new RangeError("eventsPerDay must be a finite number ≥ 0");
+  if (!(Number.isFinite(input.eventsPerDay) && input.eventsPerDay >= 0))
+    throw new RangeError("eventsPerDay must be a finite number ≥ 0");
   if (!(Number.isFinite(input.peakFactor) && input.peakFactor >= 1)) throw new RangeError("peakFactor must be ≥ 1");
-  if (!(Number.isFinite(measured) && measured > 0)) throw new RangeError("measuredEventsPerSecondPerInstance must be > 0");
+  if (!(Number.isFinite(measured) && measured > 0))
+    throw new RangeError("measuredEventsPerSecondPerInstance must be > 0");
   if (!(Number.isFinite(headroom) && headroom >= 1)) throw new RangeError("headroom must be ≥ 1");
   if (!(Number.isInteger(minFloor) && minFloor >= 0)) throw new RangeError("minFloor must be an integer ≥ 0");
   const averageEps = input.eventsPerDay / SECONDS_PER_DAY;

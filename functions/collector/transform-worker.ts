@@ -39,7 +39,13 @@ port.on("message", (msg: { id: number; raw: Uint8Array; job: Job }) => {
       transfer.push(data.buffer as ArrayBuffer, ends.buffer);
     }
   } catch (err) {
-    reply = { id: msg.id, ok: false, status: 500, message: "internal error", crash: err instanceof Error ? err.stack ?? err.message : String(err) };
+    reply = {
+      id: msg.id,
+      ok: false,
+      status: 500,
+      message: "internal error",
+      crash: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    };
   }
   port.postMessage(reply, transfer);
 });

@@ -24,7 +24,13 @@ export interface WorkerSettings {
 }
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: false; readonly status: number; readonly message: string; readonly crash?: string }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly status: number;
+      readonly message: string;
+      readonly crash?: string;
+    }
   | {
       readonly id: number;
       readonly ok: true;
@@ -43,7 +49,10 @@ export class TransformWorker {
   private readonly pending = new Map<number, WorkerCallback>();
   private nextId = 1;
 
-  constructor(settings: TransformSettings, private readonly onError: (err: unknown) => void) {
+  constructor(
+    settings: TransformSettings,
+    private readonly onError: (err: unknown) => void,
+  ) {
     const workerData: WorkerSettings = {
       writeKeys: [...settings.writeKeys],
       hmacKey: new Uint8Array(settings.hmacKey),
@@ -56,7 +65,10 @@ export class TransformWorker {
     try {
       const worker =
         ext === ".ts"
-          ? new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)});`, { eval: true, workerData })
+          ? new Worker(`require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)});`, {
+              eval: true,
+              workerData,
+            })
           : new Worker(file, { workerData });
       worker.on("message", (reply: WorkerReply) => {
         const cb = this.pending.get(reply.id);

@@ -72,7 +72,14 @@ function cpuSeconds(pid: number | undefined): number {
 }
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, 100 on every mainstream Linux ABI
 
-async function run(url: string, body: string, eventsPerRequest: number, name: string, duration: number, pid: number | undefined): Promise<Row> {
+async function run(
+  url: string,
+  body: string,
+  eventsPerRequest: number,
+  name: string,
+  duration: number,
+  pid: number | undefined,
+): Promise<Row> {
   const cpu0 = cpuSeconds(pid);
   const busy0 = machineBusySeconds();
   const own0 = ownCpuSeconds();
@@ -81,7 +88,10 @@ async function run(url: string, body: string, eventsPerRequest: number, name: st
     method: "POST",
     connections: CONNECTIONS,
     duration,
-    headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}` },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}`,
+    },
     body,
   });
   const ok = result["2xx"];
@@ -99,7 +109,10 @@ async function run(url: string, body: string, eventsPerRequest: number, name: st
 }
 
 function startBare(): Promise<{ port: number; pid: number | undefined; stop: () => void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join("tools", "bench", "lib", "bare-server.ts")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join("tools", "bench", "lib", "bare-server.ts")], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("bare server did not start")), 30_000);
     child.stdout.on("data", (d: Buffer) => {
@@ -146,14 +159,19 @@ async function main(): Promise<void> {
       for (const [name, url, body, n, pid] of scenarios) {
         const row = await run(url, body, n, name, DURATION_S, pid);
         results.push(row);
-        process.stderr.write(`  round ${round + 1}: ${name}: ${Math.round(row.eventsPerSec)} events/s, other processes ${row.foreignCores.toFixed(2)} cores\n`);
+        process.stderr.write(
+          `  round ${round + 1}: ${name}: ${Math.round(row.eventsPerSec)} events/s, other processes ${row.foreignCores.toFixed(2)} cores\n`,
+        );
       }
       for (const pair of [0, 2]) {
         // The quietest pair: least CPU used by other processes during its two runs (measured, /proc/stat);
         // differences under FOREIGN_TIE_CORES are noise, and then the former rule decides (highest bare rate).
         const quiet = (r: readonly Row[], i: number) => r[i].foreignCores + r[i + 1].foreignCores;
         const diff = rows[pair] === undefined ? -Infinity : quiet(results, pair) - quiet(rows, pair);
-        if (diff <= -FOREIGN_TIE_CORES || (Math.abs(diff) < FOREIGN_TIE_CORES && results[pair].reqPerSec > rows[pair].reqPerSec)) {
+        if (
+          diff <= -FOREIGN_TIE_CORES ||
+          (Math.abs(diff) < FOREIGN_TIE_CORES && results[pair].reqPerSec > rows[pair].reqPerSec)
+        ) {
           rows[pair] = results[pair];
           rows[pair + 1] = results[pair + 1];
         }
@@ -174,7 +192,10 @@ async function main(): Promise<void> {
     "",
     "| scenario | events/s | requests/s | p99 ms | ratio to bare (req/s) | events per server CPU-second | non-2xx+errors | other processes (cores) |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map((r, i) => `| ${r.name} | ${fmt(r.eventsPerSec)} | ${fmt(r.reqPerSec)} | ${fmt(r.p99)} | ${i % 2 === 1 ? fmt(i === 1 ? singleRatio : batchRatio, 2) : "1.00"} | ${fmt(r.eventsPerCpuSecond)} | ${r.errors} | ${fmt(r.foreignCores, 2)} |`),
+    ...rows.map(
+      (r, i) =>
+        `| ${r.name} | ${fmt(r.eventsPerSec)} | ${fmt(r.reqPerSec)} | ${fmt(r.p99)} | ${i % 2 === 1 ? fmt(i === 1 ? singleRatio : batchRatio, 2) : "1.00"} | ${fmt(r.eventsPerCpuSecond)} | ${r.errors} | ${fmt(r.foreignCores, 2)} |`,
+    ),
     "",
     `target single events ≥ ${TARGET_SINGLE_RATIO} × bare: ${fmt(singleRatio, 2)} → ${singleRatio >= TARGET_SINGLE_RATIO ? "MET" : "MISSED"}`,
     `target batches ≥ ${fmt(TARGET_BATCH_EPS)} events/s: ${fmt(colBatch.eventsPerSec)} → ${colBatch.eventsPerSec >= TARGET_BATCH_EPS ? "MET" : "MISSED"}`,
@@ -185,7 +206,11 @@ async function main(): Promise<void> {
       [100_000_000, 3],
       [1_000_000_000, 3],
     ].map(([perDay, peak]) => {
-      const s = collectorInstances({ eventsPerDay: perDay, peakFactor: peak, measuredEventsPerSecondPerInstance: colSingle.eventsPerSec });
+      const s = collectorInstances({
+        eventsPerDay: perDay,
+        peakFactor: peak,
+        measuredEventsPerSecondPerInstance: colSingle.eventsPerSec,
+      });
       return `  ${fmt(perDay)} events/day, peak ×${peak}: min ${s.min}, max ${s.max}`;
     }),
   ];

@@ -26,16 +26,26 @@ async function main(): Promise<void> {
   const fake = new FakePubSub(false);
   await fake.start();
   const collector = await startCollectorProcess(
-    { PUBSUB_EMULATOR_HOST: fake.host, METADATA_SERVER_DETECTION: "none", COLLECTOR_WRITE_KEYS: `${WRITE_KEY}=bench`, COLLECTOR_MAX_IN_FLIGHT_EVENTS: "200000" },
+    {
+      PUBSUB_EMULATOR_HOST: fake.host,
+      METADATA_SERVER_DETECTION: "none",
+      COLLECTOR_WRITE_KEYS: `${WRITE_KEY}=bench`,
+      COLLECTOR_MAX_IN_FLIGHT_EVENTS: "200000",
+    },
     30_000,
     ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   );
   const url = `${collector.url}/v1/${shape === "single" ? "track" : "batch"}`;
   const body = shape === "single" ? benchSingleBody() : benchBatchBody();
-  const headers = { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}` };
+  const headers = {
+    "content-type": "application/json",
+    authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString("base64")}`,
+  };
   await autocannon({ url, method: "POST", connections: 100, duration: 3, headers, body });
   const r = await autocannon({ url, method: "POST", connections: 100, duration: seconds, headers, body });
-  process.stdout.write(`${shape}: ${Math.round((r["2xx"] * (shape === "single" ? 1 : 20)) / seconds)} events/s (profiling overhead included)\n`);
+  process.stdout.write(
+    `${shape}: ${Math.round((r["2xx"] * (shape === "single" ? 1 : 20)) / seconds)} events/s (profiling overhead included)\n`,
+  );
   await collector.stop();
   await fake.stop();
   // One profile per thread (event loop, transform worker, tsx's loader thread), busiest first.
@@ -56,11 +66,20 @@ function report(file: string): void {
     const short = u.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/work\/main\//, "");
     const fnKey = `${functionName || "(anon)"} ${short}:${lineNumber + 1}`;
     byFn.set(fnKey, (byFn.get(fnKey) ?? 0) + n.hitCount);
-    const pkg = u === "" ? functionName : u.startsWith("node:") ? "node:" + u.slice(5).split("/")[0] : /node_modules\/((@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? short;
+    const pkg =
+      u === ""
+        ? functionName
+        : u.startsWith("node:")
+          ? "node:" + u.slice(5).split("/")[0]
+          : (/node_modules\/((@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? short);
     byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + n.hitCount);
   }
   const top = (m: Map<string, number>, k: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`).join("\n");
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(([name, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)}%  ${name}`)
+      .join("\n");
   // Inclusive time of the busiest functions (a function counted once per stack even when recursive).
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -81,7 +100,10 @@ function report(file: string): void {
   process.stdout.write(`\nself time by package/file:\n${top(byPkg, 25)}\n\nself time by function:\n${top(byFn, 45)}\n`);
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -11,7 +11,10 @@ import { type CollectorProcess, startCollectorProcess, TEST_HMAC_KEY_HEX } from 
 import { FakePubSub } from "./helpers/fake-pubsub";
 import { basic, request } from "./helpers/http";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const RudderAnalytics = require("@rudderstack/rudder-sdk-node") as new (writeKey: string, options: Record<string, unknown>) => {
+const RudderAnalytics = require("@rudderstack/rudder-sdk-node") as new (
+  writeKey: string,
+  options: Record<string, unknown>,
+) => {
   track(e: Record<string, unknown>): void;
   identify(e: Record<string, unknown>): void;
   page(e: Record<string, unknown>): void;
@@ -65,21 +68,52 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
   });
 
   it("Segment analytics-node: every event arrives exactly once, pseudonymised, consent respected", async () => {
-    const analytics = new Analytics({ writeKey: WRITE_KEY, host: collector.url, maxEventsInBatch: 20, flushInterval: 50 });
+    const analytics = new Analytics({
+      writeKey: WRITE_KEY,
+      host: collector.url,
+      maxEventsInBatch: 20,
+      flushInterval: 50,
+    });
     const sent: { messageId: string; consent: "granted" | "denied"; type: string; userId: string }[] = [];
-    analytics.on("track", (ctx) => sent.push({ messageId: ctx.event.messageId!, consent: ctx.event.context?.consent ? "granted" : "denied", type: "track", userId: String(ctx.event.userId) }));
+    analytics.on("track", (ctx) =>
+      sent.push({
+        messageId: ctx.event.messageId!,
+        consent: ctx.event.context?.consent ? "granted" : "denied",
+        type: "track",
+        userId: String(ctx.event.userId),
+      }),
+    );
     for (let i = 0; i < 50; i++) {
       analytics.track({
         userId: `user-${i}`,
         anonymousId: `anon-${i}`,
         event: "Product Viewed",
         properties: { sku: `sku-${i}`, email: `Person${i}@Example.com `, name: "Jane Doe" },
-        context: { ...(i % 5 === 0 ? DENIED : GRANTED), ip: "203.0.113.77", traits: { email: `person${i}@example.com` } },
+        context: {
+          ...(i % 5 === 0 ? DENIED : GRANTED),
+          ip: "203.0.113.77",
+          traits: { email: `person${i}@example.com` },
+        },
       });
     }
-    analytics.identify({ userId: "user-1", traits: { email: "Jane@Example.com", firstName: "Jane", last_name: "Doe", plan: "gold", phone: "+55 (11) 99999-0000" }, context: GRANTED });
+    analytics.identify({
+      userId: "user-1",
+      traits: {
+        email: "Jane@Example.com",
+        firstName: "Jane",
+        last_name: "Doe",
+        plan: "gold",
+        phone: "+55 (11) 99999-0000",
+      },
+      context: GRANTED,
+    });
     analytics.identify({ userId: "user-2", traits: { email: "x@example.com" }, context: DENIED });
-    analytics.page({ anonymousId: "anon-p", name: "Home", properties: { path: "/" }, context: { ...GRANTED, ip: "2001:db8:85a3:1234:5678:8a2e:370:7334" } });
+    analytics.page({
+      anonymousId: "anon-p",
+      name: "Home",
+      properties: { path: "/" },
+      context: { ...GRANTED, ip: "2001:db8:85a3:1234:5678:8a2e:370:7334" },
+    });
     analytics.screen({ userId: "user-3", name: "Cart", context: GRANTED });
     analytics.group({ userId: "user-4", groupId: "household-9", traits: { name: "Doe family" }, context: GRANTED });
     analytics.alias({ userId: "user-5", previousId: "anon-5", context: GRANTED });
@@ -110,12 +144,25 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
     expect(g0.context!.ip).to.equal("203.0.113.0");
     expect(g0.source).to.equal("web");
     for (const d of denied) {
-      expect(Object.keys(d).sort()).to.deep.equal(["consent", "context", "event", "messageId", "receivedAt", "source", "timestamp", "type"]);
+      expect(Object.keys(d).sort()).to.deep.equal([
+        "consent",
+        "context",
+        "event",
+        "messageId",
+        "receivedAt",
+        "source",
+        "timestamp",
+        "type",
+      ]);
       expect(Object.keys(d.context!)).to.deep.equal(["library"]);
     }
     const identify = fake.events().find((e) => e.type === "identify") as Ev;
     expect(identify.userId).to.equal(hmac("user-1"));
-    expect(identify.traits).to.deep.equal({ email: hmac("jane@example.com"), plan: "gold", phone: hmac("+5511999990000") });
+    expect(identify.traits).to.deep.equal({
+      email: hmac("jane@example.com"),
+      plan: "gold",
+      phone: hmac("+5511999990000"),
+    });
     const page = fake.events().find((e) => e.type === "page") as Ev;
     expect(page.context!.ip).to.equal("2001:db8:85a3::");
     const group = fake.events().find((e) => e.type === "group") as Ev;
@@ -124,15 +171,30 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
     const alias = fake.events().find((e) => e.type === "alias") as Ev;
     expect(alias.previousId).to.equal(hmac("anon-5"));
     // The Pub/Sub attributes carry the de-duplication key.
-    for (const m of fake.messages) expect(m.attributes.messageId).to.equal((JSON.parse(m.data.toString()) as Ev).messageId);
+    for (const m of fake.messages)
+      expect(m.attributes.messageId).to.equal((JSON.parse(m.data.toString()) as Ev).messageId);
   });
 
   it("RudderStack Node SDK (gzip bodies): every event arrives exactly once, pseudonymised", async () => {
-    const rudder = new RudderAnalytics(WRITE_KEY_SERVER, { dataPlaneUrl: collector.url, flushAt: 10, flushInterval: 100, logLevel: "error" });
+    const rudder = new RudderAnalytics(WRITE_KEY_SERVER, {
+      dataPlaneUrl: collector.url,
+      flushAt: 10,
+      flushInterval: 100,
+      logLevel: "error",
+    });
     for (let i = 0; i < 30; i++) {
-      rudder.track({ userId: `r-user-${i}`, event: "Checkout Started", properties: { total: i, phone: "+351 912 345 678" }, context: GRANTED });
+      rudder.track({
+        userId: `r-user-${i}`,
+        event: "Checkout Started",
+        properties: { total: i, phone: "+351 912 345 678" },
+        context: GRANTED,
+      });
     }
-    rudder.identify({ anonymousId: "r-anon", traits: { email: "r@example.org", address: { city: "Lisbon" } }, context: GRANTED });
+    rudder.identify({
+      anonymousId: "r-anon",
+      traits: { email: "r@example.org", address: { city: "Lisbon" } },
+      context: GRANTED,
+    });
     rudder.page({ userId: "r-user-x", name: "Landing", context: DENIED });
     await rudder.flush();
     await until(() => fake.messages.length >= 32, "rudder events");
@@ -151,34 +213,194 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
 
   describe("bad input gets its 4xx and publishes nothing", () => {
     const auth = { authorization: basic(WRITE_KEY), "content-type": "application/json" };
-    const track = (extra: Record<string, unknown> = {}) => JSON.stringify({ userId: "u", event: "E", context: GRANTED, ...extra });
-    const cases: { name: string; path: string; body: Buffer | string; headers: Record<string, string>; status: number; error: RegExp }[] = [
-      { name: "malformed JSON", path: "/v1/track", body: '{"userId": "u", "event": ', headers: auth, status: 400, error: /malformed JSON/ },
-      { name: "JSON that is not an object", path: "/v1/track", body: "[1,2]", headers: auth, status: 400, error: /JSON object/ },
-      { name: "userId of the wrong type", path: "/v1/track", body: track({ userId: { id: 1 } }), headers: auth, status: 400, error: /event\.userId/ },
-      { name: "properties of the wrong type", path: "/v1/track", body: track({ properties: "x" }), headers: auth, status: 400, error: /event\.properties: must be an object/ },
-      { name: "bad timestamp", path: "/v1/track", body: track({ timestamp: "yesterday" }), headers: auth, status: 400, error: /event\.timestamp/ },
-      { name: "track without event name", path: "/v1/t", body: JSON.stringify({ userId: "u" }), headers: auth, status: 400, error: /event\.event: required/ },
-      { name: "no userId nor anonymousId", path: "/v1/page", body: JSON.stringify({ name: "x" }), headers: auth, status: 400, error: /userId or anonymousId/ },
-      { name: "type disagreeing with the path", path: "/v1/identify", body: track({ type: "track" }), headers: auth, status: 400, error: /does not match/ },
-      { name: "batch that is not an array", path: "/v1/batch", body: JSON.stringify({ batch: {} }), headers: auth, status: 400, error: /batch: must be an array/ },
-      { name: "bad event inside a batch", path: "/v1/b", body: JSON.stringify({ batch: [{ type: "track", userId: "u", event: "E" }, { type: "bogus", userId: "u" }] }), headers: auth, status: 400, error: /batch\[1\]\.type/ },
-      { name: "single event over 32 KB", path: "/v1/track", body: track({ properties: { blob: "x".repeat(33 * 1024) } }), headers: auth, status: 400, error: /exceeds 32768 bytes/ },
-      { name: "batch event over 32 KB", path: "/v1/batch", body: JSON.stringify({ batch: [{ type: "track", userId: "u", event: "E", properties: { blob: "x".repeat(33 * 1024) } }] }), headers: auth, status: 400, error: /batch\[0\]: event exceeds 32768/ },
-      { name: "batch over 500 KB", path: "/v1/batch", body: JSON.stringify({ batch: Array.from({ length: 60 }, () => ({ type: "track", userId: "u", event: "E", properties: { blob: "x".repeat(10_000) } })) }), headers: auth, status: 400, error: /exceeds 512000 bytes/ },
-      { name: "gzip bomb (small on the wire, over 500 KB inflated)", path: "/v1/batch", body: gzipSync(JSON.stringify({ batch: [], pad: " ".repeat(5_000_000) })), headers: { ...auth, "content-encoding": "gzip" }, status: 400, error: /after decompression/ },
-      { name: "bad gzip", path: "/v1/batch", body: Buffer.from("definitely not gzip"), headers: { ...auth, "content-encoding": "gzip" }, status: 400, error: /invalid gzip body/ },
-      { name: "unsupported content-encoding", path: "/v1/track", body: track(), headers: { ...auth, "content-encoding": "br" }, status: 415, error: /unsupported content-encoding/ },
-      { name: "missing write key", path: "/v1/track", body: track(), headers: { "content-type": "application/json" }, status: 401, error: /missing write key/ },
-      { name: "unknown write key (Basic auth)", path: "/v1/track", body: track(), headers: { authorization: basic("nope") }, status: 401, error: /unknown write key/ },
-      { name: "unknown write key (body)", path: "/v1/track", body: track({ writeKey: "nope" }), headers: {}, status: 401, error: /unknown write key/ },
+    const track = (extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ userId: "u", event: "E", context: GRANTED, ...extra });
+    const cases: {
+      name: string;
+      path: string;
+      body: Buffer | string;
+      headers: Record<string, string>;
+      status: number;
+      error: RegExp;
+    }[] = [
+      {
+        name: "malformed JSON",
+        path: "/v1/track",
+        body: '{"userId": "u", "event": ',
+        headers: auth,
+        status: 400,
+        error: /malformed JSON/,
+      },
+      {
+        name: "JSON that is not an object",
+        path: "/v1/track",
+        body: "[1,2]",
+        headers: auth,
+        status: 400,
+        error: /JSON object/,
+      },
+      {
+        name: "userId of the wrong type",
+        path: "/v1/track",
+        body: track({ userId: { id: 1 } }),
+        headers: auth,
+        status: 400,
+        error: /event\.userId/,
+      },
+      {
+        name: "properties of the wrong type",
+        path: "/v1/track",
+        body: track({ properties: "x" }),
+        headers: auth,
+        status: 400,
+        error: /event\.properties: must be an object/,
+      },
+      {
+        name: "bad timestamp",
+        path: "/v1/track",
+        body: track({ timestamp: "yesterday" }),
+        headers: auth,
+        status: 400,
+        error: /event\.timestamp/,
+      },
+      {
+        name: "track without event name",
+        path: "/v1/t",
+        body: JSON.stringify({ userId: "u" }),
+        headers: auth,
+        status: 400,
+        error: /event\.event: required/,
+      },
+      {
+        name: "no userId nor anonymousId",
+        path: "/v1/page",
+        body: JSON.stringify({ name: "x" }),
+        headers: auth,
+        status: 400,
+        error: /userId or anonymousId/,
+      },
+      {
+        name: "type disagreeing with the path",
+        path: "/v1/identify",
+        body: track({ type: "track" }),
+        headers: auth,
+        status: 400,
+        error: /does not match/,
+      },
+      {
+        name: "batch that is not an array",
+        path: "/v1/batch",
+        body: JSON.stringify({ batch: {} }),
+        headers: auth,
+        status: 400,
+        error: /batch: must be an array/,
+      },
+      {
+        name: "bad event inside a batch",
+        path: "/v1/b",
+        body: JSON.stringify({
+          batch: [
+            { type: "track", userId: "u", event: "E" },
+            { type: "bogus", userId: "u" },
+          ],
+        }),
+        headers: auth,
+        status: 400,
+        error: /batch\[1\]\.type/,
+      },
+      {
+        name: "single event over 32 KB",
+        path: "/v1/track",
+        body: track({ properties: { blob: "x".repeat(33 * 1024) } }),
+        headers: auth,
+        status: 400,
+        error: /exceeds 32768 bytes/,
+      },
+      {
+        name: "batch event over 32 KB",
+        path: "/v1/batch",
+        body: JSON.stringify({
+          batch: [{ type: "track", userId: "u", event: "E", properties: { blob: "x".repeat(33 * 1024) } }],
+        }),
+        headers: auth,
+        status: 400,
+        error: /batch\[0\]: event exceeds 32768/,
+      },
+      {
+        name: "batch over 500 KB",
+        path: "/v1/batch",
+        body: JSON.stringify({
+          batch: Array.from({ length: 60 }, () => ({
+            type: "track",
+            userId: "u",
+            event: "E",
+            properties: { blob: "x".repeat(10_000) },
+          })),
+        }),
+        headers: auth,
+        status: 400,
+        error: /exceeds 512000 bytes/,
+      },
+      {
+        name: "gzip bomb (small on the wire, over 500 KB inflated)",
+        path: "/v1/batch",
+        body: gzipSync(JSON.stringify({ batch: [], pad: " ".repeat(5_000_000) })),
+        headers: { ...auth, "content-encoding": "gzip" },
+        status: 400,
+        error: /after decompression/,
+      },
+      {
+        name: "bad gzip",
+        path: "/v1/batch",
+        body: Buffer.from("definitely not gzip"),
+        headers: { ...auth, "content-encoding": "gzip" },
+        status: 400,
+        error: /invalid gzip body/,
+      },
+      {
+        name: "unsupported content-encoding",
+        path: "/v1/track",
+        body: track(),
+        headers: { ...auth, "content-encoding": "br" },
+        status: 415,
+        error: /unsupported content-encoding/,
+      },
+      {
+        name: "missing write key",
+        path: "/v1/track",
+        body: track(),
+        headers: { "content-type": "application/json" },
+        status: 401,
+        error: /missing write key/,
+      },
+      {
+        name: "unknown write key (Basic auth)",
+        path: "/v1/track",
+        body: track(),
+        headers: { authorization: basic("nope") },
+        status: 401,
+        error: /unknown write key/,
+      },
+      {
+        name: "unknown write key (body)",
+        path: "/v1/track",
+        body: track({ writeKey: "nope" }),
+        headers: {},
+        status: 401,
+        error: /unknown write key/,
+      },
       { name: "unknown path", path: "/v2/track", body: track(), headers: auth, status: 404, error: /unknown path/ },
       { name: "GET on an event path", path: "/v1/track", body: "", headers: auth, status: 405, error: /not allowed/ },
     ];
     for (const c of cases) {
       it(c.name, async () => {
         const before = fake.publishCalls;
-        const r = await request(collector.url + c.path, c.name.startsWith("GET") ? "GET" : "POST", c.name.startsWith("GET") ? undefined : c.body, c.headers);
+        const r = await request(
+          collector.url + c.path,
+          c.name.startsWith("GET") ? "GET" : "POST",
+          c.name.startsWith("GET") ? undefined : c.body,
+          c.headers,
+        );
         expect(r.status, r.text).to.equal(c.status);
         expect(r.headers["content-type"]).to.match(/^application\/json/);
         expect(r.json().success).to.equal(false);
@@ -191,7 +413,12 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
 
   describe("protocol details", () => {
     it("parses text/plain bodies with writeKey in the body (analytics.js) and the short paths", async () => {
-      const r = await request(`${collector.url}/v1/p`, "POST", JSON.stringify({ writeKey: WRITE_KEY, anonymousId: "a1", name: "Home", messageId: "m-text", context: GRANTED }), { "content-type": "text/plain" });
+      const r = await request(
+        `${collector.url}/v1/p`,
+        "POST",
+        JSON.stringify({ writeKey: WRITE_KEY, anonymousId: "a1", name: "Home", messageId: "m-text", context: GRANTED }),
+        { "content-type": "text/plain" },
+      );
       expect(r.status, r.text).to.equal(200);
       expect(r.json()).to.deep.equal({ success: true });
       expect(fake.events()).to.have.length(1);
@@ -209,15 +436,28 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
       expect(pre.headers["access-control-allow-origin"]).to.equal("*");
       expect(pre.headers["access-control-allow-methods"]).to.contain("POST");
       expect(pre.headers["access-control-allow-headers"]).to.contain("content-encoding");
-      const r = await request(`${collector.url}/v1/track`, "POST", JSON.stringify({ userId: "u", event: "E" }), { origin: "https://shop.example", authorization: basic(WRITE_KEY) });
+      const r = await request(`${collector.url}/v1/track`, "POST", JSON.stringify({ userId: "u", event: "E" }), {
+        origin: "https://shop.example",
+        authorization: basic(WRITE_KEY),
+      });
       expect(r.status).to.equal(200);
       expect(r.headers["access-control-allow-origin"]).to.equal("*");
     });
 
     it("derives a stable messageId when the caller sends none, so a retry de-duplicates", async () => {
       const body = { userId: "u", event: "E", timestamp: "2024-01-01T00:00:00.000Z" };
-      await request(`${collector.url}/v1/track`, "POST", JSON.stringify({ ...body, sentAt: "2024-01-01T00:00:01.000Z" }), { authorization: basic(WRITE_KEY) });
-      await request(`${collector.url}/v1/track`, "POST", JSON.stringify({ ...body, sentAt: "2024-01-01T00:00:09.000Z" }), { authorization: basic(WRITE_KEY) });
+      await request(
+        `${collector.url}/v1/track`,
+        "POST",
+        JSON.stringify({ ...body, sentAt: "2024-01-01T00:00:01.000Z" }),
+        { authorization: basic(WRITE_KEY) },
+      );
+      await request(
+        `${collector.url}/v1/track`,
+        "POST",
+        JSON.stringify({ ...body, sentAt: "2024-01-01T00:00:09.000Z" }),
+        { authorization: basic(WRITE_KEY) },
+      );
       const [a, b] = fake.events();
       expect(a.messageId).to.match(/^derived-[0-9a-f]{32}$/);
       expect(b.messageId).to.equal(a.messageId);
@@ -232,9 +472,22 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
           userId: i % 4 === 0 ? i : `user-${i}`,
           anonymousId: `anon-${i}`,
           timestamp: "2024-01-01T00:00:00.000Z",
-          properties: { sku: `sku-${i}`, email: ` Person${i}@Example.com`, first_name: "Jane", price: 1.5, "Phone Number": "+55 (11) 9999-000" + (i % 10) },
+          properties: {
+            sku: `sku-${i}`,
+            email: ` Person${i}@Example.com`,
+            first_name: "Jane",
+            price: 1.5,
+            "Phone Number": "+55 (11) 9999-000" + (i % 10),
+          },
           traits: { email: "Jane@Example.com", lastName: "Doe", plan: "gold", customerId: 42 },
-          context: { ...(i % 3 === 0 ? DENIED : GRANTED), ip: i % 2 === 0 ? "203.0.113.77" : "2001:db8:1234:5678::1", device: { id: `dev-${i}`, advertisingId: 7 }, library: { name: "x", version: "1" }, traits: { username: " JaneD " }, note: "ünïcødé ✓" },
+          context: {
+            ...(i % 3 === 0 ? DENIED : GRANTED),
+            ip: i % 2 === 0 ? "203.0.113.77" : "2001:db8:1234:5678::1",
+            device: { id: `dev-${i}`, advertisingId: 7 },
+            library: { name: "x", version: "1" },
+            traits: { username: " JaneD " },
+            note: "ünïcødé ✓",
+          },
         };
         if (type === "track") ev.event = "Product Viewed";
         if (type === "page" || type === "screen") ev.name = "Home";
@@ -253,12 +506,17 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
       for (const ev of events) {
         const one = JSON.stringify(ev);
         expect(Buffer.byteLength(one)).to.be.lessThan(4096);
-        const s = await request(`${collector.url}/v1/${ev.type as string}`, "POST", one, { authorization: basic(WRITE_KEY) });
+        const s = await request(`${collector.url}/v1/${ev.type as string}`, "POST", one, {
+          authorization: basic(WRITE_KEY),
+        });
         expect(s.status, s.text).to.equal(200);
       }
       const fromSingles = fake.events();
       // identify/group/alias with consent denied are dropped on both paths.
-      expect(fromBatch).to.have.length(events.length - events.filter((e, i) => i % 3 === 0 && ["identify", "group", "alias"].includes(e.type as string)).length);
+      expect(fromBatch).to.have.length(
+        events.length -
+          events.filter((e, i) => i % 3 === 0 && ["identify", "group", "alias"].includes(e.type as string)).length,
+      );
       const strip = (e: Record<string, unknown>) => ({ ...e, receivedAt: undefined });
       expect(fromBatch.map(strip)).to.deep.equal(fromSingles.map(strip));
       expect(batchIds).to.deep.equal(fromBatch.map((e) => e.messageId));
@@ -269,13 +527,21 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
     it("a large batch rejected in the transform worker gets the same 400/401 as on the event-loop thread", async () => {
       const good = { type: "track", userId: "u", event: "E", properties: { pad: "x".repeat(300) } };
       const bad = [...Array.from({ length: 20 }, () => good), { type: "track", userId: "u" }];
-      const r = await request(`${collector.url}/v1/batch`, "POST", JSON.stringify({ batch: bad }), { authorization: basic(WRITE_KEY) });
+      const r = await request(`${collector.url}/v1/batch`, "POST", JSON.stringify({ batch: bad }), {
+        authorization: basic(WRITE_KEY),
+      });
       expect(r.status).to.equal(400);
       expect(r.json().error).to.equal("batch[20].event: required for track");
-      const k = await request(`${collector.url}/v1/batch`, "POST", JSON.stringify({ writeKey: "wk_nope", batch: bad.slice(0, 20) }));
+      const k = await request(
+        `${collector.url}/v1/batch`,
+        "POST",
+        JSON.stringify({ writeKey: "wk_nope", batch: bad.slice(0, 20) }),
+      );
       expect(k.status).to.equal(401);
       expect(k.json().error).to.equal("unknown write key");
-      const j = await request(`${collector.url}/v1/batch`, "POST", `{"batch":[${JSON.stringify(good).repeat(20)}`, { authorization: basic(WRITE_KEY) });
+      const j = await request(`${collector.url}/v1/batch`, "POST", `{"batch":[${JSON.stringify(good).repeat(20)}`, {
+        authorization: basic(WRITE_KEY),
+      });
       expect(j.status).to.equal(400);
       expect(j.json().error).to.match(/^malformed JSON/);
       expect(fake.messages).to.have.length(0);
@@ -284,13 +550,28 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
 
   describe("when Pub/Sub fails or stalls", () => {
     it("answers 503 while the backend is unavailable, and the SDK's retries deliver every event after recovery", async () => {
-      const c = await startCollectorProcess({ ...BASE_ENV, PUBSUB_EMULATOR_HOST: fake.host, COLLECTOR_PUBLISH_TIMEOUT_MS: "500" });
+      const c = await startCollectorProcess({
+        ...BASE_ENV,
+        PUBSUB_EMULATOR_HOST: fake.host,
+        COLLECTOR_PUBLISH_TIMEOUT_MS: "500",
+      });
       try {
         fake.setMode("fail");
-        const direct = await request(`${c.url}/v1/track`, "POST", JSON.stringify({ userId: "u", event: "E", messageId: "m-fail", context: GRANTED }), { authorization: basic(WRITE_KEY) });
+        const direct = await request(
+          `${c.url}/v1/track`,
+          "POST",
+          JSON.stringify({ userId: "u", event: "E", messageId: "m-fail", context: GRANTED }),
+          { authorization: basic(WRITE_KEY) },
+        );
         expect(direct.status).to.equal(503);
         expect(direct.headers["retry-after"]).to.equal("1");
-        const analytics = new Analytics({ writeKey: WRITE_KEY, host: c.url, maxEventsInBatch: 10, flushInterval: 20, maxRetries: 20 });
+        const analytics = new Analytics({
+          writeKey: WRITE_KEY,
+          host: c.url,
+          maxEventsInBatch: 10,
+          flushInterval: 20,
+          maxRetries: 20,
+        });
         const ids: string[] = [];
         analytics.on("track", (ctx) => ids.push(ctx.event.messageId!));
         for (let i = 0; i < 25; i++) analytics.track({ userId: `u${i}`, event: "E", context: GRANTED });
@@ -307,7 +588,12 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
 
     it("answers 503 when Pub/Sub rejects the publish outright", async () => {
       fake.setMode("reject");
-      const r = await request(`${collector.url}/v1/track`, "POST", JSON.stringify({ userId: "u", event: "E", context: GRANTED }), { authorization: basic(WRITE_KEY) });
+      const r = await request(
+        `${collector.url}/v1/track`,
+        "POST",
+        JSON.stringify({ userId: "u", event: "E", context: GRANTED }),
+        { authorization: basic(WRITE_KEY) },
+      );
       expect(r.status).to.equal(503);
       expect(r.json().error).to.match(/unavailable/);
     });
@@ -322,7 +608,15 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
       try {
         fake.setMode("stall");
         const batch = (n: number, tag: string) =>
-          JSON.stringify({ batch: Array.from({ length: n }, (_, i) => ({ type: "track", userId: "u", event: "E", messageId: `${tag}-${i}`, context: GRANTED })) });
+          JSON.stringify({
+            batch: Array.from({ length: n }, (_, i) => ({
+              type: "track",
+              userId: "u",
+              event: "E",
+              messageId: `${tag}-${i}`,
+              context: GRANTED,
+            })),
+          });
         const first = await request(`${c.url}/v1/batch`, "POST", batch(4, "a"), { authorization: basic(WRITE_KEY) });
         expect(first.status).to.equal(503); // accepted by the client, not acknowledged in time
         const second = await request(`${c.url}/v1/batch`, "POST", batch(4, "b"), { authorization: basic(WRITE_KEY) });
@@ -339,7 +633,8 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
         }
         expect(third.status).to.equal(200);
         const counts = fake.countsByMessageId();
-        for (const id of ["a-0", "a-1", "a-2", "a-3", "b-0", "b-1", "b-2", "b-3"]) expect(counts.get(id), id).to.equal(1);
+        for (const id of ["a-0", "a-1", "a-2", "a-3", "b-0", "b-1", "b-2", "b-3"])
+          expect(counts.get(id), id).to.equal(1);
       } finally {
         await c.stop();
       }
@@ -348,7 +643,12 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
     it("on SIGTERM, answers the in-flight request, flushes Pub/Sub and exits 0", async () => {
       const c = await startCollectorProcess({ ...BASE_ENV, PUBSUB_EMULATOR_HOST: fake.host });
       fake.setMode("stall");
-      const pending = request(`${c.url}/v1/track`, "POST", JSON.stringify({ userId: "u", event: "E", messageId: "m-term", context: GRANTED }), { authorization: basic(WRITE_KEY) });
+      const pending = request(
+        `${c.url}/v1/track`,
+        "POST",
+        JSON.stringify({ userId: "u", event: "E", messageId: "m-term", context: GRANTED }),
+        { authorization: basic(WRITE_KEY) },
+      );
       await until(() => fake.heldCalls > 0, "the publish to reach the backend");
       const exit = c.stop("SIGTERM");
       await new Promise((r) => setTimeout(r, 100));

@@ -13,26 +13,50 @@ describe("collector configuration", () => {
     }
     expect(err).to.be.instanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const name of ["GOOGLE_CLOUD_PROJECT", "COLLECTOR_TOPIC", "COLLECTOR_WRITE_KEYS", "COLLECTOR_HMAC_KEY", "PORT"]) expect(msg).to.contain(name);
+    for (const name of [
+      "GOOGLE_CLOUD_PROJECT",
+      "COLLECTOR_TOPIC",
+      "COLLECTOR_WRITE_KEYS",
+      "COLLECTOR_HMAC_KEY",
+      "PORT",
+    ])
+      expect(msg).to.contain(name);
   });
 
   it("reads a complete environment with defaults", () => {
-    const c = loadConfig({ GOOGLE_CLOUD_PROJECT: "p", COLLECTOR_TOPIC: "t", COLLECTOR_WRITE_KEYS: "k1=web, k2", COLLECTOR_HMAC_KEY: KEY });
+    const c = loadConfig({
+      GOOGLE_CLOUD_PROJECT: "p",
+      COLLECTOR_TOPIC: "t",
+      COLLECTOR_WRITE_KEYS: "k1=web, k2",
+      COLLECTOR_HMAC_KEY: KEY,
+    });
     expect(c.port).to.equal(8080);
     expect(c.host).to.equal("0.0.0.0");
     expect(c.hmacKey.length).to.equal(32);
-    expect([...c.writeKeys]).to.deep.equal([["k1", "web"], ["k2", "default"]]);
+    expect([...c.writeKeys]).to.deep.equal([
+      ["k1", "web"],
+      ["k2", "default"],
+    ]);
     expect(c.consentCategory).to.equal("analytics");
     expect(c.corsOrigins).to.deep.equal(["*"]);
   });
 
   it("accepts a base64 key of 32 bytes", () => {
     const b64 = Buffer.from(KEY, "hex").toString("base64");
-    const c = loadConfig({ GOOGLE_CLOUD_PROJECT: "p", COLLECTOR_TOPIC: "t", COLLECTOR_WRITE_KEYS: "k", COLLECTOR_HMAC_KEY: b64 });
+    const c = loadConfig({
+      GOOGLE_CLOUD_PROJECT: "p",
+      COLLECTOR_TOPIC: "t",
+      COLLECTOR_WRITE_KEYS: "k",
+      COLLECTOR_HMAC_KEY: b64,
+    });
     expect(c.hmacKey.toString("hex")).to.equal(KEY);
   });
 
   it("parses write keys", () => {
-    expect([...parseWriteKeys(" a=web ,,b=ios,c")]).to.deep.equal([["a", "web"], ["b", "ios"], ["c", "default"]]);
+    expect([...parseWriteKeys(" a=web ,,b=ios,c")]).to.deep.equal([
+      ["a", "web"],
+      ["b", "ios"],
+      ["c", "default"],
+    ]);
   });
 });

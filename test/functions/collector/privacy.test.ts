@@ -17,22 +17,27 @@ describe("collector privacy rules", () => {
       ["not an ip", undefined],
       ["", undefined],
     ];
-    for (const [input, want] of table) it(`${JSON.stringify(input)} -> ${String(want)}`, () => expect(truncateIp(input)).to.equal(want));
+    for (const [input, want] of table)
+      it(`${JSON.stringify(input)} -> ${String(want)}`, () => expect(truncateIp(input)).to.equal(want));
 
     it("keeps exactly the /24 of any IPv4 address", () =>
-      fc.assert(fc.property(fc.ipV4(), (ip) => {
-        const out = truncateIp(ip)!;
-        expect(out.split(".").slice(0, 3)).to.deep.equal(ip.split(".").slice(0, 3));
-        expect(out.endsWith(".0")).to.equal(true);
-      })));
+      fc.assert(
+        fc.property(fc.ipV4(), (ip) => {
+          const out = truncateIp(ip)!;
+          expect(out.split(".").slice(0, 3)).to.deep.equal(ip.split(".").slice(0, 3));
+          expect(out.endsWith(".0")).to.equal(true);
+        }),
+      ));
 
     it("keeps at most the /48 of any IPv6 address, and the result is an IPv6 address", () =>
-      fc.assert(fc.property(fc.ipV6(), (ip) => {
-        const out = truncateIp(ip)!;
-        expect(isIP(out)).to.equal(6);
-        expect(out.endsWith("::")).to.equal(true);
-        expect(out.split(":").filter((g) => g !== "")).to.have.length.at.most(3);
-      })));
+      fc.assert(
+        fc.property(fc.ipV6(), (ip) => {
+          const out = truncateIp(ip)!;
+          expect(isIP(out)).to.equal(6);
+          expect(out.endsWith("::")).to.equal(true);
+          expect(out.split(":").filter((g) => g !== "")).to.have.length.at.most(3);
+        }),
+      ));
   });
 
   it("HMAC-SHA256 matches RFC 4231 test case 2", () => {
@@ -53,7 +58,8 @@ describe("collector privacy rules", () => {
       [undefined, "denied"],
     ];
     for (const [context, want] of table) {
-      it(`${JSON.stringify(context)} -> ${want}`, () => expect(analyticsConsent({ context } as JsonObject, "analytics")).to.equal(want));
+      it(`${JSON.stringify(context)} -> ${want}`, () =>
+        expect(analyticsConsent({ context } as JsonObject, "analytics")).to.equal(want));
     }
   });
 
@@ -68,20 +74,31 @@ describe("collector privacy rules", () => {
       event: fc.string({ minLength: 1 }),
       properties: fc.dictionary(fc.string(), fc.string()),
       traits: fc.dictionary(fc.string(), fc.string()),
-      context: fc.record({ ip: fc.ipV4(), consent: fc.constantFrom(undefined, {}, { categoryPreferences: { Analytics: false } }) }),
+      context: fc.record({
+        ip: fc.ipV4(),
+        consent: fc.constantFrom(undefined, {}, { categoryPreferences: { Analytics: false } }),
+      }),
     });
-    fc.assert(fc.property(ev, (e) => {
-      const event = JSON.parse(JSON.stringify(e)) as JsonObject;
-      validateEvent(event, "event");
-      const out = transformEvent(event, p, { source: "s", receivedAt: "2024-01-01T00:00:00Z", clientIp: "192.0.2.1" }, "analytics");
-      if (["identify", "group", "alias"].includes(e.type)) {
-        expect(out).to.equal(undefined);
-        return;
-      }
-      const o = JSON.parse(out!.data.toString()) as JsonObject;
-      for (const f of ["userId", "anonymousId", "previousId", "groupId", "properties", "traits"]) expect(o).to.not.have.property(f);
-      expect(JSON.stringify(o.context ?? {})).to.not.contain("ip");
-      expect(o.consent).to.equal("denied");
-    }));
+    fc.assert(
+      fc.property(ev, (e) => {
+        const event = JSON.parse(JSON.stringify(e)) as JsonObject;
+        validateEvent(event, "event");
+        const out = transformEvent(
+          event,
+          p,
+          { source: "s", receivedAt: "2024-01-01T00:00:00Z", clientIp: "192.0.2.1" },
+          "analytics",
+        );
+        if (["identify", "group", "alias"].includes(e.type)) {
+          expect(out).to.equal(undefined);
+          return;
+        }
+        const o = JSON.parse(out!.data.toString()) as JsonObject;
+        for (const f of ["userId", "anonymousId", "previousId", "groupId", "properties", "traits"])
+          expect(o).to.not.have.property(f);
+        expect(JSON.stringify(o.context ?? {})).to.not.contain("ip");
+        expect(o.consent).to.equal("denied");
+      }),
+    );
   });
 });

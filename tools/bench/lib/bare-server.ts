@@ -15,6 +15,8 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 620_000;
 server.listen(0, "127.0.0.1", () => {
   const a = server.address();
-  process.stdout.write(`${JSON.stringify({ message: "listening", port: typeof a === "object" && a !== null ? a.port : 0 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ message: "listening", port: typeof a === "object" && a !== null ? a.port : 0 })}\n`,
+  );
 });
 process.once("SIGTERM", () => server.close(() => process.exit(0)));

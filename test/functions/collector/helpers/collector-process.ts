@@ -17,20 +17,28 @@ export interface CollectorProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
 }
 
-export async function startCollectorProcess(env: Record<string, string>, startTimeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join("functions", "collector", "local.ts")], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      PORT: "0",
-      GOOGLE_CLOUD_PROJECT: "test-project",
-      COLLECTOR_TOPIC: "clickstream",
-      COLLECTOR_HMAC_KEY: TEST_HMAC_KEY_HEX,
-      ...env,
+export async function startCollectorProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 30_000,
+  nodeArgs: readonly string[] = [],
+): Promise<CollectorProcess> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", path.join("functions", "collector", "local.ts")],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        PORT: "0",
+        GOOGLE_CLOUD_PROJECT: "test-project",
+        COLLECTOR_TOPIC: "clickstream",
+        COLLECTOR_HMAC_KEY: TEST_HMAC_KEY_HEX,
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let stderr = "";
   let stdout = "";
   child.stderr?.on("data", (d: Buffer) => {

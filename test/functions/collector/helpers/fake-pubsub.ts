@@ -82,7 +82,9 @@ export class FakePubSub {
       Publish: (call: PublishCall, callback: PublishCallback) => this.onPublish(call, callback),
     });
     this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      );
     });
     this.server = server;
     return this.port;
@@ -158,7 +160,12 @@ export class FakePubSub {
       ids[i] = id;
       if (this.record) {
         const m = req.messages[i];
-        this.messages.push({ topic: req.topic, data: Buffer.from(m.data), attributes: { ...m.attributes }, messageId: id });
+        this.messages.push({
+          topic: req.topic,
+          data: Buffer.from(m.data),
+          attributes: { ...m.attributes },
+          messageId: id,
+        });
       }
     }
     this.acknowledged += req.messages.length;

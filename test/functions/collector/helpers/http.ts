@@ -8,7 +8,12 @@ export interface Reply {
   json(): { success?: boolean; error?: string };
 }
 
-export function request(url: string, method: string, body: Buffer | string | undefined, headers: Record<string, string> = {}): Promise<Reply> {
+export function request(
+  url: string,
+  method: string,
+  body: Buffer | string | undefined,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
     let settled = false;
     const req = http.request(url, { method, headers, agent: false }, (res) => {
@@ -17,7 +22,12 @@ export function request(url: string, method: string, body: Buffer | string | und
       res.on("end", () => {
         settled = true;
         const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as { success?: boolean; error?: string } });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text) as { success?: boolean; error?: string },
+        });
       });
       res.on("error", (err) => {
         if (!settled) reject(err);
