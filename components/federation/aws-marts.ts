@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { IcebergTable, maintenanceForSla } from "../aws/ingestion/iceberg-table";
 import { AnalystWorkgroup } from "../aws/analyst-workgroup";
 import { athenaMartsExpire, athenaMartsMerge, type OrdersTable } from "./sql";
+import { serviceTrustPolicy } from "../aws/service-trust";
 
 export interface AthenaMartsArgs {
   readonly namePrefix: string;
@@ -48,18 +49,7 @@ export class AthenaMarts extends pulumi.ComponentResource {
       pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`,
       pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/${table}`,
     ];
-    const trust = (service: string) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: service },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          },
-        ],
-      });
+    const trust = (service: string) => serviceTrustPolicy(service, accountId);
 
     // Glue table optimizers of the mart (Glue user guide, "Table optimization prerequisites").
     const optimizerRole = new aws.iam.Role(

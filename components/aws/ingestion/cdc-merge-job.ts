@@ -22,6 +22,7 @@ import { parseTableSpec } from "../../../functions/cdc-merge/spec";
 import type { TableConfig } from "../../config/schema";
 import { classification } from "../../conventions";
 import { mergeColumns, rawPrefix } from "./plan-rules";
+import { serviceTrustPolicy } from "../service-trust";
 
 /** Where the job's script and configs live: the warehouse bucket has no age-based expiry (raw does). */
 export const JOB_ARTIFACTS_PREFIX = "_system/glue/cdc-merge/";
@@ -90,17 +91,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: "Glue CDC merge: reads raw DMS files, writes curated Iceberg tables",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "glue.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("glue.amazonaws.com", accountId),
       },
       child,
     );

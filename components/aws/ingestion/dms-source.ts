@@ -11,6 +11,7 @@ import { DMS_S3_ENDPOINT_SETTINGS } from "../../../functions/cdc-merge/spec";
 import type { TransactionalSource } from "../../config/schema";
 import { classification } from "../../conventions";
 import { DMS_ENGINE_NAME, rawPrefix, sslModeFor, tableMappings } from "./plan-rules";
+import { serviceTrustPolicy } from "../service-trust";
 
 /**
  * Dimension of the DMS Serverless metrics in `AWS/DMS`: DMS Serverless reports per replication under
@@ -62,18 +63,7 @@ export class DmsSource extends pulumi.ComponentResource {
     const { source, accountId, region } = args;
     const id = `${args.namePrefix}-${source.name}`;
     const sslMode = sslModeFor(source);
-    const trust = (service: string) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: service },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          },
-        ],
-      });
+    const trust = (service: string) => serviceTrustPolicy(service, accountId);
 
     this.secret = new aws.secretsmanager.Secret(
       `${name}-credentials`,

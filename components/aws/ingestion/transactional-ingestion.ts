@@ -13,6 +13,7 @@ import { IcebergTable, maintenanceForSla } from "./iceberg-table";
 import { IngestionNetwork, RFC1918 } from "./network";
 import { defaultTableNames } from "../../../functions/cdc-merge/merge-sql";
 import { parseTableSpec } from "../../../functions/cdc-merge/spec";
+import { serviceTrustPolicy } from "../service-trust";
 import {
   curatedSchema,
   curatedTableName,
@@ -184,17 +185,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
       `${name}-optimizer`,
       {
         description: "Glue table optimizers of the curated Iceberg tables",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "glue.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("glue.amazonaws.com", accountId),
       },
       child,
     );
