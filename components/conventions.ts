@@ -65,3 +65,12 @@ export const daysToMs = (days: number): number => days * 24 * 60 * 60 * 1000;
 
 /** Seconds in `days` days, as the Google APIs' duration string (`"7776000s"`). */
 export const daysToDuration = (days: number): string => `${days * 24 * 60 * 60}s`;
+
+/**
+ * Days noncurrent object versions survive. An erasure deletes the current version within a day of the
+ * request; object lifecycle acts within about a day of eligibility; so versions expire `sla - 3` days
+ * after becoming noncurrent to keep physical removal inside the erasure SLA (at least 1 day).
+ */
+export function noncurrentDaysForErasure(erasureSlaDays: number): number {
+  return Math.max(1, erasureSlaDays - 3);
+}

@@ -5,13 +5,11 @@
  * each through the pack's own analyzer, as `pulumi preview --policy-pack policy` does in CI. Exits 1
  * on any mandatory violation or rejected stack config.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
 import type { PolicyPackConfig } from "@pulumi/policy";
+import { listStacks } from "./plan/evaluate";
 import { startAnalyzer } from "./policy/analyzer";
 import { formatGateResult, gateStack, type GateResult } from "./policy/gate";
-
-const ROOT = path.resolve(__dirname, "..");
 
 interface Args {
   readonly stacks: string[];
@@ -42,17 +40,9 @@ function parseArgs(argv: readonly string[]): Args {
   return { stacks, stackFile, config, json };
 }
 
-/** Stacks of the project: every Pulumi.<stack>.yaml at the root. */
-export function repoStacks(root = ROOT): string[] {
-  return readdirSync(root)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-}
-
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const stacks = args.stacks.length > 0 ? args.stacks : repoStacks();
+  const stacks = args.stacks.length > 0 ? args.stacks : listStacks();
   if (stacks.length === 0) {
     console.error("No Pulumi.<stack>.yaml found at the project root.");
     return 1;

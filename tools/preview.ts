@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { evaluateStack, listStacks, PlanConfigError, type Plan, type PlannedResource } from "./plan/evaluate";
-import { gateStack } from "./policy-gate-hook";
+import { formatGateResult, runPolicyGate } from "./policy/gate";
 
 const { values } = parseArgs({
   options: {
@@ -100,7 +100,9 @@ async function main(): Promise<number> {
   );
   if (values["no-policy"]) return 0;
   console.log("");
-  return gateStack(plan);
+  const gate = await runPolicyGate(plan);
+  console.log(formatGateResult(gate));
+  return gate.passed ? 0 : 1;
 }
 
 main().then(

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Retention } from "../config/schema";
 import { AnalystWorkgroup } from "./analyst-workgroup";
 import { AuditTrail } from "./audit-trail";
+import { noncurrentDaysForErasure } from "../conventions";
 import { CustomerManagedKey } from "./customer-managed-key";
 import { LakeCatalog } from "./lake-catalog";
 import { bucketArn, SecureBucket } from "./secure-bucket";
@@ -28,15 +29,6 @@ export interface AwsStorageCoreArgs {
   readonly lakeAdmins: readonly string[];
   /** Production: audit evidence in COMPLIANCE mode (nobody, root included, can shorten it). */
   readonly protect: boolean;
-}
-
-/**
- * Days noncurrent object versions survive. An erasure deletes the current version within a day of the
- * request; S3 lifecycle acts within about a day of eligibility; so versions expire `sla - 3` days after
- * becoming noncurrent to keep physical removal inside the erasure SLA (at least 1 day).
- */
-export function noncurrentDaysForErasure(erasureSlaDays: number): number {
-  return Math.max(1, erasureSlaDays - 3);
 }
 
 export class AwsStorageCore extends pulumi.ComponentResource {

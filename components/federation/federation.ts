@@ -20,6 +20,7 @@ import { OmniFederation } from "./omni";
 import { AwsPersonaAccess } from "./personas-aws";
 import { GcpPersonaAccess } from "./personas-gcp";
 import { ordersTableOf } from "./sql";
+import { noncurrentDaysForErasure } from "../conventions";
 
 export interface FederationArgs {
   readonly cell: CellConfig;
@@ -36,7 +37,8 @@ export interface FederationArgs {
 export const martLookbackDays = (r: Retention): number => Math.min(90, r.clickstream, r.curated);
 
 /** Days an in-country export may linger: the copy takes it within hours; never beyond the erasure SLA. */
-export const exportExpirationDays = (erasureSlaDays: number): number => Math.max(1, Math.min(3, erasureSlaDays - 3));
+export const exportExpirationDays = (erasureSlaDays: number): number =>
+  Math.min(3, noncurrentDaysForErasure(erasureSlaDays));
 
 /** APIs this layer needs beyond the storage core's (BI Engine, break-glass, the in-country transfer). */
 export function federationServices(cell: CellConfig): string[] {

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AnalystWorkgroup } from "../aws/analyst-workgroup";
 import { SecureBucket } from "../aws/secure-bucket";
 import { athenaFeedUnload, type OrdersTable } from "./sql";
+import { noncurrentDaysForErasure } from "../conventions";
 
 export interface InCountryExportArgs {
   readonly namePrefix: string;
@@ -49,7 +50,7 @@ export class InCountryExport extends pulumi.ComponentResource {
         kmsKeyArn: args.lakeKeyArn,
         dataClass: "curated",
         expirationDays: args.expirationDays,
-        noncurrentVersionExpirationDays: Math.max(1, Math.min(args.expirationDays, args.erasureSlaDays - 3)),
+        noncurrentVersionExpirationDays: Math.min(args.expirationDays, noncurrentDaysForErasure(args.erasureSlaDays)),
         accessLogs: { bucket: args.accessLogsBucketName, prefix: "s3/federation-exports/" },
       },
       { parent: this },

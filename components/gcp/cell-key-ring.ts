@@ -6,6 +6,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { daysToDuration } from "../conventions";
 
 export const GCP_KEY_PURPOSES = ["bigquery", "storage", "secrets", "pubsub", "dataflow", "vertex"] as const;
 export type GcpKeyPurpose = (typeof GCP_KEY_PURPOSES)[number];
@@ -81,9 +82,9 @@ export class CellKeyRing extends pulumi.ComponentResource {
           name: purpose,
           keyRing: this.keyRing.id,
           purpose: "ENCRYPT_DECRYPT",
-          rotationPeriod: `${(args.rotationDays ?? 90) * 86_400}s`,
+          rotationPeriod: daysToDuration(args.rotationDays ?? 90),
           // Destroyed versions stay recoverable for 30 days (the maximum is 120).
-          destroyScheduledDuration: `${30 * 86_400}s`,
+          destroyScheduledDuration: daysToDuration(30),
           versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: "SOFTWARE" },
           deletionPolicy: args.protect ? "PREVENT" : "DELETE",
         },

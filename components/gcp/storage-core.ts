@@ -10,6 +10,7 @@ import { CORE_SERVICES, ProjectServices } from "./project-services";
 import { ResidencyGuardrails } from "./residency-guardrails";
 import { SecureGcsBucket } from "./secure-bucket";
 import { SecureDataset } from "./secure-dataset";
+import { noncurrentDaysForErasure } from "../conventions";
 
 export const DATASETS = {
   clickstream_raw: { dataClass: "clickstream", description: "Pseudonymised website and app events" },
@@ -91,7 +92,7 @@ export class GcpStorageCore extends pulumi.ComponentResource {
         // Staging holds templates, UDFs and temporary job files; a month is plenty, raw retention at most.
         dataClass: "raw",
         expirationDays: Math.min(30, args.retention.raw),
-        noncurrentVersionExpirationDays: Math.max(1, args.erasureSlaDays - 3),
+        noncurrentVersionExpirationDays: noncurrentDaysForErasure(args.erasureSlaDays),
         softDeleteDays: Math.min(7, Math.max(0, args.erasureSlaDays - 3)),
         protect: args.protect,
       },

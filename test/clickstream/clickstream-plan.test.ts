@@ -15,8 +15,7 @@ import {
   collectorSourceFiles,
   collectorSourceHash,
 } from "../../components/gcp/clickstream/collector-service";
-import { loadStackConfig } from "./helpers";
-import { descendants, planOf } from "../helpers/plan";
+import { configOf, descendants, planOf } from "../helpers/plan";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 
 const PRIMITIVE = /^roles\/(owner|editor|viewer)$/;
@@ -46,7 +45,7 @@ function only(
 for (const stack of ["dev", "prod"]) {
   describe(`clickstream layer on the ${stack} plan`, () => {
     let plan: Plan;
-    const config = loadStackConfig(stack);
+    const config = configOf(stack);
     before(async () => {
       plan = await planOf(stack);
     });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseStackConfig, StackConfigError, type LakehouseConfig } from "../../components/config";
+import { parseStackConfig, StackConfigError } from "../../components/config";
 import { exportExpirationDays, martLookbackDays } from "../../components/federation/federation";
 import { loadParams, STAGE_HOURS } from "../../components/federation/in-country-copy";
 import {
@@ -20,11 +20,9 @@ import {
 import { breakGlassCondition, datasetAccessMember } from "../../components/federation/personas-gcp";
 import { evaluateStack, PlanConfigError } from "../../tools/plan/evaluate";
 import { readStackConfig } from "../../tools/plan/stack-config";
+import { configOf } from "../helpers/plan";
 
-const load = (stack: string): LakehouseConfig => {
-  const { config, stackFile } = readStackConfig(stack);
-  return parseStackConfig(config, stackFile);
-};
+const load = configOf;
 const GiB = 1024 ** 3;
 
 describe("federation config", () => {

@@ -3,18 +3,13 @@
  * feed, the marts, and the least-privilege rules every IAM grant of the plan must follow.
  */
 import { expect } from "chai";
-import { OMNI_AWS_REGIONS, parseStackConfig, type LakehouseConfig } from "../../components/config";
+import { OMNI_AWS_REGIONS } from "../../components/config";
 import { biEngineBytes, OMNI_ROLE_MAX_SESSION_SECONDS } from "../../components/federation/limits";
 import { MART_VIEWS } from "../../components/federation/marts";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 import { RecordingMocks } from "../../tools/plan/mocks";
-import { readStackConfig } from "../../tools/plan/stack-config";
-import { descendants, named, ofType, planOf } from "../helpers/plan";
+import { configOf, descendants, named, ofType, planOf } from "../helpers/plan";
 
-const configOf = (stack: string): LakehouseConfig => {
-  const { config, stackFile } = readStackConfig(stack);
-  return parseStackConfig(config, stackFile);
-};
 type Statement = Record<string, unknown>;
 const statements = (json: unknown): Statement[] => (JSON.parse(String(json)) as { Statement: Statement[] }).Statement;
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseStackConfig, PERSONAS, type LakehouseConfig, type PersonaId } from "../../components/config";
+import { PERSONAS, type LakehouseConfig, type PersonaId } from "../../components/config";
 import {
   PERSONA_MATRIX,
   parsePersonaTable,
@@ -16,13 +16,8 @@ import {
 } from "../../components/federation/persona-matrix";
 import { kebab } from "../../components/federation/personas-aws";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
-import { readStackConfig } from "../../tools/plan/stack-config";
-import { ofType, planOf } from "../helpers/plan";
+import { configOf, ofType, planOf } from "../helpers/plan";
 
-const configOf = (stack: string): LakehouseConfig => {
-  const { config, stackFile } = readStackConfig(stack);
-  return parseStackConfig(config, stackFile);
-};
 const policyOf = (r: PlannedResource, key: string): { Statement: Record<string, unknown>[] } =>
   JSON.parse(String(r.inputs[key])) as { Statement: Record<string, unknown>[] };
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);

@@ -1,14 +1,8 @@
 import { expect } from "chai";
-import { JURISDICTIONS, parseStackConfig, type LakehouseConfig } from "../../components/config";
+import { JURISDICTIONS } from "../../components/config";
 import { STATEFUL_TYPES } from "../../components/conventions";
 import { evaluateStack, listStacks, PlanConfigError, type Plan } from "../../tools/plan/evaluate";
-import { readStackConfig } from "../../tools/plan/stack-config";
-import { planOf } from "../helpers/plan";
-
-const configOf = (stack: string): LakehouseConfig => {
-  const { config, stackFile } = readStackConfig(stack);
-  return parseStackConfig(config, stackFile);
-};
+import { configOf, planOf } from "../helpers/plan";
 
 /**
  * Types whose only location is `global` and which hold no personal data: a PAM entitlement is an

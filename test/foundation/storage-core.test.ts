@@ -1,14 +1,9 @@
 import { expect } from "chai";
-import { parseStackConfig, cellRetention, deriveSizing } from "../../components/config";
-import { noncurrentDaysForErasure } from "../../components/aws/storage-core";
+import { cellRetention, deriveSizing } from "../../components/config";
+import { noncurrentDaysForErasure } from "../../components/conventions";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
-import { readStackConfig } from "../../tools/plan/stack-config";
-import { joinedTo, ofType, planOf } from "../helpers/plan";
+import { configOf, joinedTo, ofType, planOf } from "../helpers/plan";
 
-const configOf = (stack: string) => {
-  const { config, stackFile } = readStackConfig(stack);
-  return parseStackConfig(config, stackFile);
-};
 const json = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v) : v);
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Condition?: unknown; Principal?: unknown };
 

@@ -2,7 +2,9 @@
  * Shared access to offline plans in tests: each stack is evaluated once per test process and cached,
  * plus small queries over the record.
  */
+import { parseStackConfig, type LakehouseConfig } from "../../components/config";
 import { evaluateStack, type Plan, type PlannedResource } from "../../tools/plan/evaluate";
+import { readStackConfig } from "../../tools/plan/stack-config";
 
 const cache = new Map<string, Promise<Plan>>();
 
@@ -14,6 +16,12 @@ export function planOf(stack: string): Promise<Plan> {
     cache.set(stack, p);
   }
   return p;
+}
+
+/** The validated config of a repository stack, as the program sees it. */
+export function configOf(stack: string): LakehouseConfig {
+  const { config, stackFile } = readStackConfig(stack);
+  return parseStackConfig(config, stackFile);
 }
 
 /** Resources of one type (optionally in one cell). */

@@ -4,17 +4,14 @@
  * subscription that would deliver alerts without TLS.
  */
 import { expect } from "chai";
-import { parseStackConfig } from "../../components/config";
 import type { Plan } from "../../tools/plan/evaluate";
-import { readStackConfig } from "../../tools/plan/stack-config";
 import { runPolicyGate } from "../../tools/policy/gate";
-import { ofType, planOf } from "../helpers/plan";
+import { configOf, ofType, planOf } from "../helpers/plan";
 import { closeSession, session } from "./helpers";
 
 describe("alert routing", function () {
   after(closeSession);
-  const { config, stackFile } = readStackConfig("prod");
-  const prodConfig = parseStackConfig(config, stackFile);
+  const prodConfig = configOf("prod");
 
   it("subscribes every configured address to each cell's ingestion alert topic", async () => {
     const plan = await planOf("prod");

@@ -5,6 +5,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { daysToDuration } from "../../conventions";
 
 export interface ClickstreamAlertsArgs {
   readonly project: string;
@@ -71,7 +72,7 @@ export class ClickstreamAlerts extends pulumi.ComponentResource {
           ],
           documentation: { mimeType: "text/markdown", content: runbook },
           notificationChannels: channels,
-          alertStrategy: { autoClose: `${7 * 86_400}s` },
+          alertStrategy: { autoClose: daysToDuration(7) },
           userLabels: { component: "clickstream" },
         },
         { parent: this },

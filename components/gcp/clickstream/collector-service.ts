@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { collectorInstances } from "../../../functions/collector/sizing";
-import { classification } from "../../conventions";
+import { classification, daysToDuration } from "../../conventions";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
@@ -153,7 +153,7 @@ export class CollectorService extends pulumi.ComponentResource {
         // Old images go; the newest ones (the running revision's and a rollback) stay.
         cleanupPolicies: [
           { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 5 } },
-          { id: "delete-old", action: "DELETE", condition: { olderThan: `${30 * 86_400}s` } },
+          { id: "delete-old", action: "DELETE", condition: { olderThan: daysToDuration(30) } },
         ],
         labels: classification("none"),
       },

@@ -6,7 +6,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { classification } from "../../conventions";
+import { classification, daysToDuration } from "../../conventions";
 
 /** Pub/Sub topic message retention ceiling: 31 days (cloud.google.com/pubsub/docs/replay-overview). */
 export const PUBSUB_MAX_TOPIC_RETENTION_DAYS = 31;
@@ -110,7 +110,7 @@ export class EventTopic extends pulumi.ComponentResource {
         name: `${args.resourcePrefix}-clickstream`,
         kmsKeyName: args.kmsKeyName,
         messageStoragePolicy,
-        messageRetentionDuration: `${retentionDays * 86_400}s`,
+        messageRetentionDuration: daysToDuration(retentionDays),
         schemaSettings: args.enforceSchema === false ? undefined : { schema: this.schema.id, encoding: "JSON" },
         labels,
       },
@@ -123,12 +123,12 @@ export class EventTopic extends pulumi.ComponentResource {
         name: `${args.resourcePrefix}-clickstream-dlq`,
         kmsKeyName: args.kmsKeyName,
         messageStoragePolicy,
-        messageRetentionDuration: `${retentionDays * 86_400}s`,
+        messageRetentionDuration: daysToDuration(retentionDays),
         labels,
       },
       { parent: this },
     );
-    const subscriptionRetention = `${Math.min(retentionDays, PUBSUB_MAX_SUBSCRIPTION_RETENTION_DAYS) * 86_400}s`;
+    const subscriptionRetention = daysToDuration(Math.min(retentionDays, PUBSUB_MAX_SUBSCRIPTION_RETENTION_DAYS));
     this.subscription = new gcp.pubsub.Subscription(
       `${name}-dataflow`,
       {

@@ -4,7 +4,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { classification } from "../../conventions";
+import { classification, daysToMs } from "../../conventions";
 import { VIEWS, type ViewName, type ViewSqlOptions } from "./view-sql";
 
 export const VIEWS_DATASET_ID = "clickstream_views";
@@ -51,7 +51,7 @@ export class MarketingViews extends pulumi.ComponentResource {
         defaultEncryptionConfiguration: { kmsKeyName: args.kmsKeyName },
         // Views store nothing, so no default *table* expiration (it would delete the views themselves);
         // anything materialised here expires with the clickstream retention through its partitions.
-        defaultPartitionExpirationMs: args.retentionDays * 86_400_000,
+        defaultPartitionExpirationMs: daysToMs(args.retentionDays),
         maxTimeTravelHours: String(args.maxTimeTravelHours),
         storageBillingModel: "PHYSICAL",
         deleteContentsOnDestroy: false,

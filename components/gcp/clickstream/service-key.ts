@@ -5,6 +5,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { daysToDuration } from "../../conventions";
 
 export interface ServiceKeyArgs {
   /** The cell key ring's id. */
@@ -32,8 +33,8 @@ export class ServiceKey extends pulumi.ComponentResource {
         name: args.keyName,
         keyRing: args.keyRingId,
         purpose: "ENCRYPT_DECRYPT",
-        rotationPeriod: `${(args.rotationDays ?? 90) * 86_400}s`,
-        destroyScheduledDuration: `${30 * 86_400}s`,
+        rotationPeriod: daysToDuration(args.rotationDays ?? 90),
+        destroyScheduledDuration: daysToDuration(30),
         versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: "SOFTWARE" },
         deletionPolicy: args.protect ? "PREVENT" : "DELETE",
       },
