@@ -150,6 +150,7 @@ export class Cell extends pulumi.ComponentResource {
             raw: this.aws.buckets.raw,
             warehouse: this.aws.buckets.warehouse,
             curatedDatabaseName: this.aws.catalog.databaseNames.curated,
+            pseudonymisationSecretArn: this.pseudonymisationKey.awsSecretArn,
             alertEmails: config.alertEmails,
             logRetentionDays: args.retention.logs,
             erasureSlaDays: config.erasureSlaDays,

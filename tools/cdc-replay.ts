@@ -1,10 +1,14 @@
 /**
  * npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col Op] [--ts-col <col>]
- *                       [--seq-col <col>] [--batch-files N] [--json]
+ *                       [--seq-col <col>] [--batch-files N] [--exclude <col,...>]
+ *                       [--pseudonymise <col:as,...>] [--json]
  *
  * Applies a folder of DMS-format Parquet files (full-load LOAD*.parquet and CDC files, found
  * recursively) with the same SQL steps the Glue job runs, on DuckDB, and prints the final table.
  * With --json: one JSON object per row per line, sorted by key, table columns only.
+ * --exclude leaves raw columns out of the table (the stack's `piiColumns`); --pseudonymise derives
+ * `as` = HMAC-SHA256 of `col` under the key in CDC_PSEUDONYMISATION_KEY (hex or base64, the cell key
+ * as stored in Secrets Manager), exactly as the Glue job does (the stack's `pseudonymise`).
  * Exit codes: 0 ok, 1 the merge failed (e.g. a batch was rejected), 2 bad usage or input.
  */
 import * as fs from "node:fs";
@@ -14,14 +18,17 @@ import {
   CdcValidationError,
   DEFAULT_MAX_FILES_PER_BATCH,
   DMS_DEFAULTS,
-  UnknownKeyColumnError,
+  UnknownColumnError,
+  decodePseudonymisationKey,
   replayFiles,
+  tableColumns,
   type JsonRow,
 } from "../functions/cdc-merge";
 
 class UsageError extends Error {}
 
-const USAGE = `usage: npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col ${DMS_DEFAULTS.opColumn}] [--ts-col ${DMS_DEFAULTS.timestampColumn}] [--seq-col ${DMS_DEFAULTS.changeSeqColumn}] [--batch-files ${DEFAULT_MAX_FILES_PER_BATCH}] [--json]`;
+const USAGE = `usage: npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col ${DMS_DEFAULTS.opColumn}] [--ts-col ${DMS_DEFAULTS.timestampColumn}] [--seq-col ${DMS_DEFAULTS.changeSeqColumn}] [--batch-files ${DEFAULT_MAX_FILES_PER_BATCH}] [--exclude <col,...>] [--pseudonymise <col:as,...>] [--json]
+  --pseudonymise reads the key from CDC_PSEUDONYMISATION_KEY (hex or base64, at least 32 bytes)`;
 
 function listParquet(dir: string): string[] {
   const out: string[] = [];
@@ -57,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
         "ts-col": { type: "string", default: DMS_DEFAULTS.timestampColumn },
         "seq-col": { type: "string", default: DMS_DEFAULTS.changeSeqColumn },
         "batch-files": { type: "string", default: String(DEFAULT_MAX_FILES_PER_BATCH) },
+        exclude: { type: "string", default: "" },
+        pseudonymise: { type: "string", default: "" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -84,6 +93,26 @@ async function main(argv: string[]): Promise<number> {
   const batchFiles = Number(values["batch-files"]);
   if (!Number.isInteger(batchFiles) || batchFiles < 1)
     throw new UsageError(`--batch-files must be a positive integer, got ${values["batch-files"]}`);
+  const list = (v: string | undefined): string[] =>
+    (v ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0);
+  const pseudonymise = list(values.pseudonymise).map((pair) => {
+    const [column, as, ...rest] = pair.split(":");
+    if (!column || !as || rest.length > 0) throw new UsageError(`--pseudonymise expects col:as pairs, got '${pair}'`);
+    return { column, as };
+  });
+  let pseudonymisationKey: Buffer | undefined;
+  if (pseudonymise.length > 0) {
+    const raw = process.env.CDC_PSEUDONYMISATION_KEY;
+    if (!raw) throw new UsageError("--pseudonymise needs the cell key in CDC_PSEUDONYMISATION_KEY");
+    try {
+      pseudonymisationKey = decodePseudonymisationKey(raw);
+    } catch (e) {
+      throw new UsageError(`CDC_PSEUDONYMISATION_KEY: ${(e as Error).message}`);
+    }
+  }
   const files = listParquet(folder);
   if (files.length === 0) throw new UsageError(`no *.parquet files under ${folder}`);
 
@@ -96,13 +125,16 @@ async function main(argv: string[]): Promise<number> {
       timestampColumn: values["ts-col"],
       changeSeqColumn: values["seq-col"],
       maxFilesPerBatch: batchFiles,
+      excludeColumns: list(values.exclude),
+      pseudonymise,
+      pseudonymisationKey,
     });
   } catch (e) {
-    if (e instanceof UnknownKeyColumnError || (e instanceof Error && e.message.startsWith("invalid CDC table spec")))
+    if (e instanceof UnknownColumnError || (e instanceof Error && e.message.startsWith("invalid CDC table spec")))
       throw new UsageError(e.message);
     throw e;
   }
-  const columns = result.spec.columns;
+  const columns = tableColumns(result.spec);
   if (values.json) {
     for (const row of result.rows)
       process.stdout.write(`${JSON.stringify(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}\n`);

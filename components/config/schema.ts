@@ -109,6 +109,15 @@ export const scaleSchema = z.strictObject({
   peakFactor: z.number().min(1, "must be at least 1 (peak can't be below the average)").max(50),
 });
 
+/**
+ * The join key of orders and clickstream: every cell's `orders` table must pseudonymise its customer id
+ * into this column (the marts and both federation paths join it to the collector's `user_pseudo_id`).
+ */
+export const ORDERS_CUSTOMER_PSEUDONYM = "customer_pseudo_id";
+
+/** Iceberg types whose text is the same in Spark, DuckDB and at the edge, so their HMAC joins. */
+export const PSEUDONYMISABLE_TYPES: readonly string[] = ["string", "int", "long", "uuid"];
+
 const tableSchema = z.strictObject({
   schema: identifier,
   name: identifier,
@@ -138,6 +147,13 @@ const tableSchema = z.strictObject({
   excludeColumns: z.array(identifier).optional(),
   /** Columns holding direct identifiers: restricted raw zone only, never in marts. */
   piiColumns: z.array(identifier).optional(),
+  /**
+   * Pseudonyms the curated table carries: column `as` (a string) holds the keyed HMAC-SHA256 of raw column
+   * `column` under the cell's pseudonymisation key, the same function the clickstream collector applies to
+   * `userId`, so the two join. `column` may be a `piiColumns` column: then only its pseudonym reaches the
+   * curated zone. Pseudonymise string or integer columns (their text is the same in every engine).
+   */
+  pseudonymise: z.array(z.strictObject({ column: identifier, as: identifier })).optional(),
 });
 
 export const SOURCE_ENGINES = ["oracle", "mysql", "sqlserver"] as const;

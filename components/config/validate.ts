@@ -11,7 +11,13 @@ import {
   type DataClass,
   type JurisdictionId,
 } from "./jurisdictions";
-import { lakehouseSchema, type LakehouseConfig, type Retention } from "./schema";
+import {
+  ORDERS_CUSTOMER_PSEUDONYM,
+  PSEUDONYMISABLE_TYPES,
+  lakehouseSchema,
+  type LakehouseConfig,
+  type Retention,
+} from "./schema";
 
 export const NAMESPACE = "lakehouse";
 
@@ -174,6 +180,8 @@ function crossFieldProblems(lh: Raw): string[] {
           `${at}.cell: '${cellRef}' is not a configured cell (cells: ${[...names.keys()].join(", ") || "none"})`,
         );
       }
+      if (kind === "transactional")
+        arr(src.tables).forEach((t, j) => problems.push(...tableProblems(t, `${at}.tables[${j}]`)));
       const cred = str(src.credentials);
       if (cred !== undefined && creds !== undefined && !(cred in creds)) {
         problems.push(
@@ -182,6 +190,48 @@ function crossFieldProblems(lh: Raw): string[] {
         );
       }
     });
+  }
+  return problems;
+}
+
+/** A transactional table's pseudonyms: names that cannot clash, sources that exist, and the orders join key. */
+function tableProblems(t: unknown, at: string): string[] {
+  if (!isObj(t)) return [];
+  const problems: string[] = [];
+  const lower = (v: unknown): string | undefined => str(v)?.toLowerCase();
+  const declared = new Map(
+    arr(t.columns)
+      .filter(isObj)
+      .map((c) => [lower(c.name) ?? "", str(c.type)] as const),
+  );
+  const pii = new Set(arr(t.piiColumns).map(lower));
+  const derived = new Set<string>();
+  arr(t.pseudonymise).forEach((p, k) => {
+    if (!isObj(p)) return;
+    const column = lower(p.column);
+    const as = lower(p.as);
+    const here = `${at}.pseudonymise[${k}]`;
+    if (as !== undefined) {
+      if (declared.has(as) || derived.has(as) || as === column)
+        problems.push(`${here}.as: '${as}' is already a column of the table`);
+      if (as.startsWith("_cdc_")) problems.push(`${here}.as: the prefix _cdc_ is reserved for the CDC merge`);
+      derived.add(as);
+    }
+    if (column === undefined || declared.size === 0) return;
+    const type = declared.get(column);
+    if (type === undefined && !pii.has(column)) {
+      problems.push(`${here}.column: '${column}' is neither in columns nor in piiColumns`);
+    } else if (type !== undefined && !PSEUDONYMISABLE_TYPES.includes(type)) {
+      problems.push(
+        `${here}.column: '${column}' is ${type}; pseudonymise ${PSEUDONYMISABLE_TYPES.join(", ")} columns (their text is the same in every engine)`,
+      );
+    }
+  });
+  if (lower(t.name) === "orders" && !derived.has(ORDERS_CUSTOMER_PSEUDONYM)) {
+    problems.push(
+      `${at}.pseudonymise: the orders table feeds the marts, which join on ${ORDERS_CUSTOMER_PSEUDONYM}; ` +
+        `add { column: <customer id column>, as: ${ORDERS_CUSTOMER_PSEUDONYM} }`,
+    );
   }
   return problems;
 }

@@ -17,7 +17,7 @@ import {
   type CdcStep,
   type CdcTableNames,
 } from "./merge-sql";
-import { HIDDEN_COLUMNS, type CdcTableSpec } from "./spec";
+import { HIDDEN_COLUMNS, PSEUDONYMISE_FUNCTION, batchColumns, type CdcTableSpec } from "./spec";
 
 /** Absolute path of the job script, for a `pulumi.asset.FileAsset`. */
 export const GLUE_JOB_SCRIPT = path.join(__dirname, "glue_job.py");
@@ -29,7 +29,8 @@ export const GLUE_VERSION = "5.0";
  * Default arguments of the Glue job (`aws.glue.Job.defaultArguments`). `--datalake-formats iceberg`
  * puts the Iceberg runtime on the classpath; the catalog itself is configured by the script.
  * https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-format-iceberg.html
- * Per-run arguments the job requires: `--config_s3_uri`, `--source_s3_prefix`, `--warehouse_s3_uri`.
+ * Per-run arguments the job requires: `--config_s3_uri`, `--source_s3_prefix`, `--warehouse_s3_uri`, and
+ * `--pseudonymisation_secret_arn` when the table pseudonymises a column (the cell key in Secrets Manager).
  */
 export const GLUE_JOB_DEFAULT_ARGUMENTS: Readonly<Record<string, string>> = {
   "--datalake-formats": "iceberg",
@@ -46,6 +47,11 @@ export interface GlueJobConfig {
   readonly table: string;
   readonly keyColumns: readonly string[];
   readonly columns: readonly string[];
+  /** Raw columns `cdc_batch` carries: `columns` plus pseudonymised sources that are not copied. */
+  readonly batchColumns: readonly string[];
+  readonly pseudonymise: CdcTableSpec["pseudonymise"];
+  /** Name the job registers its HMAC UDF under before running the steps. */
+  readonly pseudonymiseFunction: string;
   readonly opColumn: string;
   readonly timestampColumn: string;
   readonly changeSeqColumn: string;
@@ -77,6 +83,9 @@ export function renderGlueJobConfig(spec: CdcTableSpec, options: GlueJobConfigOp
     table: spec.name,
     keyColumns: spec.keyColumns,
     columns: spec.columns,
+    batchColumns: batchColumns(spec),
+    pseudonymise: spec.pseudonymise,
+    pseudonymiseFunction: PSEUDONYMISE_FUNCTION,
     opColumn: spec.opColumn,
     timestampColumn: spec.timestampColumn,
     changeSeqColumn: spec.changeSeqColumn,

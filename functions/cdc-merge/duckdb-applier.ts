@@ -18,7 +18,8 @@ import {
   type CdcStepName,
   type CdcTableNames,
 } from "./merge-sql";
-import { DMS_DEFAULTS, parseTableSpec, type CdcTableSpec } from "./spec";
+import { registerPseudonymiseFunction } from "./pseudonymise";
+import { DMS_DEFAULTS, batchColumns, parseTableSpec, tableColumns, type CdcTableSpec } from "./spec";
 
 const q = (name: string): string => quoteIdent(name, "duckdb");
 const lit = (s: string): string => `'${s.split("'").join("''")}'`;
@@ -80,12 +81,17 @@ export class DuckDbCdcApplier {
    * @param schema the types of every column that may appear in the raw files (table columns and
    *   CDC metadata), e.g. from `readParquetSchema` over all files; a column missing from one batch
    *   is read as a typed NULL, as Spark's unionByName(allowMissingColumns) does.
+   * @param options.pseudonymisationKey the cell key; required when the spec pseudonymises a column.
    */
   static async create(
     spec: CdcTableSpec,
     schema: ColumnTypes,
-    options: { connection?: DuckDBConnection; names?: CdcTableNames } = {},
+    options: { connection?: DuckDBConnection; names?: CdcTableNames; pseudonymisationKey?: Buffer } = {},
   ): Promise<DuckDbCdcApplier> {
+    if (spec.pseudonymise.length > 0 && !options.pseudonymisationKey)
+      throw new Error(
+        `table ${spec.name} pseudonymises ${spec.pseudonymise.map((p) => p.column).join(", ")}: a pseudonymisation key is required`,
+      );
     let instance: DuckDBInstance | undefined;
     let connection = options.connection;
     if (!connection) {
@@ -95,9 +101,10 @@ export class DuckDbCdcApplier {
     // The watermark renders commit timestamps through CAST(... AS TIMESTAMP), which converts a
     // TIMESTAMPTZ in the session zone; the Glue job pins spark.sql.session.timeZone the same way.
     await connection.run("SET TimeZone = 'UTC'");
+    if (options.pseudonymisationKey) registerPseudonymiseFunction(connection, options.pseudonymisationKey);
     const types = new Map(schema.map(([n, t]) => [n.toLowerCase(), t]));
     const known = new Set(types.keys());
-    for (const c of spec.columns) {
+    for (const c of batchColumns(spec)) {
       if (!known.has(c.toLowerCase())) throw new Error(`column "${c}" of table ${spec.name} is in no file`);
     }
     return new DuckDbCdcApplier(spec, options.names ?? defaultTableNames(spec), connection, types, instance);
@@ -141,7 +148,9 @@ export class DuckDbCdcApplier {
     if (!(await this.tableExists(this.names.table))) return [];
     const described = (await this.connection.runAndReadAll(`DESCRIBE ${q(this.names.table)}`)).getRowObjectsJson();
     const typeOf = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
-    const select = this.spec.columns.map((c) => `${jsonSafe(q(c), typeOf.get(c) ?? "VARCHAR")} AS ${q(c)}`).join(", ");
+    const select = tableColumns(this.spec)
+      .map((c) => `${jsonSafe(q(c), typeOf.get(c) ?? "VARCHAR")} AS ${q(c)}`)
+      .join(", ");
     const order = this.spec.keyColumns.map((k) => `${q(k)} ASC NULLS FIRST`).join(", ");
     return (
       await this.connection.runAndReadAll(`SELECT ${select} FROM ${q(this.names.table)} ORDER BY ${order}`)
@@ -172,7 +181,7 @@ export class DuckDbCdcApplier {
   private async registerBatch(files: readonly string[]): Promise<void> {
     const present = new Set((await readParquetSchema(this.connection, files)).map(([n]) => n.toLowerCase()));
     const meta = [this.spec.opColumn, this.spec.timestampColumn, this.spec.changeSeqColumn];
-    const select = [...this.spec.columns, ...meta].map((c) => {
+    const select = [...batchColumns(this.spec), ...meta].map((c) => {
       const type = this.types.get(c.toLowerCase()) ?? "VARCHAR";
       return present.has(c.toLowerCase()) ? `CAST(${q(c)} AS ${type}) AS ${q(c)}` : `CAST(NULL AS ${type}) AS ${q(c)}`;
     });
@@ -208,6 +217,12 @@ export interface ReplayOptions {
   readonly timestampColumn?: string;
   readonly changeSeqColumn?: string;
   readonly maxFilesPerBatch?: number;
+  /** Raw columns left out of the table (direct identifiers: `piiColumns` in the stack). */
+  readonly excludeColumns?: readonly string[];
+  /** Pseudonyms to derive, as in the stack's table config. */
+  readonly pseudonymise?: ReadonlyArray<{ readonly column: string; readonly as: string }>;
+  /** The cell key, required with `pseudonymise`. */
+  readonly pseudonymisationKey?: Buffer;
 }
 
 export interface ReplayResult {
@@ -228,7 +243,10 @@ export async function replayFiles(files: readonly string[], options: ReplayOptio
     const ordered = orderFiles(files);
     const schema = await readParquetSchema(connection, ordered);
     const spec = specFromSchema(schema, options);
-    const applier = await DuckDbCdcApplier.create(spec, schema, { connection });
+    const applier = await DuckDbCdcApplier.create(spec, schema, {
+      connection,
+      pseudonymisationKey: options.pseudonymisationKey,
+    });
     const batches: BatchResult[] = [];
     for (const batch of toBatches(ordered, options.maxFilesPerBatch ?? DEFAULT_MAX_FILES_PER_BATCH)) {
       batches.push(await applier.applyBatch(batch));
@@ -240,28 +258,43 @@ export async function replayFiles(files: readonly string[], options: ReplayOptio
   }
 }
 
-/** Builds and validates the spec from the files' schema; unknown key columns fail here. */
+/**
+ * Builds and validates the spec from the files' schema: every file column but the CDC metadata and the
+ * excluded ones. Unknown key, excluded or pseudonymised columns fail here.
+ */
 export function specFromSchema(schema: ColumnTypes, options: ReplayOptions): CdcTableSpec {
   const opColumn = options.opColumn ?? DMS_DEFAULTS.opColumn;
   const timestampColumn = options.timestampColumn ?? DMS_DEFAULTS.timestampColumn;
   const changeSeqColumn = options.changeSeqColumn ?? DMS_DEFAULTS.changeSeqColumn;
   const meta = new Set([opColumn, timestampColumn, changeSeqColumn].map((c) => c.toLowerCase()));
-  const columns = schema.map(([n]) => n).filter((n) => !meta.has(n.toLowerCase()));
-  const byLower = new Map(columns.map((c) => [c.toLowerCase(), c]));
-  const keyColumns = options.keyColumns.map((k) => {
-    const found = byLower.get(k.toLowerCase());
-    if (!found) throw new UnknownKeyColumnError(k, columns);
+  const raw = schema.map(([n]) => n).filter((n) => !meta.has(n.toLowerCase()));
+  const byLower = new Map(raw.map((c) => [c.toLowerCase(), c]));
+  const find = (c: string): string => {
+    const found = byLower.get(c.toLowerCase());
+    if (!found) throw new UnknownColumnError(c, raw);
     return found;
+  };
+  const excluded = new Set((options.excludeColumns ?? []).map((c) => find(c).toLowerCase()));
+  const columns = raw.filter((c) => !excluded.has(c.toLowerCase()));
+  const keyColumns = options.keyColumns.map(find);
+  const pseudonymise = (options.pseudonymise ?? []).map((p) => ({ column: find(p.column), as: p.as }));
+  return parseTableSpec({
+    name: options.table,
+    keyColumns,
+    columns,
+    opColumn,
+    timestampColumn,
+    changeSeqColumn,
+    pseudonymise,
   });
-  return parseTableSpec({ name: options.table, keyColumns, columns, opColumn, timestampColumn, changeSeqColumn });
 }
 
-export class UnknownKeyColumnError extends Error {
+export class UnknownColumnError extends Error {
   constructor(
     readonly column: string,
     readonly available: readonly string[],
   ) {
-    super(`key column "${column}" is not a column of the files (table columns: ${available.join(", ")})`);
-    this.name = "UnknownKeyColumnError";
+    super(`column "${column}" is not a column of the files (columns: ${available.join(", ")})`);
+    this.name = "UnknownColumnError";
   }
 }

@@ -10,6 +10,8 @@ Job arguments:
   --source_s3_prefix     s3://<raw>/<bucketFolder>/<schema>/<table>/   (DMS writes one folder per table)
   --warehouse_s3_uri     s3://<warehouse>/iceberg/   (Iceberg warehouse of the Glue catalog)
   --max_batches_per_run  optional, default 20: a bounded run, the next schedule continues
+  --pseudonymisation_secret_arn  Secrets Manager ARN of the cell's pseudonymisation key; required when
+                         the config pseudonymises a column (the job refuses to run without it)
 
 Exactly once: a file is recorded in the ledger only after the table merge committed; a run applies
 every file not in the ledger. Re-applying a file is a no-op (watermarks only move forward), so a
@@ -18,6 +20,9 @@ crash anywhere, a retried run or two overlapping runs leave the same table.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
 import sys
@@ -56,6 +61,30 @@ def rejected_counters(row: Dict[str, object]) -> Dict[str, int]:
 def quote(name: str) -> str:
     """Spark identifier quoting, as merge-sql.ts does for the spark dialect."""
     return ".".join("`" + part.replace("`", "``") + "`" for part in name.split("."))
+
+
+MIN_KEY_BYTES = 32  # RFC 2104 section 3: shorter than the SHA-256 output weakens HMAC
+
+
+def decode_key(text: str) -> bytes:
+    """The cell key as stored (hex, else base64): decodePseudonymisationKey in pseudonymise.ts."""
+    t = text.strip()
+    key = bytes.fromhex(t) if re.fullmatch(r"[0-9a-fA-F]+", t) and len(t) % 2 == 0 else base64.b64decode(t)
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"the pseudonymisation key must decode (hex or base64) to at least {MIN_KEY_BYTES} bytes")
+    return key
+
+
+def pseudonymise(key: bytes, value):
+    """HMAC-SHA256 of the value's UTF-8 text, lower-case hex; None stays None.
+
+    The collector's Pseudonymiser.hash and the DuckDB function compute the same (test/cdc proves it), so
+    a customer id pseudonymised here joins the userId pseudonymised at the edge. The SQL casts the column
+    to STRING before the call, so integers arrive as their decimal text, as at the edge.
+    """
+    if value is None:
+        return None
+    return hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def split_s3_uri(uri: str) -> Tuple[str, str]:
@@ -121,7 +150,7 @@ def register_batch(spark, cfg: dict, files: Sequence[str]) -> None:
     except Exception:  # noqa: BLE001 - first run, the table does not exist yet
         pass
     present = {c.lower() for c in df.columns}
-    wanted = list(cfg["columns"]) + [cfg["opColumn"], cfg["timestampColumn"], cfg["changeSeqColumn"]]
+    wanted = list(cfg["batchColumns"]) + [cfg["opColumn"], cfg["timestampColumn"], cfg["changeSeqColumn"]]
     cols = []
     for c in wanted:
         expr = F.col(quote(c)) if c.lower() in present else F.lit(None).cast(target_types.get(c.lower(), "string"))
@@ -129,6 +158,25 @@ def register_batch(spark, cfg: dict, files: Sequence[str]) -> None:
             expr = expr.cast(target_types[c.lower()])
         cols.append(expr.alias(c))
     df.select(*cols, F.col(src_file), F.col(src_row)).createOrReplaceTempView(cfg["batchView"])
+
+
+def register_pseudonymise(spark, cfg: dict, secret_arn) -> None:
+    """Registers the steps' HMAC function over the cell key (only when the table pseudonymises)."""
+    if not cfg["pseudonymise"]:
+        return
+    if not secret_arn:
+        raise ValueError(
+            f"table {cfg['table']} pseudonymises {[p['column'] for p in cfg['pseudonymise']]}: "
+            "--pseudonymisation_secret_arn is required"
+        )
+    import boto3
+    from pyspark.sql.types import StringType
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    key = decode_key(secret)
+    # The key reaches the executors inside the UDF's pickled closure and stays in job memory: it is
+    # never printed, written or put in a column. Only its HMACs leave the UDF.
+    spark.udf.register(cfg["pseudonymiseFunction"], lambda v: pseudonymise(key, v), StringType())
 
 
 def run_steps(spark, cfg: dict) -> None:
@@ -150,7 +198,10 @@ def main(argv: List[str]) -> None:
     from pyspark.context import SparkContext
 
     args = getResolvedOptions(argv, ["JOB_NAME", "config_s3_uri", "source_s3_prefix", "warehouse_s3_uri"])
-    optional = getResolvedOptions(argv, ["max_batches_per_run"]) if "--max_batches_per_run" in argv else {}
+    optional = {}
+    for name in ("max_batches_per_run", "pseudonymisation_secret_arn"):
+        if f"--{name}" in argv:
+            optional.update(getResolvedOptions(argv, [name]))
     max_batches = int(optional.get("max_batches_per_run", DEFAULT_MAX_BATCHES_PER_RUN))
 
     s3 = boto3.client("s3")
@@ -173,6 +224,7 @@ def main(argv: List[str]) -> None:
     spark = glue.spark_session
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
+    register_pseudonymise(spark, cfg, optional.get("pseudonymisation_secret_arn"))
 
     listed = list_parquet(s3, args["source_s3_prefix"])
     todo = pending_files(listed, applied_files(spark, cfg["names"]["ledger"]))

@@ -3,10 +3,11 @@ export * from "./spec";
 export * from "./merge-sql";
 export * from "./files";
 export * from "./cloud-config";
+export * from "./pseudonymise";
 export {
   CdcValidationError,
   DuckDbCdcApplier,
-  UnknownKeyColumnError,
+  UnknownColumnError,
   jsonSafe,
   readParquetSchema,
   replayFiles,

@@ -4,9 +4,13 @@
  * The same ordered list of steps runs locally on DuckDB (tools/cdc-replay.ts, the tests) and in the
  * Glue Spark job (glue_job.py executes the `spark` rendering verbatim). Only the I/O around the
  * steps differs: whoever runs them first registers the batch as a view named `cdc_batch` with the
- * table's columns, the op/ts/seq columns and two lineage columns (`_cdc_src_file`, `_cdc_src_row`).
+ * raw columns (`batchColumns`), the op/ts/seq columns and two lineage columns (`_cdc_src_file`,
+ * `_cdc_src_row`), and the pseudonymisation function (`PSEUDONYMISE_FUNCTION`) over the cell's key.
  *
  * Semantics (README.md has the argument in full):
+ * - pseudonyms are computed from the raw value in `cdc_changes`, so every later step (dedupe,
+ *   tombstones, merge) only ever sees the pseudonym, and a raw identifier that is not itself a table
+ *   column never reaches the table;
  * - every change gets a watermark = phase # commit ts # change seq, one fixed-width ASCII string,
  *   phase 0 for full-load rows (no Op) and 1 for CDC rows, so full load ranks before all CDC;
  * - a batch is reduced to the last change per key (watermark, then file name and row number as a
@@ -20,7 +24,7 @@
  * - the ledger records each applied file (and its max watermark) after the merges; it decides which
  *   files the next run reads and is the audit trail, but correctness does not depend on it.
  */
-import { CHANGE_SEQ_WIDTH, HIDDEN_COLUMNS, type CdcTableSpec } from "./spec";
+import { CHANGE_SEQ_WIDTH, HIDDEN_COLUMNS, PSEUDONYMISE_FUNCTION, tableColumns, type CdcTableSpec } from "./spec";
 
 export type Dialect = "duckdb" | "spark";
 
@@ -188,7 +192,12 @@ export function generateMergeSql(
 ): CdcMergeSql {
   const d = DIALECTS[dialect];
   const q = d.ident;
-  const cols = spec.columns.map(q);
+  // Table columns: copied ones, then pseudonyms (computed once, in changesView, from raw columns).
+  const copied = spec.columns.map(q);
+  const cols = tableColumns(spec).map(q);
+  const pseudonyms = spec.pseudonymise.map(
+    (p) => `${PSEUDONYMISE_FUNCTION}(CAST(${q(p.column)} AS ${d.stringType})) AS ${q(p.as)}`,
+  );
   const keys = spec.keyColumns.map(q);
   const op = q(spec.opColumn);
   const ts = q(spec.timestampColumn);
@@ -210,7 +219,7 @@ export function generateMergeSql(
   const sql: Record<CdcStepName, string> = {
     changesView: [
       `CREATE OR REPLACE TEMPORARY VIEW ${q(CHANGES_VIEW)} AS`,
-      `SELECT ${list(cols)},`,
+      `SELECT ${list([...copied, ...pseudonyms])},`,
       // Full-load rows carry no Op (IncludeOpForFullLoad off): 'L' = load, applied as an upsert.
       `  (CASE WHEN ${op} IS NULL THEN 'L' ELSE ${op} END) AS ${opCol},`,
       `  ${watermarkExpression(spec, dialect)} AS ${wm},`,
@@ -233,7 +242,8 @@ export function generateMergeSql(
 
     createTable: create(
       table,
-      `SELECT ${list(cols)}, CAST(NULL AS ${d.stringType}) AS ${wm}, CAST(NULL AS ${d.stringType}) AS ${srcFileOut} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
+      `SELECT ${list([...copied, ...spec.pseudonymise.map((p) => `CAST(NULL AS ${d.stringType}) AS ${q(p.as)}`)])}, ` +
+        `CAST(NULL AS ${d.stringType}) AS ${wm}, CAST(NULL AS ${d.stringType}) AS ${srcFileOut} FROM ${q(BATCH_VIEW)} WHERE 1 = 0`,
     ),
     createTombstones: create(
       tombstones,

@@ -96,6 +96,17 @@ export const HIDDEN_COLUMNS = {
 /** Prefix reserved for merge bookkeeping; a source column may not use it. */
 export const RESERVED_PREFIX = "_cdc_";
 
+/**
+ * The SQL function the steps call to pseudonymise a column: HMAC-SHA256 of the value's text (UTF-8)
+ * under the cell's pseudonymisation key, lower-case hex, NULL for NULL. Neither Spark SQL nor DuckDB
+ * has a keyed hash, so whoever runs the steps registers it first: glue_job.py as a Spark UDF over the
+ * key read from Secrets Manager, the DuckDB applier as a scalar function. It is the collector's
+ * `Pseudonymiser.hash` (functions/collector/privacy.ts), so a customer id pseudonymised here equals the
+ * `userId` pseudonymised at the edge and the two join (test/cdc/pseudonymise.test.ts proves all three
+ * agree).
+ */
+export const PSEUDONYMISE_FUNCTION = "lakehouse_pseudonymise";
+
 const identifier = z
   .string()
   .min(1)
@@ -113,6 +124,12 @@ export const cdcTableSpecSchema = z
     opColumn: identifier.default(DMS_DEFAULTS.opColumn),
     timestampColumn: identifier.default(DMS_DEFAULTS.timestampColumn),
     changeSeqColumn: identifier.default(DMS_DEFAULTS.changeSeqColumn),
+    /**
+     * Derived columns: `as` holds the keyed HMAC of raw column `column` (PSEUDONYMISE_FUNCTION). The raw
+     * column need not be one of `columns`: a direct identifier can be pseudonymised without ever
+     * reaching the curated table itself.
+     */
+    pseudonymise: z.array(z.strictObject({ column: identifier, as: identifier })).default([]),
   })
   .superRefine((spec, ctx) => {
     const lower = (s: string): string => s.toLowerCase();
@@ -140,7 +157,8 @@ export const cdcTableSpecSchema = z
           message: `column "${c}" uses the reserved prefix ${RESERVED_PREFIX}`,
         });
     }
-    for (const meta of [spec.opColumn, spec.timestampColumn, spec.changeSeqColumn]) {
+    const metas = [spec.opColumn, spec.timestampColumn, spec.changeSeqColumn];
+    for (const meta of metas) {
       if (cols.has(lower(meta)))
         ctx.addIssue({
           code: "custom",
@@ -148,10 +166,36 @@ export const cdcTableSpecSchema = z
           message: `CDC metadata column "${meta}" must not be listed as a table column`,
         });
     }
+    const derived = new Set<string>();
+    spec.pseudonymise.forEach((p, i) => {
+      const issue = (message: string): void => ctx.addIssue({ code: "custom", path: ["pseudonymise", i], message });
+      if (cols.has(lower(p.as))) issue(`"${p.as}" is already a table column`);
+      if (derived.has(lower(p.as))) issue(`"${p.as}" is derived twice`);
+      if (lower(p.as).startsWith(RESERVED_PREFIX)) issue(`"${p.as}" uses the reserved prefix ${RESERVED_PREFIX}`);
+      if (metas.some((m) => lower(m) === lower(p.as) || lower(m) === lower(p.column)))
+        issue(`"${p.column}" -> "${p.as}" involves a CDC metadata column`);
+      derived.add(lower(p.as));
+    });
   });
 
 export type CdcTableSpecInput = z.input<typeof cdcTableSpecSchema>;
 export type CdcTableSpec = Readonly<z.output<typeof cdcTableSpecSchema>>;
+
+/** The curated table's business columns: the copied ones, then the pseudonyms, in spec order. */
+export function tableColumns(spec: CdcTableSpec): string[] {
+  return [...spec.columns, ...spec.pseudonymise.map((p) => p.as)];
+}
+
+/** Raw columns the batch must carry: the copied ones, then pseudonymised sources not copied. */
+export function batchColumns(spec: CdcTableSpec): string[] {
+  const out = [...spec.columns];
+  const seen = new Set(out.map((c) => c.toLowerCase()));
+  for (const p of spec.pseudonymise) {
+    if (!seen.has(p.column.toLowerCase())) out.push(p.column);
+    seen.add(p.column.toLowerCase());
+  }
+  return out;
+}
 
 /** Validates a spec and fills the DMS defaults; throws with every problem listed. */
 export function parseTableSpec(input: CdcTableSpecInput): CdcTableSpec {

@@ -190,6 +190,39 @@ describe("federation on the prod plan", () => {
       });
     });
 
+    it("reads only columns the curated orders table declares, and the merge derives the pseudonym there", async () => {
+      const plan = await planOf("prod");
+      for (const cell of ["br", "eu"]) {
+        const table = ofType(plan, "aws:glue/catalogTable:CatalogTable", cell).find(
+          (t) => t.inputs.name === `orders_${cell}_orders`,
+        )!;
+        const fields = (
+          table.inputs.openTableFormatInput as {
+            icebergInput: { icebergTableInput: { schema: { fields: { name: string; type: string }[] } } };
+          }
+        ).icebergInput.icebergTableInput.schema.fields;
+        expect(fields.find((f) => f.name === "customer_pseudo_id")?.type, cell).to.equal("string");
+        expect(
+          fields.map((f) => f.name),
+          cell,
+        ).to.include("created_at");
+        // The Glue job's config computes it: HMAC of customer_id with the cell key.
+        const config = ofType(plan, "aws:s3/bucketObjectv2:BucketObjectv2", cell).find((o) =>
+          String(o.inputs.key).endsWith(`/config/orders-${cell}/orders_${cell}_orders.json`),
+        )!;
+        expect(JSON.parse(String(config.inputs.content)).pseudonymise).to.deep.equal([
+          { column: "customer_id", as: "customer_pseudo_id" },
+        ]);
+      }
+      const cols = named(
+        plan,
+        "aws:lakeformation/permissions:Permissions",
+        "br-federation-in-country-export-orders-columns",
+      );
+      const granted = (cols.inputs.tableWithColumns as { columnNames: string[] }).columnNames;
+      expect(granted).to.include("customer_pseudo_id");
+    });
+
     it("moves the export with Storage Transfer Service by role federation (no access key) into southamerica-east1", async () => {
       const plan = await planOf("prod");
       expect(ofType(plan, "aws:iam/accessKey:AccessKey")).to.have.length(0);

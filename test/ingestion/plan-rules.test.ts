@@ -99,7 +99,7 @@ describe("ingestion plan rules", function () {
         [4, "_cdc_source_file", "string", false],
       ]);
       expect(partitions.map((p) => p.column)).to.deep.equal(["CREATED_AT", "ORDER_ID"]);
-      expect(mergeColumns(orders)).to.deep.equal(["order_id", "created_at"]);
+      expect(mergeColumns(orders)).to.deep.equal({ columns: ["order_id", "created_at"], pseudonymise: [] });
     });
     it("with columns: their types and order, without piiColumns and excludeColumns", function () {
       const customers = {
@@ -121,7 +121,41 @@ describe("ingestion plan rules", function () {
         "_cdc_watermark:string:false",
         "_cdc_source_file:string:false",
       ]);
-      expect(mergeColumns(customers)).to.deep.equal(["customer_id", "country"]);
+      expect(mergeColumns(customers)).to.deep.equal({ columns: ["customer_id", "country"], pseudonymise: [] });
+    });
+    it("pseudonyms: a string column after the source columns, derived (not copied) by the merge, even from a piiColumn", function () {
+      const orders = {
+        schema: "s",
+        name: "orders",
+        keys: ["order_id"],
+        piiColumns: ["CUSTOMER_ID"],
+        pseudonymise: [{ column: "CUSTOMER_ID", as: "customer_pseudo_id" }],
+        columns: [
+          { name: "order_id", type: "long" },
+          { name: "CUSTOMER_ID", type: "long" },
+          { name: "total", type: "decimal(18,2)" },
+        ],
+      };
+      const columns = curatedSchema(orders).columns;
+      expect(columns.map((c) => `${c.name}:${c.type}`)).to.deep.equal([
+        "order_id:long",
+        "total:decimal(18,2)",
+        "customer_pseudo_id:string",
+        "_cdc_watermark:string",
+        "_cdc_source_file:string",
+      ]);
+      expect(columns.find((c) => c.name === "customer_pseudo_id")?.doc).to.match(/HMAC-SHA256.*customer_id/);
+      expect(mergeColumns(orders)).to.deep.equal({
+        columns: ["order_id", "total"],
+        pseudonymise: [{ column: "customer_id", as: "customer_pseudo_id" }],
+      });
+      // The spec the Glue job runs reads customer_id from the raw batch but never writes it.
+      const spark = generateMergeSql(
+        parseTableSpec({ name: "t", keyColumns: ["order_id"], ...mergeColumns(orders) }),
+        "spark",
+      ).steps;
+      const merge = spark.find((st) => st.name === "mergeTable")!.sql;
+      expect(merge).to.include("`customer_pseudo_id`").and.not.include("`customer_id`");
     });
     const bad: [string, object, RegExp][] = [
       ["a key that is PII", { keys: ["id"], piiColumns: ["ID"] }, /id is a key or partition source/],
@@ -173,7 +207,7 @@ describe("ingestion plan rules", function () {
         "3:_cdc_watermark:string:false",
       ]);
       const steps = generateMergeSql(
-        parseTableSpec({ name: "t", keyColumns: ["a", "b"], columns: mergeColumns(table) }),
+        parseTableSpec({ name: "t", keyColumns: ["a", "b"], ...mergeColumns(table) }),
         "spark",
       ).steps;
       const ledgerSql = steps.find((st) => st.name === "createLedger")!.sql;

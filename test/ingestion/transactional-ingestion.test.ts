@@ -51,6 +51,9 @@ const byName = (rs: readonly PlannedResource[], name: string, type?: string): Pl
 };
 const sub = (ctx: Ctx, cell: string): PlannedResource[] =>
   descendants(ctx.plan, named(ctx.plan, T.ingestion, `${cell}-ingestion`).urn);
+/** ARN of the cell's pseudonymisation key in Secrets Manager. */
+const keySecretArn = (ctx: Ctx, cell: string) =>
+  named(ctx.plan, "aws:secretsmanager/secret:Secret", `${cell}-pseudonymisation-key-aws`).outputs.arn;
 const lakeKeyArn = (ctx: Ctx, cell: string) => named(ctx.plan, T.key, `${cell}-aws-lake-key`).outputs.arn;
 const parse = (v: unknown): any => (typeof v === "string" ? JSON.parse(v) : v);
 const actionsOf = (s: { Action?: string | string[] }): string[] =>
@@ -498,14 +501,35 @@ for (const stack of ["dev", "prod"] as const) {
               const table = rs.find((r) => r.type === T.table && r.inputs.name === name)!;
               const fields = (table.inputs.openTableFormatInput as any).icebergInput.icebergTableInput.schema
                 .fields as any[];
-              expect(cfg.columns).to.deep.equal(
+              expect([...cfg.columns, ...cfg.pseudonymise.map((p: { as: string }) => p.as)]).to.deep.equal(
                 fields.map((f) => f.name).filter((n: string) => !n.startsWith("_cdc_")),
               );
+              // Pseudonymising tables read the cell key, and only they are given its ARN.
+              const job = jobs.find(
+                (j) => j.inputs.description === `CDC merge of ${src.name} ${t.schema}.${t.name} into Iceberg`,
+              )!;
+              const keyArg = (job.inputs.defaultArguments as any)["--pseudonymisation_secret_arn"];
+              expect(cfg.pseudonymise).to.deep.equal(
+                (t.pseudonymise ?? []).map((p) => ({ column: p.column.toLowerCase(), as: p.as.toLowerCase() })),
+              );
+              if (cfg.pseudonymise.length > 0) {
+                expect(keyArg).to.equal(keySecretArn(ctx, cell.name));
+              } else expect(keyArg).to.equal(undefined);
               expect(cfg.keyColumns).to.deep.equal(t.keys.map((k) => k.toLowerCase()));
               expect(cfg.timestampColumn).to.equal(DMS_DEFAULTS.timestampColumn);
               expect(cfg.changeSeqColumn).to.equal(DMS_DEFAULTS.changeSeqColumn);
             }
           }
+          // The merge role may read the cell's pseudonymisation key, and no other secret.
+          const mergePolicy = parse(byName(rs, `${cell.name}-ingestion-merge-role`, T.rolePolicy).inputs.policy);
+          const keyReads = mergePolicy.Statement.filter((st: any) =>
+            actionsOf(st).some((a) => a.startsWith("secretsmanager:")),
+          );
+          expect(keyReads.map((st: any) => [actionsOf(st), st.Resource])).to.deep.equal(
+            sources.some((src) => src.tables.some((t) => (t.pseudonymise ?? []).length > 0))
+              ? [[["secretsmanager:GetSecretValue"], keySecretArn(ctx, cell.name)]]
+              : [],
+          );
           const triggers = rs.filter((r) => r.type === T.trigger);
           expect(triggers).to.have.length(sources.length);
           for (const tr of triggers) {

@@ -47,6 +47,11 @@ export interface CdcMergeJobsArgs {
   readonly region: string;
   readonly tables: readonly CdcMergeTable[];
   readonly curatedDatabaseName: pulumi.Input<string>;
+  /**
+   * The cell's pseudonymisation key in Secrets Manager, encrypted with the lake key. Jobs of tables that
+   * pseudonymise a column read it (`--pseudonymisation_secret_arn`); only then may the role.
+   */
+  readonly pseudonymisationSecretArn: pulumi.Input<string>;
   readonly lakeKeyArn: pulumi.Input<string>;
   readonly logsKeyArn: pulumi.Input<string>;
   readonly rawBucketName: pulumi.Input<string>;
@@ -96,6 +101,8 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       child,
     );
     const db = pulumi.output(args.curatedDatabaseName);
+    const pseudonymises = (t: CdcMergeTable): boolean => (t.table.pseudonymise ?? []).length > 0;
+    const readsKey = args.tables.some(pseudonymises);
     const policy = new aws.iam.RolePolicy(
       `${name}-role`,
       {
@@ -141,6 +148,17 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
               Resource: args.warehouseBucketArn,
               Condition: { StringLike: { "s3:prefix": ["curated/*", `${JOB_ARTIFACTS_PREFIX}*`] } },
             },
+            ...(readsKey
+              ? [
+                  {
+                    // The HMAC key the job pseudonymises customer ids with (decrypted with the lake key).
+                    Sid: "PseudonymisationKey",
+                    Effect: "Allow",
+                    Action: ["secretsmanager:GetSecretValue"],
+                    Resource: args.pseudonymisationSecretArn,
+                  },
+                ]
+              : []),
             {
               Sid: "LakeKey",
               Effect: "Allow",
@@ -249,7 +267,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       const spec = parseTableSpec({
         name: t.tableName,
         keyColumns: t.table.keys.map((k) => k.toLowerCase()),
-        columns: mergeColumns(t.table),
+        ...mergeColumns(t.table),
       });
       const configKey = `config/${t.source}/${t.tableName}.json`;
       const config = new aws.s3.BucketObjectv2(
@@ -296,6 +314,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
             "--config_s3_uri": pulumi.all([config.id, artifacts(configKey)]).apply(([, uri]) => uri),
             "--source_s3_prefix": pulumi.interpolate`s3://${args.rawBucketName}/${rawPrefix(t.source, t.table)}`,
             "--warehouse_s3_uri": pulumi.interpolate`s3://${args.warehouseBucketName}/curated/`,
+            ...(pseudonymises(t) ? { "--pseudonymisation_secret_arn": args.pseudonymisationSecretArn } : {}),
           },
           tags: classification("curated"),
         },

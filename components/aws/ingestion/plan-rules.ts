@@ -138,8 +138,9 @@ const DATE_TYPES = new Set(["date", "timestamp", "timestamptz"]);
 /**
  * The curated table's schema, from config. With `columns` declared: those columns with their types, minus
  * `piiColumns` and `excludeColumns` (direct identifiers stay in the restricted raw zone; the curated zone
- * is pseudonymous). Without: key columns (`string`) and partition sources (`timestamptz` for time
- * transforms, else `string`), so the curated table carries only those until `columns` is declared. Either
+ * is pseudonymous), then the `pseudonymise` columns (`string`, the HMAC of their raw column). Without
+ * `columns`: key columns (`string`) and partition sources (`timestamptz` for time
+ * transforms, else `string`) and the pseudonyms, until `columns` is declared. Either
  * way the merge's hidden columns follow (`_cdc_watermark`, `_cdc_source_file`); DMS's Op/commit ts/change
  * seq are not kept. Column names are lower case (Glue). See docs/adr/0004-curated-iceberg-tables.md.
  */
@@ -175,6 +176,9 @@ export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; p
       }
     }
   }
+  for (const p of table.pseudonymise ?? []) {
+    add(p.as, "string", `pseudonym: keyed HMAC-SHA256 (cell pseudonymisation key) of ${lower(p.column)}`);
+  }
   for (const p of partitions) {
     const col = columns.find((c) => c.name === lower(p.column));
     if (!col) throw new Error(`${where}: partition source ${p.column} is not in columns`);
@@ -205,11 +209,23 @@ export const LEDGER_SCHEMA: readonly IcebergColumn[] = [
   { id: 4, name: "applied_at", type: "timestamptz", required: false, doc: "when the merge applied it" },
 ];
 
-/** The columns the merge spec carries: the curated schema without the merge's own columns. */
-export function mergeColumns(table: TableConfig): string[] {
-  return curatedSchema(table)
-    .columns.filter((c) => !c.name.startsWith("_cdc_"))
+/**
+ * The merge spec's copied columns and pseudonyms: the curated schema without the merge's own columns,
+ * split into what is copied from the raw files and what is derived from them.
+ */
+export function mergeColumns(table: TableConfig): {
+  columns: string[];
+  pseudonymise: { column: string; as: string }[];
+} {
+  const pseudonymise = (table.pseudonymise ?? []).map((p) => ({
+    column: p.column.toLowerCase(),
+    as: p.as.toLowerCase(),
+  }));
+  const derived = new Set(pseudonymise.map((p) => p.as));
+  const columns = curatedSchema(table)
+    .columns.filter((c) => !c.name.startsWith("_cdc_") && !derived.has(c.name))
     .map((c) => c.name);
+  return { columns, pseudonymise };
 }
 
 /** DMS writes `<bucketFolder>/<schema>/<table>/` under the target; the merge reads that prefix. */

@@ -51,6 +51,8 @@ export interface TransactionalIngestionArgs {
     readonly ready: pulumi.Input<string>;
   };
   readonly curatedDatabaseName: pulumi.Input<string>;
+  /** The cell's pseudonymisation key in Secrets Manager (`PseudonymisationKey.awsSecretArn`). */
+  readonly pseudonymisationSecretArn: pulumi.Input<string>;
   /** Addresses told when an ingestion alarm fires. @default [] */
   readonly alertEmails?: readonly string[];
   readonly logRetentionDays: number;
@@ -263,7 +265,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         const spec = parseTableSpec({
           name: tableName,
           keyColumns: table.keys.map((k) => k.toLowerCase()),
-          columns: mergeColumns(table),
+          ...mergeColumns(table),
         });
         const names = defaultTableNames(spec);
         const { columns, partitions } = curatedSchema(table);
@@ -329,6 +331,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               region,
               tables: mergeTables,
               curatedDatabaseName: args.curatedDatabaseName,
+              pseudonymisationSecretArn: args.pseudonymisationSecretArn,
               lakeKeyArn: args.lakeKeyArn,
               logsKeyArn: args.logsKeyArn,
               rawBucketName: args.raw.name,
