@@ -11,6 +11,7 @@ import {
   BATCH_VIEW,
   SOURCE_FILE_COLUMN,
   SOURCE_ROW_COLUMN,
+  HORIZON_PLACEHOLDER,
   STEP_ORDER,
   defaultTableNames,
   generateMergeSql,
@@ -42,6 +43,14 @@ export const GLUE_JOB_DEFAULT_ARGUMENTS: Readonly<Record<string, string>> = {
   "--max_batches_per_run": "20",
 };
 
+/**
+ * Hours a tombstone is kept after its delete was committed. It only has to outlive out-of-order delivery
+ * of older changes; DMS writes a table's changes in commit order, and the job purges only when no file
+ * is pending. 23 h, plus the 15-minute schedule, keeps an erased key out of the current tombstone
+ * snapshot within the day that `maintenanceForSla` budgets before snapshot expiry.
+ */
+export const TOMBSTONE_RETENTION_HOURS = 23;
+
 export interface GlueJobConfig {
   readonly version: 1;
   readonly table: string;
@@ -63,6 +72,8 @@ export interface GlueJobConfig {
   readonly maxFilesPerBatch: number;
   readonly stepOrder: readonly string[];
   readonly steps: readonly CdcStep[];
+  /** Run after a run that left no file pending; `placeholder` becomes `tombstone_horizon(now, hours)`. */
+  readonly purgeTombstones: { readonly sql: string; readonly placeholder: string; readonly retentionHours: number };
 }
 
 export interface GlueJobConfigOptions {
@@ -72,6 +83,8 @@ export interface GlueJobConfigOptions {
   readonly database: string;
   /** @default DEFAULT_MAX_FILES_PER_BATCH */
   readonly maxFilesPerBatch?: number;
+  /** @default TOMBSTONE_RETENTION_HOURS */
+  readonly tombstoneRetentionHours?: number;
 }
 
 /** The JSON document glue_job.py loads from `--config_s3_uri`. */
@@ -97,5 +110,10 @@ export function renderGlueJobConfig(spec: CdcTableSpec, options: GlueJobConfigOp
     maxFilesPerBatch: options.maxFilesPerBatch ?? DEFAULT_MAX_FILES_PER_BATCH,
     stepOrder: STEP_ORDER,
     steps: sql.steps,
+    purgeTombstones: {
+      sql: sql.purgeTombstones,
+      placeholder: HORIZON_PLACEHOLDER,
+      retentionHours: options.tombstoneRetentionHours ?? TOMBSTONE_RETENTION_HOURS,
+    },
   };
 }

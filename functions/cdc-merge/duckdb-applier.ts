@@ -13,6 +13,7 @@ import {
   SOURCE_ROW_COLUMN,
   defaultTableNames,
   generateMergeSql,
+  purgeTombstonesSql,
   quoteIdent,
   type CdcMergeSql,
   type CdcStepName,
@@ -132,6 +133,16 @@ export class DuckDbCdcApplier {
       await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${q(BATCH_VIEW)}`)
     ).getRowObjectsJson()[0];
     return { files: [...files], rowsRead: Number(count?.n ?? 0) };
+  }
+
+  /**
+   * Deletes tombstones whose delete was committed before `horizon` (`tombstoneHorizon(now, hours)`);
+   * returns how many. The caller guarantees the precondition the Glue job checks: no raw file is
+   * pending, so no change older than the horizon can still arrive out of order.
+   */
+  async purgeTombstones(horizon: string): Promise<number> {
+    if (!(await this.tableExists(this.names.tombstones))) return 0;
+    return (await this.connection.run(purgeTombstonesSql(this.sql, horizon))).rowsChanged;
   }
 
   /** Files the ledger has recorded as applied, in path order. */

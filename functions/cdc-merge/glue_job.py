@@ -87,6 +87,27 @@ def pseudonymise(key: bytes, value):
     return hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+HORIZON_PATTERN = re.compile(r"^1#\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
+
+
+def tombstone_horizon(now, retention_hours: float) -> str:
+    """`1#<now - hours, UTC, microseconds>`: tombstoneHorizon in merge-sql.ts (millisecond precision, as JS)."""
+    from datetime import timedelta, timezone
+
+    if not retention_hours > 0:
+        raise ValueError(f"tombstone retention must be positive hours, got {retention_hours}")
+    t = (now.astimezone(timezone.utc) - timedelta(hours=retention_hours)).replace(tzinfo=None)
+    return "1#" + t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d}000"
+
+
+def purge_sql(cfg: dict, horizon: str) -> str:
+    """The purge statement with the horizon filled in, after checking it is a watermark prefix."""
+    if not HORIZON_PATTERN.match(horizon):
+        raise ValueError(f"not a tombstone horizon: {horizon!r}")
+    purge = cfg["purgeTombstones"]
+    return purge["sql"].replace(purge["placeholder"], horizon)
+
+
 def split_s3_uri(uri: str) -> Tuple[str, str]:
     m = re.match(r"^s3a?://([^/]+)/?(.*)$", uri)
     if not m:
@@ -233,7 +254,17 @@ def main(argv: List[str]) -> None:
         register_batch(spark, cfg, batch)
         run_steps(spark, cfg)
         print(json.dumps({"table": cfg["table"], "batch": i + 1, "of": len(batches), "files": len(batch)}))
-    print(json.dumps({"table": cfg["table"], "pending_after_run": max(0, len(todo) - sum(len(b) for b in batches))}))
+    pending = max(0, len(todo) - sum(len(b) for b in batches))
+    print(json.dumps({"table": cfg["table"], "pending_after_run": pending}))
+    # Tombstones only have to outlive out-of-order delivery. With nothing pending, every change
+    # older than the horizon has been applied; DMS writes newer ones in commit order. Purging keeps
+    # erased subjects' keys no longer than the erasure budget (README, "Tombstone purge").
+    if pending == 0:
+        from datetime import datetime, timezone
+
+        horizon = tombstone_horizon(datetime.now(timezone.utc), float(cfg["purgeTombstones"]["retentionHours"]))
+        spark.sql(purge_sql(cfg, horizon))
+        print(json.dumps({"table": cfg["table"], "tombstones_purged_before": horizon}))
     job.commit()
 
 

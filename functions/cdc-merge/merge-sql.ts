@@ -97,6 +97,35 @@ export interface CdcMergeSql {
   readonly dialect: Dialect;
   readonly names: CdcTableNames;
   readonly steps: readonly CdcStep[];
+  /**
+   * Not a step of every batch: deletes tombstones older than a horizon, with `HORIZON_PLACEHOLDER`
+   * standing for `tombstoneHorizon(...)`. Run only when no raw file is pending (README, "Tombstone
+   * purge").
+   */
+  readonly purgeTombstones: string;
+}
+
+/** Stands for the horizon watermark in `purgeTombstones`; replaced by a checked, fixed-format value. */
+export const HORIZON_PLACEHOLDER = "{{horizon}}";
+
+/** A CDC watermark prefix `1#yyyy-MM-dd HH:mm:ss.ffffff`: the only text the placeholder may become. */
+export const HORIZON_PATTERN = /^1#\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
+
+/**
+ * The purge horizon: CDC changes committed before `now - retentionHours` (UTC, microseconds). A
+ * tombstone's watermark `1#<commit ts>#<seq>` sorts below it exactly when its delete was committed
+ * earlier; full-load rows (`0#...`) always do. glue_job.py's `tombstone_horizon` is the same function.
+ */
+export function tombstoneHorizon(now: Date, retentionHours: number): string {
+  if (!(retentionHours > 0)) throw new Error(`tombstone retention must be positive hours, got ${retentionHours}`);
+  const iso = new Date(now.getTime() - retentionHours * 3_600_000).toISOString(); // yyyy-mm-ddThh:mm:ss.mmmZ
+  return `1#${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
+}
+
+/** The purge SQL with the horizon filled in, after checking it is a watermark prefix and nothing else. */
+export function purgeTombstonesSql(sql: CdcMergeSql, horizon: string): string {
+  if (!HORIZON_PATTERN.test(horizon)) throw new Error(`not a tombstone horizon: ${JSON.stringify(horizon)}`);
+  return sql.purgeTombstones.split(HORIZON_PLACEHOLDER).join(horizon);
 }
 
 /** Spark SQL table properties of the tables the job creates: Iceberg format v2 (row-level deletes). */
@@ -309,7 +338,12 @@ export function generateMergeSql(
     kind: name === "validate" ? "check" : "exec",
     sql: sql[name],
   }));
-  return { dialect, names, steps };
+  return {
+    dialect,
+    names,
+    steps,
+    purgeTombstones: `DELETE FROM ${tombstones} WHERE ${wm} < '${HORIZON_PLACEHOLDER}'`,
+  };
 }
 
 /** Quotes a (possibly dotted) identifier for a dialect; exported for the appliers. */

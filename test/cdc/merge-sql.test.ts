@@ -16,12 +16,16 @@ import {
   GLUE_JOB_DEFAULT_ARGUMENTS,
   GLUE_JOB_SCRIPT,
   HIDDEN_COLUMNS,
+  HORIZON_PLACEHOLDER,
   STEP_ORDER,
+  TOMBSTONE_RETENTION_HOURS,
   dmsChangeSeqRule,
   generateMergeSql,
   orderFiles,
   parseTableSpec,
+  purgeTombstonesSql,
   renderGlueJobConfig,
+  tombstoneHorizon,
   toBatches,
   watermarkExpression,
   type CdcStepName,
@@ -300,6 +304,71 @@ describe("cdc merge SQL generation", () => {
       expect(out.batches).to.deep.equal(toBatches(expected, 2));
       expect(out.rejected).to.deep.equal({ cdc_row_without_change_seq: 3 });
       expect(out.quoted).to.equal("`glue_catalog`.`sales`.`or``ders`");
+    });
+  });
+
+  describe("tombstone purge", () => {
+    it("is one DELETE below a checked horizon, the same in both dialects up to quoting", () => {
+      expect(duck.purgeTombstones).to.equal(
+        `DELETE FROM "glue_catalog"."sales"."orders__cdc_tombstones" WHERE "_cdc_watermark" < '${HORIZON_PLACEHOLDER}'`,
+      );
+      expect(sparkToDuckSpelling(spark.purgeTombstones)).to.equal(duck.purgeTombstones);
+      expect(purgeTombstonesSql(duck, "1#2026-11-25 10:00:00.123000")).to.match(/< '1#2026-11-25 10:00:00\.123000'$/);
+      for (const bad of [
+        "1#2026-11-25 10:00:00",
+        "0#2026-11-25 10:00:00.000000",
+        "1#2026-11-25 10:00:00.000000' OR 1=1 --",
+      ])
+        expect(() => purgeTombstonesSql(duck, bad), bad).to.throw(/not a tombstone horizon/);
+    });
+
+    it("the horizon is the same in TypeScript and in the Glue job's Python, and orders like watermarks", () => {
+      const nows = ["2026-11-26T10:00:00.000Z", "2024-03-01T00:30:00.5Z", "2024-01-01T05:59:59.999Z"];
+      const hours = [23, 1, 0.5, 48];
+      const py = spawnSync(
+        "python3",
+        [
+          "-c",
+          [
+            "import json, sys",
+            `sys.path.insert(0, ${JSON.stringify(GLUE_JOB_SCRIPT.replace(/\/glue_job\.py$/, ""))})`,
+            "from datetime import datetime",
+            "import glue_job as g",
+            "d = json.load(sys.stdin)",
+            "out = [g.tombstone_horizon(datetime.fromisoformat(n.replace('Z', '+00:00')), h) for n in d['nows'] for h in d['hours']]",
+            "try:\n    g.purge_sql(d['cfg'], \"1#x' OR 1=1\")\n    bad = 'accepted'\nexcept ValueError as e:\n    bad = str(e)",
+            "print(json.dumps({'horizons': out, 'sql': g.purge_sql(d['cfg'], out[0]), 'bad': bad}))",
+          ].join("\n"),
+        ],
+        {
+          input: JSON.stringify({ nows, hours, cfg: renderGlueJobConfig(spec, { database: "sales" }) }),
+          encoding: "utf8",
+          env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+        },
+      );
+      expect(py.status, py.stderr).to.equal(0);
+      const out = JSON.parse(py.stdout) as { horizons: string[]; sql: string; bad: string };
+      const ts = nows.flatMap((n) => hours.map((h) => tombstoneHorizon(new Date(n), h)));
+      expect(out.horizons).to.deep.equal(ts);
+      expect(ts[0]).to.equal("1#2026-11-25 11:00:00.000000");
+      expect(out.sql).to.equal(purgeTombstonesSql(spark, ts[0]!));
+      expect(out.bad).to.match(/not a tombstone horizon/);
+      // A delete committed just before the horizon sorts below it; one at or after it does not.
+      expect(`1#2026-11-25 10:59:59.999999#${"9".repeat(CHANGE_SEQ_WIDTH)}` < ts[0]!).to.equal(true);
+      expect(`1#2026-11-25 11:00:00.000000#${"0".repeat(CHANGE_SEQ_WIDTH)}` < ts[0]!).to.equal(false);
+      expect(`0#2030-01-01 00:00:00.000000#${"9".repeat(CHANGE_SEQ_WIDTH)}` < ts[0]!).to.equal(true);
+      expect(() => tombstoneHorizon(new Date(), 0)).to.throw(/positive/);
+    });
+
+    it("the Glue config carries the purge and a retention that fits the erasure budget's first day", () => {
+      const cfg = renderGlueJobConfig(spec, { database: "sales" });
+      expect(cfg.purgeTombstones).to.deep.equal({
+        sql: generateMergeSql(spec, "spark", cfg.names).purgeTombstones,
+        placeholder: HORIZON_PLACEHOLDER,
+        retentionHours: TOMBSTONE_RETENTION_HOURS,
+      });
+      // Retention + the 15-minute schedule stays within the day maintenanceForSla budgets.
+      expect(TOMBSTONE_RETENTION_HOURS + 0.25).to.be.at.most(24);
     });
   });
 });
