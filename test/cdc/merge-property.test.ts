@@ -3,7 +3,7 @@
  * shuffled inside files, files duplicated (re-emitted under new names), delivered in any order, in
  * batches of any size, with batches retried, converges to the source's final state.
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { expect } from "chai";
 import fc from "fast-check";
 import * as fs from "node:fs";
@@ -71,6 +71,21 @@ function buildModel(s: Scenario): SourceModel {
   return m;
 }
 
+/** A DMS writer and a DuckDB connection for one example, closed and removed afterwards. */
+async function withFixtures(fn: (w: DmsWriter, connection: DuckDBConnection) => Promise<void>): Promise<void> {
+  const w = await DmsWriter.create();
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  try {
+    await fn(w, connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    w.close();
+    fs.rmSync(w.dir, { recursive: true, force: true });
+  }
+}
+
 describe("cdc merge property: random logs, cut, shuffled, duplicated and batched, converge", function () {
   this.timeout(60_000);
 
@@ -78,10 +93,7 @@ describe("cdc merge property: random logs, cut, shuffled, duplicated and batched
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (s) => {
         const m = buildModel(s);
-        const w = await DmsWriter.create();
-        const instance = await DuckDBInstance.create(":memory:");
-        const connection = await instance.connect();
-        try {
+        await withFixtures(async (w, connection) => {
           const files: string[] = [];
           if (m.fullLoad.length > 0)
             files.push(await w.writeLoad("LOAD00000001.parquet", m.fullLoad, { withTimestamp: s.loadWithTs }));
@@ -108,12 +120,7 @@ describe("cdc merge property: random logs, cut, shuffled, duplicated and batched
           for (const b of batches) await applier.applyBatch(b);
 
           expect(await applier.rows()).to.deep.equal(m.expectedJson());
-        } finally {
-          connection.closeSync();
-          instance.closeSync();
-          w.close();
-          fs.rmSync(w.dir, { recursive: true, force: true });
-        }
+        });
       }),
       { numRuns: 60 },
     );
@@ -132,10 +139,7 @@ describe("cdc merge property: random logs, cut, shuffled, duplicated and batched
       fc.asyncProperty(scenarioArb, fc.nat(40), fc.nat(), async (s, splitAt, earlyMask) => {
         const m = buildModel(s);
         const split = splitAt % (m.log.length + 1);
-        const w = await DmsWriter.create();
-        const instance = await DuckDBInstance.create(":memory:");
-        const connection = await instance.connect();
-        try {
+        await withFixtures(async (w, connection) => {
           let n = 0;
           const writeSide = async (log: readonly ChangeRecord[], seed: number): Promise<string[]> => {
             const files: string[] = [];
@@ -184,12 +188,7 @@ describe("cdc merge property: random logs, cut, shuffled, duplicated and batched
           expect(Number(kept[0]?.n)).to.equal(0);
           await deliver(after);
           expect(await applier.rows()).to.deep.equal(m.expectedJson());
-        } finally {
-          connection.closeSync();
-          instance.closeSync();
-          w.close();
-          fs.rmSync(w.dir, { recursive: true, force: true });
-        }
+        });
       }),
       { numRuns: 60 },
     );
