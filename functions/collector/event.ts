@@ -7,6 +7,7 @@ import {
   analyticsConsent,
   type Json,
   type JsonObject,
+  OMITTED,
   Pseudonymiser,
   scrubIdentifyingFields,
   truncateIp,
@@ -166,16 +167,17 @@ export function transformEventJson(
     }
     if (context !== undefined && isObject(context.library)) out.context = { library: context.library };
   } else {
+    // Fields are removed with OMITTED (undefined, left out by JSON.stringify), not `delete` (see privacy.ts).
     out = ev;
     out.messageId = messageId;
     out.consent = consent;
     out.source = req.source;
     out.receivedAt = req.receivedAt;
-    delete out.writeKey;
+    if (out.writeKey !== undefined) out.writeKey = OMITTED;
     for (const f of ID_FIELDS) {
       const v = out[f];
       if (isId(v)) out[f] = p.hash(v);
-      else delete out[f];
+      else if (v !== undefined) out[f] = OMITTED;
     }
     if (isObject(out.traits)) scrubIdentifyingFields(out.traits, p);
     if (isObject(out.properties)) scrubIdentifyingFields(out.properties, p);
@@ -185,13 +187,13 @@ export function transformEventJson(
       for (const f of DEVICE_IDS) {
         const v = context.device[f];
         if (isId(v)) context.device[f] = p.hash(v);
-        else delete context.device[f];
+        else if (v !== undefined) context.device[f] = OMITTED;
       }
     }
     const rawIp = typeof context.ip === "string" ? context.ip : req.clientIp;
     const ip = rawIp === undefined ? undefined : truncateIp(rawIp);
-    if (ip === undefined) delete context.ip;
-    else context.ip = ip;
+    if (ip !== undefined) context.ip = ip;
+    else if (context.ip !== undefined) context.ip = OMITTED;
   }
   return { json: JSON.stringify(out), messageId };
 }

@@ -15,6 +15,13 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /**
+ * Assigned to a field to remove it from the serialised event: JSON.stringify leaves out undefined
+ * properties. Cheaper than `delete`, which turns the object into a slow dictionary-mode object (and is a
+ * runtime call even for an absent field); same JSON. Only for objects that are serialised, not read, after.
+ */
+export const OMITTED = undefined as unknown as Json;
+
+/**
  * Pseudonyms computed recently, by identifier. One HMAC costs ~1.8 µs (OpenSSL re-keys on every
  * createHmac), and identifiers repeat heavily: every event of a device's batch carries the same
  * anonymousId/userId, and a session sends dozens of events. Bounded, and simply emptied when full: the
@@ -109,19 +116,19 @@ function ruleFor(key: string): KeyRule {
   return rule;
 }
 
-/** Applies the trait rule to the top-level keys of a traits or properties object, in place. */
+/** Applies the trait rule to the top-level keys of a traits or properties object, in place (removal: OMITTED). */
 export function scrubIdentifyingFields(obj: JsonObject, p: Pseudonymiser): void {
   for (const key in obj) {
     const rule = ruleFor(key);
     if (rule === "keep") continue;
     if (rule === "remove") {
-      delete obj[key];
+      obj[key] = OMITTED;
       continue;
     }
     const v = obj[key];
     if (typeof v === "string" && v !== "") obj[key] = p.hash(rule(v));
     else if (typeof v === "number") obj[key] = p.hash(v);
-    else delete obj[key];
+    else obj[key] = OMITTED;
   }
 }
 

@@ -67,7 +67,11 @@ export class BodyProcessor {
     // Parsed as JSON whatever the Content-Type: analytics.js sends text/plain to avoid a CORS preflight.
     let body: Json;
     try {
-      body = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8")) as Json;
+      // On the event-loop thread raw is already a Buffer; the worker receives a plain Uint8Array.
+      const text = Buffer.isBuffer(raw)
+        ? raw.toString("utf8")
+        : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8");
+      body = JSON.parse(text) as Json;
     } catch (err) {
       return reject(400, `malformed JSON: ${(err as Error).message}`);
     }

@@ -45,9 +45,32 @@ export interface PublisherOptions {
   readonly maxInFlightEvents: number;
 }
 
-interface Waiter {
+/** Told once when the messages it waits for are acknowledged (resolve) or failed (reject). */
+export interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
+}
+
+/** A request split over several Publish calls (more than 1,000 messages): settles once all parts have. */
+class Parts implements Waiter {
+  private settled = false;
+  constructor(
+    private pending: number,
+    private readonly waiter: Waiter,
+  ) {}
+
+  resolve(): void {
+    if (!this.settled && --this.pending === 0) {
+      this.settled = true;
+      this.waiter.resolve();
+    }
+  }
+
+  reject(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.waiter.reject(err);
+  }
 }
 
 interface Batch {
@@ -104,12 +127,14 @@ export class Publisher {
   }
 
   /**
-   * Queues reserved messages; resolves when Pub/Sub has acknowledged all of them. Reservations are
+   * Queues reserved messages; `waiter` is told once Pub/Sub has acknowledged all of them (or failed).
+   * A waiter object rather than a promise: nothing is allocated per request here. Reservations are
    * released when the RPC settles, not when the HTTP request stops waiting, so a stalled backend
    * keeps the bound saturated and the collector sheds load.
    */
-  publish(messages: readonly OutgoingMessage[]): Promise<void> {
-    const parts: Promise<void>[] = [];
+  publish(messages: readonly OutgoingMessage[], waiter: Waiter): void {
+    let first: Batch | undefined;
+    let more: Batch[] | undefined;
     let start = 0;
     while (start < messages.length) {
       if (this.open.messages.length >= MAX_MESSAGES_PER_PUBLISH || this.open.bytes >= MAX_BYTES_PER_PUBLISH)
@@ -123,11 +148,19 @@ export class Publisher {
         batch.messages.push(m);
         batch.bytes += m.data.length + 64;
       }
-      parts.push(new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject })));
+      if (first === undefined) first = batch;
+      else (more ??= []).push(batch);
       start = end;
     }
+    // Batches are only sent from schedule()/pump(), never from here: the waiters are in place in time.
+    if (first === undefined) waiter.resolve();
+    else if (more === undefined) first.waiters.push(waiter);
+    else {
+      const parts = new Parts(1 + more.length, waiter);
+      first.waiters.push(parts);
+      for (const b of more) b.waiters.push(parts);
+    }
     this.schedule();
-    return parts.length === 1 ? parts[0] : Promise.all(parts).then(() => undefined);
   }
 
   /** Sends everything queued and waits for every outstanding RPC to settle. */
@@ -178,9 +211,20 @@ export class Publisher {
       this.rpcs--;
       this.inFlight -= count;
       for (const w of batch.waiters) {
-        if (err === undefined) w.resolve();
-        else w.reject(err);
+        // One waiter's failure must not keep the others from hearing.
+        try {
+          if (err === undefined) w.resolve();
+          else w.reject(err);
+        } catch (e) {
+          process.stderr.write(
+            `${JSON.stringify({ severity: "ERROR", message: "publish waiter failed", component: "collector", error: e instanceof Error ? (e.stack ?? e.message) : String(e) })}\n`,
+          );
+        }
       }
+      // Let go of the requests now: grpc-js/http2 objects of a finished call can outlive it until the
+      // next full GC, and through this batch they kept the requests (and their messages) with them.
+      batch.waiters.length = 0;
+      batch.messages.length = 0;
       // A slot is free: send what accumulated meanwhile, including the open batch.
       if (this.sealed.length === 0 && this.open.messages.length > 0) this.seal();
       this.pump();

@@ -546,6 +546,37 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
       expect(j.json().error).to.match(/^malformed JSON/);
       expect(fake.messages).to.have.length(0);
     });
+
+    it("a batch over the 1,000-message Publish limit is answered 200 only once every Publish call is acknowledged", async () => {
+      const n = 1_200;
+      const body = JSON.stringify({
+        batch: Array.from({ length: n }, (_, i) => ({
+          type: "track",
+          userId: "u",
+          event: "E",
+          messageId: `m-split-${i}`,
+          context: GRANTED,
+        })),
+      });
+      const calls = fake.publishCalls;
+      fake.setMode("stall");
+      let answered = false;
+      const pending = request(`${collector.url}/v1/batch`, "POST", body, { authorization: basic(WRITE_KEY) }).then(
+        (r) => {
+          answered = true;
+          return r;
+        },
+      );
+      await until(() => fake.heldCalls >= 2, "both Publish calls to reach the backend");
+      expect(answered, "answered before Pub/Sub acknowledged").to.equal(false);
+      fake.setMode("ok");
+      const r = await pending;
+      expect(r.status, r.text).to.equal(200);
+      expect(fake.publishCalls - calls).to.be.at.least(2);
+      const counts = fake.countsByMessageId();
+      expect(counts.size).to.equal(n);
+      for (let i = 0; i < n; i++) expect(counts.get(`m-split-${i}`), `m-split-${i}`).to.equal(1);
+    });
   });
 
   describe("when Pub/Sub fails or stalls", () => {
