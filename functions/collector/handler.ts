@@ -2,7 +2,7 @@
  * The HTTP side of the Segment Tracking API (segment.com/docs/connections/sources/catalog/libraries/server/http-api):
  * `POST /v1/{track,identify,page,screen,group,alias,batch}` and the one-letter forms analytics.js and
  * the mobile SDKs use (`/v1/t` ...). Plain `node:http` request/response: no framework in the hot path
- * (see README, "Why not the Functions Framework").
+ * (README, "Deployment contract": why not the Functions Framework; ADR 0005).
  *
  * A request is plain callbacks from the body's `end` to the answer: no promise, no `await`, no closure
  * and no timer of its own (README, "Benchmark": each of those cost microseconds per request). The wait
