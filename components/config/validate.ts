@@ -4,6 +4,7 @@
  * Pure: no Pulumi runtime needed, so it is table-tested directly.
  */
 import { z } from "zod";
+import { RESERVED_PREFIX } from "../../functions/cdc-merge/spec";
 import {
   JURISDICTIONS,
   OMNI_AWS_REGIONS,
@@ -214,7 +215,8 @@ function tableProblems(t: unknown, at: string): string[] {
     if (as !== undefined) {
       if (declared.has(as) || derived.has(as) || as === column)
         problems.push(`${here}.as: '${as}' is already a column of the table`);
-      if (as.startsWith("_cdc_")) problems.push(`${here}.as: the prefix _cdc_ is reserved for the CDC merge`);
+      if (as.startsWith(RESERVED_PREFIX))
+        problems.push(`${here}.as: the prefix ${RESERVED_PREFIX} is reserved for the CDC merge`);
       derived.add(as);
     }
     if (column === undefined || declared.size === 0) return;

@@ -67,7 +67,7 @@ MIN_KEY_BYTES = 32  # RFC 2104 section 3: shorter than the SHA-256 output weaken
 
 
 def decode_key(text: str) -> bytes:
-    """The cell key as stored (hex, else base64): decodePseudonymisationKey in pseudonymise.ts."""
+    """The cell key as stored (hex, else base64): decodeHmacKey in functions/collector/privacy.ts."""
     t = text.strip()
     key = bytes.fromhex(t) if re.fullmatch(r"[0-9a-fA-F]+", t) and len(t) % 2 == 0 else base64.b64decode(t)
     if len(key) < MIN_KEY_BYTES:

@@ -4,31 +4,24 @@
  * scalar function, so the local replay computes exactly what the edge and the Glue job compute.
  */
 import { DuckDBScalarFunction, VARCHAR, type DuckDBConnection } from "@duckdb/node-api";
-import { Pseudonymiser } from "../collector/privacy";
+import { decodeHmacKey, MIN_HMAC_KEY_BYTES, Pseudonymiser } from "../collector/privacy";
 import { PSEUDONYMISE_FUNCTION } from "./spec";
 
-/** RFC 2104 §3: a key shorter than the hash output (32 bytes for SHA-256) weakens HMAC. */
-export const MIN_PSEUDONYMISATION_KEY_BYTES = 32;
-
 /**
- * The key as the stack stores it (`PseudonymisationKey`: 32 random bytes as hex in Secrets Manager and
- * Secret Manager), or base64; hex first because it is unambiguous. glue_job.py's `decode_key` is the
- * same rule.
+ * The key as the stack stores it, decoded by the collector's own rule (`decodeHmacKey`: hex, else
+ * base64); refused below MIN_HMAC_KEY_BYTES.
  */
 export function decodePseudonymisationKey(text: string): Buffer {
-  const t = text.trim();
-  const key = /^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 ? Buffer.from(t, "hex") : Buffer.from(t, "base64");
-  if (key.length < MIN_PSEUDONYMISATION_KEY_BYTES)
-    throw new Error(
-      `the pseudonymisation key must decode (hex or base64) to at least ${MIN_PSEUDONYMISATION_KEY_BYTES} bytes`,
-    );
+  const key = decodeHmacKey(text);
+  if (key.length < MIN_HMAC_KEY_BYTES)
+    throw new Error(`the pseudonymisation key must decode (hex or base64) to at least ${MIN_HMAC_KEY_BYTES} bytes`);
   return key;
 }
 
 /** Registers `lakehouse_pseudonymise` on a connection; NULL in, NULL out (DuckDB's default). */
 export function registerPseudonymiseFunction(connection: DuckDBConnection, key: Buffer): void {
-  if (key.length < MIN_PSEUDONYMISATION_KEY_BYTES)
-    throw new Error(`the pseudonymisation key must be at least ${MIN_PSEUDONYMISATION_KEY_BYTES} bytes`);
+  if (key.length < MIN_HMAC_KEY_BYTES)
+    throw new Error(`the pseudonymisation key must be at least ${MIN_HMAC_KEY_BYTES} bytes`);
   const pseudonymiser = new Pseudonymiser(key);
   connection.registerScalarFunction(
     DuckDBScalarFunction.create({

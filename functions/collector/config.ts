@@ -3,6 +3,7 @@
  * Every variable is listed in README.md (the deployment contract); a bad value stops the process at
  * start rather than failing requests later.
  */
+import { decodeHmacKey, MIN_HMAC_KEY_BYTES } from "./privacy";
 
 export interface CollectorConfig {
   /** TCP port; Cloud Run injects PORT. */
@@ -28,8 +29,6 @@ export interface CollectorConfig {
   /** Seconds suggested to clients in `Retry-After` when shedding load. */
   readonly retryAfterSeconds: number;
 }
-
-const MIN_HMAC_KEY_BYTES = 32; // RFC 2104 §3: keys shorter than the hash output (32 bytes for SHA-256) weaken HMAC.
 
 export class ConfigError extends Error {}
 
@@ -67,12 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
   if (topic === "") errors.push("COLLECTOR_TOPIC is required");
   const writeKeys = parseWriteKeys(env.COLLECTOR_WRITE_KEYS ?? "");
   if (writeKeys.size === 0) errors.push("COLLECTOR_WRITE_KEYS must list at least one write key");
-  const keyRaw = env.COLLECTOR_HMAC_KEY ?? "";
-  // The key is stored as hex or base64 in Secret Manager; hex is tried first because it is unambiguous.
-  const hmacKey =
-    /^[0-9a-fA-F]+$/.test(keyRaw) && keyRaw.length % 2 === 0
-      ? Buffer.from(keyRaw, "hex")
-      : Buffer.from(keyRaw, "base64");
+  const hmacKey = decodeHmacKey(env.COLLECTOR_HMAC_KEY ?? "");
   if (hmacKey.length < MIN_HMAC_KEY_BYTES) {
     errors.push(`COLLECTOR_HMAC_KEY must decode (hex or base64) to at least ${MIN_HMAC_KEY_BYTES} bytes`);
   }

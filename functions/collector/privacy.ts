@@ -29,6 +29,20 @@ export const OMITTED = undefined as unknown as Json;
  */
 const PSEUDONYM_CACHE_MAX = 50_000;
 
+/** RFC 2104 §3: keys shorter than the hash output (32 bytes for SHA-256) weaken HMAC. */
+export const MIN_HMAC_KEY_BYTES = 32;
+
+/**
+ * The cell key as stored (`PseudonymisationKey`: hex in Secret Manager and Secrets Manager), or base64;
+ * hex first because it is unambiguous. Surrounding whitespace (a trailing newline from a secret file)
+ * is ignored. The caller checks the length against MIN_HMAC_KEY_BYTES. glue_job.py's `decode_key` is
+ * the same rule.
+ */
+export function decodeHmacKey(text: string): Buffer {
+  const t = text.trim();
+  return /^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0 ? Buffer.from(t, "hex") : Buffer.from(t, "base64");
+}
+
 export class Pseudonymiser {
   private readonly key: KeyObject;
   private readonly cache = new Map<string, string>();

@@ -18,10 +18,10 @@ import {
   GLUE_VERSION,
   renderGlueJobConfig,
 } from "../../../functions/cdc-merge/cloud-config";
-import { parseTableSpec } from "../../../functions/cdc-merge/spec";
+import type { CdcTableSpec } from "../../../functions/cdc-merge/spec";
 import type { TableConfig } from "../../config/schema";
 import { classification } from "../../conventions";
-import { mergeColumns, rawPrefix } from "./plan-rules";
+import { rawPrefix } from "./plan-rules";
 import { serviceTrustPolicy } from "../service-trust";
 
 /** Where the job's script and configs live: the warehouse bucket has no age-based expiry (raw does). */
@@ -34,6 +34,8 @@ export const SPARK_CATALOG = "glue_catalog";
 export interface CdcMergeTable {
   readonly source: string;
   readonly table: TableConfig;
+  /** The merge spec of the table (parsed once, by the ingestion that also names its Iceberg tables). */
+  readonly spec: CdcTableSpec;
   /** Curated Glue table name. */
   readonly tableName: string;
   /** Waits for the Iceberg table (and its optimizers) to exist. */
@@ -101,7 +103,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       child,
     );
     const db = pulumi.output(args.curatedDatabaseName);
-    const pseudonymises = (t: CdcMergeTable): boolean => (t.table.pseudonymise ?? []).length > 0;
+    const pseudonymises = (t: CdcMergeTable): boolean => t.spec.pseudonymise.length > 0;
     const readsKey = args.tables.some(pseudonymises);
     const policy = new aws.iam.RolePolicy(
       `${name}-role`,
@@ -264,11 +266,6 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
     const jobs: aws.glue.Job[] = [];
     const bySource = new Map<string, { job: aws.glue.Job; t: CdcMergeTable }[]>();
     for (const t of args.tables) {
-      const spec = parseTableSpec({
-        name: t.tableName,
-        keyColumns: t.table.keys.map((k) => k.toLowerCase()),
-        ...mergeColumns(t.table),
-      });
       const configKey = `config/${t.source}/${t.tableName}.json`;
       const config = new aws.s3.BucketObjectv2(
         `${name}-${t.tableName.replace(/_/g, "-")}-config`,
@@ -276,7 +273,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
           bucket: args.warehouseBucketName,
           key: `${JOB_ARTIFACTS_PREFIX}${configKey}`,
           content: db.apply((database) =>
-            JSON.stringify(renderGlueJobConfig(spec, { catalog: SPARK_CATALOG, database }), null, 2),
+            JSON.stringify(renderGlueJobConfig(t.spec, { catalog: SPARK_CATALOG, database }), null, 2),
           ),
           contentType: "application/json",
           serverSideEncryption: "aws:kms",

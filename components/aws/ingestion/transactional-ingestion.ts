@@ -312,6 +312,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         mergeTables.push({
           source: source.name,
           table,
+          spec,
           tableName,
           ready: pulumi
             .all(declared.flatMap((t) => Object.values(t.optimizers).map((o) => o.id)))

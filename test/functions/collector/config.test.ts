@@ -52,6 +52,16 @@ describe("collector configuration", () => {
     expect(c.hmacKey.toString("hex")).to.equal(KEY);
   });
 
+  it("reads a hex key with a trailing newline (a secret file) as hex, not as base64", () => {
+    const c = loadConfig({
+      GOOGLE_CLOUD_PROJECT: "p",
+      COLLECTOR_TOPIC: "t",
+      COLLECTOR_WRITE_KEYS: "k",
+      COLLECTOR_HMAC_KEY: `${KEY}\n`,
+    });
+    expect(c.hmacKey.toString("hex")).to.equal(KEY);
+  });
+
   it("parses write keys", () => {
     expect([...parseWriteKeys(" a=web ,,b=ios,c")]).to.deep.equal([
       ["a", "web"],
