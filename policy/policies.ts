@@ -18,8 +18,8 @@ import {
   isRecord,
   matchesType,
   ownProps,
+  reportUnknown,
   UnknownInputError,
-  unknownMessage,
   type ProviderView,
   type ResourceView,
   type Rule,
@@ -52,8 +52,10 @@ export const rules: readonly Rule[] = [
 /**
  * `@pulumi/policy` wraps props in a proxy that throws on unknowns the moment they are read, and the
  * engine then downgrades the whole policy to an advisory "can't run during preview". The rules read
- * the raw object instead (the proxy exposes it under this key) and decide themselves: an unknown a
- * rule needs is a violation at the policy's level (`unknownMessage`), never a silent pass.
+ * the raw object instead (the proxy exposes it under this key) and decide themselves (ADR 0010): an
+ * unknown config fact (region, location, project, tags) is a violation at the policy's level; an
+ * unknown reference to a resource of the same update is an advisory "checked when known", and the
+ * rule still enforces every known value. Never a silent pass.
  */
 const PROXY_TARGET = "__getSpecialProxyTarget";
 function unwrap(props: Record<string, unknown>): Record<string, unknown> {
@@ -83,15 +85,13 @@ function context(rule: Rule, config: unknown, report: ReportViolation): RuleCont
   };
 }
 
-/** Runs `fn`, turning an unknown value into a violation naming it. */
-function failClosed(ctx: RuleContext, urn: string, fn: () => void): void {
+/** Runs `fn`, reporting an unknown it meets (`reportUnknown`: fails closed or "checked when known"). */
+function checkKnown(ctx: RuleContext, urn: string, fn: () => void): void {
   try {
     fn();
   } catch (e) {
     if (!(e instanceof UnknownInputError)) throw e;
-    // Resource rules: the diagnostic is on the resource already. Stack rules: name the owner.
-    if (urn !== "") ctx.report(unknownMessage(e.path), urn);
-    else ctx.report(unknownMessage(e.path, e.owner?.label), e.owner?.urn);
+    reportUnknown(ctx, e, urn);
   }
 }
 
@@ -148,7 +148,7 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
         if (!matchesType(rule.resourceTypes, args.type)) return;
         const ctx = context(rule, args.getConfig(), report);
         const view = fromArgs(args);
-        failClosed(ctx, args.urn, () => rule.validate(view, ctx));
+        checkKnown(ctx, args.urn, () => rule.validate(view, ctx));
       },
     };
   }
@@ -157,9 +157,9 @@ export function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidation
     validateStack: (args, report) => {
       const ctx = context(rule, args.getConfig(), report);
       const resources = args.resources.map(fromStack);
-      // A stack rule that meets an unknown reports it once, on the stack, and stops: the rest of its
-      // joins may depend on the unknown value.
-      failClosed(ctx, "", () => rule.validate(resources, ctx));
+      // A stack rule that meets an unknown reports it once and stops: the rest of its joins may depend
+      // on the unknown value (rules that loop over resources use `eachKnown` to go on past it).
+      checkKnown(ctx, "", () => rule.validate(resources, ctx));
     },
   };
 }

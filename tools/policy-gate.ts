@@ -1,13 +1,14 @@
 /**
- * `npm run policy [-- --stack <name>] [-- --config <pack-config.json>] [-- --json]`
+ * `npm run policy [-- --stack <name>] [-- --config <pack-config.json>] [-- --mode realistic|first-preview] [-- --json]`
  *
  * Evaluates every stack in the repo (Pulumi.<stack>.yaml) offline and runs the compliance pack over
- * each through the pack's own analyzer, as `pulumi preview --policy-pack policy` does in CI. Exits 1
- * on any mandatory violation or rejected stack config.
+ * each through the pack's own analyzer, as `pulumi preview --policy-pack policy` does in CI, in both
+ * plan modes (realistic outputs, and every provider-computed output unknown as in a first preview;
+ * ADR 0010) unless `--mode` picks one. Exits 1 on any mandatory violation or rejected stack config.
  */
 import { readFileSync } from "node:fs";
 import type { PolicyPackConfig } from "@pulumi/policy";
-import { listStacks } from "./plan/evaluate";
+import { listStacks, type PlanMode } from "./plan/evaluate";
 import { startAnalyzer } from "./policy/analyzer";
 import { formatGateResult, gateStack, type GateResult } from "./policy/gate";
 
@@ -16,13 +17,17 @@ interface Args {
   readonly stackFile?: string;
   readonly config?: string;
   readonly json: boolean;
+  readonly modes: PlanMode[];
 }
+
+const MODES: readonly PlanMode[] = ["realistic", "first-preview"];
 
 function parseArgs(argv: readonly string[]): Args {
   const stacks: string[] = [];
   let stackFile: string | undefined;
   let config: string | undefined;
   let json = false;
+  const modes: PlanMode[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -35,9 +40,17 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--stack-file") stackFile = value();
     else if (a === "--config" || a === "--policy-pack-config") config = value();
     else if (a === "--json") json = true;
-    else throw new Error(`unknown argument '${a}' (use --stack <name>, --stack-file <file>, --config <file>, --json)`);
+    else if (a === "--mode") {
+      const m = value();
+      if (!MODES.includes(m as PlanMode)) throw new Error(`--mode must be one of ${MODES.join(", ")}`);
+      modes.push(m as PlanMode);
+    } else if (a === "--first-preview") modes.push("first-preview");
+    else
+      throw new Error(
+        `unknown argument '${a}' (use --stack <name>, --stack-file <file>, --config <file>, --mode <mode>, --json)`,
+      );
   }
-  return { stacks, stackFile, config, json };
+  return { stacks, stackFile, config, json, modes: modes.length > 0 ? modes : [...MODES] };
 }
 
 async function main(): Promise<number> {
@@ -52,18 +65,20 @@ async function main(): Promise<number> {
   const results: GateResult[] = [];
   try {
     for (const stack of stacks) {
-      const result = await gateStack({ stack, stackFile: args.stackFile, preview: true }, { session, packConfig });
-      results.push(result);
-      if (!args.json) console.log(`${formatGateResult(result)}\n`);
+      for (const mode of args.modes) {
+        const result = await gateStack({ stack, stackFile: args.stackFile, mode }, { session, packConfig });
+        results.push(result);
+        if (!args.json) console.log(`[${mode}] ${formatGateResult(result)}\n`);
+      }
     }
   } finally {
     await session.close();
   }
   if (args.json) console.log(JSON.stringify(results, null, 2));
-  const failed = results.filter((r) => !r.passed).map((r) => r.stack);
+  const failed = [...new Set(results.filter((r) => !r.passed).map((r) => r.stack))];
   console.log(
     failed.length === 0
-      ? `Policy gate passed for ${stacks.join(", ")}.`
+      ? `Policy gate passed for ${stacks.join(", ")} (${args.modes.join(" and ")}).`
       : `Policy gate FAILED for ${failed.join(", ")}.`,
   );
   return failed.length === 0 ? 0 : 1;

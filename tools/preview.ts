@@ -1,5 +1,5 @@
 /**
- * `npm start [-- --stack <name>] [--summary]`: the offline plan of a stack, printed in the spirit of
+ * `npm start [-- --stack <name>] [--summary] [--first-preview]`: the offline plan of a stack, printed in the spirit of
  * `pulumi preview`: the resource tree (cells, components, resources), counts by cloud and type, the
  * time it took, then the compliance gate. Exits non-zero on invalid config or a mandatory violation.
  */
@@ -12,8 +12,10 @@ const { values } = parseArgs({
     stack: { type: "string", default: "dev" },
     summary: { type: "boolean", default: false },
     "no-policy": { type: "boolean", default: false },
+    "first-preview": { type: "boolean", default: false },
   },
 });
+const mode = values["first-preview"] ? "first-preview" : "realistic";
 const stack = values.stack ?? "dev";
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -69,10 +71,14 @@ function counts(plan: Plan): string[] {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  console.log(`Previewing stack '${stack}' offline (Pulumi mocks, secure values as placeholders)\n`);
+  console.log(
+    `Previewing stack '${stack}' offline (Pulumi mocks, secure values as placeholders, ${
+      mode === "first-preview" ? "as a first preview: every provider-computed output unknown" : "realistic outputs"
+    })\n`,
+  );
   let plan: Plan;
   try {
-    plan = await evaluateStack({ stack });
+    plan = await evaluateStack({ stack, mode });
   } catch (e) {
     if (e instanceof PlanConfigError) {
       console.error(red(e.message));

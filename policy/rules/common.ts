@@ -135,10 +135,65 @@ export function ownProps(r: ResourceView): ResourceView {
   return r;
 }
 
-/** The message an unknown value produces (one place, so tests can assert it exactly). */
+/** The message an unknown value that must be known produces (one place, so tests can assert it exactly). */
 export const unknownMessage = (path: string, who?: string): string =>
   `${who ? `${who}: ` : ""}'${path}' is unknown during preview, so this rule cannot verify it and fails closed; ` +
   `make the value known at preview (a literal or a config value) or run the gate again after the dependency exists.`;
+
+/**
+ * Properties the program writes from stack config (where a resource lives, whose account or project, its
+ * jurisdiction tags). They are known in every preview; an unknown one means the program lost track of
+ * residency, so it fails closed at the policy's level even in a first preview (ADR 0010).
+ */
+export const KNOWN_AT_PREVIEW: ReadonlySet<string> = new Set([
+  "region",
+  "location",
+  "project",
+  "allowedAccountIds",
+  "defaultTags",
+  "defaultLabels",
+  "tags",
+  "labels",
+]);
+
+/** Whether an unknown at `path` must fail closed (a config fact) rather than wait for its value. */
+export const mustBeKnownAtPreview = (path: string): boolean => KNOWN_AT_PREVIEW.has(path.split(/[.[]/, 1)[0] ?? path);
+
+/**
+ * The advisory an unknown reference produces (an ARN, id, e-mail or policy built from resources created
+ * in the same update). The engine resolves every input before it calls the analyzer during the update,
+ * so the same rule then sees the value and enforces it at its level before the resource is created.
+ */
+export const checkedWhenKnownMessage = (path: string, who?: string): string =>
+  `${who ? `${who}: ` : ""}'${path}' is unknown until the resource it refers to exists (a first preview); ` +
+  `checked when known: the update sends the value before the resource is created, and a violation then stops it.`;
+
+/**
+ * Reports an unknown met by a rule: a config fact fails closed at the policy's level, a reference is an
+ * advisory "checked when known". `urn` is the resource a resource rule is analyzing ("" in a stack rule:
+ * the diagnostic then goes to the resource that held the unknown, named in the message).
+ */
+export function reportUnknown(ctx: RuleContext, e: UnknownInputError, urn: string): void {
+  const who = urn !== "" ? undefined : e.owner?.label;
+  const at = urn !== "" ? urn : e.owner?.urn;
+  if (mustBeKnownAtPreview(e.path)) ctx.report(unknownMessage(e.path, who), at);
+  else ctx.advise(checkedWhenKnownMessage(e.path, who), at);
+}
+
+/**
+ * Runs a stack rule's check per item: an unknown met for one item is reported (`reportUnknown`) and the
+ * rule goes on with the next, so a first preview still enforces every known value.
+ */
+export function eachKnown<T>(items: Iterable<T>, ctx: RuleContext, fn: (item: T) => void): void {
+  for (const item of items) {
+    try {
+      fn(item);
+    } catch (e) {
+      if (!(e instanceof UnknownInputError)) throw e;
+      reportUnknown(ctx, e, "");
+    }
+  }
+}
 
 /**
  * Reads a dotted path (`a.b[0].c`) from raw props. Throws `UnknownInputError` if the value or any
@@ -176,6 +231,26 @@ export function peekStr(obj: unknown, path: string): string | null | undefined {
     if (e instanceof UnknownInputError) return null;
     throw e;
   }
+}
+
+/**
+ * The resource among `candidates` that `r`'s property `prop` refers to: by property dependency first
+ * (known even when the reference is unknown at preview), else by the known value matched against the
+ * candidates' `keys`. An unknown reference that no dependency joins throws `UnknownInputError`.
+ */
+export function referenced(
+  candidates: readonly ResourceView[],
+  r: ResourceView,
+  prop: string,
+  keys: readonly string[],
+): ResourceView | undefined {
+  const deps = r.propertyDependencies[prop.split(/[.[]/, 1)[0] ?? prop] ?? [];
+  const byDependency = candidates.find((c) => deps.includes(c.urn));
+  if (byDependency) return byDependency;
+  const ref = peekStr(r.props, prop);
+  if (ref === null) throw new UnknownInputError(prop, OWNERS.get(r.props));
+  if (ref === undefined) return undefined;
+  return candidates.find((c) => keys.some((k) => c.props[k] === ref));
 }
 
 /** The known strings of a list property (unknown items and an unknown list are skipped), for joins. */

@@ -21,6 +21,8 @@ import {
   type RuleContext,
   type StackRule,
   UnknownInputError,
+  eachKnown,
+  referenced,
 } from "./common";
 
 const AT_REST = [A.gdpr32_1_a, A.gdpr25_1, A.gdpr5_1_f, A.lgpd46, A.lgpd6_vii, A.lgpd49];
@@ -593,16 +595,14 @@ export const secretVersionsInManagedSecrets: StackRule = {
     ];
     for (const [versionType, secretType, prop] of pairs) {
       const secrets = resources.filter((r) => r.type === secretType);
-      for (const v of resources.filter((r) => r.type === versionType)) {
-        const deps = v.propertyDependencies[prop] ?? [];
-        const ref = str(v.props, prop);
-        const found = secrets.some(
-          (s) =>
-            deps.includes(s.urn) ||
-            (ref !== undefined && [s.props.id, s.props.arn, s.props.name, s.props.secretId].includes(ref)),
-        );
-        if (!found) ctx.report(`${label(v)} is stored in a secret that is not declared in this stack.`, v.urn);
-      }
+      eachKnown(
+        resources.filter((r) => r.type === versionType),
+        ctx,
+        (v) => {
+          if (!referenced(secrets, v, prop, ["id", "arn", "name", "secretId"]))
+            ctx.report(`${label(v)} is stored in a secret that is not declared in this stack.`, v.urn);
+        },
+      );
     }
   },
 };

@@ -19,6 +19,8 @@ import {
   type ResourceRule,
   type ResourceView,
   type StackRule,
+  eachKnown,
+  referenced,
 } from "./common";
 
 const LEAST_PRIVILEGE = [A.gdpr25_2, A.gdpr32_4, A.gdpr32_1_b, A.lgpd6_iii, A.lgpd46, A.lgpd47];
@@ -420,23 +422,23 @@ export const columnAccessControl: StackRule = {
     for (const t of taxonomies) {
       if (!enforced(t)) ctx.report(`${label(t)} does not activate ${FGAC}: its policy tags restrict nothing.`, t.urn);
     }
-    for (const tag of resources.filter((r) => r.type === POLICY_TAG)) {
-      const deps = tag.propertyDependencies.taxonomy ?? [];
-      const ref = str(tag.props, "taxonomy");
-      const t = taxonomies.find(
-        (x) => deps.includes(x.urn) || (ref !== undefined && [x.props.id, x.props.name].includes(ref)),
-      );
-      if (!t)
-        ctx.report(
-          `${label(tag)} belongs to taxonomy '${ref ?? "?"}', which is not declared in this stack, so its enforcement cannot be verified.`,
-          tag.urn,
-        );
-      else if (!enforced(t))
-        ctx.report(
-          `${label(tag)} belongs to ${label(t)}, which does not enforce fine-grained access control.`,
-          tag.urn,
-        );
-    }
+    eachKnown(
+      resources.filter((r) => r.type === POLICY_TAG),
+      ctx,
+      (tag) => {
+        const t = referenced(taxonomies, tag, "taxonomy", ["id", "name"]);
+        if (!t)
+          ctx.report(
+            `${label(tag)} belongs to taxonomy '${str(tag.props, "taxonomy") ?? "?"}', which is not declared in this stack, so its enforcement cannot be verified.`,
+            tag.urn,
+          );
+        else if (!enforced(t))
+          ctx.report(
+            `${label(tag)} belongs to ${label(t)}, which does not enforce fine-grained access control.`,
+            tag.urn,
+          );
+      },
+    );
   },
 };
 

@@ -16,6 +16,8 @@ import {
   type ResourceRule,
   type ResourceView,
   type StackRule,
+  eachKnown,
+  referenced,
 } from "./common";
 
 const IN_TRANSIT = [A.gdpr32_1_a, A.gdpr5_1_f, A.lgpd46, A.lgpd6_vii];
@@ -55,11 +57,15 @@ export const s3TlsOnly: StackRule = {
     "Attach an aws.s3.BucketPolicy with a statement { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [bucket ARN, bucket ARN + '/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }. Merge it with the bucket's other statements, because a bucket has only one policy.",
   resourceTypes: [S3_BUCKET, S3_POLICY],
   validate(resources, ctx) {
-    for (const p of resources.filter((r) => r.type === S3_POLICY)) {
-      if (!deniesInsecureTransport(readPolicy(p))) {
-        ctx.report(`${label(p)} does not deny requests without TLS (no Deny on aws:SecureTransport = false).`, p.urn);
-      }
-    }
+    eachKnown(
+      resources.filter((r) => r.type === S3_POLICY),
+      ctx,
+      (p) => {
+        if (!deniesInsecureTransport(readPolicy(p))) {
+          ctx.report(`${label(p)} does not deny requests without TLS (no Deny on aws:SecureTransport = false).`, p.urn);
+        }
+      },
+    );
     for (const b of resources.filter((r) => r.type === S3_BUCKET)) {
       const policies = attachedTo(resources, S3_POLICY, "bucket", b, ["bucket", "id"]);
       const inline = get(b.props, "policy");
@@ -147,17 +153,14 @@ export const pubsubSchemaEnforced: StackRule = {
   resourceTypes: [TOPIC, SCHEMA],
   validate(resources, ctx) {
     const schemas = resources.filter((r) => r.type === SCHEMA);
-    for (const t of resources.filter((r) => r.type === TOPIC)) {
-      // Dead-letter topics receive whatever failed validation or delivery: a schema would reject it.
-      if (/(^|[-_.])(dlq|dead-letter|deadletter)([-_.]|$)/.test(t.name)) continue;
-      const ref = str(t.props, "schemaSettings.schema");
-      const deps = t.propertyDependencies.schemaSettings ?? [];
-      const found = schemas.some(
-        (s) => deps.includes(s.urn) || (ref !== undefined && [s.props.id, s.props.name].includes(ref)),
-      );
-      if (!found)
+    // Dead-letter topics receive whatever failed validation or delivery: a schema would reject it.
+    const topics = resources.filter(
+      (r) => r.type === TOPIC && !/(^|[-_.])(dlq|dead-letter|deadletter)([-_.]|$)/.test(r.name),
+    );
+    eachKnown(topics, ctx, (t) => {
+      if (!referenced(schemas, t, "schemaSettings.schema", ["id", "name"]))
         ctx.report(`${label(t)} accepts messages without validating them against a schema of this stack.`, t.urn);
-    }
+    });
   },
 };
 

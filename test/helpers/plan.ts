@@ -3,20 +3,27 @@
  * plus small queries over the record.
  */
 import { parseStackConfig, type LakehouseConfig } from "../../components/config";
-import { evaluateStack, type Plan, type PlannedResource } from "../../tools/plan/evaluate";
+import { evaluateStack, type Plan, type PlanMode, type PlannedResource } from "../../tools/plan/evaluate";
 import { readStackConfig } from "../../tools/plan/stack-config";
 
 const cache = new Map<string, Promise<Plan>>();
 
-/** The offline plan of a repository stack (`dev`, `prod`), evaluated once per process. */
-export function planOf(stack: string): Promise<Plan> {
-  let p = cache.get(stack);
+/**
+ * The offline plan of a repository stack (`dev`, `prod`), evaluated once per process and mode:
+ * `realistic` (every output invented) or `first-preview` (every provider-computed output unknown).
+ */
+export function planOf(stack: string, mode: PlanMode = "realistic"): Promise<Plan> {
+  const key = `${stack}:${mode}`;
+  let p = cache.get(key);
   if (!p) {
-    p = evaluateStack({ stack });
-    cache.set(stack, p);
+    p = evaluateStack({ stack, mode });
+    cache.set(key, p);
   }
   return p;
 }
+
+/** The plan of a stack as its first `pulumi preview` sees it (nothing exists yet). */
+export const firstPreviewOf = (stack: string): Promise<Plan> => planOf(stack, "first-preview");
 
 /** The validated config of a repository stack, as the program sees it. */
 export function configOf(stack: string): LakehouseConfig {

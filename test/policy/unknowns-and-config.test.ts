@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { DEFAULT_SETTINGS, readSettings } from "../../policy/config";
-import { unknownMessage } from "../../policy/rules/common";
+import { checkedWhenKnownMessage, unknownMessage } from "../../policy/rules/common";
 import { JURISDICTIONS } from "../../components/config/jurisdictions";
 import { gatePackConfig } from "../../tools/policy/gate";
 import { analyzeRequest, analyzeStackRequest, providerIndex, UNKNOWN } from "../../tools/policy/requests";
@@ -29,22 +29,61 @@ describe("policy pack: unknown values at preview", function () {
     ]);
   });
 
-  it("an unknown retention value fails the retention rule closed", async () => {
+  it("an unknown retention value is checked when known: an advisory naming it, not a silent pass", async () => {
     const r = await gate(mutate(baseline(), "br-merge-logs", (i) => (i.retentionInDays = UNKNOWN)));
-    expect(lines(r.diagnostics)).to.deep.equal([`log-retention: ${unknownMessage("retentionInDays")}`]);
+    expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
+      ["log-retention", "advisory", checkedWhenKnownMessage("retentionInDays")],
+    ]);
+    expect(r.passed).to.equal(true);
+  });
+
+  it("the same rule enforces the value once it is known (as the update sends it)", async () => {
+    const r = await gate(mutate(baseline(), "br-merge-logs", (i) => (i.retentionInDays = 3650)));
+    expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([
+      ["log-retention", "mandatory"],
+    ]);
     expect(r.passed).to.equal(false);
   });
 
-  it("an unknown bucket policy fails the stack rule closed and names the resource (AnalyzeStackRequest)", async () => {
+  it("an unknown bucket policy is checked when known and names the resource (AnalyzeStackRequest)", async () => {
     const s = await session();
     await s.configure(gatePackConfig());
     const resources = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
     const diags = await s.analyzeStack(analyzeStackRequest(resources));
     const tls = diags.filter((d) => d.policyName === "s3-tls-only");
-    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([
-      ["mandatory", true],
+    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([["advisory", true]]);
+    expect(tls[0].message).to.contain(
+      checkedWhenKnownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy'"),
+    );
+  });
+
+  it("a stack rule goes on past an unknown: a known violation on another resource still fails", async () => {
+    const unknownRaw = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
+    const landing = unknownRaw.find(
+      (r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name !== "br-raw-policy",
+    )!;
+    const broken = mutate(unknownRaw, landing.name, (i) => (i.policy = JSON.stringify({ Statement: [] })));
+    const r = await gate(broken);
+    const tls = r.diagnostics.filter((d) => d.policyName === "s3-tls-only");
+    expect(tls.map((d) => [d.enforcementLevel, d.resourceName ?? d.urn.split("::").pop()]).sort()).to.deep.equal([
+      ["advisory", "br-raw-policy"],
+      ["mandatory", landing.name],
     ]);
-    expect(tls[0].message).to.contain(unknownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy'"));
+    expect(r.passed).to.equal(false);
+  });
+
+  it("an unknown reference joined by a property dependency is verified at preview, not deferred", async () => {
+    const r = await gate(mutate(baseline(), "br-hmac-v1", (i) => (i.secretId = UNKNOWN)));
+    expect(r.diagnostics).to.deep.equal([]);
+    // Without the dependency the join cannot be made: checked when known, never "not declared".
+    const unjoined = mutate(baseline(), "br-hmac-v1", (i, m) => {
+      i.secretId = UNKNOWN;
+      m.propertyDependencies = {};
+    });
+    const d = (await gate(unjoined)).diagnostics;
+    expect(d.map((x) => [x.policyName, x.enforcementLevel])).to.deep.equal([
+      ["secret-versions-in-managed-secrets", "advisory"],
+    ]);
   });
 
   it("an unknown key reference (a key created in the same update) is an advisory that names it, not a silent pass", async () => {

@@ -14,7 +14,7 @@ import { applyOverrides, PROJECT_ROOT, readStackConfig } from "./stack-config";
 import type { EvaluateOptions, Plan } from "./types";
 import type { WorkerResult } from "./worker";
 
-export type { EvaluateOptions, Plan, PlannedProvider, PlannedResource } from "./types";
+export type { EvaluateOptions, Plan, PlanMode, PlannedInvoke, PlannedProvider, PlannedResource } from "./types";
 
 /** The stack config is invalid: nothing was declared. `problems` has one line per problem. */
 export class PlanConfigError extends Error {
@@ -64,7 +64,9 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
       stackFile: base.stackFile,
       config,
       secretKeys: base.secretKeys.filter((k) => k in config),
-      preview: opts.preview ?? true,
+      // A first preview is a preview: outputs are unknown only while nothing is being updated.
+      preview: opts.mode === "first-preview" ? true : (opts.preview ?? true),
+      mode: opts.mode ?? "realistic",
       program: path.join(PROJECT_ROOT, "index.ts"),
       out: outFile,
     }),

@@ -63,8 +63,24 @@ function physicalName(type: string, name: string, inputs: Inputs): string {
   return `${name}-${hash(`${type}:${name}`, 7)}`;
 }
 
+export interface RecordingMocksOptions {
+  /**
+   * Answer as the engine does in the first preview of a new stack: a custom resource's id and every
+   * output its provider computes are unknown; only the inputs the program wrote come back.
+   * @default false
+   */
+  readonly unknownOutputs?: boolean;
+}
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly providers = new Map<string, ProviderRecord>();
+  /** Every invoke answered, in order. */
+  readonly invokes: { token: string; provider?: string; inputs: Inputs }[] = [];
+  private readonly unknownOutputs: boolean;
+
+  constructor(opts: RecordingMocksOptions = {}) {
+    this.unknownOutputs = opts.unknownOutputs ?? false;
+  }
 
   private providerOf(ref: string | undefined): ProviderRecord | undefined {
     const p = parseProviderRef(ref);
@@ -96,6 +112,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       return { id: `${args.name}-provider`, state: inputs };
     }
     if (args.custom === false) return { id: undefined, state: {} };
+    // Nothing exists yet: the runtime turns a missing id and every property missing from the state into
+    // unknowns during preview, exactly as the engine reports a resource it is about to create.
+    if (this.unknownOutputs) return { id: undefined, state: inputs };
     const [pkg, mod = "", kind = ""] = args.type.split(":");
     const module = mod.split("/")[0];
     const name = physicalName(args.type, args.name, inputs);
@@ -324,7 +343,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "projects:ServiceIdentity": {
         const service = str(inputs.service) ?? "unknown.googleapis.com";
         const agent = service.split(".")[0];
-        const email = `service-${num}@gcp-sa-${agent}.iam.gserviceaccount.com`;
+        // Most agents are `gcp-sa-<api>`; Dataflow's keeps its older domain (cloud.google.com/iam/docs/service-agents).
+        const domain = agent === "dataflow" ? "dataflow-service-producer-prod" : `gcp-sa-${agent}`;
+        const email = `service-${num}@${domain}.iam.gserviceaccount.com`;
         return {
           id: `projects/${project}/services/${service}`,
           state: { ...base, email, member: `serviceAccount:${email}` },
@@ -394,6 +415,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): Inputs {
     const inputs = obj(args.inputs);
+    this.invokes.push({ token: args.token, provider: parseProviderRef(args.provider)?.urn, inputs });
     switch (args.token) {
       case "gcp:organizations/getProject:getProject": {
         const project = str(inputs.projectId) ?? this.gcpContext({ provider: args.provider, inputs }).project;

@@ -45,9 +45,29 @@ export interface PlannedResource {
   readonly cell?: string;
 }
 
+/** A data-source call (invoke) the program made while it was evaluated. */
+export interface PlannedInvoke {
+  /** Invoke token, e.g. `gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount`. */
+  readonly token: string;
+  /** URN of the provider it went through (undefined: a default provider). */
+  readonly provider?: string;
+  /** Its arguments, as sent. */
+  readonly inputs: Record<string, unknown>;
+}
+
+/**
+ * How provider-computed outputs are answered:
+ * - `realistic`: every output invented with a realistic value (ARNs, ids, e-mails), to check that
+ *   values flow where they should;
+ * - `first-preview`: every output a provider computes is unknown, as in the first `pulumi preview` of
+ *   a new stack (nothing exists yet): only inputs the program wrote itself are known.
+ */
+export type PlanMode = "realistic" | "first-preview";
+
 export interface Plan {
   readonly project: string;
   readonly stack: string;
+  readonly mode: PlanMode;
   /** The stack file the config came from, relative to the project root. */
   readonly stackFile: string;
   /** The flattened config the program saw (`ns:key` -> string), secure values as placeholders. */
@@ -56,7 +76,9 @@ export interface Plan {
   readonly secretKeys: readonly string[];
   /** Every registered resource, in registration order. */
   readonly resources: readonly PlannedResource[];
-  /** Stack outputs (index.ts exports). */
+  /** Data-source calls the program issued (an invoke whose inputs or dependencies were unknown is not issued). */
+  readonly invokes: readonly PlannedInvoke[];
+  /** Stack outputs (index.ts exports); unknown values are the engine's sentinel string. */
   readonly outputs: Record<string, unknown>;
   /** Wall-clock time of the evaluation, in milliseconds. */
   readonly durationMs: number;
@@ -75,4 +97,6 @@ export interface EvaluateOptions {
   readonly configOverrides?: Readonly<Record<string, unknown>>;
   /** Evaluate as a preview (`pulumi.runtime.isDryRun()` true). @default true */
   readonly preview?: boolean;
+  /** Realistic outputs, or unknown as in a first preview (forces `preview`). @default "realistic" */
+  readonly mode?: PlanMode;
 }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan, PlannedProvider, PlannedResource } from "./types";
+import type { Plan, PlanMode, PlannedProvider, PlannedResource } from "./types";
 import { RecordingMocks, type ProviderRecord } from "./mocks";
 
 interface WorkerInput {
@@ -16,6 +16,7 @@ interface WorkerInput {
   readonly config: Record<string, string>;
   readonly secretKeys: string[];
   readonly preview: boolean;
+  readonly mode: PlanMode;
   readonly program: string;
   readonly out: string;
 }
@@ -55,6 +56,8 @@ interface RegisterResponse {
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** The engine's sentinel for a value unknown during preview (kept as is in the record). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
@@ -64,7 +67,8 @@ function plain(value: unknown): unknown {
   if (typeof value === "object" && value !== null) {
     const v = value as Record<string, unknown>;
     if (v[SIG_KEY] === SECRET_SIG) return plain(v.value);
-    if (v[SIG_KEY] === RESOURCE_SIG) return (typeof v.id === "string" && v.id) || v.urn;
+    // A reference to a resource whose id is unknown (being created) is unknown as an id-valued input.
+    if (v[SIG_KEY] === RESOURCE_SIG) return (typeof v.id === "string" && v.id) || (v.id === UNKNOWN ? UNKNOWN : v.urn);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   }
   return value;
@@ -72,7 +76,7 @@ function plain(value: unknown): unknown {
 
 async function main(input: WorkerInput): Promise<WorkerResult> {
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
-  const mocks = new RecordingMocks();
+  const mocks = new RecordingMocks({ unknownOutputs: input.mode === "first-preview" });
   await pulumi.runtime.setMocks(mocks, input.project, input.stack, input.preview);
 
   const resources: PlannedResource[] = [];
@@ -172,10 +176,12 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
     plan: {
       project: input.project,
       stack: input.stack,
+      mode: input.mode,
       stackFile: input.stackFile,
       config: input.config,
       secretKeys: input.secretKeys,
       resources: withCells,
+      invokes: mocks.invokes,
       outputs,
       durationMs: Date.now() - started,
     },
@@ -190,9 +196,24 @@ function tryJson(v: string): unknown {
   }
 }
 
+/**
+ * Stack outputs as plain values, unknowns as the engine's sentinel. `apply` never runs on an unknown
+ * during preview, so the values are read through the SDK's own `promise(withUnknowns)`.
+ */
 async function resolveOutputs(value: unknown): Promise<unknown> {
-  const out = pulumi.output(value as pulumi.Input<Record<string, unknown>>);
-  return new Promise((resolve) => out.apply((v: unknown) => resolve(v)));
+  const out = pulumi.output(value as pulumi.Input<Record<string, unknown>>) as unknown as {
+    promise(withUnknowns: boolean): Promise<unknown>;
+  };
+  return markUnknowns(await out.promise(true));
+}
+
+function markUnknowns(v: unknown): unknown {
+  if (pulumi.isUnknown(v)) return UNKNOWN;
+  if (Array.isArray(v)) return v.map(markUnknowns);
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, markUnknowns(x)]));
+  }
+  return v;
 }
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as WorkerInput;
