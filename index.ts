@@ -17,17 +17,24 @@ const cells = config.cells.map((cell) => {
   });
 });
 
+/** One value per cell, keyed by cell name (the shape every output below takes). */
+const perCell = <T>(pick: (cell: Cell) => T): Record<string, T> =>
+  Object.fromEntries(cells.map((c, i) => [config.cells[i].name, pick(c)]));
+
 export const cellNames = config.cells.map((c) => c.name);
-export const lakeBuckets = Object.fromEntries(
-  cells.map((c, i) => [
-    config.cells[i].name,
-    Object.fromEntries(Object.entries(c.aws.buckets).map(([k, b]) => [k, b.name])),
-  ]),
+export const lakeBuckets = perCell((c) =>
+  Object.fromEntries(Object.entries(c.aws.buckets).map(([k, b]) => [k, b.name])),
 );
-export const datasets = Object.fromEntries(
-  cells.map((c, i) => [
-    config.cells[i].name,
-    Object.fromEntries(Object.entries(c.gcp.datasets).map(([k, d]) => [k, d.datasetId])),
-  ]),
+export const datasets = perCell((c) =>
+  Object.fromEntries(Object.entries(c.gcp.datasets).map(([k, d]) => [k, d.datasetId])),
 );
-export const athenaWorkgroups = Object.fromEntries(cells.map((c, i) => [config.cells[i].name, c.aws.workgroup.name]));
+export const athenaWorkgroups = perCell((c) => c.aws.workgroup.name);
+/** What a person needs after `pulumi up` (docs/first-deploy.md, "Check each layer"). */
+export const collectorUrls = perCell((c) => c.clickstream.collector.url);
+export const marketingDatasets = perCell((c) => c.clickstream.views.datasetId);
+export const vertexEndpoints = perCell((c) => c.clickstream.ml.endpoint.name);
+export const featureOnlineStores = perCell((c) => c.clickstream.ml.featureStore.name);
+export const workbenchUrls = perCell((c) => c.clickstream.workbench.instances.map((w) => w.proxyUri));
+export const eventTopics = perCell((c) => c.clickstream.topic.topicId);
+/** The VPC the sources' network path must reach (docs/first-deploy.md, step 4); none without sources. */
+export const ingestionVpcs = perCell((c) => c.ingestion?.network.vpcId ?? null);

@@ -15,6 +15,9 @@ import type { CellConfig, LakehouseConfig, Retention } from "./config/schema";
 import type { Sizing } from "./config/sizing";
 import { protectStateful, type CellTags } from "./conventions";
 import { GcpStorageCore } from "./gcp/storage-core";
+import { waitForApis } from "./gcp/api-requirements";
+import { cellApis } from "./gcp/cell-apis";
+import { ProjectServices } from "./gcp/project-services";
 import { Clickstream } from "./gcp/clickstream/clickstream";
 import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
 import { Federation } from "./federation/federation";
@@ -48,9 +51,11 @@ export class Cell extends pulumi.ComponentResource {
 
   constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
     const protect = args.config.protect;
+    // Every GCP resource of the cell waits for its API's enablement (api-requirements.ts); set below.
+    const enablement: { apis?: ProjectServices } = {};
     super("lakehouse:cell:Cell", name, args, {
       ...opts,
-      transformations: [...(opts?.transformations ?? []), protectStateful(protect)],
+      transformations: [...(opts?.transformations ?? []), protectStateful(protect), waitForApis(() => enablement.apis)],
     });
     const { cell, config } = args;
     this.jurisdiction = JURISDICTIONS[cell.jurisdiction];
@@ -65,7 +70,13 @@ export class Cell extends pulumi.ComponentResource {
       `${name}-aws`,
       {
         region: cell.aws.region as aws.Region,
-        // A mis-selected profile fails the plan instead of deploying a cell into the wrong account.
+        // Each cell deploys into its own account through its own role, so one ambient credential (OIDC in
+        // CI, a person's SSO session locally) deploys every cell: the provider assumes the role first
+        // (`assumeRoles`, a list in @pulumi/aws 7: ProviderAssumeRole { roleArn, sessionName }). The session
+        // name shows in the cell account's CloudTrail. The trust policy the role needs: docs/deploy-roles.md.
+        assumeRoles: [{ roleArn: cell.aws.deployRoleArn, sessionName: `lakehouse-${config.environment}-${cell.name}` }],
+        // Checked against the assumed identity: a role in another account fails the plan instead of
+        // deploying a cell there (config validation rejects such a role ARN first).
         allowedAccountIds: [cell.aws.accountId],
         defaultTags: { tags: { ...tags } },
       },
@@ -77,6 +88,12 @@ export class Cell extends pulumi.ComponentResource {
         project: cell.gcp.project,
         region: cell.gcp.region,
         defaultLabels: { ...tags },
+        // Bill and rate-limit every call to the cell's own project (X-Goog-User-Project), not to the
+        // credentials' project (a gcloud user's credentials belong to a Google-owned project, which has
+        // none of the cell's APIs on). Terraform Google provider reference, "Quota Management
+        // Configuration": user_project_override / billing_project. Needs serviceusage.services.use on it.
+        userProjectOverride: true,
+        billingProject: cell.gcp.project,
       },
       { parent: this },
     );
@@ -97,6 +114,8 @@ export class Cell extends pulumi.ComponentResource {
         retention: args.retention,
         erasureSlaDays: config.erasureSlaDays,
         athenaBytesScannedCutoff: args.sizing.athenaBytesScannedCutoff,
+        // The deployer must stay a Lake Formation admin, or it cannot make the grants that follow.
+        deployRoleArn: cell.aws.deployRoleArn,
         lakeAdmins: (config.personas.platformEngineers?.awsPrincipals ?? []).filter((arn) =>
           arn.startsWith(`arn:aws:iam::${cell.aws.accountId}:`),
         ),
@@ -104,6 +123,13 @@ export class Cell extends pulumi.ComponentResource {
       },
       awsOpts,
     );
+    // Every API the cell's layers use, enabled once before any of them. Named as when the storage core
+    // created it, with an alias from that parent, so existing Services are not replaced.
+    const apis = (enablement.apis = new ProjectServices(
+      `${name}-gcp-apis`,
+      { project: cell.gcp.project, services: cellApis(cell) },
+      { ...gcpOpts, aliases: [{ parent: pulumi.createUrn(`${name}-gcp`, "lakehouse:gcp:StorageCore", this) }] },
+    ));
     this.gcp = new GcpStorageCore(
       `${name}-gcp`,
       {
@@ -115,6 +141,8 @@ export class Cell extends pulumi.ComponentResource {
         erasureSlaDays: config.erasureSlaDays,
         maxTimeTravelHours: config.bigqueryTimeTravelHours,
         protect,
+        apis,
+        orgPolicy: cell.gcp.orgPolicy,
         // A Glue-federated Omni dataset lives in the Omni location (`aws-eu-west-1`), which the org policy must allow.
         extraAllowedLocations:
           cell.federation === "omni" && OMNI_AWS_REGIONS[cell.aws.region] ? [OMNI_AWS_REGIONS[cell.aws.region]] : [],
@@ -193,6 +221,7 @@ export class Cell extends pulumi.ComponentResource {
         aws: this.aws,
         gcp: this.gcp,
         clickstreamReady: [this.clickstream.table.table],
+        curatedTables: this.ingestion?.tables,
       },
       { parent: this, providers: [this.awsProvider, this.gcpProvider] },
     );

@@ -18,13 +18,31 @@ export interface LakeCatalogArgs {
   readonly kmsKeyArn: pulumi.Input<string>;
   /** S3 locations per zone (`s3://bucket/prefix`). */
   readonly locations: Readonly<Record<CatalogZone, pulumi.Input<string>>>;
-  /** Lake Formation administrators (IAM role ARNs of this account). */
+  /**
+   * The IAM role that deploys the cell (the cell's AWS provider assumes it). Always a data lake
+   * administrator: only an administrator (or a holder of the grant option) may grant Lake Formation
+   * permissions, create databases in a Lake-Formation-only catalog or change these settings.
+   */
+  readonly deployRoleArn: string;
+  /** Further Lake Formation administrators (IAM role ARNs of this account), e.g. platform engineers. */
   readonly admins: readonly string[];
 }
+
+/**
+ * The administrators the settings declare: the deployer first, then the others, without duplicates.
+ * `PutDataLakeSettings` REPLACES the list ("This API replaces the current list of data lake admins with
+ * the new list being passed", Lake Formation API reference, PutDataLakeSettings), so a list without the
+ * deployer would revoke its own right to make every grant that follows.
+ */
+export const lakeAdminsWithDeployer = (deployRoleArn: string, admins: readonly string[]): string[] => [
+  ...new Set([deployRoleArn, ...admins]),
+];
 
 export class LakeCatalog extends pulumi.ComponentResource {
   public readonly databases: Readonly<Record<CatalogZone, aws.glue.CatalogDatabase>>;
   public readonly databaseNames: Readonly<Record<CatalogZone, pulumi.Output<string>>>;
+  /** The Lake Formation settings; every database (and so every grant naming one) waits on them. */
+  public readonly settings: aws.lakeformation.DataLakeSettings;
 
   constructor(name: string, args: LakeCatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:LakeCatalog", name, args, opts);
@@ -43,8 +61,12 @@ export class LakeCatalog extends pulumi.ComponentResource {
       `${name}-lake-formation`,
       {
         catalogId: args.accountId,
-        admins: [...args.admins],
-        // Empty defaults switch new databases and tables to Lake Formation permissions only.
+        admins: lakeAdminsWithDeployer(args.deployRoleArn, args.admins),
+        // Empty defaults switch new databases and tables to Lake Formation permissions only (no
+        // IAMAllowedPrincipals grant; LF developer guide, "Changing the default settings for your data
+        // lake"). They do not limit the deployer: an administrator may create databases and grant on any
+        // resource, and a creator holds all permissions on what it creates (LF developer guide,
+        // "Implicit Lake Formation permissions").
         createDatabaseDefaultPermissions: [],
         createTableDefaultPermissions: [],
         // External engines (Omni, EMR) must be registered explicitly, never trusted by default.
@@ -67,6 +89,7 @@ export class LakeCatalog extends pulumi.ComponentResource {
         { parent: this, dependsOn: [encryption, settings] },
       );
     }
+    this.settings = settings;
     this.databases = dbs;
     this.databaseNames = {
       raw: dbs.raw.name,

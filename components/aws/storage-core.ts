@@ -25,7 +25,9 @@ export interface AwsStorageCoreArgs {
   readonly retention: Retention;
   readonly erasureSlaDays: number;
   readonly athenaBytesScannedCutoff: number;
-  /** Lake Formation administrators (IAM role ARNs in this account). */
+  /** The role that deploys the cell (config `cells[].aws.deployRoleArn`): always a Lake Formation admin. */
+  readonly deployRoleArn: string;
+  /** Further Lake Formation administrators (IAM role ARNs in this account). */
   readonly lakeAdmins: readonly string[];
   /** Production: audit evidence in COMPLIANCE mode (nobody, root included, can shorten it). */
   readonly protect: boolean;
@@ -58,15 +60,37 @@ export class AwsStorageCore extends pulumi.ComponentResource {
         alias: `${args.namePrefix}-${args.cell}-logs`,
         accountId,
         serviceGrants: [
+          // The three statements a trail's key needs, as "Configure AWS KMS key policies for CloudTrail"
+          // lists them (docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html),
+          // each limited to this cell's trail by aws:SourceArn as that page recommends.
           {
-            // CloudTrail encrypts log files as itself; scoped to this account's trails.
+            // S3 asks KMS for a data key on behalf of CloudTrail with the trail's ARN as encryption context
+            // ("How AWS CloudTrail uses AWS KMS", KMS developer guide: both calls are GenerateDataKey, so
+            // the named action replaces the documented `GenerateDataKey*`).
             sid: "CloudTrailEncryptsLogs",
             service: "cloudtrail.amazonaws.com",
-            actions: ["kms:GenerateDataKey", "kms:DescribeKey"],
+            actions: ["kms:GenerateDataKey"],
             condition: {
               StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${accountId}:trail/*` },
               StringEquals: { "aws:SourceArn": trailArn },
             },
+          },
+          {
+            // DescribeKey carries no encryption context, so it must not sit under the condition above:
+            // the documented statement conditions it on aws:SourceArn only.
+            sid: "CloudTrailDescribesKey",
+            service: "cloudtrail.amazonaws.com",
+            actions: ["kms:DescribeKey"],
+            condition: { StringEquals: { "aws:SourceArn": trailArn } },
+          },
+          {
+            // The audit bucket uses an S3 Bucket Key (SecureBucket): "kms:Decrypt permissions are required
+            // to create or update a trail with SSE-KMS encryption enabled" on such a bucket (same page,
+            // "Granting decrypt permissions"; the statement for the CloudTrail principal has no context condition).
+            sid: "CloudTrailDecryptsWithBucketKey",
+            service: "cloudtrail.amazonaws.com",
+            actions: ["kms:Decrypt"],
+            condition: { StringEquals: { "aws:SourceArn": trailArn } },
           },
           {
             // S3 server access logging writes SSE-KMS objects only with a customer-managed key it may use.
@@ -206,6 +230,7 @@ export class AwsStorageCore extends pulumi.ComponentResource {
         accountId,
         databasePrefix: dbPrefix,
         kmsKeyArn: this.lakeKey.arn,
+        deployRoleArn: args.deployRoleArn,
         admins: args.lakeAdmins,
         locations: {
           raw: pulumi.interpolate`s3://${raw.name}/`,

@@ -36,12 +36,33 @@ export const cellSchema = z.strictObject({
     region: z.string().min(1),
     /** The AWS account the cell deploys into (the provider refuses any other: `allowedAccountIds`). */
     accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+    /**
+     * The IAM role in `accountId` that deploys the cell: the cell's AWS provider assumes it
+     * (`assumeRoles`), so one ambient credential deploys every account, and it is made a Lake Formation
+     * data lake administrator (the deployer must be one to grant anything).
+     */
+    deployRoleArn: z
+      .string()
+      .regex(
+        /^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/,
+        "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+      ),
   }),
   gcp: z.strictObject({
     project: z
       .string()
       .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a GCP project id (6-30 lowercase letters, digits, '-')"),
     region: z.string().min(1),
+    /**
+     * The `gcp.resourceLocations` organization policy on the cell's project. Setting it needs
+     * `orgpolicy.policies.create`/`update` (roles/orgpolicy.policyAdmin), which Google grants only at
+     * organization level ("Lowest-level resources where you can grant this role: Organization",
+     * cloud.google.com/iam/docs/roles-permissions/orgpolicy): an organization admin grants it to the deployer
+     * first (docs/first-deploy.md).
+     * `skip` leaves the project without the runtime guardrail; residency is then enforced by the policy
+     * pack only (every resource's location is checked before it is created). @default "enforce"
+     */
+    orgPolicy: z.enum(["enforce", "skip"]).default("enforce"),
   }),
   /** How BigQuery reaches the Iceberg lake: Omni (needs an Omni region) or an in-country copy. */
   federation: z.enum(FEDERATION_MODES),
@@ -168,11 +189,31 @@ const transactionalSourceSchema = z.strictObject({
   /** Name of the `lakehouse:sourceCredentials` entry holding username/password (set with --secret). */
   credentials: z.string().min(1),
   /**
-   * PEM of the CA that signed the source's TLS certificate: DMS verifies the server with it
-   * (`verify-full` for MySQL/SQL Server, `verify-ca` for Oracle). @default none: SQL Server falls back to
-   * `require`; Oracle and MySQL support no unverified TLS mode in DMS, so the plan fails without it.
+   * PEM of the CA that signed the source's TLS certificate, for MySQL and SQL Server: DMS verifies the
+   * server with it (`verify-full`). Not for Oracle (see `caCertificateWallet`). @default none: SQL Server
+   * falls back to `require`; MySQL supports no unverified TLS mode in DMS, so the plan fails without it.
    */
   caCertificatePem: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
+  /**
+   * Oracle only, and required for it: the base64 of an auto-login Oracle wallet (`cwallet.sso`) holding the
+   * CA that signed the source's TLS certificate. DMS verifies Oracle (`verify-ca`) only against a wallet,
+   * never a PEM ("SSL support for an Oracle endpoint", DMS user guide). Build it with
+   * `orapki wallet add -wallet <dir> -trusted_cert -cert ca.pem -auto_login_only`, then `base64 -w0 cwallet.sso`.
+   * A wallet of trusted certificates only is public data; never upload the server's own wallet (it holds
+   * the server's private key). @default none
+   */
+  caCertificateWallet: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be the base64 of an Oracle wallet file (cwallet.sso)")
+    .optional(),
+  /**
+   * Whether the network path from the cell's ingestion VPC to this source exists (VPN, Direct Connect or
+   * peering, routes and firewall rules for `host`:`port`). Only then is the replication started: a
+   * started DMS Serverless replication that cannot reach its source waits and fails instead of deploying.
+   * First `up` with `false`, connect the network, set `true`, `up` again
+   * (components/aws/ingestion/README.md, "First deployment"). @default false
+   */
+  networkReady: z.boolean().default(false),
   tables: z.array(tableSchema).min(1, "needs at least one table"),
 });
 
@@ -314,6 +355,14 @@ export const lakehouseSchema = z.strictObject({
         .default("e2-standard-4"),
       /** Idle minutes before the instance shuts itself down (10-1440). @default 60 */
       idleTimeoutMinutes: z.number().int().min(10, "must be at least 10").max(1440, "must be at most 1440").default(60),
+      /**
+       * Zone suffix of the instances (`b` puts europe-west1 cells in `europe-west1-b`); must exist in every
+       * cell's GCP region (components/config/regions.ts). @default the first zone of each cell's region
+       */
+      zoneSuffix: z
+        .string()
+        .regex(/^[a-z]$/, "must be a zone suffix such as b")
+        .optional(),
     })
     .default({ instances: 1, machineType: "e2-standard-4", idleTimeoutMinutes: 60 }),
   /**

@@ -12,6 +12,7 @@ import {
   type DataClass,
   type JurisdictionId,
 } from "./jurisdictions";
+import { AWS_REGIONS, GCP_REGIONS, REQUIRED_AWS_PRODUCTS, REQUIRED_GCP_PRODUCTS } from "./regions";
 import {
   ORDERS_CUSTOMER_PSEUDONYM,
   PSEUDONYMISABLE_TYPES,
@@ -104,6 +105,7 @@ function crossFieldProblems(lh: Raw): string[] {
       if (first !== undefined) problems.push(`${at}.name: duplicate cell name '${cellName}' (also cells[${first}])`);
       else names.set(cellName, i);
     }
+    problems.push(...deployRoleProblems(cell, at));
     const jid = str(cell.jurisdiction);
     if (jid !== "br" && jid !== "eu") return;
     const j = JURISDICTIONS[jid];
@@ -120,6 +122,12 @@ function crossFieldProblems(lh: Raw): string[] {
         `${at}.gcp.region: '${gcpRegion}' is outside jurisdiction '${jid}' (${j.law}); allowed: ${j.gcpRegions.join(", ")}`,
       );
     }
+    // Only regions the jurisdiction allows: one outside it is already reported above.
+    const allowed = (r: string | undefined, list: readonly string[]) =>
+      r !== undefined && list.includes(r) ? r : undefined;
+    problems.push(
+      ...regionTableProblems(at, allowed(awsRegion, j.awsRegions), allowed(gcpRegion, j.gcpRegions), lh.workbench),
+    );
     if (str(cell.federation) === "omni" && awsRegion !== undefined) {
       if (OMNI_AWS_REGIONS[awsRegion] === undefined) {
         problems.push(
@@ -181,8 +189,10 @@ function crossFieldProblems(lh: Raw): string[] {
           `${at}.cell: '${cellRef}' is not a configured cell (cells: ${[...names.keys()].join(", ") || "none"})`,
         );
       }
-      if (kind === "transactional")
+      if (kind === "transactional") {
         arr(src.tables).forEach((t, j) => problems.push(...tableProblems(t, `${at}.tables[${j}]`)));
+        problems.push(...sourceTrustProblems(src, at));
+      }
       const cred = str(src.credentials);
       if (cred !== undefined && creds !== undefined && !(cred in creds)) {
         problems.push(
@@ -191,6 +201,96 @@ function crossFieldProblems(lh: Raw): string[] {
         );
       }
     });
+  }
+  return problems;
+}
+
+/**
+ * A cell's regions and the Workbench zone against the table of what exists where
+ * (components/config/regions.ts): a zone that does not exist passes every offline check and fails at `up`.
+ */
+function regionTableProblems(
+  at: string,
+  awsRegion: string | undefined,
+  gcpRegion: string | undefined,
+  workbench: unknown,
+): string[] {
+  const problems: string[] = [];
+  const table = "components/config/regions.ts";
+  if (awsRegion !== undefined) {
+    const facts = AWS_REGIONS[awsRegion];
+    if (facts === undefined)
+      problems.push(`${at}.aws.region: '${awsRegion}' has no zone and product table in ${table}`);
+    else {
+      const missing = REQUIRED_AWS_PRODUCTS.filter((p) => !facts.products.includes(p));
+      if (missing.length > 0)
+        problems.push(
+          `${at}.aws.region: ${missing.join(", ")} not available or not verified in '${awsRegion}' (${table})`,
+        );
+    }
+  }
+  if (gcpRegion !== undefined) {
+    const facts = GCP_REGIONS[gcpRegion];
+    if (facts === undefined)
+      problems.push(`${at}.gcp.region: '${gcpRegion}' has no zone and product table in ${table}`);
+    else {
+      const missing = REQUIRED_GCP_PRODUCTS.filter((p) => !facts.products.includes(p));
+      if (missing.length > 0)
+        problems.push(
+          `${at}.gcp.region: ${missing.join(", ")} not available or not verified in '${gcpRegion}' (${table})`,
+        );
+      const suffix = isObj(workbench) ? str(workbench.zoneSuffix) : undefined;
+      if (suffix !== undefined && /^[a-z]$/.test(suffix) && !facts.zones.includes(suffix)) {
+        problems.push(
+          `${NAMESPACE}:workbench.zoneSuffix: zone '${gcpRegion}-${suffix}' does not exist (cell ${at.slice(NAMESPACE.length + 1)}); ` +
+            `${gcpRegion} has zones ${facts.zones.join(", ")}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The cell's deploy role must live in the cell's account: the cell's provider assumes it and refuses any
+ * other account (`allowedAccountIds`), so a role elsewhere fails every call of the first `up`.
+ */
+function deployRoleProblems(cell: Raw, at: string): string[] {
+  const aws = isObj(cell.aws) ? cell.aws : {};
+  const account = str(aws.accountId);
+  const roleAccount = /^arn:aws:iam::(\d{12}):role\//.exec(str(aws.deployRoleArn) ?? "")?.[1];
+  if (account === undefined || roleAccount === undefined || roleAccount === account) return [];
+  return [
+    `${at}.aws.deployRoleArn: the role is in account ${roleAccount}, but the cell deploys into ${account} ` +
+      `(cells[].aws.accountId); use the deploy role created in ${account}`,
+  ];
+}
+
+/**
+ * The CA a transactional source's TLS is verified against, in the form DMS takes for its engine: Oracle
+ * endpoints verify only against an Oracle wallet ("SSL support for an Oracle endpoint": "upload the Oracle
+ * wallet for the endpoint instead of .pem certificate files", docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html);
+ * MySQL and SQL Server against a PEM.
+ */
+function sourceTrustProblems(src: Raw, at: string): string[] {
+  const engine = str(src.engine);
+  const problems: string[] = [];
+  if (engine === "oracle") {
+    if (src.caCertificatePem !== undefined)
+      problems.push(
+        `${at}.caCertificatePem: DMS does not accept a PEM for Oracle; build an auto-login Oracle wallet with the CA ` +
+          `(orapki wallet add -wallet <dir> -trusted_cert -cert ca.pem -auto_login_only) and set caCertificateWallet ` +
+          `to the base64 of its cwallet.sso`,
+      );
+    else if (src.caCertificateWallet === undefined)
+      problems.push(
+        `${at}.caCertificateWallet: is required for engine oracle: DMS encrypts Oracle connections only with ` +
+          `verify-ca against an Oracle wallet holding the source's CA (base64 of cwallet.sso)`,
+      );
+  } else if ((engine === "mysql" || engine === "sqlserver") && src.caCertificateWallet !== undefined) {
+    problems.push(
+      `${at}.caCertificateWallet: an Oracle wallet is only for engine oracle; give ${engine} its CA as caCertificatePem`,
+    );
   }
   return problems;
 }

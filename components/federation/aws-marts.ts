@@ -28,6 +28,8 @@ export interface AthenaMartsArgs {
   readonly queryResultsBucketArn: pulumi.Input<string>;
   readonly lakeKeyArn: pulumi.Input<string>;
   readonly orders: OrdersTable;
+  /** The curated orders table's Glue name, from its resource, so the column grant waits for the table. */
+  readonly ordersTableName: pulumi.Input<string>;
   /** Days a mart row is kept (`retention.marts`). */
   readonly retentionDays: number;
   readonly erasureSlaDays: number;
@@ -252,7 +254,7 @@ export class AthenaMarts extends pulumi.ComponentResource {
           tableWithColumns: {
             catalogId: accountId,
             databaseName: args.curatedDatabaseName,
-            name: args.orders.table,
+            name: args.ordersTableName,
             columnNames: [args.orders.timestampColumn, "customer_pseudo_id"],
           },
         },

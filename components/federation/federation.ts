@@ -4,11 +4,11 @@
  * persona grants on both clouds. Spans both clouds: pass the cell's AWS and GCP providers in `providers`.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { IcebergTable } from "../aws/ingestion/iceberg-table";
 import type { AwsStorageCore } from "../aws/storage-core";
 import { stackFileName } from "../config/load";
 import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
 import { StackConfigError } from "../config/validate";
-import { ProjectServices } from "../gcp/project-services";
 import type { GcpStorageCore } from "../gcp/storage-core";
 import { AthenaMarts } from "./aws-marts";
 import { InCountryCopy } from "./in-country-copy";
@@ -31,6 +31,12 @@ export interface FederationArgs {
   readonly gcp: GcpStorageCore;
   /** Resources that create `clickstream_raw.events` (the marts' views need it to exist). @default [] */
   readonly clickstreamReady?: readonly pulumi.Resource[];
+  /**
+   * The curated Iceberg tables by Glue name (the ingestion layer's `tables`): column grants on the
+   * orders table name it through its resource, so they wait for the table to exist.
+   * @default {} (then the cell has no orders table and no grant names one)
+   */
+  readonly curatedTables?: Readonly<Record<string, IcebergTable>>;
 }
 
 /** Days of history the marts cover: 90, or less where a source's retention is shorter. */
@@ -49,6 +55,13 @@ export function federationServices(cell: CellConfig): string[] {
   ];
 }
 
+/** The Glue name of a curated table, read from its resource (so a dependency), or a clear error. */
+function curatedTableNameOf(tables: Readonly<Record<string, IcebergTable>>, table: string): pulumi.Output<string> {
+  const t = tables[table];
+  if (!t) throw new Error(`The curated table ${table} is not declared by the ingestion layer: grants cannot name it`);
+  return t.name;
+}
+
 export class Federation extends pulumi.ComponentResource {
   public readonly omni?: OmniFederation;
   public readonly inCountry?: InCountryCopy;
@@ -58,7 +71,6 @@ export class Federation extends pulumi.ComponentResource {
   public readonly awsMarts?: AthenaMarts;
   public readonly awsPersonas: AwsPersonaAccess;
   public readonly gcpPersonas: GcpPersonaAccess;
-  public readonly services: ProjectServices;
 
   constructor(name: string, args: FederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:Federation", name, args, opts);
@@ -74,12 +86,8 @@ export class Federation extends pulumi.ComponentResource {
     const problems = omniLimitProblems(cell, config.scale);
     if (problems.length > 0) throw new StackConfigError(stackFileName(), problems);
 
-    this.services = new ProjectServices(
-      `${name}-apis`,
-      { project, services: federationServices(cell) },
-      { parent: this, dependsOn: gcp.services.ready.apply(() => []) },
-    );
-    const servicesReady = pulumi.all([gcp.services.ready, this.services.ready]).apply(([a, b]) => [...a, ...b]);
+    // The cell enables every API it uses once, `federationServices(cell)` included (components/gcp/cell-apis.ts).
+    const servicesReady = gcp.services.ready;
 
     this.feed = new LakeFeed(
       `${name}-feed`,
@@ -90,6 +98,10 @@ export class Federation extends pulumi.ComponentResource {
         retentionDays: retention.curated,
         maxTimeTravelHours: config.bigqueryTimeTravelHours,
         protect: config.protect,
+        // The Omni feed fills the table by cross-cloud INSERT INTO SELECT, which "does not support
+        // transferring data into clustered table" (BigQuery docs, "Load data with BigQuery Omni
+        // operations", Filter data > Limitations). The in-country load (a load job) may cluster.
+        clustered: cell.federation !== "omni",
       },
       child,
     );
@@ -151,6 +163,8 @@ export class Federation extends pulumi.ComponentResource {
           accessLogsBucketName: aws.buckets["access-logs"].name,
           lakeKeyArn: aws.lakeKey.arn,
           orders,
+          // Named through the table resource: the column grant waits until the table exists.
+          ordersTableName: curatedTableNameOf(args.curatedTables ?? {}, orders.table),
           expirationDays: exportExpirationDays(config.erasureSlaDays),
           erasureSlaDays: config.erasureSlaDays,
           bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
@@ -202,6 +216,8 @@ export class Federation extends pulumi.ComponentResource {
           queryResultsBucketArn: aws.buckets["query-results"].arn,
           lakeKeyArn: aws.lakeKey.arn,
           orders,
+          // Named through the table resource: the column grant waits until the table exists.
+          ordersTableName: curatedTableNameOf(args.curatedTables ?? {}, orders.table),
           retentionDays: retention.marts,
           erasureSlaDays: config.erasureSlaDays,
           bytesScannedCutoffPerQuery: 10 * 1024 ** 3,

@@ -8,6 +8,7 @@
  * Every store and every processing step is in a Brazilian region; the only thing moved is yesterday's
  * PII-free aggregate, and each stage deletes what it handed on.
  */
+import { DATASET_WRITER } from "../gcp/dataset-grants";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -41,13 +42,27 @@ export function loadParams(bucket: string, feedTableId: string): Record<string, 
   const sincePreviousDay = STAGE_HOURS.load + 24;
   return {
     data_path_template: `gs://${bucket}/${EXPORT_PREFIX}{run_time-${sinceExport}h|"%Y-%m-%dT%H:%M:%SZ"}/*`,
-    // A partition decorator with WRITE_TRUNCATE replaces exactly that day: re-runs are idempotent.
+    // Idempotent re-runs: MIRROR (a "truncated transfer") into a partition decorator overwrites only that
+    // day's partition with the files of that run, so a retried run replaces, never duplicates; a run
+    // whose files were already loaded and deleted matches no file, and "if the URI doesn't match any
+    // files, no data is overwritten". The `write_disposition` param takes `APPEND` or `MIRROR`.
+    // Source: docs.cloud.google.com/bigquery/docs/cloud-storage-transfer ("bq" params; console
+    // "Cloud Storage URI") and .../cloud-storage-transfer-overview ("Truncated transfers").
     destination_table_name_template: `${feedTableId}\${run_time-${sincePreviousDay}h|"%Y%m%d"}`,
     file_format: "PARQUET",
-    write_disposition: "WRITE_TRUNCATE",
+    write_disposition: "MIRROR",
+    // Deleted only after a successful load (same page: "delete the source files after each successful
+    // transfer"), so a failed run keeps its files for the retry.
     delete_source_files: "true",
   };
 }
+
+/**
+ * The invoke option that makes a lookup wait for the APIs: the resources behind `servicesReady` (the
+ * `projects.Service` enablements), as an Output of no value that carries them as dependencies.
+ */
+export const transferApiReady = (servicesReady: pulumi.Input<string[]>): pulumi.Output<pulumi.Resource[]> =>
+  pulumi.output(servicesReady).apply((): pulumi.Resource[] => []);
 
 export class InCountryCopy extends pulumi.ComponentResource {
   public readonly export: InCountryExport;
@@ -85,7 +100,14 @@ export class InCountryCopy extends pulumi.ComponentResource {
     // source: Amazon S3"): the AWS role trusts the Google subject of the project's STS agent; no AWS access
     // key exists. The job itself runs as a dedicated service account (STS "Delegate service agent
     // permissions"), so only that account, not the project-wide agent, may write the feed bucket.
-    const agent = gcp.storage.getTransferProjectServiceAccountOutput({ project }, { parent: this });
+    // The lookup calls the Storage Transfer API, which this same program enables (Federation's
+    // ProjectServices): on a fresh project it must wait for the enablement. An `*Output` invoke with
+    // `dependsOn` is not issued until its dependencies exist; in a preview where they are still to be
+    // created its result is unknown (@pulumi/pulumi runtime/invoke.js, `invokeAsync`).
+    const agent = gcp.storage.getTransferProjectServiceAccountOutput(
+      { project },
+      { parent: this, dependsOn: transferApiReady(args.servicesReady) },
+    );
     const stsAccount = new gcp.serviceaccount.Account(
       `${name}-sts-sa`,
       {
@@ -223,7 +245,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
       ),
       new gcp.bigquery.DatasetAccess(
         `${name}-load-feed`,
-        { project, datasetId: args.feedDatasetId, role: "roles/bigquery.dataEditor", userByEmail: dtsAccount.email },
+        { project, datasetId: args.feedDatasetId, role: DATASET_WRITER, userByEmail: dtsAccount.email },
         { parent: this },
       ),
       new gcp.projects.IAMMember(

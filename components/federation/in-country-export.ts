@@ -23,6 +23,8 @@ export interface InCountryExportArgs {
   readonly accessLogsBucketName: pulumi.Input<string>;
   readonly lakeKeyArn: pulumi.Input<string>;
   readonly orders: OrdersTable;
+  /** The curated orders table's Glue name, from its resource, so the column grant waits for the table. */
+  readonly ordersTableName: pulumi.Input<string>;
   /** Days an export object lives (the copy moves it within the hour; this bounds leftovers). */
   readonly expirationDays: number;
   readonly erasureSlaDays: number;
@@ -188,7 +190,7 @@ export class InCountryExport extends pulumi.ComponentResource {
           tableWithColumns: {
             catalogId: accountId,
             databaseName: db,
-            name: args.orders.table,
+            name: args.ordersTableName,
             columnNames: [args.orders.timestampColumn, "customer_pseudo_id"],
           },
         },

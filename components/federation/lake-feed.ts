@@ -21,6 +21,12 @@ export interface LakeFeedArgs {
   readonly protect: boolean;
   /** @default "lake_feed" */
   readonly datasetId?: string;
+  /**
+   * Cluster `orders_daily` by `customer_pseudo_id`. False where the feed is written by a cross-cloud
+   * INSERT INTO SELECT (Omni), which cannot target a clustered table.
+   * @default true
+   */
+  readonly clustered?: boolean;
 }
 
 export class LakeFeed extends pulumi.ComponentResource {
@@ -56,9 +62,9 @@ export class LakeFeed extends pulumi.ComponentResource {
         tableId: "orders_daily",
         description: "Orders per pseudonymous customer and UTC day (no order ids, no direct identifiers)",
         schema: JSON.stringify(FEED_COLUMNS),
-        // One partition per day: the in-country load truncates exactly its day; erasure and retention act per day.
+        // One partition per day: the in-country load (MIRROR) replaces exactly its day; erasure and retention act per day.
         timePartitioning: { type: "DAY", field: "order_date", expirationMs: daysToMs(args.retentionDays) },
-        clusterings: ["customer_pseudo_id"],
+        ...((args.clustered ?? true) ? { clusterings: ["customer_pseudo_id"] } : {}),
         // Encrypted with the dataset's default CMEK; stated again so the table never falls back to Google keys.
         encryptionConfiguration: { kmsKeyName: args.kmsKeyName },
         deletionProtection: args.protect,

@@ -3,7 +3,10 @@
  * (so the Iceberg data is read and aggregated in AWS eu-west-1) and moves only yesterday's PII-free
  * aggregate into `lake_feed.orders_daily` in the cell's BigQuery region by cross-cloud INSERT, as a
  * dedicated service account that may use the connection, read the federated dataset and write the feed.
+ * A cross-cloud INSERT INTO SELECT cannot write a clustered table (BigQuery docs, "Load data with BigQuery
+ * Omni operations"): the feed table of an Omni cell is unclustered (`LakeFeed` `clustered: false`).
  */
+import { DATASET_READER, DATASET_WRITER } from "../gcp/dataset-grants";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { omniFeedInsert, type OrdersTable } from "./sql";
@@ -58,7 +61,7 @@ export class OmniFeed extends pulumi.ComponentResource {
         {
           project,
           datasetId: args.lakeDatasetId,
-          role: "roles/bigquery.dataViewer",
+          role: DATASET_READER,
           userByEmail: this.serviceAccount.email,
         },
         { parent: this },
@@ -68,7 +71,7 @@ export class OmniFeed extends pulumi.ComponentResource {
         {
           project,
           datasetId: args.feedDatasetId,
-          role: "roles/bigquery.dataEditor",
+          role: DATASET_WRITER,
           userByEmail: this.serviceAccount.email,
         },
         { parent: this },

@@ -1,6 +1,7 @@
 /**
  * Persona access on GCP for one cell, built from `PERSONA_MATRIX`:
- * - `read` on a BigQuery zone: `roles/bigquery.dataViewer` on each dataset of the zone, plus
+ * - `read` on a BigQuery zone: `READER` (roles/bigquery.dataViewer, in the dataset ACL's legacy form) on
+ *   each dataset of the zone, plus
  *   `roles/bigquery.jobUser` on the project (to run queries at all);
  * - `read` on audit: `roles/logging.privateLogViewer` (Data Access audit logs) on the project;
  * - `break-glass`: no standing grant; a Privileged Access Manager entitlement gives the zone's
@@ -11,6 +12,7 @@
  * state that the dataset IAM resources "remove any authorized view permissions from the dataset" and
  * fight with DatasetAccess, and the marts are authorized views on these very datasets.
  */
+import { DATASET_READER } from "../gcp/dataset-grants";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { LakehouseConfig, PersonaId } from "../config/schema";
@@ -22,6 +24,7 @@ import { PERSONA_MATRIX, type Zone } from "./persona-matrix";
 export const GCP_DATA_ZONES = ["curated", "clickstream", "marts"] as const satisfies readonly Zone[];
 export type GcpDataZone = (typeof GCP_DATA_ZONES)[number];
 
+/** The read role in IAM form, for the break-glass entitlement (dataset ACL entries use `DATASET_READER`). */
 export const READ_ROLE = "roles/bigquery.dataViewer";
 export const JOB_ROLE = "roles/bigquery.jobUser";
 export const AUDIT_ROLE = "roles/logging.privateLogViewer";
@@ -79,7 +82,7 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
           args.datasets[zone].forEach((datasetId, d) => {
             new gcp.bigquery.DatasetAccess(
               `${name}-${id}-${zone}-${d}-${m}`,
-              { project, datasetId, role: READ_ROLE, ...datasetAccessMember(member) },
+              { project, datasetId, role: DATASET_READER, ...datasetAccessMember(member) },
               { parent: this },
             );
           });

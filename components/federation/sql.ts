@@ -81,9 +81,12 @@ export function athenaFeedUnload(orders: OrdersTable, database: string, s3Prefix
 }
 
 /**
- * BigQuery cross-cloud INSERT run in the Omni location: reads the federated Iceberg table in AWS and
- * moves only yesterday's aggregate into the feed table in the cell's BigQuery region. Scheduled queries
- * are at-least-once; the marts read the feed through MAX() per (day, customer), so a re-run is harmless.
+ * BigQuery cross-cloud INSERT INTO SELECT run in the Omni location: reads the federated Iceberg table in
+ * AWS and moves only yesterday's aggregate into the feed table in the colocated BigQuery region. What the
+ * docs allow ("Load data with BigQuery Omni operations", Filter data > Limitations): a result of at most
+ * 60 GiB, a colocated destination region, and a destination that is NOT a clustered table (the feed table
+ * is unclustered in Omni cells; `Federation` passes `clustered: false`). Scheduled queries are
+ * at-least-once; the marts read the feed through MAX() per (day, customer), so a re-run is harmless.
  */
 export function omniFeedInsert(orders: OrdersTable, project: string, lakeDataset: string, feedTable: string): string {
   assertNoPii(orders);

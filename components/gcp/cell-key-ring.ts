@@ -7,6 +7,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { daysToDuration } from "../conventions";
+import { afterApi, type ApiEnablement } from "./api-requirements";
 
 export const GCP_KEY_PURPOSES = ["bigquery", "storage", "secrets", "pubsub", "dataflow", "vertex"] as const;
 export type GcpKeyPurpose = (typeof GCP_KEY_PURPOSES)[number];
@@ -20,8 +21,8 @@ export interface CellKeyRingArgs {
   readonly rotationDays?: number;
   /** Prevent key destruction through Pulumi (production). */
   readonly protect: boolean;
-  /** Resolves once the project's APIs are enabled. */
-  readonly servicesReady: pulumi.Input<string[]>;
+  /** The cell's API enablement: agent lookups and agents wait for their API (a fresh project has none on). */
+  readonly apis: ApiEnablement;
 }
 
 export interface CellKey {
@@ -38,9 +39,10 @@ export class CellKeyRing extends pulumi.ComponentResource {
 
   constructor(name: string, args: CellKeyRingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:gcp:CellKeyRing", name, args, opts);
-    const invokeOpts = { parent: this };
+    // Every lookup waits for the API it calls: at program start on a fresh project none is enabled.
+    const lookup = (token: string) => afterApi(token, args.apis, { parent: this });
     this.projectNumber = gcp.organizations
-      .getProjectOutput({ projectId: args.project }, invokeOpts)
+      .getProjectOutput({ projectId: args.project }, lookup("gcp:organizations/getProject:getProject"))
       .apply((p) => p.number);
     const num = this.projectNumber;
 
@@ -51,26 +53,48 @@ export class CellKeyRing extends pulumi.ComponentResource {
         name: args.keyRingName,
         location: args.location,
       },
-      { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
+      { parent: this },
     );
 
-    // Agents per purpose. Some only exist after generateServiceIdentity, hence ServiceIdentity resources.
+    // Agents per purpose. An agent must exist before a key can be granted to it ("If a service agent hasn't
+    // been created yet, then you can't grant roles to the service agent": cloud.google.com/iam/docs/create-service-agents).
+    // - Pub/Sub, Secret Manager, Vertex AI, Dataflow: created on demand by generateServiceIdentity
+    //   (ServiceIdentity), as Google's secured-data-warehouse blueprint does for Pub/Sub and Dataflow
+    //   (terraform-google-secured-data-warehouse); each ServiceIdentity waits for its API (api-requirements.ts).
+    // - BigQuery and Cloud Storage: their own "get service account" calls create the agent
+    //   (registry docs of gcp.storage.getProjectServiceAccount), so those lookups wait for the API.
+    // - Compute Engine: the agent is created when the Compute Engine API is enabled and has no
+    //   generateServiceIdentity; the grant waits for compute.googleapis.com's Service (below).
     const identity = (service: string) =>
       new gcp.projects.ServiceIdentity(
         `${name}-${service.split(".")[0]}-agent`,
         { project: args.project, service },
         { parent: this },
       ).member;
+    const computeApi = args.apis.serviceFor("compute.googleapis.com");
+    if (computeApi === undefined)
+      throw new Error("The cell must enable compute.googleapis.com (Dataflow workers' disks)");
+    // The member carries the Compute API's Service as a dependency, so its grant waits for the enablement.
+    const computeAgent = pulumi
+      .all([num, computeApi.urn])
+      .apply(([n]) => `serviceAccount:service-${n}@compute-system.iam.gserviceaccount.com`);
     const agents: Record<GcpKeyPurpose, pulumi.Input<string>[]> = {
-      bigquery: [gcp.bigquery.getDefaultServiceAccountOutput({ project: args.project }, invokeOpts).member],
-      storage: [gcp.storage.getProjectServiceAccountOutput({ project: args.project }, invokeOpts).member],
+      bigquery: [
+        gcp.bigquery.getDefaultServiceAccountOutput(
+          { project: args.project },
+          lookup("gcp:bigquery/getDefaultServiceAccount:getDefaultServiceAccount"),
+        ).member,
+      ],
+      storage: [
+        gcp.storage.getProjectServiceAccountOutput(
+          { project: args.project },
+          lookup("gcp:storage/getProjectServiceAccount:getProjectServiceAccount"),
+        ).member,
+      ],
       secrets: [identity("secretmanager.googleapis.com")],
       pubsub: [identity("pubsub.googleapis.com")],
       // Dataflow CMEK needs both the Dataflow and the Compute Engine service agents (Dataflow CMEK docs).
-      dataflow: [
-        pulumi.interpolate`serviceAccount:service-${num}@dataflow-service-producer-prod.iam.gserviceaccount.com`,
-        pulumi.interpolate`serviceAccount:service-${num}@compute-system.iam.gserviceaccount.com`,
-      ],
+      dataflow: [identity("dataflow.googleapis.com"), computeAgent],
       vertex: [identity("aiplatform.googleapis.com")],
     };
 

@@ -1,9 +1,12 @@
 /**
  * The Google APIs a cell's project needs, enabled explicitly so a fresh project works on the first
  * `pulumi up`. APIs stay enabled on destroy: disabling one would break whatever else shares the project.
+ * The cell creates one of these with every API it needs, before any layer, and its resource
+ * transformation (api-requirements.ts) makes each GCP resource depend on its API's `Service`.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import type { ApiEnablement } from "./api-requirements";
 
 export interface ProjectServicesArgs {
   readonly project: string;
@@ -11,9 +14,10 @@ export interface ProjectServicesArgs {
   readonly services: readonly string[];
 }
 
-export class ProjectServices extends pulumi.ComponentResource {
+export class ProjectServices extends pulumi.ComponentResource implements ApiEnablement {
   /** Resolves once every API is enabled. */
   public readonly ready: pulumi.Output<string[]>;
+  private readonly byApi: ReadonlyMap<string, gcp.projects.Service>;
 
   constructor(name: string, args: ProjectServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:gcp:ProjectServices", name, args, opts);
@@ -21,18 +25,27 @@ export class ProjectServices extends pulumi.ComponentResource {
       .sort()
       .map(
         (service) =>
-          new gcp.projects.Service(
-            `${name}-${service.split(".")[0]}`,
-            { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
-            { parent: this },
-          ),
+          [
+            service,
+            new gcp.projects.Service(
+              `${name}-${service.split(".")[0]}`,
+              { project: args.project, service, disableOnDestroy: false, disableDependentServices: false },
+              { parent: this },
+            ),
+          ] as const,
       );
-    this.ready = pulumi.all(enabled.map((s) => s.service));
+    this.byApi = new Map(enabled);
+    this.ready = pulumi.all(enabled.map(([, s]) => s.service));
     this.registerOutputs({ ready: this.ready });
+  }
+
+  /** The `projects.Service` that enables `api`, if this component enables it. */
+  serviceFor(api: string): gcp.projects.Service | undefined {
+    return this.byApi.get(api);
   }
 }
 
-/** APIs the storage core and the later layers rely on. */
+/** APIs the storage core relies on. */
 export const CORE_SERVICES = [
   "bigquery.googleapis.com",
   "bigqueryconnection.googleapis.com",

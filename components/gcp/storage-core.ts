@@ -1,12 +1,12 @@
 /**
- * The GCP half of a cell's secure storage core: APIs, the key ring and its keys, the residency and audit
+ * The GCP half of a cell's secure storage core (on the APIs the cell enabled): the key ring and its keys, the residency and audit
  * guardrails, the BigQuery datasets (`clickstream_raw`, `curated`, `marts`) and the staging bucket.
  * Everything is created through the cell's GCP provider (opts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Retention } from "../config/schema";
 import { CellKeyRing } from "./cell-key-ring";
-import { CORE_SERVICES, ProjectServices } from "./project-services";
+import type { ProjectServices } from "./project-services";
 import { ResidencyGuardrails } from "./residency-guardrails";
 import { SecureGcsBucket } from "./secure-bucket";
 import { SecureDataset } from "./secure-dataset";
@@ -30,9 +30,20 @@ export interface GcpStorageCoreArgs {
   readonly protect: boolean;
   /** Extra location value groups the org policy must allow (e.g. a BigQuery Omni location). @default [] */
   readonly extraAllowedLocations?: readonly string[];
+  /**
+   * The cell's API enablement (every API the cell needs, created by the cell before any layer); the key
+   * ring's agent lookups wait for it.
+   */
+  readonly apis: ProjectServices;
+  /**
+   * Whether to set the `gcp.resourceLocations` org policy (needs roles/orgpolicy.policyAdmin at
+   * organization level). @default "enforce"
+   */
+  readonly orgPolicy?: "enforce" | "skip";
 }
 
 export class GcpStorageCore extends pulumi.ComponentResource {
+  /** The cell's API enablement (created by the cell; kept here for the layers that read `services.ready`). */
   public readonly services: ProjectServices;
   public readonly keyRing: CellKeyRing;
   public readonly guardrails: ResidencyGuardrails;
@@ -42,7 +53,7 @@ export class GcpStorageCore extends pulumi.ComponentResource {
   constructor(name: string, args: GcpStorageCoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:gcp:StorageCore", name, args, opts);
     const child = { parent: this };
-    this.services = new ProjectServices(`${name}-apis`, { project: args.project, services: CORE_SERVICES }, child);
+    this.services = args.apis;
     this.keyRing = new CellKeyRing(
       `${name}-keys`,
       {
@@ -50,7 +61,7 @@ export class GcpStorageCore extends pulumi.ComponentResource {
         location: args.region,
         keyRingName: `${args.namePrefix}-${args.cell}`,
         protect: args.protect,
-        servicesReady: this.services.ready,
+        apis: args.apis,
       },
       child,
     );
@@ -59,6 +70,7 @@ export class GcpStorageCore extends pulumi.ComponentResource {
       {
         project: args.project,
         allowedLocations: [`in:${args.region}-locations`, ...(args.extraAllowedLocations ?? [])],
+        orgPolicy: args.orgPolicy ?? "enforce",
         auditedServices: ["bigquery.googleapis.com", "storage.googleapis.com"],
       },
       child,

@@ -195,5 +195,41 @@ export function transformEventJson(
     if (ip !== undefined) context.ip = ip;
     else if (context.ip !== undefined) context.ip = OMITTED;
   }
-  return { json: JSON.stringify(out), messageId };
+  return { json: JSON.stringify(envelope(out)), messageId };
+}
+
+/**
+ * The published message: the topic's Pub/Sub schema fields only (components/gcp/clickstream/event-topic.ts,
+ * `CLICKSTREAM_EVENT_FIELDS`), every one a string. Pub/Sub rejects a message with a field its schema
+ * lacks, and the whole Publish request with it, so nothing a tracker sends reaches the topic unless the
+ * schema declares it: Segment's free-form objects travel as their JSON text, `integrations` and any other
+ * top-level key are dropped (data minimisation). Ids are already pseudonyms (hex strings).
+ */
+const ENVELOPE_STRINGS = [
+  "messageId",
+  "type",
+  "consent",
+  "source",
+  "receivedAt",
+  "timestamp",
+  "originalTimestamp",
+  "sentAt",
+  "event",
+  "name",
+  "category",
+  ...ID_FIELDS,
+];
+const ENVELOPE_JSON = ["context", "properties", "traits"];
+
+function envelope(out: JsonObject): JsonObject {
+  const e: JsonObject = {};
+  for (const f of ENVELOPE_STRINGS) {
+    const v = out[f];
+    if (typeof v === "string") e[f] = v;
+  }
+  for (const f of ENVELOPE_JSON) {
+    const v = out[f];
+    if (isObject(v)) e[f] = JSON.stringify(v);
+  }
+  return e;
 }

@@ -26,7 +26,10 @@ function clickstreamToRow(payload) {
   if (typeof ev.type !== "string" || ev.type === "") throw new Error("type missing");
   if (typeof ev.receivedAt !== "string") throw new Error("receivedAt missing");
 
-  var context = obj(ev.context);
+  // The collector publishes context, properties and traits as JSON text (the Pub/Sub schema cannot
+  // type free-form objects: components/gcp/clickstream/event-topic.ts); objects from messages published
+  // before that schema revision are still read, so a replay of the topic keeps working.
+  var context = obj(parsed(ev.context));
   var page = obj(context.page);
   var library = obj(context.library);
   var row = {
@@ -53,12 +56,17 @@ function clickstreamToRow(payload) {
     library_name: str(library.name),
     library_version: str(library.version),
     campaign: json(context.campaign),
-    properties: json(ev.properties),
-    traits: json(ev.traits),
+    properties: json(parsed(ev.properties)),
+    traits: json(parsed(ev.traits)),
     context: json(scrubContext(context))
   };
   if (row.received_at === null) throw new Error("receivedAt is not a date");
   return JSON.stringify(row);
+}
+
+/** A published JSON-text field as its value; anything that is not a string is returned as is. */
+function parsed(v) {
+  return typeof v === "string" ? JSON.parse(v) : v;
 }
 
 function obj(v) {

@@ -2,6 +2,7 @@
  * The clickstream layer on the recorded offline plans of the repository stacks: per cell, every piece
  * from the collector to the notebooks, with the inputs that make it compliant and correctly sized.
  */
+import { apiOf } from "../../components/gcp/api-requirements";
 import { expect } from "chai";
 import { deriveSizing } from "../../components/config/sizing";
 import { collectorInstances, MEASURED_EVENTS_PER_SECOND_PER_INSTANCE } from "../../functions/collector/sizing";
@@ -9,12 +10,8 @@ import { IDENTIFYING_TAGS, UDF_SCHEMA_FILE } from "../../components/gcp/clickstr
 import { featureStoreNodes } from "../../components/gcp/clickstream/ml-serving";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import {
-  COLLECTOR_CONTRACT,
-  COLLECTOR_SOURCE_DIR,
-  collectorSourceFiles,
-  collectorSourceHash,
-} from "../../components/gcp/clickstream/collector-service";
+import { COLLECTOR_CONTRACT, COLLECTOR_SOURCE_DIR } from "../../components/gcp/clickstream/collector-service";
+import { collectorArchive, collectorBaseImage } from "../../components/gcp/clickstream/collector-archive";
 import { configOf, descendants, planOf } from "../helpers/plan";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 
@@ -94,14 +91,19 @@ for (const stack of ["dev", "prod"]) {
           expect(publicGrants).to.have.length(1);
         });
 
-        it("every cloud resource waits for the APIs it needs (a fresh project works on the first up)", () => {
+        it("every cloud resource waits for its own API (a fresh project works on the first up)", () => {
           const custom = layer(plan, cell.name).filter((r) => r.custom && r.type !== "gcp:projects/service:Service");
+          expect(custom.length).to.be.greaterThan(20);
           for (const r of custom) {
+            const api = apiOf(r.type, r.inputs);
+            expect(api, `${r.type} has an API in api-requirements.ts`).to.be.a("string");
             expect(
               r.dependencies.some(
-                (d) => d.includes("gcp:projects/service:Service::") && d.includes(`${cell.name}-clickstream-apis-`),
+                (d) =>
+                  d.includes("gcp:projects/service:Service::") &&
+                  d.endsWith(`${cell.name}-gcp-apis-${api!.split(".")[0]}`),
               ),
-              `${r.type} ${r.name}`,
+              `${r.type} ${r.name} waits for ${api}`,
             ).to.equal(true);
           }
         });
@@ -132,20 +134,18 @@ for (const stack of ["dev", "prod"]) {
         describe("collector service", () => {
           const run = "gcp:cloudrunv2/service:Service";
 
-          it("runs the collector image built from the uploaded source, with its own CMEK shared by the image repository", () => {
+          it("runs the uploaded collector archive on the regional Node.js base image, with its own CMEK", () => {
             const svc = only(plan, run, cell.name);
             const t = svc.inputs.template as Record<string, any>;
             expect(svc.inputs.location).to.equal(region);
             expect(svc.inputs.name).to.equal(`${prefix}-collector`);
             const key = `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/collector`;
             expect(t.encryptionKey).to.equal(key);
-            const repo = only(plan, "gcp:artifactregistry/repository:Repository", cell.name);
-            expect(repo.inputs.kmsKeyName).to.equal(key);
-            expect(repo.inputs.location).to.equal(region);
-            const hash = collectorSourceHash();
-            expect(t.containers[0].image).to.equal(
-              `${region}-docker.pkg.dev/${project}/${repo.inputs.repositoryId}/collector:${hash}`,
-            );
+            // Nothing is built, so there is no image registry (docs/adr/0009-collector-image-build.md).
+            expect(mine(plan, "gcp:artifactregistry/repository:Repository", cell.name)).to.deep.equal([]);
+            const hash = collectorArchive().hash;
+            expect(t.containers[0].image).to.equal("scratch");
+            expect(t.containers[0].baseImageUri).to.equal(collectorBaseImage(region));
             expect(t.containers[0].ports).to.deep.equal({ containerPort: COLLECTOR_CONTRACT.port });
             const source = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) =>
               String(r.inputs.name).startsWith("functions/collector/"),
@@ -154,17 +154,12 @@ for (const stack of ["dev", "prod"]) {
             expect(source.inputs.bucket).to.equal(`${project}-${prefix}-staging`);
           });
 
-          it("uploads the collector's sources only (no build output, dependencies or tests) and matches its contract", () => {
-            const files = collectorSourceFiles().map(([rel]) => rel);
-            expect(files).to.include.members(["package.json", "server.ts", "sizing.ts", "tsconfig.build.json"]);
-            expect(
-              files.filter((f) => /^(dist|node_modules)\//.test(f) || /\.test\.ts$/.test(f) || f === "README.md"),
-            ).to.deep.equal([]);
+          it("matches the collector's deployment contract (runtime, start command)", () => {
             const pkg = JSON.parse(readFileSync(path.join(COLLECTOR_SOURCE_DIR, "package.json"), "utf8"));
-            expect(pkg.engines.node).to.equal("20.x");
-            expect(COLLECTOR_CONTRACT.runtime).to.equal("nodejs20");
+            expect(pkg.engines.node).to.equal("24.x");
+            expect(COLLECTOR_CONTRACT.runtime).to.equal("nodejs24");
             expect(pkg.scripts.start).to.equal("node dist/server.js");
-            expect(pkg.scripts["gcp-build"]).to.be.a("string");
+            expect(COLLECTOR_CONTRACT.entryPoint).to.equal(pkg.scripts.start);
           });
 
           it("takes the pseudonymisation key and the write keys as Secret Manager env vars, never plain values", () => {
@@ -353,8 +348,11 @@ for (const stack of ["dev", "prod"]) {
             const job = only(plan, "gcp:dataflow/flexTemplateJob:FlexTemplateJob", cell.name);
             const email = job.inputs.serviceAccountEmail as string;
             expect(email).to.equal(`lh-${config.environment}-${cell.name}-dataflow@${project}.iam.gserviceaccount.com`);
+            // IAM grants name `serviceAccount:<email>`; dataset ACL entries (DatasetAccess) name the e-mail.
             const grants = plan.resources.filter(
-              (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
+              (r) =>
+                r.cell === cell.name &&
+                (r.inputs.member === `serviceAccount:${email}` || r.inputs.userByEmail === email),
             );
             const summary = grants
               .map(
@@ -364,7 +362,7 @@ for (const stack of ["dev", "prod"]) {
               .sort();
             expect(summary).to.deep.equal(
               [
-                `roles/bigquery.dataEditor|clickstream_raw`,
+                `WRITER|clickstream_raw`,
                 `roles/dataflow.worker|${project}`,
                 `roles/pubsub.subscriber|${prefix}-clickstream-dataflow`,
                 `roles/pubsub.viewer|${prefix}-clickstream-dataflow`,
@@ -467,8 +465,9 @@ for (const stack of ["dev", "prod"]) {
             expect(ds.inputs.location).to.equal(region);
             expect((ds.inputs.defaultEncryptionConfiguration as any).kmsKeyName).to.match(/cryptoKeys\/bigquery$/);
             expect(ds.inputs.defaultTableExpirationMs).to.equal(undefined);
+            // The view entries (the Dataflow writer's entry on clickstream_raw is a DatasetAccess too).
             const access = mine(plan, "gcp:bigquery/datasetAccess:DatasetAccess", cell.name).filter(
-              (r) => r.inputs.datasetId === "clickstream_raw",
+              (r) => r.inputs.datasetId === "clickstream_raw" && r.inputs.view !== undefined,
             );
             expect(access.map((a) => (a.inputs.view as any).tableId).sort()).to.deep.equal([
               "funnel",
@@ -580,12 +579,14 @@ for (const stack of ["dev", "prod"]) {
             const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
             const email = (w.inputs.gceSetup as any).serviceAccounts[0].email as string;
             const grants = plan.resources.filter(
-              (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
+              (r) =>
+                r.cell === cell.name &&
+                (r.inputs.member === `serviceAccount:${email}` || r.inputs.userByEmail === email),
             );
-            const datasets = grants.filter((g) => g.type === "gcp:bigquery/datasetIamMember:DatasetIamMember");
+            const datasets = grants.filter((g) => g.type === "gcp:bigquery/datasetAccess:DatasetAccess");
             expect(datasets.map((d) => `${d.inputs.datasetId}|${d.inputs.role}`).sort()).to.deep.equal([
-              "curated|roles/bigquery.dataViewer",
-              "marts|roles/bigquery.dataViewer",
+              "curated|READER",
+              "marts|READER",
             ]);
             expect(
               grants.some(

@@ -139,13 +139,13 @@ describe("federation SQL", () => {
     expect(sql).to.include("INTERVAL 30 DAY");
   });
 
-  it("has the in-country load read exactly the export of its own night and truncate yesterday's partition", () => {
+  it("has the in-country load read exactly the export of its own night and mirror yesterday's partition", () => {
     const p = loadParams("feed-bucket", "orders_daily");
     expect(p.data_path_template).to.equal(
       `gs://feed-bucket/orders_daily/{run_time-${STAGE_HOURS.load - STAGE_HOURS.export}h|"%Y-%m-%dT%H:%M:%SZ"}/*`,
     );
     expect(p.destination_table_name_template).to.equal('orders_daily${run_time-27h|"%Y%m%d"}');
-    expect(p.write_disposition).to.equal("WRITE_TRUNCATE");
+    expect(p.write_disposition).to.equal("MIRROR");
     expect(athenaFeedUnload(ordersTableOf(prod, "br")!, "db", "s3://b/orders_daily/")).to.include(
       `TO 's3://b/orders_daily/${SCHEDULED_TIME}/'`,
     );

@@ -57,7 +57,7 @@ function derivedMatrix(
     const m = memberOf(r);
     const p = personaOfMember(m) ?? personaOfMember(m.replace(/^user:/, "serviceAccount:"));
     if (!p) continue;
-    expect(r.inputs.role, r.name).to.equal("roles/bigquery.dataViewer");
+    expect(r.inputs.role, r.name).to.equal("READER");
     grant(p, DATASET_ZONES[String(r.inputs.datasetId)], "read");
   }
   for (const r of ofType(plan, "gcp:projects/iAMMember:IAMMember", cellName)) {

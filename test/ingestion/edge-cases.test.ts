@@ -129,7 +129,11 @@ describe("transactional ingestion: config variants (dev stack)", function () {
     } catch (e) {
       error = e;
     }
-    expect(String(error)).to.match(/lakehouse:sources\.transactional 'orders': engine oracle needs caCertificatePem/);
+    // Config validation names the key and the stack file: DMS verifies Oracle only against an Oracle wallet.
+    expect(String(error)).to.match(
+      /lakehouse:sources\.transactional\[0\]\.caCertificateWallet: is required for engine oracle/,
+    );
+    expect(String(error)).to.include("Pulumi.dev.yaml");
   });
 
   it("declares no ingestion at all for a cell without transactional sources", async function () {

@@ -22,10 +22,10 @@ import { DMS_DEFAULTS, parseTableSpec } from "../../functions/cdc-merge/spec";
 describe("ingestion plan rules", function () {
   describe("sslModeFor", function () {
     const ca = "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----";
+    const wallet = "UkVQTEFDRQ==";
     const cases = [
       { engine: "mysql", ca, mode: "verify-full" },
       { engine: "sqlserver", ca, mode: "verify-full" },
-      { engine: "oracle", ca, mode: "verify-ca" },
       { engine: "sqlserver", ca: undefined, mode: "require" },
     ] as const;
     for (const c of cases) {
@@ -33,13 +33,19 @@ describe("ingestion plan rules", function () {
         expect(sslModeFor({ name: "s", engine: c.engine, caCertificatePem: c.ca })).to.equal(c.mode);
       });
     }
-    for (const engine of ["oracle", "mysql"] as const) {
-      it(`rejects ${engine} without a CA, naming the key`, function () {
-        expect(() => sslModeFor({ name: "orders", engine, caCertificatePem: undefined })).to.throw(
-          /lakehouse:sources\.transactional 'orders'.*needs caCertificatePem/,
-        );
-      });
-    }
+    it("oracle with an Oracle wallet -> verify-ca", function () {
+      expect(sslModeFor({ name: "s", engine: "oracle", caCertificateWallet: wallet })).to.equal("verify-ca");
+    });
+    it("rejects oracle with a PEM only: DMS verifies Oracle against a wallet", function () {
+      expect(() => sslModeFor({ name: "orders", engine: "oracle", caCertificatePem: ca })).to.throw(
+        /lakehouse:sources\.transactional 'orders'.*needs caCertificateWallet/,
+      );
+    });
+    it("rejects mysql without a CA, naming the key", function () {
+      expect(() => sslModeFor({ name: "orders", engine: "mysql", caCertificatePem: undefined })).to.throw(
+        /lakehouse:sources\.transactional 'orders'.*needs caCertificatePem/,
+      );
+    });
   });
 
   describe("tableMappings", function () {

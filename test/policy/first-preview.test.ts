@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { checkedWhenKnownMessage } from "../../policy/rules/common";
+import { evaluateStack, PlanProgramError } from "../../tools/plan/evaluate";
 import type { Plan, PlannedResource } from "../../tools/plan/types";
 import { runPolicyGate, type GateResult } from "../../tools/policy/gate";
 import { UNKNOWN } from "../../tools/policy/requests";
@@ -81,5 +82,26 @@ describe("policy gate: the first preview of a new stack", function () {
 
   it("the advisory text is the pack's own message", () => {
     expect(checkedWhenKnownMessage("policy")).to.match(DEFERRED);
+  });
+});
+
+describe("offline plan: nothing declared goes missing", function () {
+  this.timeout(120_000);
+
+  for (const stack of ["dev", "prod"]) {
+    it(`${stack}: the first preview declares the same resources as the realistic plan (none hidden behind an apply)`, async () => {
+      const urns = (p: Plan) => p.resources.map((r) => r.urn).sort();
+      expect(urns(await firstPreviewOf(stack))).to.deep.equal(urns(await planOf(stack)));
+    });
+  }
+
+  it("a resource whose input throws inside an apply fails the plan, naming it", async () => {
+    const failed = await evaluateStack({ stack: "dev", program: "test/fixtures/programs/lost-resource.ts" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).to.be.instanceOf(PlanProgramError);
+    expect((failed as Error).message).to.contain("gcp:pubsub/topic:Topic::lost");
+    expect((failed as Error).message).to.not.contain("Topic::kept");
   });
 });

@@ -8,7 +8,7 @@ import { checkedWhenKnownMessage, unknownMessage } from "../../policy/rules/comm
 import { JURISDICTIONS } from "../../components/config/jurisdictions";
 import { gatePackConfig } from "../../tools/policy/gate";
 import { analyzeRequest, analyzeStackRequest, providerIndex, UNKNOWN } from "../../tools/policy/requests";
-import { baseline, closeSession, gate, lines, mutate, session } from "./helpers";
+import { baseline, closeSession, gate, mutate, session } from "./helpers";
 
 describe("policy pack: unknown values at preview", function () {
   this.timeout(120_000);

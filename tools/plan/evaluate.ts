@@ -67,7 +67,7 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
       // A first preview is a preview: outputs are unknown only while nothing is being updated.
       preview: opts.mode === "first-preview" ? true : (opts.preview ?? true),
       mode: opts.mode ?? "realistic",
-      program: path.join(PROJECT_ROOT, "index.ts"),
+      program: path.resolve(PROJECT_ROOT, opts.program ?? "index.ts"),
       out: outFile,
     }),
   );

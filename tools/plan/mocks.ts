@@ -5,7 +5,7 @@
  * An invoke nobody taught the mocks fails loudly: a silent `{}` would hide an unpopulated input.
  */
 import { createHash } from "node:crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 type Inputs = Record<string, unknown>;
 
@@ -63,6 +63,34 @@ function physicalName(type: string, name: string, inputs: Inputs): string {
   return `${name}-${hash(`${type}:${name}`, 7)}`;
 }
 
+/**
+ * Outputs a provider computes *inside* an object the program writes (the rest of the object is an
+ * input). The engine's planned state marks them unknown in a first preview, which makes the whole
+ * object unknown to the program; echoing the inputs alone would hand the program a known object that
+ * lacks them. Add a path here when a program `apply` reads such a field.
+ */
+const NESTED_COMPUTED: Readonly<Record<string, readonly string[]>> = {
+  // The Google identity BigQuery creates for an AWS connection (registry gcp.bigquery.Connection, aws.accessRole.identity).
+  "gcp:bigquery/connection:Connection": ["aws.accessRole.identity"],
+};
+
+function withUnknowns(type: string, inputs: Inputs): Inputs {
+  const paths = NESTED_COMPUTED[type];
+  if (!paths) return inputs;
+  // Copy only the objects on each path (a deep clone would turn nested unknowns into plain objects).
+  const state: Inputs = { ...inputs };
+  for (const path of paths) {
+    const parts = path.split(".");
+    let cur = state;
+    for (const part of parts.slice(0, -1)) {
+      cur[part] = { ...obj(cur[part]) };
+      cur = cur[part] as Inputs;
+    }
+    cur[parts[parts.length - 1]] = pulumi.unknown;
+  }
+  return state;
+}
+
 export interface RecordingMocksOptions {
   /**
    * Answer as the engine does in the first preview of a new stack: a custom resource's id and every
@@ -114,7 +142,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     if (args.custom === false) return { id: undefined, state: {} };
     // Nothing exists yet: the runtime turns a missing id and every property missing from the state into
     // unknowns during preview, exactly as the engine reports a resource it is about to create.
-    if (this.unknownOutputs) return { id: undefined, state: inputs };
+    if (this.unknownOutputs) return { id: undefined, state: withUnknowns(args.type, inputs) };
     const [pkg, mod = "", kind = ""] = args.type.split(":");
     const module = mod.split("/")[0];
     const name = physicalName(args.type, args.name, inputs);
@@ -396,6 +424,23 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "monitoring:NotificationChannel": {
         const id = `projects/${project}/notificationChannels/${digits(`${project}:${args.name}`, 19)}`;
         return { id, state: { ...base, name: id } };
+      }
+      case "cloudrunv2:Service": {
+        // Cloud Run URLs: https://<service>-<project hash>.<region code>.run.app (deterministic URLs, Cloud Run docs).
+        const id = `projects/${project}/locations/${region}/services/${name}`;
+        const uri = `https://${name}-${hash(`${project}:${region}`, 10)}.a.run.app`;
+        return { id, state: { ...base, name, uri, urls: [uri], uid: uuid(id) } };
+      }
+      case "vertex:AiEndpoint": {
+        // An endpoint's resource name ends in a numeric id that Vertex assigns.
+        const endpointId = str(inputs.name) ?? digits(`endpoint:${project}:${args.name}`, 19);
+        const id = `projects/${project}/locations/${region}/endpoints/${endpointId}`;
+        return { id, state: { ...base, name: endpointId } };
+      }
+      case "workbench:Instance": {
+        const id = `projects/${project}/locations/${str(inputs.location) ?? region}/instances/${name}`;
+        const proxyUri = `${hash(id, 16)}-dot-${region}.notebooks.googleusercontent.com`;
+        return { id, state: { ...base, name, proxyUri, state: "ACTIVE" } };
       }
       case "orgpolicy:Policy":
         return { id: str(inputs.name) ?? name, state: base };

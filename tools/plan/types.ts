@@ -97,6 +97,8 @@ export interface EvaluateOptions {
   readonly configOverrides?: Readonly<Record<string, unknown>>;
   /** Evaluate as a preview (`pulumi.runtime.isDryRun()` true). @default true */
   readonly preview?: boolean;
+  /** Another program to evaluate instead of `index.ts` (test fixtures). @default "index.ts" */
+  readonly program?: string;
   /** Realistic outputs, or unknown as in a first preview (forces `preview`). @default "realistic" */
   readonly mode?: PlanMode;
 }

@@ -137,23 +137,50 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
     };
   }
 
+  // The Pulumi runner fails the program on an unhandled rejection (cmd/run/run.js); so does the plan, or
+  // a resource whose input threw inside an `apply` would silently be missing from the record.
+  const rejections: string[] = [];
+  const declared: string[] = [];
+  process.on("unhandledRejection", (reason: unknown) => {
+    rejections.push(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+  });
+
   const started = Date.now();
   let outputs: Record<string, unknown> = {};
   try {
     const programPath = path.resolve(input.program);
-    const result = await pulumi.runtime.runInPulumiStack(async () => {
+    // The stack's own `outputs.promise()` drops an object holding any unknown, so keep the exports.
+    let exports: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+      // Every resource the program declares, so one that never registers (an input that threw inside an
+      // `apply`) fails the plan instead of silently missing from it.
+      pulumi.runtime.registerStackTransformation((a) => {
+        declared.push(`${a.type}::${a.name}`);
+        return undefined;
+      });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(programPath) as Record<string, unknown>;
-      return mod;
+      exports = require(programPath) as Record<string, unknown>;
+      return exports;
     });
     await settings.waitForRPCs?.();
-    outputs = plain(await resolveOutputs(result ?? {})) as Record<string, unknown>;
+    outputs = plain(await resolveOutputs(exports)) as Record<string, unknown>;
   } catch (err) {
     const e = err as Error & { problems?: string[] };
     if (e.name === "StackConfigError") {
       return { ok: false, kind: "config", message: e.message, problems: [...(e.problems ?? [])] };
     }
     return { ok: false, kind: "program", message: e.stack ?? String(err), problems: [] };
+  }
+
+  const registered = new Set(resources.map((r) => `${r.type}::${r.name}`));
+  const lost = declared.filter((d) => !registered.has(d));
+  if (lost.length > 0) {
+    rejections.push(
+      `${lost.length} declared resource(s) never registered (an input failed, e.g. a throw inside an apply): ${lost.join(", ")}`,
+    );
+  }
+  if (rejections.length > 0) {
+    return { ok: false, kind: "program", message: `The program failed:\n${rejections.join("\n")}`, problems: [] };
   }
 
   // The cell of each resource: its own or its provider's `cell` tag/label, else its nearest ancestor's.
@@ -198,22 +225,27 @@ function tryJson(v: string): unknown {
 
 /**
  * Stack outputs as plain values, unknowns as the engine's sentinel. `apply` never runs on an unknown
- * during preview, so the values are read through the SDK's own `promise(withUnknowns)`.
+ * during preview, and an object holding one unknown lifts to a wholly unknown Output, so each value is
+ * read on its own through the SDK's `promise(withUnknowns)`.
  */
-async function resolveOutputs(value: unknown): Promise<unknown> {
-  const out = pulumi.output(value as pulumi.Input<Record<string, unknown>>) as unknown as {
-    promise(withUnknowns: boolean): Promise<unknown>;
-  };
-  return markUnknowns(await out.promise(true));
-}
-
-function markUnknowns(v: unknown): unknown {
-  if (pulumi.isUnknown(v)) return UNKNOWN;
-  if (Array.isArray(v)) return v.map(markUnknowns);
-  if (typeof v === "object" && v !== null) {
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, markUnknowns(x)]));
+async function resolveOutputs(value: unknown, depth = 0): Promise<unknown> {
+  if (depth > 20) return value;
+  if (pulumi.Output.isInstance(value)) {
+    const o = value as unknown as { isKnown: Promise<boolean>; promise(withUnknowns: boolean): Promise<unknown> };
+    const inner = await o.promise(true);
+    if (!(await o.isKnown) && (inner === undefined || pulumi.isUnknown(inner))) return UNKNOWN;
+    return resolveOutputs(inner, depth + 1);
   }
-  return v;
+  if (pulumi.isUnknown(value)) return UNKNOWN;
+  if (value instanceof Promise) return resolveOutputs(await value, depth + 1);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveOutputs(v, depth + 1)));
+  if (typeof value === "object" && value !== null && !pulumi.Resource.isInstance(value)) {
+    const entries = await Promise.all(
+      Object.entries(value as Record<string, unknown>).map(async ([k, v]) => [k, await resolveOutputs(v, depth + 1)]),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
 }
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as WorkerInput;

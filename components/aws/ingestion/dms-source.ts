@@ -1,9 +1,10 @@
 /**
  * One transactional source replicated by DMS Serverless into the raw zone: its credentials in Secrets
- * Manager (read by DMS through a role, never placed in endpoint inputs), its CA certificate, the source
- * endpoint with the strictest TLS mode DMS supports for the engine, an S3 target endpoint writing
- * Parquet 2.0 with SSE-KMS under `cdc/<source>/`, the full-load-and-CDC replication config, its log group,
- * and alarms on CDC latency and replication events.
+ * Manager (read by DMS through a role, never placed in endpoint inputs), its CA (a PEM, or an Oracle
+ * wallet for Oracle), the source endpoint with the strictest TLS mode DMS supports for the engine, an S3
+ * target endpoint writing Parquet 2.0 with SSE-KMS under `cdc/<source>/`, the full-load-and-CDC
+ * replication config (started only when config says the source is reachable), its log group, and alarms
+ * on CDC latency and replication events.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -63,7 +64,10 @@ export class DmsSource extends pulumi.ComponentResource {
     const { source, accountId, region } = args;
     const id = `${args.namePrefix}-${source.name}`;
     const sslMode = sslModeFor(source);
-    const trust = (service: string) => serviceTrustPolicy(service, accountId);
+    const trustedBy = (service: string) => serviceTrustPolicy(service, accountId);
+    // Started only once config says the network path to the source exists: a started replication that
+    // cannot reach its source keeps `up` waiting, then fails (README, "First deployment").
+    const start = source.networkReady;
 
     this.secret = new aws.secretsmanager.Secret(
       `${name}-credentials`,
@@ -96,7 +100,7 @@ export class DmsSource extends pulumi.ComponentResource {
       `${name}-secret-access`,
       {
         description: `DMS reads the credentials of ${source.name}`,
-        assumeRolePolicy: trust(`dms.${region}.amazonaws.com`),
+        assumeRolePolicy: trustedBy(`dms.${region}.amazonaws.com`),
       },
       child,
     );
@@ -126,12 +130,19 @@ export class DmsSource extends pulumi.ComponentResource {
       child,
     );
 
-    const certificate = source.caCertificatePem
-      ? new aws.dms.Certificate(
-          `${name}-ca`,
-          { certificateId: `${id}-ca`, certificatePem: source.caCertificatePem },
-          child,
-        )
+    // The source's CA as DMS imports it: Oracle endpoints verify only against an Oracle wallet, the other
+    // engines against a PEM ("SSL support for an Oracle endpoint": "upload the Oracle wallet for the endpoint
+    // instead of .pem certificate files", docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html;
+    // aws.dms.Certificate `certificateWallet` takes the wallet file base64-encoded).
+    const wallet = source.engine === "oracle" ? source.caCertificateWallet : undefined;
+    const pem = source.engine === "oracle" ? undefined : source.caCertificatePem;
+    const trust: Pick<aws.dms.CertificateArgs, "certificatePem" | "certificateWallet"> | undefined = wallet
+      ? { certificateWallet: wallet }
+      : pem
+        ? { certificatePem: pem }
+        : undefined;
+    const certificate = trust
+      ? new aws.dms.Certificate(`${name}-ca`, { certificateId: `${id}-ca`, ...trust }, child)
       : undefined;
 
     this.sourceEndpoint = new aws.dms.Endpoint(
@@ -157,7 +168,7 @@ export class DmsSource extends pulumi.ComponentResource {
       `${name}-target`,
       {
         description: `DMS writes ${source.name} changes to the raw zone`,
-        assumeRolePolicy: trust("dms.amazonaws.com"),
+        assumeRolePolicy: trustedBy("dms.amazonaws.com"),
       },
       child,
     );
@@ -241,7 +252,9 @@ export class DmsSource extends pulumi.ComponentResource {
           // Keep a table's failure from stopping the others; the alarm tells us.
           ErrorBehavior: { TableErrorPolicy: "SUSPEND_TABLE", DataErrorPolicy: "LOG_ERROR" },
         }),
-        startReplication: true,
+        // DMS Serverless "connects to the source endpoint and collects the metadata" when it starts
+        // (StartReplication, DMS API reference), so it starts only when config says it can get there.
+        startReplication: start,
         computeConfig: {
           replicationSubnetGroupId: args.subnetGroupId,
           vpcSecurityGroupIds: [...args.securityGroupIds],
@@ -271,8 +284,9 @@ export class DmsSource extends pulumi.ComponentResource {
           evaluationPeriods: 3,
           threshold,
           comparisonOperator: "GreaterThanThreshold",
-          // No datapoints while the replication should be running means it is not.
-          treatMissingData: "breaching",
+          // No datapoints while the replication should be running means it is not; while config keeps it
+          // stopped (no network path yet) there are none by design, and the DMS event rule still reports.
+          treatMissingData: start ? "breaching" : "notBreaching",
           alarmActions: [args.alertTopicArn],
           okActions: [args.alertTopicArn],
         },

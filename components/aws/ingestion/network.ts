@@ -10,6 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { awsZoneSuffixes } from "../../config/regions";
 import { classification } from "../../conventions";
 
 /** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (replication logs, metrics). */
@@ -90,7 +91,7 @@ export interface IngestionNetworkArgs {
   readonly sourceCidrs: readonly string[];
   /** TCP ports of the sources (DMS egress is limited to these). */
   readonly sourcePorts: readonly number[];
-  /** Availability zone suffixes. @default ["a", "b", "c"] */
+  /** Availability zone suffixes. @default the region's zones in components/config/regions.ts */
   readonly zones?: readonly string[];
   /** Customer-managed key of the flow-log group (its policy grants CloudWatch Logs). */
   readonly logsKmsKeyArn: pulumi.Input<string>;
@@ -138,7 +139,8 @@ export class IngestionNetwork extends pulumi.ComponentResource {
   constructor(name: string, args: IngestionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:IngestionNetwork", name, args, opts);
     const child = { parent: this };
-    const zones = args.zones ?? ["a", "b", "c"];
+    // The AZs that exist in the region, from the table (components/config/regions.ts).
+    const zones = args.zones ?? awsZoneSuffixes(args.region);
 
     const created = args.existing ? undefined : this.createVpc(name, args, zones);
     this.vpc = created?.vpc;

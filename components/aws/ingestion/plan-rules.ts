@@ -28,10 +28,22 @@ export const DMS_ENGINE_NAME: Readonly<Record<SourceEngine, string>> = {
 };
 
 /**
- * The TLS mode an endpoint uses: the strictest one when a CA is configured; without a CA only SQL Server
- * still has an encrypted mode (`require`); Oracle and MySQL have none in DMS, so config is rejected.
+ * The TLS mode an endpoint uses: the strictest one when the engine's trust material is configured (a PEM CA
+ * for MySQL/SQL Server; an Oracle wallet for Oracle, the only form DMS accepts for it: "SSL support for an
+ * Oracle endpoint", docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html). Without it only
+ * SQL Server still has an encrypted mode (`require`); Oracle and MySQL have none in DMS, so the plan fails
+ * (config validation reports the Oracle case first, with the stack file).
  */
-export function sslModeFor(source: Pick<TransactionalSource, "name" | "engine" | "caCertificatePem">): string {
+export function sslModeFor(
+  source: Pick<TransactionalSource, "name" | "engine" | "caCertificatePem" | "caCertificateWallet">,
+): string {
+  if (source.engine === "oracle") {
+    if (source.caCertificateWallet) return STRICTEST_SSL_MODE.oracle;
+    throw new Error(
+      `lakehouse:sources.transactional '${source.name}': engine oracle needs caCertificateWallet ` +
+        `(DMS supports only verify-ca TLS for Oracle, against an Oracle wallet; a PEM is not accepted)`,
+    );
+  }
   if (source.caCertificatePem) return STRICTEST_SSL_MODE[source.engine];
   if (source.engine === "sqlserver") return "require";
   throw new Error(

@@ -1,6 +1,6 @@
 /**
  * A cell's real-time clickstream on GCP, composed end to end:
- * collector (Cloud Run, built from source by Cloud Build) -> Pub/Sub topic (schema, CMEK, regional storage, DLQ)
+ * collector (Cloud Run, source archive run on Google's Node.js base image, ADR 0009) -> Pub/Sub topic (schema, CMEK, regional storage, DLQ)
  * -> Dataflow (Pub/Sub to BigQuery flex template + JS UDF, private workers)
  * -> BigQuery `clickstream_raw.events` (partitioned, clustered, CMEK, policy tags)
  * -> marketing views and ML features -> Vertex AI Feature Online Store + endpoint; Workbench notebooks.
@@ -10,7 +10,6 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PersonaConfig, Retention, Scale, WorkbenchConfig } from "../../config/schema";
 import type { Sizing } from "../../config/sizing";
 import type { GcpStorageCore } from "../storage-core";
-import { ProjectServices } from "../project-services";
 import { ClickstreamAlerts } from "./alerts";
 import { ClickstreamTable } from "./clickstream-table";
 import { CollectorService } from "./collector-service";
@@ -21,11 +20,13 @@ import { ClickstreamNetwork } from "./network";
 import { StreamToBigQuery } from "./stream-to-bigquery";
 import { Workbench } from "./workbench";
 
-/** APIs the clickstream layer uses on top of the storage core's. */
+/**
+ * APIs the clickstream layer uses on top of the storage core's. The cell enables them once with the
+ * others (components/gcp/cell-apis.ts) and makes each resource wait for its own (api-requirements.ts).
+ * No Cloud Build or Artifact Registry: the collector runs from a source archive (ADR 0009).
+ */
 export const CLICKSTREAM_SERVICES = [
   "aiplatform.googleapis.com",
-  "artifactregistry.googleapis.com",
-  "cloudbuild.googleapis.com",
   "compute.googleapis.com",
   "dataflow.googleapis.com",
   "monitoring.googleapis.com",
@@ -61,7 +62,6 @@ export interface ClickstreamArgs {
 }
 
 export class Clickstream extends pulumi.ComponentResource {
-  public readonly services: ProjectServices;
   public readonly network: ClickstreamNetwork;
   public readonly topic: EventTopic;
   public readonly collector: CollectorService;
@@ -73,16 +73,8 @@ export class Clickstream extends pulumi.ComponentResource {
   public readonly alerts: ClickstreamAlerts;
 
   constructor(name: string, args: ClickstreamArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Every cloud resource below waits for the APIs it needs (a fresh project works on the first up).
-    let services: ProjectServices | undefined;
-    const afterApis: pulumi.ResourceTransformation = (a) =>
-      services !== undefined && a.type.startsWith("gcp:") && a.type !== "gcp:projects/service:Service"
-        ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { dependsOn: [services] }) }
-        : undefined;
-    super("lakehouse:gcp:Clickstream", name, args, {
-      ...opts,
-      transformations: [...(opts?.transformations ?? []), afterApis],
-    });
+    // Every cloud resource below waits for its API through the cell's transformation (api-requirements.ts).
+    super("lakehouse:gcp:Clickstream", name, args, opts);
     const child = { parent: this };
     const { project, region, storage } = args;
     const prefix = args.resourcePrefix;
@@ -90,7 +82,6 @@ export class Clickstream extends pulumi.ComponentResource {
     const projectNumber = storage.keyRing.projectNumber;
     const stagingBucket = storage.staging.name;
 
-    this.services = services = new ProjectServices(`${name}-apis`, { project, services: CLICKSTREAM_SERVICES }, child);
     this.network = new ClickstreamNetwork(`${name}-network`, { project, region, resourcePrefix: prefix }, child);
 
     this.topic = new EventTopic(
@@ -114,6 +105,7 @@ export class Clickstream extends pulumi.ComponentResource {
         region,
         resourcePrefix: prefix,
         projectNumber,
+        apis: storage.services,
         keyRingId: storage.keyRing.keyRing.id,
         secretsKmsKeyName: keys.secrets.id,
         stagingBucket,
@@ -206,6 +198,7 @@ export class Clickstream extends pulumi.ComponentResource {
         resourcePrefix: prefix,
         keyRingId: storage.keyRing.keyRing.id,
         projectNumber,
+        apis: storage.services,
         networkSelfLink: this.network.networkSelfLink,
         subnetworkSelfLink: this.network.subnetworkSelfLink,
         readableDatasets: [storage.datasets.curated.datasetId, storage.datasets.marts.datasetId],

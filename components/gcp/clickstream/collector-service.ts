@@ -1,34 +1,41 @@
 /**
  * The clickstream collector (functions/collector) as a Cloud Run service, the platform its deployment
  * contract names (functions/collector/README.md, "Deployment contract": a plain `node:http` server run
- * by `npm start`, not the Functions Framework, whose body parser inflates gzip bodies up to 1 GB).
- * No Docker on our side: the source folder is uploaded to the staging bucket and Cloud Build's
- * buildpacks turn it into the image (a CI step, see README.md); the image tag is the source hash, so a
- * code change is a new revision. It runs as its own service account that may only publish to the
- * clickstream topic and read its two secrets, with its own CMEK, sized from the collector's measured
- * throughput. It is the lakehouse's only public endpoint (docs/adr/0005-public-collector-endpoint.md).
+ * by `node dist/server.js`, not the Functions Framework, whose body parser inflates gzip bodies up to 1 GB).
+ * Built inside `pulumi up` without Docker (docs/adr/0009-collector-image-build.md): the program
+ * compiles the collector and packs it with its production dependencies (collector-archive.ts), uploads
+ * the archive to the cell's CMEK staging bucket, and the service runs it on Google's Node.js base image
+ * in the cell region (Cloud Run source deploy without build). The service depends on the uploaded
+ * object and its generation, and the object name carries the content hash, so a code or dependency
+ * change is a new revision. It runs as its own service account that may only publish to the clickstream
+ * topic and read its two secrets, with its own CMEK, sized from the collector's measured throughput. It is
+ * the lakehouse's only public endpoint (docs/adr/0005-public-collector-endpoint.md).
  */
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import * as path from "node:path";
+import type { ApiEnablement } from "../api-requirements";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { collectorInstances } from "../../../functions/collector/sizing";
-import { classification, daysToDuration } from "../../conventions";
+import { classification } from "../../conventions";
+import {
+  COLLECTOR_COMMAND,
+  COLLECTOR_RUNTIME,
+  collectorArchive,
+  collectorBaseImage,
+  type ArchiveEntry,
+} from "./collector-archive";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
-/** The folder deployed as the collector's source. */
-export const COLLECTOR_SOURCE_DIR = path.join(__dirname, "..", "..", "..", "functions", "collector");
+export { COLLECTOR_SOURCE_DIR } from "./collector-archive";
 
 /**
- * The deployment contract of functions/collector (its README): Node.js 20 (`engines.node`), built by
- * buildpacks (`npm run gcp-build`), started with `npm start` (`node dist/server.js`), listening on PORT,
- * configured by these variables; the two secrets come from Secret Manager.
+ * The deployment contract of functions/collector (its README): Node.js 24 (`engines.node`), started
+ * with `node dist/server.js` (the package's `start` script), listening on PORT, configured by these
+ * variables; the two secrets come from Secret Manager.
  */
 export const COLLECTOR_CONTRACT = {
-  runtime: "nodejs20",
-  entryPoint: "npm start",
+  runtime: COLLECTOR_RUNTIME.runtimeId,
+  entryPoint: COLLECTOR_COMMAND.join(" "),
   port: 8080,
   /** Requests in flight per instance (README: "container concurrency ~250"). */
   concurrency: 250,
@@ -44,29 +51,21 @@ export const COLLECTOR_CONTRACT = {
 /** Label that marks the one public endpoint; the policy pack's allUsers exemption is keyed on it. */
 export const PUBLIC_ENDPOINT_LABEL = { "public-endpoint": "tracking-api" } as const;
 
-/** Never uploaded (functions/collector/.gcloudignore, plus VCS files and tests): Cloud Build installs and compiles. */
-const EXCLUDED = new Set(["dist", "node_modules", "README.md", ".gitignore", ".gcloudignore"]);
+/** Where source archives live in the staging bucket; the Cloud Run service agent may read this prefix only. */
+export const COLLECTOR_SOURCE_PREFIX = "functions/collector/";
 
-/** The source files, relative path -> absolute path, sorted: what is uploaded and hashed. */
-export function collectorSourceFiles(dir: string = COLLECTOR_SOURCE_DIR): [string, string][] {
-  const files: [string, string][] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(path.join(dir, rel)).sort()) {
-      const relPath = rel === "" ? entry : `${rel}/${entry}`;
-      if (EXCLUDED.has(entry) || /\.(test|spec)\.ts$/.test(entry)) continue;
-      if (statSync(path.join(dir, relPath)).isDirectory()) walk(relPath);
-      else files.push([relPath, path.join(dir, relPath)]);
-    }
-  };
-  walk("");
-  return files;
-}
-
-/** Content hash of the source (paths and bytes): the image tag and the archive name. */
-export function collectorSourceHash(dir: string = COLLECTOR_SOURCE_DIR): string {
-  const h = createHash("sha256");
-  for (const [rel, abs] of collectorSourceFiles(dir)) h.update(rel).update("\0").update(readFileSync(abs)).update("\0");
-  return h.digest("hex").slice(0, 16);
+/** The archive as a Pulumi asset archive: generated files as text, installed packages as folders. */
+function toAssetArchive(entries: readonly ArchiveEntry[]): pulumi.asset.AssetArchive {
+  const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
+  for (const e of entries) {
+    assets[e.path] =
+      e.kind === "text"
+        ? new pulumi.asset.StringAsset(e.text)
+        : e.kind === "file"
+          ? new pulumi.asset.FileAsset(e.source)
+          : new pulumi.asset.FileArchive(e.source);
+  }
+  return new pulumi.asset.AssetArchive(assets);
 }
 
 export interface CollectorServiceArgs {
@@ -76,6 +75,8 @@ export interface CollectorServiceArgs {
   readonly resourcePrefix: string;
   /** Project number, for the service agents that must use the service's key. */
   readonly projectNumber: pulumi.Input<string>;
+  /** The cell's API enablement (the key's agent exists once Cloud Run's API is on). */
+  readonly apis: ApiEnablement;
   /** The cell key ring's id: the collector gets its own key there. */
   readonly keyRingId: pulumi.Input<string>;
   /** Cloud KMS key for Secret Manager (keyRing.keys.secrets.id). */
@@ -104,18 +105,19 @@ export interface CollectorServiceArgs {
 
 export class CollectorService extends pulumi.ComponentResource {
   public readonly serviceAccount: gcp.serviceaccount.Account;
-  public readonly buildServiceAccount: gcp.serviceaccount.Account;
   public readonly key: ServiceKey;
-  public readonly repository: gcp.artifactregistry.Repository;
   public readonly writeKeysSecret: gcp.secretmanager.Secret;
+  /** The runnable source archive (compiled collector + production node_modules) the service runs. */
   public readonly source: gcp.storage.BucketObject;
+  /** The Cloud Run service agent's read access to the archive prefix of the staging bucket. */
+  public readonly sourceReader: gcp.storage.BucketIAMMember;
   public readonly service: gcp.cloudrunv2.Service;
   public readonly publicInvoker: gcp.cloudrunv2.ServiceIamMember;
   /** min/max instances from the collector's sizing function. */
   public readonly instances: { readonly min: number; readonly max: number };
-  /** The image the CI build step must push before `pulumi up` (README.md). */
-  public readonly imageUri: pulumi.Output<string>;
-  /** `gs://` URI of the uploaded source archive, the CI build's input. */
+  /** Google's runtime base image the archive runs on (cell region). */
+  public readonly baseImage: string;
+  /** `gs://` URI of the uploaded source archive. */
   public readonly sourceUri: pulumi.Output<string>;
   /** The tracking endpoint URL. */
   public readonly url: pulumi.Output<string>;
@@ -126,36 +128,17 @@ export class CollectorService extends pulumi.ComponentResource {
     const { project, region } = args;
     const prefix = args.resourcePrefix;
 
-    // Its own key: Cloud Run CMEK covers the image and the instances; the image repository uses the
-    // same key (cloud.google.com/run/docs/securing/using-cmek).
+    // Its own key: Cloud Run CMEK covers the instances' data; used by Cloud Run's service agent
+    // (cloud.google.com/run/docs/securing/using-cmek). No image registry: nothing is built (ADR 0009).
     this.key = new ServiceKey(
       `${name}-key`,
       {
         keyRingId: args.keyRingId,
         keyName: "collector",
         projectNumber: args.projectNumber,
-        agents: ["serverless-robot-prod", "gcp-sa-artifactregistry"],
+        agents: [{ domain: "serverless-robot-prod", api: "run.googleapis.com" }],
+        apis: args.apis,
         protect: args.protect,
-      },
-      child,
-    );
-
-    const repositoryId = `${prefix}-collector`;
-    this.repository = new gcp.artifactregistry.Repository(
-      `${name}-images`,
-      {
-        project,
-        location: region,
-        repositoryId,
-        format: "DOCKER",
-        description: "Collector images built by Cloud Build buildpacks (CMEK, same key as the service)",
-        kmsKeyName: this.key.id,
-        // Old images go; the newest ones (the running revision's and a rollback) stay.
-        cleanupPolicies: [
-          { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 5 } },
-          { id: "delete-old", action: "DELETE", condition: { olderThan: daysToDuration(30) } },
-        ],
-        labels: classification("none"),
       },
       child,
     );
@@ -165,17 +148,7 @@ export class CollectorService extends pulumi.ComponentResource {
       { project, accountId: serviceAccountId(prefix, "collector"), displayName: "Clickstream collector (runtime)" },
       child,
     );
-    this.buildServiceAccount = new gcp.serviceaccount.Account(
-      `${name}-build-sa`,
-      {
-        project,
-        accountId: serviceAccountId(prefix, "collector-build"),
-        displayName: "Clickstream collector (Cloud Build)",
-      },
-      child,
-    );
     const runtime = this.serviceAccount.member;
-    const builder = this.buildServiceAccount.member;
 
     // Write keys: a secret, CMEK, replicated only in the cell region.
     this.writeKeysSecret = new gcp.secretmanager.Secret(
@@ -222,44 +195,41 @@ export class CollectorService extends pulumi.ComponentResource {
         child,
       ),
     ];
-    // The CI build runs as this account: read the source archive, push the image, write build logs.
-    new gcp.storage.BucketIAMMember(
-      `${name}-build-source-reader`,
-      { bucket: args.stagingBucket, role: "roles/storage.objectViewer", member: builder },
-      child,
-    );
-    new gcp.artifactregistry.RepositoryIamMember(
-      `${name}-build-image-writer`,
-      {
-        project,
-        location: region,
-        repository: this.repository.name,
-        role: "roles/artifactregistry.writer",
-        member: builder,
-      },
-      child,
-    );
-    new gcp.projects.IAMMember(
-      `${name}-build-log-writer`,
-      { project, role: "roles/logging.logWriter", member: builder },
-      child,
-    );
-
-    const sourceHash = collectorSourceHash();
+    // The runnable archive, built by the program from the files on disk (collector-archive.ts); the
+    // name carries the content hash, so any change uploads a new object and rolls a new revision.
+    const archive = collectorArchive();
     this.source = new gcp.storage.BucketObject(
       `${name}-source`,
       {
         bucket: args.stagingBucket,
-        name: `functions/collector/source-${sourceHash}.zip`,
-        source: new pulumi.asset.AssetArchive(
-          Object.fromEntries(collectorSourceFiles().map(([rel, abs]) => [rel, new pulumi.asset.FileAsset(abs)])),
-        ),
+        name: `${COLLECTOR_SOURCE_PREFIX}source-${archive.hash}.zip`,
+        source: toAssetArchive(archive.entries),
         contentType: "application/zip",
       },
       child,
     );
     this.sourceUri = pulumi.interpolate`gs://${this.source.bucket}/${this.source.name}`;
-    this.imageUri = pulumi.interpolate`${region}-docker.pkg.dev/${project}/${this.repository.repositoryId}/collector:${sourceHash}`;
+    this.baseImage = collectorBaseImage(region);
+
+    // Cloud Run fetches the archive as its service agent, the identity that pulls a service's images
+    // (cloud.google.com/artifact-registry/docs/integrate-cloud-run: images in another project need "Artifact
+    // Registry Reader permissions to the Cloud Run Service Agent"); read-only, and only below the collector's
+    // prefix (IAM conditions on buckets need uniform bucket-level access, which the staging bucket has:
+    // cloud.google.com/storage/docs/access-control/iam#conditions).
+    this.sourceReader = new gcp.storage.BucketIAMMember(
+      `${name}-source-reader`,
+      {
+        bucket: args.stagingBucket,
+        role: "roles/storage.objectViewer",
+        member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@serverless-robot-prod.iam.gserviceaccount.com`,
+        condition: {
+          title: "collector-source-only",
+          description: "Objects under the collector's source prefix",
+          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${COLLECTOR_SOURCE_PREFIX}")`,
+        },
+      },
+      child,
+    );
 
     this.instances = collectorInstances({ eventsPerDay: args.eventsPerDay, peakFactor: args.peakFactor });
     const serviceName = `${prefix}-collector`;
@@ -274,7 +244,7 @@ export class CollectorService extends pulumi.ComponentResource {
         project,
         location: region,
         name: serviceName,
-        description: `Segment-compatible tracking intake (source ${sourceHash}); sized for ${Math.ceil(args.peakEventsPerSecond)} events/s at peak`,
+        description: `Segment-compatible tracking intake (source ${archive.hash}); sized for ${Math.ceil(args.peakEventsPerSecond)} events/s at peak`,
         // Public: browsers and apps on the open internet post to it (ADR 0005); write keys authorise.
         ingress: "INGRESS_TRAFFIC_ALL",
         deletionProtection: args.protect,
@@ -290,7 +260,20 @@ export class CollectorService extends pulumi.ComponentResource {
           labels,
           containers: [
             {
-              image: this.imageUri,
+              // Source deploy without build: the archive is unpacked on the runtime base image and run
+              // with the package's start command (registry example "Cloudrunv2 Service Zip Deploy":
+              // image "scratch", baseImageUri, commands/args, sourceCode.cloudStorageSource).
+              image: "scratch",
+              baseImageUri: this.baseImage,
+              commands: [COLLECTOR_COMMAND[0]],
+              args: COLLECTOR_COMMAND.slice(1),
+              sourceCode: {
+                cloudStorageSource: {
+                  bucket: this.source.bucket,
+                  object: this.source.name,
+                  generation: this.source.generation.apply((g) => String(g)),
+                },
+              },
               ports: { containerPort: COLLECTOR_CONTRACT.port },
               // One single-threaded Node process: 1 vCPU, CPU always allocated so Pub/Sub batches flush.
               resources: { limits: { cpu: "1", memory: "512Mi" }, cpuIdle: false, startupCpuBoost: true },
@@ -306,7 +289,7 @@ export class CollectorService extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, dependsOn: [...grants, writeKeysVersion] },
+      { parent: this, dependsOn: [...grants, writeKeysVersion, this.sourceReader] },
     );
 
     // The one exemption: unauthenticated invocation of this service. Browsers cannot carry Google
@@ -319,7 +302,7 @@ export class CollectorService extends pulumi.ComponentResource {
     this.url = this.service.uri;
     this.registerOutputs({
       url: this.url,
-      imageUri: this.imageUri,
+      baseImage: this.baseImage,
       sourceUri: this.sourceUri,
       instances: this.instances,
     });

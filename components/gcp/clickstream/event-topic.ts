@@ -14,30 +14,62 @@ export const PUBSUB_MAX_TOPIC_RETENTION_DAYS = 31;
 export const PUBSUB_MAX_SUBSCRIPTION_RETENTION_DAYS = 7;
 
 /**
- * The published message's envelope, as the collector writes it (functions/collector/event.ts
- * `transformEvent`): proto3, JSON encoding. Every field is optional because a consent-denied event keeps
- * only the counting fields. Free-form Segment objects (`context`, `properties`, `traits`,
- * `integrations`) are not typed here: they are validated by the collector (32 KiB per event) and parsed
- * by the Dataflow UDF, whose failures go to the dead-letter table.
+ * The published message's top-level string fields, in field-number order (numbers 1-15 are those of
+ * the first revision, so a subscriber decoding either revision sees the same numbers).
  */
-export const CLICKSTREAM_EVENT_PROTO = `syntax = "proto3";
-message ClickstreamEvent {
-  optional string messageId = 1;
-  optional string type = 2;
-  optional string consent = 3;
-  optional string source = 4;
-  optional string receivedAt = 5;
-  optional string timestamp = 6;
-  optional string originalTimestamp = 7;
-  optional string sentAt = 8;
-  optional string event = 9;
-  optional string name = 10;
-  optional string category = 11;
-  optional string userId = 12;
-  optional string anonymousId = 13;
-  optional string previousId = 14;
-  optional string groupId = 15;
-}`;
+export const CLICKSTREAM_EVENT_STRING_FIELDS = [
+  "messageId",
+  "type",
+  "consent",
+  "source",
+  "receivedAt",
+  "timestamp",
+  "originalTimestamp",
+  "sentAt",
+  "event",
+  "name",
+  "category",
+  "userId",
+  "anonymousId",
+  "previousId",
+  "groupId",
+] as const;
+
+/**
+ * Segment's free-form objects, published as their JSON text (after the collector's privacy rules).
+ * A Pub/Sub schema must be one top-level type with no imports (cloud.google.com/pubsub/docs/schemas,
+ * "Important information about schemas"), so `google.protobuf.Struct` is not available, and a proto3
+ * message or map cannot hold arbitrary JSON; Avro's JSON encoding cannot either, and would also make
+ * the collector wrap every optional value as `{"string": ...}` (avro.apache.org/docs/1.11.1/specification,
+ * "JSON Encoding": unions). Segment's `integrations` (destination routing) and any other top-level key
+ * a tracker sends are not published (data minimisation, GDPR Art. 5(1)(c)).
+ */
+export const CLICKSTREAM_EVENT_JSON_FIELDS = ["context", "properties", "traits"] as const;
+
+/** Every top-level field the schema declares: anything else in a published message is rejected. */
+export const CLICKSTREAM_EVENT_FIELDS: readonly string[] = [
+  ...CLICKSTREAM_EVENT_STRING_FIELDS,
+  ...CLICKSTREAM_EVENT_JSON_FIELDS,
+];
+
+/**
+ * The published message's envelope, exactly as the collector writes it (functions/collector/event.ts
+ * `transformEventJson`): proto3, JSON encoding, one `string` per field. Every field is optional because a
+ * consent-denied event keeps only the counting fields.
+ *
+ * Pub/Sub parses a JSON-encoded message with the schema's proto3 JSON mapping, whose parsers "should
+ * reject unknown fields by default" (protobuf.dev/programming-guides/json, "JSON Options"): a field the
+ * collector publishes and this schema lacks fails the publish, and one invalid message fails the whole
+ * Publish request (github.com/googleapis/google-cloud-go/issues/8179), i.e. every event batched with it.
+ * test/clickstream/pubsub-schema.test.ts runs the collector's real transformation and validates every
+ * message against this text with a strict proto3 JSON parser.
+ */
+export const CLICKSTREAM_EVENT_PROTO = [
+  'syntax = "proto3";',
+  "message ClickstreamEvent {",
+  ...CLICKSTREAM_EVENT_FIELDS.map((f, i) => `  optional string ${f} = ${i + 1};`),
+  "}",
+].join("\n");
 
 /** The topic's message retention: the replay window, bounded by retention, the erasure SLA and Pub/Sub. */
 export function replayWindowDays(a: { retentionDays: number; erasureSlaDays: number; replayDays?: number }): number {

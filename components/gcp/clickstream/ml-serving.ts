@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { classification } from "../../conventions";
+import { DATASET_READER } from "../dataset-grants";
 
 /**
  * Point reads one Bigtable node serves (Bigtable docs, "Performance for typical workloads": up to
@@ -101,11 +102,13 @@ export class MlServing extends pulumi.ComponentResource {
 
     // The sync runs as the Vertex AI service agent: it reads the features view and, through it, the
     // pseudonymous-id column (policy tag), nothing else.
-    const agent = pulumi.interpolate`serviceAccount:service-${args.projectNumber}@gcp-sa-aiplatform.iam.gserviceaccount.com`;
+    const agentEmail = pulumi.interpolate`service-${args.projectNumber}@gcp-sa-aiplatform.iam.gserviceaccount.com`;
+    const agent = pulumi.interpolate`serviceAccount:${agentEmail}`;
     const syncGrants: pulumi.Resource[] = [
-      new gcp.bigquery.DatasetIamMember(
+      // A dataset ACL entry (DatasetAccess), like every grant on a dataset of this program: see dataset-grants.ts.
+      new gcp.bigquery.DatasetAccess(
         `${name}-sync-reader`,
-        { project, datasetId: args.featuresDatasetId, role: "roles/bigquery.dataViewer", member: agent },
+        { project, datasetId: args.featuresDatasetId, role: DATASET_READER, userByEmail: agentEmail },
         child,
       ),
       ...args.identifyingPolicyTags.map(

@@ -6,6 +6,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { daysToDuration } from "../../conventions";
+import type { ApiEnablement } from "../api-requirements";
 
 export interface ServiceKeyArgs {
   /** The cell key ring's id. */
@@ -13,8 +14,14 @@ export interface ServiceKeyArgs {
   /** Key name inside the ring (the ring is the cell's, so the purpose is enough). */
   readonly keyName: string;
   readonly projectNumber: pulumi.Input<string>;
-  /** Service agent domains: `service-<number>@<agent>.iam.gserviceaccount.com`. */
-  readonly agents: readonly string[];
+  /**
+   * The service agents that encrypt with the key: the domain of `service-<number>@<domain>.iam.gserviceaccount.com`
+   * and the API whose enablement creates the agent (a grant to an agent that does not exist yet fails:
+   * cloud.google.com/iam/docs/create-service-agents).
+   */
+  readonly agents: readonly { readonly domain: string; readonly api: string }[];
+  /** The cell's API enablement: each grant waits for its agent's API. */
+  readonly apis: ApiEnablement;
   /** @default 90 */
   readonly rotationDays?: number;
   readonly protect: boolean;
@@ -40,18 +47,20 @@ export class ServiceKey extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const grants = args.agents.map(
-      (agent) =>
-        new gcp.kms.CryptoKeyIAMMember(
-          `${name}-${agent}`,
-          {
-            cryptoKeyId: this.key.id,
-            role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${agent}.iam.gserviceaccount.com`,
-          },
-          { parent: this },
-        ),
-    );
+    const grants = args.agents.map(({ domain, api }) => {
+      const enabled = args.apis.serviceFor(api);
+      if (enabled === undefined)
+        throw new Error(`${name}: the agent ${domain} needs ${api}, which the cell does not enable`);
+      return new gcp.kms.CryptoKeyIAMMember(
+        `${name}-${domain}`,
+        {
+          cryptoKeyId: this.key.id,
+          role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+          member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${domain}.iam.gserviceaccount.com`,
+        },
+        { parent: this, dependsOn: [enabled] },
+      );
+    });
     this.id = pulumi.all([this.key.id, ...grants.map((g) => g.etag)]).apply(([id]) => id);
     this.registerOutputs({ id: this.id });
   }

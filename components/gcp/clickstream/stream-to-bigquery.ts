@@ -7,6 +7,7 @@ import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { classification } from "../../conventions";
+import { DATASET_WRITER } from "../dataset-grants";
 import { serviceAccountId } from "./naming";
 
 /** The UDF contract with functions/dataflow-udf (its README): file and function name. */
@@ -93,9 +94,11 @@ export class StreamToBigQuery extends pulumi.ComponentResource {
         { project, subscription: args.subscriptionName, role: "roles/pubsub.viewer", member },
         child,
       ),
-      new gcp.bigquery.DatasetIamMember(
+      // A dataset ACL entry, not DatasetIamMember: the dataset IAM resources fight with DatasetAccess and
+      // remove the authorised views on clickstream_raw (see DATASET_WRITER in dataset-grants.ts).
+      new gcp.bigquery.DatasetAccess(
         `${name}-writer`,
-        { project, datasetId: args.datasetId, role: "roles/bigquery.dataEditor", member },
+        { project, datasetId: args.datasetId, role: DATASET_WRITER, userByEmail: this.serviceAccount.email },
         child,
       ),
       // Reads the UDF and template files, writes and cleans its temp/staging files: one bucket only.

@@ -3,22 +3,27 @@
  * CMEK boot and data disks, shielded VM, shut down when idle, running as a service account that reads
  * the `curated` and `marts` datasets only (never `clickstream_raw` or raw PII).
  */
+import type { ApiEnablement } from "../api-requirements";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { gcpZone } from "../../config/regions";
 import type { WorkbenchConfig } from "../../config/schema";
 import { classification } from "../../conventions";
+import { DATASET_READER } from "../dataset-grants";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
 export interface WorkbenchArgs {
   readonly project: string;
   readonly region: string;
-  /** Zone suffix the instances run in. @default "a" */
+  /** Zone suffix the instances run in. @default the region's first zone in components/config/regions.ts */
   readonly zoneSuffix?: string;
   readonly resourcePrefix: string;
   /** The cell key ring's id (the disks get a key of their own) and the project number (its agents). */
   readonly keyRingId: pulumi.Input<string>;
   readonly projectNumber: pulumi.Input<string>;
+  /** The cell's API enablement (the disk key's agents exist once their APIs are on). */
+  readonly apis: ApiEnablement;
   readonly networkSelfLink: pulumi.Input<string>;
   readonly subnetworkSelfLink: pulumi.Input<string>;
   /** Dataset ids the notebooks may read (curated, marts). */
@@ -39,7 +44,8 @@ export class Workbench extends pulumi.ComponentResource {
     super("lakehouse:gcp:Workbench", name, args, opts);
     const child = { parent: this };
     const { project } = args;
-    const zone = `${args.region}-${args.zoneSuffix ?? "a"}`;
+    // A zone from the table of zones that exist (europe-west1 has no zone a): components/config/regions.ts.
+    const zone = gcpZone(args.region, args.zoneSuffix ?? args.config.zoneSuffix);
 
     // Workbench disks are Compute Engine disks: the Compute Engine and Notebooks agents use the key.
     this.diskKey = new ServiceKey(
@@ -48,7 +54,11 @@ export class Workbench extends pulumi.ComponentResource {
         keyRingId: args.keyRingId,
         keyName: "workbench",
         projectNumber: args.projectNumber,
-        agents: ["compute-system", "gcp-sa-notebooks"],
+        agents: [
+          { domain: "compute-system", api: "compute.googleapis.com" },
+          { domain: "gcp-sa-notebooks", api: "notebooks.googleapis.com" },
+        ],
+        apis: args.apis,
         protect: args.protect,
       },
       child,
@@ -60,11 +70,12 @@ export class Workbench extends pulumi.ComponentResource {
     );
     const member = this.serviceAccount.member;
     const grants: pulumi.Resource[] = [
+      // Dataset ACL entries (DatasetAccess), never DatasetIamMember: marts are authorised views (dataset-grants.ts).
       ...args.readableDatasets.map(
         (datasetId, i) =>
-          new gcp.bigquery.DatasetIamMember(
+          new gcp.bigquery.DatasetAccess(
             `${name}-reader-${i}`,
-            { project, datasetId, role: "roles/bigquery.dataViewer", member },
+            { project, datasetId, role: DATASET_READER, userByEmail: this.serviceAccount.email },
             child,
           ),
       ),

@@ -118,7 +118,22 @@ export class FakePubSub {
   }
 
   /** Decoded JSON bodies. */
+  /**
+   * The published events as a consumer reads them: the topic's schema carries `context`, `properties`
+   * and `traits` as JSON text (event-topic.ts), which the Dataflow UDF parses; so does this.
+   */
   events(): Record<string, unknown>[] {
+    return this.messages.map((m) => {
+      const e = JSON.parse(m.data.toString("utf8")) as Record<string, unknown>;
+      for (const k of ["context", "properties", "traits"]) {
+        if (typeof e[k] === "string") e[k] = JSON.parse(e[k] as string) as unknown;
+      }
+      return e;
+    });
+  }
+
+  /** The published messages exactly as the topic receives them (for schema checks). */
+  rawEvents(): Record<string, unknown>[] {
     return this.messages.map((m) => JSON.parse(m.data.toString("utf8")) as Record<string, unknown>);
   }
 
