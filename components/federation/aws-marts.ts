@@ -113,6 +113,18 @@ export class AthenaMarts extends pulumi.ComponentResource {
       child,
     );
 
+    // The optimizers run as this role once created: like the ingestion's, it holds its Lake Formation
+    // grant (on the marts tables) before the table and its optimizers exist, so they never start without it.
+    const optimizerLf = new aws.lakeformation.Permissions(
+      `${name}-optimizer-lf`,
+      {
+        principal: optimizerRole.arn,
+        catalogId: accountId,
+        permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER"],
+        table: { catalogId: accountId, databaseName: args.martsDatabaseName, wildcard: true },
+      },
+      child,
+    );
     this.table = new IcebergTable(
       `${name}-orders-daily`,
       {
@@ -127,18 +139,8 @@ export class AthenaMarts extends pulumi.ComponentResource {
         ],
         partitions: [{ column: "order_date", transform: "month", name: "order_date_month" }],
         location: pulumi.interpolate`s3://${args.warehouseBucketName}/marts/${AWS_MART_TABLE}/`,
-        optimizerRoleArn: pulumi.all([optimizerRole.arn, optimizerPolicy.id]).apply(([arn]) => arn),
+        optimizerRoleArn: pulumi.all([optimizerRole.arn, optimizerPolicy.id, optimizerLf.id]).apply(([arn]) => arn),
         maintenance: maintenanceForSla(args.erasureSlaDays),
-      },
-      child,
-    );
-    const optimizerLf = new aws.lakeformation.Permissions(
-      `${name}-optimizer-lf`,
-      {
-        principal: optimizerRole.arn,
-        catalogId: accountId,
-        permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER"],
-        table: { catalogId: accountId, databaseName: args.martsDatabaseName, name: this.table.name },
       },
       child,
     );
