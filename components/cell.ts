@@ -11,7 +11,8 @@ import * as random from "@pulumi/random";
 import { AwsStorageCore } from "./aws/storage-core";
 import { TransactionalIngestion } from "./aws/ingestion/transactional-ingestion";
 import { JURISDICTIONS, type Jurisdiction } from "./config/jurisdictions";
-import type { CellConfig, LakehouseConfig, Retention } from "./config/schema";
+import type { DeployConfig } from "./config/load";
+import type { CellConfig, Retention } from "./config/schema";
 import type { Sizing } from "./config/sizing";
 import { protectStateful, type CellTags } from "./conventions";
 import { GcpStorageCore } from "./gcp/storage-core";
@@ -26,8 +27,8 @@ import { OMNI_AWS_REGIONS } from "./config/jurisdictions";
 export interface CellArgs {
   /** This cell's config entry. */
   readonly cell: CellConfig;
-  /** The validated stack config (sources, personas, scale...). */
-  readonly config: LakehouseConfig;
+  /** The validated stack config (sources, personas, scale...), its secrets as secret Outputs. */
+  readonly config: DeployConfig;
   /** Retention of this cell (stack defaults with the cell's overrides). */
   readonly retention: Retention;
   /** Sizes derived from the scale config for this cell. */

@@ -9,12 +9,14 @@
  * --exclude leaves raw columns out of the table (the stack's `piiColumns`); --pseudonymise derives
  * `as` = HMAC-SHA256 of `col` under the key in CDC_PSEUDONYMISATION_KEY (hex or base64, the cell key
  * as stored in Secrets Manager), exactly as the Glue job does (the stack's `pseudonymise`).
- * Exit codes: 0 ok, 1 the merge failed (e.g. a batch was rejected), 2 bad usage or input.
+ * Exit codes: 0 ok, 1 the merge failed (e.g. a batch was rejected), 2 bad usage or input (an
+ * unreadable path or file, or files whose schemas would make the merge silently wrong).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import {
+  CdcInputError,
   CdcValidationError,
   DEFAULT_MAX_FILES_PER_BATCH,
   DMS_DEFAULTS,
@@ -30,12 +32,47 @@ class UsageError extends Error {}
 const USAGE = `usage: npm run cdc:replay -- <folder> --table <name> --key <col,...> [--op-col ${DMS_DEFAULTS.opColumn}] [--ts-col ${DMS_DEFAULTS.timestampColumn}] [--seq-col ${DMS_DEFAULTS.changeSeqColumn}] [--batch-files ${DEFAULT_MAX_FILES_PER_BATCH}] [--exclude <col,...>] [--pseudonymise <col:as,...>] [--json]
   --pseudonymise reads the key from CDC_PSEUDONYMISATION_KEY (hex or base64, at least 32 bytes)`;
 
-function listParquet(dir: string): string[] {
+/** A file-system error as one line naming the path, e.g. `EACCES (permission denied)`. */
+function fsProblem(p: string, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const reason = err.code
+    ? `${err.code} (${err.message.split(":")[1]?.split(",")[0]?.trim() ?? err.message})`
+    : err.message;
+  return `${p}: cannot be read: ${reason}`;
+}
+
+/**
+ * Every *.parquet under `dir`, recursively. Symbolic links are followed (a local copy of a raw prefix
+ * may link to files elsewhere; S3 has no links), so a dangling link or a loop is an error like any
+ * unreadable folder. Every problem is collected and reported with its path: skipping a folder
+ * silently would drop its changes from the replay.
+ */
+function listParquet(dir: string, problems: string[], visited = new Set<string>()): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+  let entries: fs.Dirent[];
+  try {
+    const real = fs.realpathSync(dir);
+    if (visited.has(real)) return out; // a link back to a folder already listed
+    visited.add(real);
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    problems.push(fsProblem(dir, e));
+    return out;
+  }
+  for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listParquet(full));
-    else if (entry.isFile() && entry.name.toLowerCase().endsWith(".parquet")) out.push(full);
+    let stat: Pick<fs.Stats, "isDirectory" | "isFile">;
+    try {
+      stat = entry.isSymbolicLink() ? fs.statSync(full) : entry;
+    } catch (e) {
+      problems.push(fsProblem(full, e));
+      continue;
+    }
+    if (stat.isDirectory()) out.push(...listParquet(full, problems, visited));
+    else if (entry.name.toLowerCase().endsWith(".parquet")) {
+      if (stat.isFile()) out.push(full);
+      else problems.push(`${full}: not a regular file`);
+    }
   }
   return out;
 }
@@ -113,7 +150,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`CDC_PSEUDONYMISATION_KEY: ${(e as Error).message}`);
     }
   }
-  const files = listParquet(folder);
+  const listingProblems: string[] = [];
+  const files = listParquet(folder, listingProblems);
+  if (listingProblems.length > 0) throw new CdcInputError(listingProblems);
   if (files.length === 0) throw new UsageError(`no *.parquet files under ${folder}`);
 
   let result;
@@ -154,6 +193,10 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UsageError) {
       console.error(`cdc:replay: ${e.message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (e instanceof CdcInputError) {
+      // Input the replay would get wrong or cannot read: every problem, each naming its file or column.
+      console.error(e.problems.map((p) => `cdc:replay: ${p}`).join("\n"));
       process.exitCode = 2;
     } else if (e instanceof CdcValidationError) {
       console.error(`cdc:replay: ${e.message}`);

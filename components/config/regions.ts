@@ -133,7 +133,7 @@ export function parseGcpZone(zone: string): { region: string; suffix: string } |
  * first zone. Throws on a region or suffix missing from the table (config validation reports it first).
  */
 export function gcpZone(region: string, suffix?: string): string {
-  const facts = GCP_REGIONS[region];
+  const facts = Object.hasOwn(GCP_REGIONS, region) ? GCP_REGIONS[region] : undefined;
   if (facts === undefined) throw new Error(`No zone table for GCP region '${region}' (components/config/regions.ts)`);
   const chosen = suffix ?? facts.zones[0];
   if (!facts.zones.includes(chosen)) {
@@ -144,7 +144,7 @@ export function gcpZone(region: string, suffix?: string): string {
 
 /** The AZ suffixes the ingestion subnets use in an AWS region (every AZ the table lists). */
 export function awsZoneSuffixes(region: string): readonly string[] {
-  const facts = AWS_REGIONS[region];
+  const facts = Object.hasOwn(AWS_REGIONS, region) ? AWS_REGIONS[region] : undefined;
   if (facts === undefined) throw new Error(`No zone table for AWS region '${region}' (components/config/regions.ts)`);
   return facts.zones;
 }

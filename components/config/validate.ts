@@ -4,7 +4,7 @@
  * Pure: no Pulumi runtime needed, so it is table-tested directly.
  */
 import { z } from "zod";
-import { RESERVED_PREFIX } from "../../functions/cdc-merge/spec";
+import { parseTableSpec, RESERVED_PREFIX } from "../../functions/cdc-merge/spec";
 import {
   JURISDICTIONS,
   OMNI_AWS_REGIONS,
@@ -13,13 +13,19 @@ import {
   type JurisdictionId,
 } from "./jurisdictions";
 import { AWS_REGIONS, GCP_REGIONS, REQUIRED_AWS_PRODUCTS, REQUIRED_GCP_PRODUCTS } from "./regions";
+import { curatedSchema, curatedTableName, mergeColumns, parsePartition, sslModeFor } from "../aws/ingestion/plan-rules";
+import { dailyFeedBytes, OMNI_CROSS_CLOUD_TRANSFER_BYTES } from "../federation/limits";
 import {
   ORDERS_CUSTOMER_PSEUDONYM,
   PSEUDONYMISABLE_TYPES,
   lakehouseSchema,
+  scaleSchema,
   type LakehouseConfig,
   type Retention,
+  type TableConfig,
 } from "./schema";
+import { cidrOverlaps, isCidr, parseCidr, type Cidr } from "./cidr";
+import { scaleLimitProblems } from "./cell-limits";
 
 export const NAMESPACE = "lakehouse";
 
@@ -54,6 +60,12 @@ function keyPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/**
+ * Namespaces of the providers this program uses (`aws:region`...) and Pulumi's own (`pulumi:tags`); any other
+ * namespace is a typo of `lakehouse:`.
+ */
+export const PROVIDER_NAMESPACES: readonly string[] = ["aws", "gcp", "random", "pulumi"];
+
 /** Levenshtein distance, for "did you mean" on misspelled keys. */
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
@@ -84,6 +96,12 @@ const isObj = (v: unknown): v is Raw => typeof v === "object" && v !== null && !
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+/**
+ * Own properties only: config names are looked up in objects, and `credentials: constructor` or a region
+ * named `toString` must not be found on `Object.prototype`.
+ */
+const own = <T>(o: Readonly<Record<string, T>>, key: string): T | undefined =>
+  Object.hasOwn(o, key) ? o[key] : undefined;
 
 /**
  * Rules across fields (residency, legal bounds, references). Runs on the raw values defensively so
@@ -93,6 +111,7 @@ function crossFieldProblems(lh: Raw): string[] {
   const problems: string[] = [];
   const cells = arr(lh.cells);
   const names = new Map<string, number>();
+  const projects = new Map<string, number>();
   const jurisdictionsInUse = new Set<JurisdictionId>();
   const retention = isObj(lh.retention) ? lh.retention : {};
 
@@ -106,6 +125,19 @@ function crossFieldProblems(lh: Raw): string[] {
       else names.set(cellName, i);
     }
     problems.push(...deployRoleProblems(cell, at));
+    problems.push(...networkProblems(cell.network, at));
+    const project = isObj(cell.gcp) ? str(cell.gcp.project) : undefined;
+    if (project !== undefined) {
+      const first = projects.get(project);
+      // One project holds one cell: the project's resource-location policy, its enabled APIs and its
+      // service agents are the cell's, and two cells would fight over them (and over residency).
+      if (first !== undefined)
+        problems.push(
+          `${at}.gcp.project: '${project}' is already the project of cells[${first}]; every cell needs its own GCP project ` +
+            `(one resource-location policy and one set of service agents per project)`,
+        );
+      else projects.set(project, i);
+    }
     const jid = str(cell.jurisdiction);
     if (jid !== "br" && jid !== "eu") return;
     const j = JURISDICTIONS[jid];
@@ -129,7 +161,7 @@ function crossFieldProblems(lh: Raw): string[] {
       ...regionTableProblems(at, allowed(awsRegion, j.awsRegions), allowed(gcpRegion, j.gcpRegions), lh.workbench),
     );
     if (str(cell.federation) === "omni" && awsRegion !== undefined) {
-      if (OMNI_AWS_REGIONS[awsRegion] === undefined) {
+      if (own(OMNI_AWS_REGIONS, awsRegion) === undefined) {
         problems.push(
           `${at}.federation: 'omni' needs a BigQuery Omni region for AWS '${awsRegion}', and there is none ` +
             `(Omni regions: ${Object.keys(OMNI_AWS_REGIONS).join(", ")}); use 'in-country-copy'`,
@@ -178,11 +210,27 @@ function crossFieldProblems(lh: Raw): string[] {
   }
 
   const sources = isObj(lh.sources) ? lh.sources : {};
-  const creds = isObj(lh.sourceCredentials) ? lh.sourceCredentials : undefined;
+  const creds = isObj(lh.sourceCredentials) ? lh.sourceCredentials : {};
+  // Source names name resources in their cell (`<cell>-ingestion-<source>`) and raw prefixes: unique per
+  // cell across every kind, or the program declares the same URNs twice.
+  const sourceNames = new Map<string, string>();
+  // Curated tables are `<source>_<table>` in the cell's one Glue database.
+  const curated = new Map<string, string>();
   for (const [kind, list] of Object.entries(sources)) {
     arr(list).forEach((src, i) => {
       if (!isObj(src)) return;
       const at = `${NAMESPACE}:sources.${kind}[${i}]`;
+      const sourceName = str(src.name);
+      if (sourceName !== undefined) {
+        const key = `${str(src.cell) ?? ""}/${sourceName}`;
+        const first = sourceNames.get(key);
+        if (first !== undefined)
+          problems.push(
+            `${at}.name: duplicate source name '${sourceName}' in cell '${str(src.cell) ?? "?"}' (also ${first}); ` +
+              `names are unique per cell across every kind of source`,
+          );
+        else sourceNames.set(key, `sources.${kind}[${i}]`);
+      }
       const cellRef = str(src.cell);
       if (cellRef !== undefined && !names.has(cellRef)) {
         problems.push(
@@ -190,20 +238,109 @@ function crossFieldProblems(lh: Raw): string[] {
         );
       }
       if (kind === "transactional") {
-        arr(src.tables).forEach((t, j) => problems.push(...tableProblems(t, `${at}.tables[${j}]`)));
+        arr(src.tables).forEach((t, j) => {
+          const here = `${at}.tables[${j}]`;
+          problems.push(...tableProblems(t, here));
+          const tableName = isObj(t) ? str(t.name) : undefined;
+          if (!isObj(t) || sourceName === undefined || tableName === undefined) return;
+          const glue = `${str(src.cell) ?? ""}/${curatedTableName(sourceName, { name: tableName } as TableConfig)}`;
+          const first = curated.get(glue);
+          if (first !== undefined)
+            problems.push(
+              `${here}: '${str(t.schema) ?? "?"}.${tableName}' maps to the curated table ` +
+                `${glue.slice(glue.indexOf("/") + 1)} like ${first} (the same table twice, or names that collide)`,
+            );
+          else curated.set(glue, here.slice(NAMESPACE.length + 1));
+        });
         problems.push(...sourceTrustProblems(src, at));
       }
       const cred = str(src.credentials);
-      if (cred !== undefined && creds !== undefined && !(cred in creds)) {
+      if (cred !== undefined && own(creds, cred) === undefined) {
         problems.push(
           `${at}.credentials: no entry '${cred}' in ${NAMESPACE}:sourceCredentials ` +
-            `(pulumi config set --secret --path '${NAMESPACE}:sourceCredentials.${cred}.password' ...)`,
+            `(pulumi config set --path '${NAMESPACE}:sourceCredentials.${cred}.username' <user>; ` +
+            `pulumi config set --secret --path '${NAMESPACE}:sourceCredentials.${cred}.password' <password>)`,
         );
       }
     });
   }
+
+  // Every cell deploys the collector (components/cell.ts), which refuses every write without a key.
+  if (cells.length > 0 && writeKeyCount(lh.collectorWriteKeys) === 0) {
+    problems.push(
+      `${NAMESPACE}:collectorWriteKeys: is required: every cell deploys the clickstream collector, which accepts no ` +
+        `event without a write key (pulumi config set --secret ${NAMESPACE}:collectorWriteKeys '<key1>,<key2>')`,
+    );
+  }
+
+  const scale = scaleSchema.safeParse(lh.scale);
+  if (scale.success) {
+    const perCell = new Map<string, number>();
+    for (const src of arr(sources.transactional).filter(isObj)) {
+      const c = str(src.cell) ?? "";
+      perCell.set(c, (perCell.get(c) ?? 0) + 1);
+    }
+    // Sizing divides the transactions over a cell's sources: the cell with the fewest sources is the tightest.
+    const fewest = perCell.size > 0 ? Math.min(...perCell.values()) : undefined;
+    problems.push(...scaleLimitProblems(scale.data, fewest));
+    cells.forEach((cell, i) => {
+      if (!isObj(cell) || str(cell.federation) !== "omni") return;
+      const bytes = dailyFeedBytes(scale.data);
+      if (bytes > OMNI_CROSS_CLOUD_TRANSFER_BYTES)
+        problems.push(
+          `${NAMESPACE}:scale.transactionsPerDay: ${scale.data.transactionsPerDay} orders a day make a daily Omni ` +
+            `cross-cloud transfer of ${(bytes / 1e9).toFixed(1)} GB for cells[${i}] (federation: omni), above BigQuery ` +
+            `Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed`,
+        );
+    });
+  }
   return problems;
 }
+
+/** Write keys as the schema reads them: a comma-separated string or a list. */
+function writeKeyCount(v: unknown): number {
+  if (typeof v === "string") return v.split(",").filter((k) => k.trim().length > 0).length;
+  return arr(v).length;
+}
+
+/**
+ * The ingestion network's CIDRs, parsed exactly (components/config/cidr.ts), and the VPC's range apart from
+ * the sources' networks: DMS reaches a source through the VPC's route table, and a destination inside the
+ * VPC's own CIDR takes the `local` route and never leaves the VPC.
+ */
+function networkProblems(network: unknown, at: string): string[] {
+  if (!isObj(network)) return [];
+  const problems: string[] = [];
+  const vpcText = str(network.vpcCidr);
+  let vpc: Cidr | undefined;
+  if (vpcText !== undefined) {
+    const parsed = parseCidr(vpcText);
+    if (isCidr(parsed)) vpc = parsed;
+    // A prefix outside /16-/24 is reported by the schema's pattern.
+    else if (/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/.test(vpcText))
+      problems.push(`${at}.network.vpcCidr: ${parsed.problem}`);
+  }
+  arr(network.sourceCidrs).forEach((c, k) => {
+    const text = str(c);
+    if (text === undefined) return;
+    const parsed = parseCidr(text);
+    if (!isCidr(parsed)) {
+      problems.push(`${at}.network.sourceCidrs[${k}]: ${parsed.problem}`);
+      return;
+    }
+    // Without vpcCidr the VPC is 10.80.0.0/22 (components/aws/ingestion/transactional-ingestion.ts).
+    const effective = vpc ?? (vpcText === undefined ? DEFAULT_VPC : undefined);
+    if (effective !== undefined && cidrOverlaps(effective, parsed))
+      problems.push(
+        `${at}.network.sourceCidrs[${k}]: '${text}' overlaps the ingestion VPC ${vpcText ?? `${DEFAULT_VPC_TEXT} (the default vpcCidr)`}; ` +
+          `traffic to it would stay inside the VPC: choose a vpcCidr outside the sources' networks`,
+      );
+  });
+  return problems;
+}
+
+const DEFAULT_VPC_TEXT = "10.80.0.0/22";
+const DEFAULT_VPC = parseCidr(DEFAULT_VPC_TEXT) as Cidr;
 
 /**
  * A cell's regions and the Workbench zone against the table of what exists where
@@ -218,7 +355,7 @@ function regionTableProblems(
   const problems: string[] = [];
   const table = "components/config/regions.ts";
   if (awsRegion !== undefined) {
-    const facts = AWS_REGIONS[awsRegion];
+    const facts = own(AWS_REGIONS, awsRegion);
     if (facts === undefined)
       problems.push(`${at}.aws.region: '${awsRegion}' has no zone and product table in ${table}`);
     else {
@@ -230,7 +367,7 @@ function regionTableProblems(
     }
   }
   if (gcpRegion !== undefined) {
-    const facts = GCP_REGIONS[gcpRegion];
+    const facts = own(GCP_REGIONS, gcpRegion);
     if (facts === undefined)
       problems.push(`${at}.gcp.region: '${gcpRegion}' has no zone and product table in ${table}`);
     else {
@@ -287,6 +424,11 @@ function sourceTrustProblems(src: Raw, at: string): string[] {
         `${at}.caCertificateWallet: is required for engine oracle: DMS encrypts Oracle connections only with ` +
           `verify-ca against an Oracle wallet holding the source's CA (base64 of cwallet.sso)`,
       );
+  } else if (engine === "mysql" && src.caCertificatePem === undefined && src.caCertificateWallet === undefined) {
+    problems.push(
+      `${at}.caCertificatePem: is required for engine mysql: DMS offers MySQL no encrypted mode without verifying the ` +
+        `server (verify-full), which needs the PEM of the CA that signed the source's certificate`,
+    );
   } else if ((engine === "mysql" || engine === "sqlserver") && src.caCertificateWallet !== undefined) {
     problems.push(
       `${at}.caCertificateWallet: an Oracle wallet is only for engine oracle; give ${engine} its CA as caCertificatePem`,
@@ -329,6 +471,7 @@ function tableProblems(t: unknown, at: string): string[] {
       );
     }
   });
+  problems.push(...tableShapeProblems(t, at, declared, pii));
   if (lower(t.name) === "orders" && !derived.has(ORDERS_CUSTOMER_PSEUDONYM)) {
     problems.push(
       `${at}.pseudonymise: the orders table feeds the marts, which join on ${ORDERS_CUSTOMER_PSEUDONYM}; ` +
@@ -339,18 +482,168 @@ function tableProblems(t: unknown, at: string): string[] {
 }
 
 /**
+ * The curated table a transactional table becomes (components/aws/ingestion/plan-rules.ts `curatedSchema`):
+ * its keys and partition sources must be columns that reach it, so they can be neither direct identifiers
+ * (`piiColumns`) nor dropped (`excludeColumns`); a declared column appears once.
+ */
+function tableShapeProblems(
+  t: Raw,
+  at: string,
+  declared: ReadonlyMap<string, string | undefined>,
+  pii: ReadonlySet<string | undefined>,
+): string[] {
+  const problems: string[] = [];
+  const lower = (v: unknown): string | undefined => str(v)?.toLowerCase();
+  const excluded = new Set(arr(t.excludeColumns).map(lower));
+  const seen = new Set<string>();
+  arr(t.columns).forEach((c, k) => {
+    const name = isObj(c) ? lower(c.name) : undefined;
+    if (name === undefined) return;
+    if (seen.has(name)) problems.push(`${at}.columns[${k}].name: '${name}' is declared twice`);
+    seen.add(name);
+  });
+  const keys = new Set<string>();
+  arr(t.keys).forEach((key, k) => {
+    const name = lower(key);
+    if (name === undefined) return;
+    keys.add(name);
+    if (declared.size > 0 && !declared.has(name))
+      problems.push(`${at}.keys[${k}]: '${name}' is not in columns (a key column must be declared with its type)`);
+  });
+  const partitionSources = new Map<string, string>();
+  arr(t.partitionBy).forEach((spec, k) => {
+    const text = str(spec);
+    if (text === undefined) return;
+    let field: ReturnType<typeof parsePartition>;
+    try {
+      field = parsePartition(text);
+    } catch (e) {
+      problems.push(`${at}.partitionBy[${k}]: ${(e as Error).message}`);
+      return;
+    }
+    const column = field.column.toLowerCase();
+    partitionSources.set(column, `partitionBy[${k}]`);
+    const type = declared.get(column);
+    if (declared.size > 0 && !declared.has(column))
+      problems.push(`${at}.partitionBy[${k}]: partition source '${column}' is not in columns`);
+    else if (type !== undefined && TIME_TRANSFORMS.has(field.transform) && !DATE_TYPES.has(type))
+      problems.push(
+        `${at}.partitionBy[${k}]: ${field.transform}(${column}) needs a date or timestamp column, not ${type}`,
+      );
+  });
+  for (const [list, set] of [
+    ["piiColumns", pii],
+    ["excludeColumns", excluded],
+  ] as const) {
+    arr(t[list]).forEach((c, k) => {
+      const name = lower(c);
+      if (name === undefined || !set.has(name)) return;
+      if (keys.has(name))
+        problems.push(
+          `${at}.${list}[${k}]: '${name}' is a key column; keys stay in the curated table (the merge matches rows ` +
+            `on them), so a key cannot be ${list === "piiColumns" ? "a direct identifier: key the table on a surrogate id, or pseudonymise" : "dropped"}`,
+        );
+      else if (partitionSources.has(name))
+        problems.push(
+          `${at}.${list}[${k}]: '${name}' is the source of ${partitionSources.get(name)}, so it must reach the curated table`,
+        );
+    });
+  }
+  return problems;
+}
+
+const TIME_TRANSFORMS = new Set(["year", "month", "day", "hour"]);
+const DATE_TYPES = new Set(["date", "timestamp", "timestamptz"]);
+
+/**
+ * Secrets that are not secret: a key Pulumi does not report as secret was written to the stack file in plain
+ * text (`pulumi config set` without `--secret`), and is stored in plain text in the state too. Pulumi marks
+ * a structured key secret when any value in it is `secure:` (the whole `sourceCredentials` object is then
+ * decrypted for the program), so this is per top-level key, as the program sees it.
+ * @param secretKeys the keys Pulumi reports as secret (`pulumi.runtime` in a real run, the stack file offline)
+ */
+function plainSecretProblems(lh: Raw, secretKeys: readonly string[]): string[] {
+  const problems: string[] = [];
+  const isSecret = (key: string) => secretKeys.includes(`${NAMESPACE}:${key}`);
+  if (!isSecret("collectorWriteKeys") && writeKeyCount(lh.collectorWriteKeys) > 0) {
+    problems.push(
+      `${NAMESPACE}:collectorWriteKeys: is in plain text in the stack file; set it as a secret: ` +
+        `pulumi config set --secret ${NAMESPACE}:collectorWriteKeys '<key1>,<key2>'`,
+    );
+  }
+  if (!isSecret("sourceCredentials") && isObj(lh.sourceCredentials)) {
+    for (const [name, cred] of Object.entries(lh.sourceCredentials)) {
+      if (!isObj(cred) || cred.password === undefined) continue;
+      problems.push(
+        `${NAMESPACE}:sourceCredentials.${name}.password: is in plain text in the stack file; set it as a secret: ` +
+          `pulumi config set --secret --path '${NAMESPACE}:sourceCredentials.${name}.password' <password>`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Runs the rules the ingestion components apply to a validated config (TLS mode, curated schema, merge spec),
+ * so that a config problem one of them would throw on is reported here with its key and the stack file,
+ * never as a stack trace from inside a component. The explicit checks above report these first; this is the
+ * net for any rule they miss (a table already reported is not reported again).
+ */
+function componentRuleProblems(config: LakehouseConfig, reported: readonly string[]): string[] {
+  const problems: string[] = [];
+  config.sources.transactional.forEach((source, i) => {
+    const at = `${NAMESPACE}:sources.transactional[${i}]`;
+    const run = (where: string, rule: () => unknown) => {
+      if (reported.some((p) => p.startsWith(where))) return;
+      try {
+        rule();
+      } catch (e) {
+        problems.push(`${where}: ${(e as Error).message}`);
+      }
+    };
+    run(at, () => sslModeFor(source));
+    source.tables.forEach((table, j) =>
+      run(`${at}.tables[${j}]`, () => {
+        curatedSchema(table);
+        parseTableSpec({
+          name: curatedTableName(source.name, table),
+          keyColumns: table.keys.map((k) => k.toLowerCase()),
+          ...mergeColumns(table),
+        });
+      }),
+    );
+  });
+  return problems;
+}
+
+/**
  * Validates the whole raw config map.
  * @param raw every config key the program sees, `ns:key` -> string value
  * @param stackFile the file named in messages, e.g. `Pulumi.dev.yaml`
  */
-export function parseStackConfig(raw: Readonly<Record<string, string>>, stackFile: string): LakehouseConfig {
+export function parseStackConfig(
+  raw: Readonly<Record<string, string>>,
+  stackFile: string,
+  secretKeys?: readonly string[],
+): LakehouseConfig {
   const lh: Raw = {};
   const problems: string[] = [];
   const known = Object.keys(lakehouseSchema.shape);
   for (const [fullKey, value] of Object.entries(raw)) {
     const sep = fullKey.indexOf(":");
-    if (fullKey.slice(0, sep) !== NAMESPACE) continue;
+    const namespace = sep < 0 ? "" : fullKey.slice(0, sep);
     const key = fullKey.slice(sep + 1);
+    if (namespace !== NAMESPACE) {
+      // Pulumi hands the program every key of the stack file; a key in a misspelt namespace
+      // (`lakehose:sources`) would otherwise be ignored and its whole setting silently dropped.
+      if (!PROVIDER_NAMESPACES.includes(namespace)) {
+        problems.push(
+          `${fullKey}: unknown namespace '${namespace}'; this program reads '${NAMESPACE}:' keys ` +
+            `(and the providers' ${PROVIDER_NAMESPACES.map((n) => `'${n}:'`).join(", ")})${suggest(key, known)}`,
+        );
+      }
+      continue;
+    }
     if (!known.includes(key)) {
       problems.push(`${fullKey}: unknown key${suggest(key, known)}`);
       continue;
@@ -368,13 +661,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stackFil
     }
   }
   problems.push(...crossFieldProblems(lh));
+  if (secretKeys !== undefined) problems.push(...plainSecretProblems(lh, secretKeys));
+  if (parsed.success) problems.push(...componentRuleProblems(parsed.data, problems));
   const unique = [...new Set(problems)];
   if (unique.length > 0 || !parsed.success) throw new StackConfigError(stackFile, unique);
   return parsed.data;
 }
 
 /** The retention of one cell: the stack default with the cell's overrides laid over it. */
-export function cellRetention(config: LakehouseConfig, cellName: string): Retention {
+export function cellRetention(config: Pick<LakehouseConfig, "cells" | "retention">, cellName: string): Retention {
   const cell = config.cells.find((c) => c.name === cellName);
   return { ...config.retention, ...(cell?.retention ?? {}) };
 }

@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { IcebergTable } from "../aws/ingestion/iceberg-table";
 import type { AwsStorageCore } from "../aws/storage-core";
-import { stackFileName } from "../config/load";
-import type { CellConfig, LakehouseConfig, Retention } from "../config/schema";
+import { stackFileName, type NonSecretConfig } from "../config/load";
+import type { CellConfig, Retention } from "../config/schema";
 import { StackConfigError } from "../config/validate";
 import type { GcpStorageCore } from "../gcp/storage-core";
 import { AthenaMarts } from "./aws-marts";
@@ -24,7 +24,8 @@ import { noncurrentDaysForErasure } from "../conventions";
 
 export interface FederationArgs {
   readonly cell: CellConfig;
-  readonly config: LakehouseConfig;
+  /** The stack config; the federation needs none of its secrets. */
+  readonly config: NonSecretConfig;
   readonly retention: Retention;
   /** The cell's storage cores (keys, buckets, catalog, datasets). */
   readonly aws: AwsStorageCore;
@@ -57,7 +58,7 @@ export function federationServices(cell: CellConfig): string[] {
 
 /** The Glue name of a curated table, read from its resource (so a dependency), or a clear error. */
 function curatedTableNameOf(tables: Readonly<Record<string, IcebergTable>>, table: string): pulumi.Output<string> {
-  const t = tables[table];
+  const t = Object.hasOwn(tables, table) ? tables[table] : undefined;
   if (!t) throw new Error(`The curated table ${table} is not declared by the ingestion layer: grants cannot name it`);
   return t.name;
 }

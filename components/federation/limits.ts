@@ -30,7 +30,8 @@ export const ORDERS_FEED_ROW_BYTES = 96;
 export const dailyFeedBytes = (scale: Scale): number => scale.transactionsPerDay * ORDERS_FEED_ROW_BYTES;
 
 /** The Omni location paired with a cell's AWS region, or undefined (br: no Omni in South America). */
-export const omniLocationOf = (cell: CellConfig): string | undefined => OMNI_AWS_REGIONS[cell.aws.region];
+export const omniLocationOf = (cell: CellConfig): string | undefined =>
+  Object.hasOwn(OMNI_AWS_REGIONS, cell.aws.region) ? OMNI_AWS_REGIONS[cell.aws.region] : undefined;
 
 /**
  * Problems the Omni path of a cell would hit at run time that config can cause. Validation of

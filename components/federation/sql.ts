@@ -25,7 +25,7 @@ export interface OrdersTable {
 }
 
 /** The cell's orders table: the first transactional table named `orders`, or undefined. */
-export function ordersTableOf(config: LakehouseConfig, cell: string): OrdersTable | undefined {
+export function ordersTableOf(config: Pick<LakehouseConfig, "sources">, cell: string): OrdersTable | undefined {
   for (const source of config.sources.transactional.filter((s) => s.cell === cell)) {
     const t = source.tables.find((x) => x.name.toLowerCase() === "orders");
     if (!t) continue;

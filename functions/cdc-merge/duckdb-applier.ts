@@ -16,25 +16,43 @@ import {
   purgeTombstonesSql,
   quoteIdent,
   type CdcMergeSql,
+  type CdcStep,
   type CdcStepName,
   type CdcTableNames,
 } from "./merge-sql";
 import { registerPseudonymiseFunction } from "./pseudonymise";
-import { DMS_DEFAULTS, batchColumns, parseTableSpec, tableColumns, type CdcTableSpec } from "./spec";
+import { DMS_DEFAULTS, FULL_LOAD_FILE, batchColumns, parseTableSpec, tableColumns, type CdcTableSpec } from "./spec";
 
 const q = (name: string): string => quoteIdent(name, "duckdb");
 const lit = (s: string): string => `'${s.split("'").join("''")}'`;
 const fileList = (files: readonly string[]): string => `[${files.map(lit).join(", ")}]`;
 
-/** A batch was rejected by the `validate` step; nothing was written. */
+/**
+ * A batch was rejected by a check step (`validate`, `validateFullLoad`); nothing of it was written.
+ * `found` names the keys and files behind the counters where the check can say (duplicate full-load keys).
+ */
 export class CdcValidationError extends Error {
-  constructor(readonly problems: Readonly<Record<string, number>>) {
+  constructor(
+    readonly problems: Readonly<Record<string, number>>,
+    readonly found: readonly string[] = [],
+  ) {
     super(
       `CDC batch rejected: ${Object.entries(problems)
         .map(([k, v]) => `${v} × ${k}`)
-        .join(", ")}`,
+        .join(", ")}${found.map((f) => `\n  ${f}`).join("")}`,
     );
     this.name = "CdcValidationError";
+  }
+}
+
+/**
+ * The raw files cannot be applied as given: a file that cannot be read, or files whose schemas would
+ * make the merge silently wrong (`schemaProblems`). Raised before anything is written.
+ */
+export class CdcInputError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "CdcInputError";
   }
 }
 
@@ -47,6 +65,109 @@ export async function readParquetSchema(connection: DuckDBConnection, files: rea
     `DESCRIBE SELECT * FROM read_parquet(${fileList(files)}, union_by_name = true)`,
   );
   return reader.getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)] as const);
+}
+
+/** One file's own schema, as `schemaProblems` and glue_job.py's `schema_problems` take it. */
+export interface FileSchema {
+  readonly file: string;
+  readonly columns: ColumnTypes;
+}
+
+/**
+ * Each file's schema, read one by one so that a file DuckDB cannot read (not Parquet, truncated,
+ * unreadable) is named in the error instead of failing the whole listing with a bare message.
+ */
+export async function readFileSchemas(connection: DuckDBConnection, files: readonly string[]): Promise<FileSchema[]> {
+  const out: FileSchema[] = [];
+  const unreadable: string[] = [];
+  for (const file of files) {
+    try {
+      out.push({ file, columns: await readParquetSchema(connection, [file]) });
+    } catch (e) {
+      unreadable.push(`${file}: cannot be read as Parquet: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  if (unreadable.length > 0) throw new CdcInputError(unreadable);
+  return out;
+}
+
+/** How many files a problem lists by name before "and N more". */
+const NAMED_FILES = 5;
+
+function nameFiles(files: readonly string[]): string {
+  const shown = files.slice(0, NAMED_FILES).join(", ");
+  return files.length > NAMED_FILES ? `${shown} and ${files.length - NAMED_FILES} more` : shown;
+}
+
+/**
+ * A type's comparison family: every integer width is one family (a source widening INT to BIGINT keeps
+ * each key's value and text), every other type only equals itself. Both engines' spellings, as
+ * glue_job.py's `type_family`.
+ */
+export function typeFamily(type: string): string {
+  const t = type.trim().toLowerCase();
+  return /^u?(tinyint|smallint|int|integer|bigint|hugeint)$|^(byte|short|long)$/.test(t) ? "integer" : t;
+}
+
+/**
+ * What would make the merge silently wrong, found from the files' schemas before anything runs.
+ * glue_job.py's `schema_problems` is the same rule (test/cdc/hostile-replay.test.ts runs both on the
+ * same schemas and compares the messages):
+ * - a CDC file (any file not named LOAD*) without the op, commit ts or change seq column: its rows would
+ *   be read as full-load rows (Op NULL), so its deletes would be ignored;
+ * - a key or pseudonymised column whose type family differs between files (or from the table's, in the
+ *   job): INTEGER 1 and VARCHAR '01' meet as '1' and '01', so a delete misses its row and one customer
+ *   gets two pseudonyms.
+ * @param tableTypes column -> type of the existing table (the Glue job passes it; the local replay
+ *   checks every file of the listing at once instead).
+ */
+export function schemaProblems(
+  spec: CdcTableSpec,
+  schemas: readonly FileSchema[],
+  tableTypes: ReadonlyMap<string, string> = new Map(),
+): string[] {
+  const problems: string[] = [];
+  const byFile = schemas.map((s) => ({
+    file: s.file,
+    types: new Map(s.columns.map(([n, t]) => [n.toLowerCase(), t])),
+  }));
+  const cdcFiles = byFile.filter((f) => !FULL_LOAD_FILE.test(f.file));
+  for (const [column, role] of [
+    [spec.opColumn, "the CDC op column"],
+    [spec.timestampColumn, "the commit timestamp column"],
+    [spec.changeSeqColumn, "the change sequence column"],
+  ] as const) {
+    const missing = cdcFiles.filter((f) => !f.types.has(column.toLowerCase())).map((f) => f.file);
+    if (missing.length > 0)
+      problems.push(
+        `no column "${column}" (${role}) in ${missing.length} CDC file(s): ${nameFiles(missing)}; ` +
+          "its rows would be applied as full-load rows and its deletes ignored",
+      );
+  }
+  const typed = [
+    ...spec.keyColumns.map((c) => [c, "key column"] as const),
+    ...spec.pseudonymise.map((p) => [p.column, "pseudonymised column"] as const),
+  ];
+  const seen = new Set<string>();
+  for (const [column, role] of typed) {
+    const lower = column.toLowerCase();
+    if (seen.has(lower)) continue;
+    seen.add(lower);
+    // First file (in the given order) of each type family, then the table's type.
+    const firstOfFamily = new Map<string, string>();
+    const tableType = tableTypes.get(lower);
+    if (tableType !== undefined) firstOfFamily.set(typeFamily(tableType), `${tableType} in the table`);
+    for (const f of byFile) {
+      const t = f.types.get(lower);
+      if (t !== undefined && !firstOfFamily.has(typeFamily(t))) firstOfFamily.set(typeFamily(t), `${t} in ${f.file}`);
+    }
+    if (firstOfFamily.size > 1)
+      problems.push(
+        `${role} "${column}" changes type between files: ${[...firstOfFamily.values()].join(", ")}; ` +
+          "values of different types do not match, so a change could miss its row",
+      );
+  }
+  return problems;
 }
 
 export interface ApplyOptions {
@@ -123,7 +244,7 @@ export class DuckDbCdcApplier {
             .map(([k, v]) => [k, Number(v ?? 0)] as const)
             .filter(([, v]) => v > 0),
         );
-        if (Object.keys(problems).length > 0) throw new CdcValidationError(problems);
+        if (Object.keys(problems).length > 0) throw new CdcValidationError(problems, await this.explain(step));
       } else {
         await this.connection.run(step.sql);
       }
@@ -180,6 +301,13 @@ export class DuckDbCdcApplier {
     }
   }
 
+  /** What a failed check found, one line per key: `key (k=v, ...) in <files>`. */
+  private async explain(step: CdcStep): Promise<string[]> {
+    if (!step.explain) return [];
+    const rows = (await this.connection.runAndReadAll(step.explain)).getRowObjectsJson();
+    return rows.map((r) => explainLine(this.spec.keyColumns, r));
+  }
+
   private async tableExists(name: string): Promise<boolean> {
     const rows = await this.query(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ${lit(name)}`);
     return Number(rows[0]?.n ?? 0) > 0;
@@ -202,6 +330,12 @@ export class DuckDbCdcApplier {
         `FROM read_parquet(${fileList(files)}, union_by_name = true, filename = ${lit(SOURCE_FILE_COLUMN)}, file_row_number = true)`,
     );
   }
+}
+
+/** One row of a check's `explain` query as a line; glue_job.py's `explain_line` prints the same. */
+export function explainLine(keyColumns: readonly string[], row: Readonly<Record<string, Json>>): string {
+  const key = keyColumns.map((k) => `${k}=${JSON.stringify(row[k] ?? null)}`).join(", ");
+  return `duplicate full-load key (${key}) in ${String(row.files)}`;
 }
 
 /**
@@ -252,8 +386,11 @@ export async function replayFiles(files: readonly string[], options: ReplayOptio
   const connection = await instance.connect();
   try {
     const ordered = orderFiles(files);
+    const perFile = await readFileSchemas(connection, ordered);
     const schema = await readParquetSchema(connection, ordered);
     const spec = specFromSchema(schema, options);
+    const problems = schemaProblems(spec, perFile);
+    if (problems.length > 0) throw new CdcInputError(problems);
     const applier = await DuckDbCdcApplier.create(spec, schema, {
       connection,
       pseudonymisationKey: options.pseudonymisationKey,

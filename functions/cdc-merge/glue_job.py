@@ -26,7 +26,7 @@ import hmac
 import json
 import re
 import sys
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 # Full-load files: LOAD + hexadecimal counter (DMS S3 target docs); CDC files are named by timestamp.
 FULL_LOAD_FILE = re.compile(r"(^|/)LOAD[0-9A-F_]+\.parquet$", re.IGNORECASE)
@@ -56,6 +56,73 @@ def pending_files(listed: Iterable[str], applied: Iterable[str]) -> List[str]:
 def rejected_counters(row: Dict[str, object]) -> Dict[str, int]:
     """Non-zero counters of the `validate` step; any one rejects the batch."""
     return {k: int(v) for k, v in row.items() if v is not None and int(v) > 0}
+
+
+NAMED_FILES = 5  # files a problem names before "and N more" (nameFiles in duckdb-applier.ts)
+
+
+def _name_files(files: Sequence[str]) -> str:
+    shown = ", ".join(files[:NAMED_FILES])
+    return f"{shown} and {len(files) - NAMED_FILES} more" if len(files) > NAMED_FILES else shown
+
+
+def type_family(t: str) -> str:
+    """Every integer width is one family, other types only equal themselves (typeFamily in TS)."""
+    t = t.strip().lower()
+    return "integer" if re.fullmatch(r"u?(tinyint|smallint|int|integer|bigint|hugeint)|byte|short|long", t) else t
+
+
+def schema_problems(cfg: dict, schemas: Sequence[dict], table_types: Optional[Dict[str, str]] = None) -> List[str]:
+    """schemaProblems in duckdb-applier.ts, same rule and same messages (test/cdc checks both agree).
+
+    `schemas`: [{"file": path, "columns": [[name, type], ...]}] in batch order; `table_types`: column
+    (lower case) -> type of the existing table. A CDC file without the op/ts/seq column would be read as
+    full-load rows (its deletes ignored); a key or pseudonymised column whose type family changes between
+    files (or from the table's) compares '1' with '01' and misses its row.
+    """
+    table_types = table_types or {}
+    problems: List[str] = []
+    by_file = [(s["file"], {n.lower(): t for n, t in s["columns"]}) for s in schemas]
+    cdc_files = [(f, types) for f, types in by_file if not FULL_LOAD_FILE.search(f)]
+    for column, role in (
+        (cfg["opColumn"], "the CDC op column"),
+        (cfg["timestampColumn"], "the commit timestamp column"),
+        (cfg["changeSeqColumn"], "the change sequence column"),
+    ):
+        missing = [f for f, types in cdc_files if column.lower() not in types]
+        if missing:
+            problems.append(
+                f'no column "{column}" ({role}) in {len(missing)} CDC file(s): {_name_files(missing)}; '
+                "its rows would be applied as full-load rows and its deletes ignored"
+            )
+    typed = [(c, "key column") for c in cfg["keyColumns"]] + [
+        (p["column"], "pseudonymised column") for p in cfg["pseudonymise"]
+    ]
+    seen = set()
+    for column, role in typed:
+        lower = column.lower()
+        if lower in seen:
+            continue
+        seen.add(lower)
+        first_of_family: Dict[str, str] = {}
+        if lower in table_types:
+            first_of_family[type_family(table_types[lower])] = f"{table_types[lower]} in the table"
+        for f, types in by_file:
+            t = types.get(lower)
+            if t is not None and type_family(t) not in first_of_family:
+                first_of_family[type_family(t)] = f"{t} in {f}"
+        if len(first_of_family) > 1:
+            problems.append(
+                f'{role} "{column}" changes type between files: {", ".join(first_of_family.values())}; '
+                "values of different types do not match, so a change could miss its row"
+            )
+    return problems
+
+
+def explain_line(key_columns: Sequence[str], row: Dict[str, object]) -> str:
+    """One row of a check's `explain` query (explainLine in duckdb-applier.ts)."""
+    key = ", ".join(f"{k}={json.dumps(row.get(k), ensure_ascii=False)}" for k in key_columns)
+    return f"duplicate full-load key ({key}) in {row.get('files')}"
 
 
 def quote(name: str) -> str:
@@ -160,16 +227,31 @@ def register_batch(spark, cfg: dict, files: Sequence[str]) -> None:
     from pyspark.sql import functions as F
 
     src_file, src_row = cfg["sourceFileColumn"], cfg["sourceRowColumn"]
-    frames = [
-        spark.read.parquet(path).select("*", F.lit(path).alias(src_file), F.col("_metadata.row_index").alias(src_row))
-        for path in files
-    ]
-    df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+    raw, unreadable = [], []
+    for path in files:
+        try:
+            raw.append((path, spark.read.parquet(path)))
+        except Exception as e:  # noqa: BLE001 - name the file, whatever Spark raised
+            unreadable.append(f"{path}: cannot be read as Parquet: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    if unreadable:
+        raise ValueError("\n".join(unreadable))
     target_types = {}
     try:
         target_types = {f.name.lower(): f.dataType for f in spark.table(quote(cfg["names"]["table"])).schema.fields}
     except Exception:  # noqa: BLE001 - first run, the table does not exist yet
         pass
+    # The same schema rule as the local replay, per batch and against the table's types.
+    problems = schema_problems(
+        cfg,
+        [{"file": p, "columns": [[f.name, f.dataType.simpleString()] for f in d.schema.fields]} for p, d in raw],
+        {n: t.simpleString() for n, t in target_types.items()},
+    )
+    if problems:
+        raise ValueError("\n".join(problems))
+    frames = [
+        d.select("*", F.lit(path).alias(src_file), F.col("_metadata.row_index").alias(src_row)) for path, d in raw
+    ]
+    df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
     present = {c.lower() for c in df.columns}
     wanted = list(cfg["batchColumns"]) + [cfg["opColumn"], cfg["timestampColumn"], cfg["changeSeqColumn"]]
     cols = []
@@ -205,7 +287,10 @@ def run_steps(spark, cfg: dict) -> None:
         if step["kind"] == "check":
             problems = rejected_counters(spark.sql(step["sql"]).collect()[0].asDict())
             if problems:
-                raise RuntimeError(f"CDC batch rejected by {step['name']}: {problems}")
+                found = []
+                if step.get("explain"):
+                    found = [explain_line(cfg["keyColumns"], r.asDict()) for r in spark.sql(step["explain"]).collect()]
+                raise RuntimeError(f"CDC batch rejected by {step['name']}: {problems}" + "".join(f"\n  {f}" for f in found))
         else:
             spark.sql(step["sql"])
 

@@ -5,16 +5,22 @@ export * from "./files";
 export * from "./cloud-config";
 export * from "./pseudonymise";
 export {
+  CdcInputError,
   CdcValidationError,
   DuckDbCdcApplier,
   UnknownColumnError,
+  explainLine,
   jsonSafe,
+  readFileSchemas,
   readParquetSchema,
+  schemaProblems,
+  typeFamily,
   replayFiles,
   specFromSchema,
   type ApplyOptions,
   type BatchResult,
   type ColumnTypes,
+  type FileSchema,
   type JsonRow,
   type ReplayOptions,
   type ReplayResult,

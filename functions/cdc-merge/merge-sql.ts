@@ -24,7 +24,14 @@
  * - the ledger records each applied file (and its max watermark) after the merges; it decides which
  *   files the next run reads and is the audit trail, but correctness does not depend on it.
  */
-import { CHANGE_SEQ_WIDTH, HIDDEN_COLUMNS, PSEUDONYMISE_FUNCTION, tableColumns, type CdcTableSpec } from "./spec";
+import {
+  CHANGE_SEQ_WIDTH,
+  HIDDEN_COLUMNS,
+  PSEUDONYMISE_FUNCTION,
+  batchColumns,
+  tableColumns,
+  type CdcTableSpec,
+} from "./spec";
 
 export type Dialect = "duckdb" | "spark";
 
@@ -39,6 +46,8 @@ export const LATEST_VIEW = "cdc_latest";
 
 const OP = "_cdc_op";
 const RANK = "_cdc_rn";
+/** Rows a check's `explain` query returns at most. */
+export const EXPLAIN_ROWS = 5;
 /** Watermark of a row with no commit timestamp (full load without TimestampColumnName). */
 const NO_TS = "0000-00-00 00:00:00.000000";
 
@@ -67,7 +76,15 @@ export interface CdcStep {
   readonly name: CdcStepName;
   readonly kind: "exec" | "check";
   readonly sql: string;
+  /**
+   * Checks only: a query whose rows name what a non-zero counter found (keys and files), run after a
+   * rejection so the message says where to look. At most a few rows matter; the runner limits them.
+   */
+  readonly explain?: string;
 }
+
+/** Steps whose counters must be zero; every other step changes state. */
+export const CHECK_STEPS: ReadonlySet<CdcStepName> = new Set(["validate", "validateFullLoad"]);
 
 export type CdcStepName =
   | "changesView"
@@ -75,6 +92,7 @@ export type CdcStepName =
   | "createTable"
   | "createTombstones"
   | "createLedger"
+  | "validateFullLoad"
   | "latestView"
   | "mergeTombstones"
   | "mergeTable"
@@ -87,6 +105,7 @@ export const STEP_ORDER: readonly CdcStepName[] = [
   "createTable",
   "createTombstones",
   "createLedger",
+  "validateFullLoad",
   "latestView",
   "mergeTombstones",
   "mergeTable",
@@ -151,6 +170,8 @@ interface DialectOps {
   formatTs(expr: string): string;
   tryCastTs(expr: string): string;
   isDigits(expr: string): string;
+  /** The distinct values of a column in a group, sorted, comma-separated (for diagnostics). */
+  filesOf(expr: string): string;
   createTableSuffix: string;
   tableProperties: string;
 }
@@ -170,9 +191,13 @@ const DUCKDB: DialectOps = {
   stringType: "VARCHAR",
   timestampType: "TIMESTAMPTZ",
   concat: (parts) => parts.join(" || "),
-  // CAST(timestamptz AS TIMESTAMP) converts with the session TimeZone; the applier pins it to UTC.
-  formatTs: (e) => `strftime(CAST(${e} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
-  tryCastTs: (e) => `TRY_CAST(${e} AS TIMESTAMP)`,
+  // Through TIMESTAMPTZ, not straight to TIMESTAMP: DuckDB's VARCHAR -> TIMESTAMP cast drops a UTC
+  // offset ('10:00:00+02:00' stays 10:00, probed on 1.5), while VARCHAR -> TIMESTAMPTZ honours it, as
+  // Spark's cast does. The outer CAST(timestamptz AS TIMESTAMP) converts with the session TimeZone,
+  // which the applier pins to UTC; a zone-less string or TIMESTAMP is read in that zone, as in Spark.
+  formatTs: (e) => `strftime(CAST(CAST(${e} AS TIMESTAMPTZ) AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
+  tryCastTs: (e) => `TRY_CAST(${e} AS TIMESTAMPTZ)`,
+  filesOf: (e) => `string_agg(DISTINCT CAST(${e} AS VARCHAR), ', ' ORDER BY CAST(${e} AS VARCHAR))`,
   isDigits: (e) => `regexp_full_match(CAST(${e} AS VARCHAR), '[0-9]{1,${CHANGE_SEQ_WIDTH}}')`,
   createTableSuffix: "",
   tableProperties: "",
@@ -190,6 +215,7 @@ const SPARK: DialectOps = {
   formatTs: (e) => `date_format(CAST(${e} AS TIMESTAMP), 'yyyy-MM-dd HH:mm:ss.SSSSSS')`,
   tryCastTs: (e) => `try_cast(${e} AS TIMESTAMP)`,
   isDigits: (e) => `CAST(${e} AS STRING) RLIKE '^[0-9]{1,${CHANGE_SEQ_WIDTH}}$'`,
+  filesOf: (e) => `concat_ws(', ', array_sort(collect_set(CAST(${e} AS STRING))))`,
   createTableSuffix: " USING iceberg",
   tableProperties: ` TBLPROPERTIES (${Object.entries(ICEBERG_TABLE_PROPERTIES)
     .map(([k, v]) => `'${k}' = '${v}'`)
@@ -242,6 +268,33 @@ export function generateMergeSql(
   const keyMatch = (a: string, b: string): string =>
     keys.map((k) => d.nullSafeEq(`${a}.${k}`, `${b}.${k}`)).join(" AND ");
   const list = (xs: string[], alias?: string): string => xs.map((x) => (alias ? `${alias}.${x}` : x)).join(", ");
+  // Full-load rows of one key that cannot both be right: twice in one LOAD file (a table scan yields a
+  // key once), or in two files with different values. Dedupe would keep one and drop the other, so
+  // the key given is not the table's key. Identical rows in two files are a re-delivered copy: harmless.
+  const loadCols = batchColumns(spec).map(q);
+  const duplicateLoadKeys = (select: string): string =>
+    `SELECT ${select} FROM ${q(BATCH_VIEW)} WHERE ${op} IS NULL GROUP BY ${list(keys)} ` +
+    `HAVING count(*) > count(DISTINCT ${srcFile})${loadCols
+      .map((c) => ` OR min(${c}) <> max(${c}) OR (count(${c}) > 0 AND count(${c}) < count(*))`)
+      .join("")}`;
+  const sameRow = [
+    ...copied.map((c) => d.nullSafeEq(`t.${c}`, `b.${c}`)),
+    ...spec.pseudonymise.map((p) =>
+      d.nullSafeEq(`t.${q(p.as)}`, `${PSEUDONYMISE_FUNCTION}(CAST(b.${q(p.column)} AS ${d.stringType}))`),
+    ),
+  ].join(" AND ");
+  const otherLoadFile = [
+    `FROM ${q(BATCH_VIEW)} AS b JOIN ${table} AS t ON ${keyMatch("t", "b")}`,
+    `WHERE b.${op} IS NULL AND t.${wm} LIKE '0#%' AND t.${srcFileOut} <> b.${srcFile} AND NOT (${sameRow})`,
+  ].join("\n");
+  const explain: Partial<Record<CdcStepName, string>> = {
+    validate:
+      `${duplicateLoadKeys(`${list(keys)}, ${d.filesOf(srcFile)} AS files`)} ` +
+      `ORDER BY ${list(keys)} LIMIT ${EXPLAIN_ROWS}`,
+    validateFullLoad:
+      `SELECT ${list(keys, "b")}, concat(b.${srcFile}, ', ', t.${srcFileOut}) AS files\n${otherLoadFile}\n` +
+      `ORDER BY ${list(keys, "b")} LIMIT ${EXPLAIN_ROWS}`,
+  };
   const create = (name: string, select: string): string =>
     `CREATE TABLE IF NOT EXISTS ${name}${d.createTableSuffix}${d.tableProperties} AS ${select}`;
 
@@ -265,9 +318,18 @@ export function generateMergeSql(
       `  sum(CASE WHEN ${ts} IS NOT NULL AND ${d.tryCastTs(ts)} IS NULL THEN 1 ELSE 0 END) AS unparsable_commit_ts,`,
       `  sum(CASE WHEN ${op} IS NOT NULL AND ${seq} IS NULL THEN 1 ELSE 0 END) AS cdc_row_without_change_seq,`,
       `  sum(CASE WHEN ${seq} IS NOT NULL AND NOT (${d.isDigits(seq)}) THEN 1 ELSE 0 END) AS change_seq_not_digits,`,
-      `  sum(CASE WHEN ${keys.map((k) => `${k} IS NULL`).join(" AND ")} THEN 1 ELSE 0 END) AS row_without_key`,
-      `FROM ${q(BATCH_VIEW)}`,
+      `  sum(CASE WHEN ${keys.map((k) => `${k} IS NULL`).join(" AND ")} THEN 1 ELSE 0 END) AS row_without_key,`,
+      // A one-row join and max() rather than a scalar subquery next to aggregates: plain SQL that
+      // every engine plans the same (max over an empty batch is NULL, read as zero).
+      `  max(dup.n) AS duplicate_full_load_key`,
+      `FROM ${q(BATCH_VIEW)} CROSS JOIN (SELECT count(*) AS n FROM (${duplicateLoadKeys(list(keys))}) AS g) AS dup`,
     ].join("\n"),
+
+    // A full-load row whose key an earlier batch already loaded from another LOAD file with other
+    // values: the same duplicate as above, split across batches (a table of more LOAD files than one
+    // batch holds). Only rows still at their full-load version can be compared; once CDC changed the
+    // row, the later change wins either way.
+    validateFullLoad: [`SELECT count(*) AS full_load_key_loaded_differently`, otherLoadFile].join("\n"),
 
     createTable: create(
       table,
@@ -335,8 +397,9 @@ export function generateMergeSql(
 
   const steps = STEP_ORDER.map((name): CdcStep => ({
     name,
-    kind: name === "validate" ? "check" : "exec",
+    kind: CHECK_STEPS.has(name) ? "check" : "exec",
     sql: sql[name],
+    ...(explain[name] === undefined ? {} : { explain: explain[name] }),
   }));
   return {
     dialect,

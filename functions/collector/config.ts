@@ -3,6 +3,7 @@
  * Every variable is listed in README.md (the deployment contract); a bad value stops the process at
  * start rather than failing requests later.
  */
+import { totalmem } from "node:os";
 import { decodeHmacKey, MIN_HMAC_KEY_BYTES } from "./privacy";
 
 export interface CollectorConfig {
@@ -22,8 +23,14 @@ export interface CollectorConfig {
   readonly consentCategory: string;
   /** CORS allowed origins; `*` for any. */
   readonly corsOrigins: readonly string[];
+  /** Query parameters kept in clear in URLs besides `utm_*` (README, "Privacy rules"); others are hashed. */
+  readonly queryAllowList: readonly string[];
   /** Events accepted but not yet acknowledged by Pub/Sub before requests are shed with 429. */
   readonly maxInFlightEvents: number;
+  /** Bytes of messages accepted but not yet acknowledged by Pub/Sub before requests are shed with 429. */
+  readonly maxInFlightBytes: number;
+  /** Longest a request may take from its first byte to the end of its body before 408 (server.requestTimeout). */
+  readonly bodyTimeoutMs: number;
   /** Longest a request waits for Pub/Sub before answering 503 so the SDK retries. */
   readonly publishTimeoutMs: number;
   /** Seconds suggested to clients in `Retry-After` when shedding load. */
@@ -31,6 +38,29 @@ export interface CollectorConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** The instance memory the collector is deployed with (collector-service.ts: Cloud Run `memory: "512Mi"`). */
+const DEPLOYED_MEMORY_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The default COLLECTOR_MAX_IN_FLIGHT_BYTES: a sixteenth of the instance memory, 32 MiB at the deployed
+ * 512 MiB. Measured (README, "Hostile input"): with Pub/Sub stalled and requests arriving without pause,
+ * 64 MiB in flight took the process (~130 MB at rest) to 445 MB (the messages, their protobuf encoding
+ * in the pending calls, the bodies of the requests being shed); normal operation keeps a few MB in
+ * flight (Pub/Sub acknowledges in tens of ms). The memory is
+ * the container's limit when Node can read it (`process.constrainedMemory()`, the cgroup limit; Node
+ * docs, "process.constrainedMemory()"), else the deployed 512 MiB.
+ */
+export function defaultMaxInFlightBytes(
+  constrained: number | undefined = process.constrainedMemory?.(),
+  total: number = totalmem(),
+): number {
+  const memory =
+    constrained !== undefined && Number.isFinite(constrained) && constrained > 0 && constrained <= total
+      ? constrained
+      : DEPLOYED_MEMORY_BYTES;
+  return Math.floor(memory / 16);
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number, errors: string[]): number {
   const raw = env[name];
@@ -82,7 +112,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
       .split(",")
       .map((o) => o.trim())
       .filter((o) => o !== ""),
+    queryAllowList: (env.COLLECTOR_QUERY_ALLOWLIST ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => o !== ""),
     maxInFlightEvents: int(env, "COLLECTOR_MAX_IN_FLIGHT_EVENTS", 50_000, 1, 10_000_000, errors),
+    maxInFlightBytes: int(env, "COLLECTOR_MAX_IN_FLIGHT_BYTES", defaultMaxInFlightBytes(), 1024, 2 ** 40, errors),
+    bodyTimeoutMs: int(env, "COLLECTOR_BODY_TIMEOUT_MS", 10_000, 100, 600_000, errors),
     publishTimeoutMs: int(env, "COLLECTOR_PUBLISH_TIMEOUT_MS", 10_000, 100, 600_000, errors),
     retryAfterSeconds: int(env, "COLLECTOR_RETRY_AFTER_SECONDS", 1, 1, 3600, errors),
   };

@@ -2,14 +2,18 @@
  * Segment Spec events (segment.com/docs/connections/spec/common): validation, consent, pseudonymisation.
  * One event in, one Pub/Sub message (or nothing) out.
  */
-import { createHash } from "node:crypto";
 import {
   analyticsConsent,
   type Json,
   type JsonObject,
+  LONE_SURROGATE,
+  MAX_IDENTIFIER_CHARS,
   OMITTED,
   Pseudonymiser,
+  scrubEntry,
   scrubIdentifyingFields,
+  scrubText,
+  scrubValue,
   truncateIp,
 } from "./privacy";
 
@@ -45,7 +49,6 @@ const ID_FIELDS = ["userId", "anonymousId", "previousId", "groupId"];
 const STRING_FIELDS = ["messageId", "event", "name", "category"];
 const DATE_FIELDS = ["timestamp", "originalTimestamp", "sentAt"];
 const OBJECT_FIELDS = ["context", "properties", "traits", "integrations"];
-const REDUCED_FIELDS = ["event", "name", "category", "timestamp", "originalTimestamp", "sentAt"];
 
 function isObject(v: Json | undefined): v is JsonObject {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -54,6 +57,32 @@ function isObject(v: Json | undefined): v is JsonObject {
 function isId(v: Json | undefined): v is string | number {
   return (typeof v === "string" && v !== "") || (typeof v === "number" && Number.isFinite(v));
 }
+
+/**
+ * Why an identifier cannot be pseudonymised faithfully, or undefined if it can (issue 11, items 4 and 9).
+ * Two people must never share a pseudonym, so these are 400s, not silent rewrites:
+ * - a JSON number beyond Number.MAX_SAFE_INTEGER (2^53 - 1) or with a fraction is not the text sent once
+ *   parsed (`12345678901234567890` reads as 12345678901234567000);
+ * - an unpaired UTF-16 surrogate (`"\ud800"` in JSON) has no UTF-8 form: every one would hash as U+FFFD;
+ * - longer than MAX_IDENTIFIER_CHARS: ids are short (uuid4), and long unique ones only fill memory.
+ */
+function idProblem(v: string | number): string | undefined {
+  if (typeof v === "number") {
+    return Number.isSafeInteger(v)
+      ? undefined
+      : "a numeric id must be an integer within ±(2^53 - 1) to be hashed exactly; send it as a string";
+  }
+  if (v.length > MAX_IDENTIFIER_CHARS) return `longer than ${MAX_IDENTIFIER_CHARS} characters`;
+  if (LONE_SURROGATE.test(v)) return "not valid Unicode (an unpaired surrogate)";
+  return undefined;
+}
+
+/** An identifier that may be hashed (see idProblem). */
+function isHashableId(v: Json | undefined): v is string | number {
+  return isId(v) && idProblem(v) === undefined;
+}
+
+const DEVICE_ID_FIELDS = ["id", "advertisingId"];
 
 /** Checks one event against the Spec; throws EventError naming the field. `where` prefixes the message. */
 export function validateEvent(ev: Json, where: string): asserts ev is JsonObject {
@@ -64,8 +93,18 @@ export function validateEvent(ev: Json, where: string): asserts ev is JsonObject
   }
   for (const f of ID_FIELDS) {
     const v = ev[f];
-    if (v !== undefined && v !== null && !isId(v))
-      throw new EventError(`${where}.${f}: must be a non-empty string or a number`);
+    if (v === undefined || v === null) continue;
+    if (!isId(v)) throw new EventError(`${where}.${f}: must be a non-empty string or a number`);
+    const problem = idProblem(v);
+    if (problem !== undefined) throw new EventError(`${where}.${f}: ${problem}`);
+  }
+  const device = isObject(ev.context) ? ev.context.device : undefined;
+  if (isObject(device)) {
+    for (const f of DEVICE_ID_FIELDS) {
+      const v = device[f];
+      const problem = isId(v) ? idProblem(v) : undefined;
+      if (problem !== undefined) throw new EventError(`${where}.context.device.${f}: ${problem}`);
+    }
   }
   for (const f of STRING_FIELDS) {
     const v = ev[f];
@@ -96,21 +135,25 @@ export function validateEvent(ev: Json, where: string): asserts ev is JsonObject
 
 /**
  * messageId is what Dataflow/BigQuery de-duplicate on. Every Segment/RudderStack SDK sets one; for a
- * hand-written caller that does not, the id is derived from the event's own content (minus `sentAt`,
- * which SDKs refresh on each retry), so a retried request gets the same id instead of a new random one.
+ * hand-written caller that does not, the id is derived from the event's own content, so a retried request
+ * gets the same id instead of a new random one: an HMAC with the cell key (not a plain hash, which a
+ * dictionary of e-mail addresses reverses: issue 11, item 8) of the source and the event as published
+ * with consent (already pseudonymised), without `sentAt` (SDKs refresh it on each retry), `receivedAt`,
+ * `consent` and the IP taken from the connection (both may differ between retries).
  */
-function ensureMessageId(ev: JsonObject, source: string): string {
-  if (typeof ev.messageId === "string" && ev.messageId !== "") return ev.messageId;
-  const { sentAt: _sentAt, ...rest } = ev;
-  void _sentAt;
-  return `derived-${createHash("sha256").update(source).update(JSON.stringify(rest)).digest("hex").slice(0, 32)}`;
+function derivedMessageId(ev: JsonObject, p: Pseudonymiser, source: string): string {
+  const e = grantedEnvelope(ev, p, source, "", undefined);
+  e.messageId = OMITTED;
+  e.consent = OMITTED;
+  e.receivedAt = OMITTED;
+  e.sentAt = OMITTED;
+  return `derived-${p.digest(JSON.stringify(e)).slice(0, 32)}`;
 }
 
-const DEVICE_IDS = ["id", "advertisingId"];
-
 /**
- * Applies the consent rule, pseudonymisation and IP truncation to a validated event (in place, it is
- * ours) and serialises it. Returns undefined when consent allows nothing.
+ * Applies the consent rule, pseudonymisation and IP truncation to a validated event and serialises it.
+ * Returns undefined when consent allows nothing. Pure: the event is read, never modified (events of a
+ * batch share its context objects).
  *
  * Consent denied or unproven (see README, "Consent"):
  * - identify, group, alias exist only to link identities: dropped.
@@ -148,54 +191,18 @@ export function transformEventJson(
   consentCategory: string,
 ): TransformedEvent | undefined {
   const type = ev.type as EventType;
-  const messageId = ensureMessageId(ev, req.source);
   const consent = analyticsConsent(ev, consentCategory);
-  let out: JsonObject;
+  let e: JsonObject;
   if (consent === "denied") {
     if (type === "identify" || type === "group" || type === "alias") return undefined;
-    const context = isObject(ev.context) ? ev.context : undefined;
-    out = {
-      messageId,
-      type,
-      consent,
-      source: req.source,
-      receivedAt: req.receivedAt,
-    };
-    for (const f of REDUCED_FIELDS) {
-      const v = ev[f];
-      if (v !== undefined && v !== null) out[f] = v;
-    }
-    if (context !== undefined && isObject(context.library)) out.context = { library: context.library };
+    e = deniedEnvelope(ev, p, req);
   } else {
-    // Fields are removed with OMITTED (undefined, left out by JSON.stringify), not `delete` (see privacy.ts).
-    out = ev;
-    out.messageId = messageId;
-    out.consent = consent;
-    out.source = req.source;
-    out.receivedAt = req.receivedAt;
-    if (out.writeKey !== undefined) out.writeKey = OMITTED;
-    for (const f of ID_FIELDS) {
-      const v = out[f];
-      if (isId(v)) out[f] = p.hash(v);
-      else if (v !== undefined) out[f] = OMITTED;
-    }
-    if (isObject(out.traits)) scrubIdentifyingFields(out.traits, p);
-    if (isObject(out.properties)) scrubIdentifyingFields(out.properties, p);
-    const context: JsonObject = isObject(out.context) ? out.context : (out.context = {});
-    if (isObject(context.traits)) scrubIdentifyingFields(context.traits, p);
-    if (isObject(context.device)) {
-      for (const f of DEVICE_IDS) {
-        const v = context.device[f];
-        if (isId(v)) context.device[f] = p.hash(v);
-        else if (v !== undefined) context.device[f] = OMITTED;
-      }
-    }
-    const rawIp = typeof context.ip === "string" ? context.ip : req.clientIp;
-    const ip = rawIp === undefined ? undefined : truncateIp(rawIp);
-    if (ip !== undefined) context.ip = ip;
-    else if (context.ip !== undefined) context.ip = OMITTED;
+    e = grantedEnvelope(ev, p, req.source, req.receivedAt, req.clientIp);
   }
-  return { json: JSON.stringify(envelope(out)), messageId };
+  const messageId =
+    typeof ev.messageId === "string" && ev.messageId !== "" ? ev.messageId : derivedMessageId(ev, p, req.source);
+  e.messageId = messageId;
+  return { json: JSON.stringify(e), messageId };
 }
 
 /**
@@ -203,33 +210,96 @@ export function transformEventJson(
  * `CLICKSTREAM_EVENT_FIELDS`), every one a string. Pub/Sub rejects a message with a field its schema
  * lacks, and the whole Publish request with it, so nothing a tracker sends reaches the topic unless the
  * schema declares it: Segment's free-form objects travel as their JSON text, `integrations` and any other
- * top-level key are dropped (data minimisation). Ids are already pseudonyms (hex strings).
+ * top-level key are dropped (data minimisation). Ids are pseudonyms (hex strings). Built field by field
+ * in this order; `messageId` is set last (it may be derived from the rest).
  */
-const ENVELOPE_STRINGS = [
-  "messageId",
-  "type",
-  "consent",
-  "source",
-  "receivedAt",
-  "timestamp",
-  "originalTimestamp",
-  "sentAt",
-  "event",
-  "name",
-  "category",
-  ...ID_FIELDS,
-];
-const ENVELOPE_JSON = ["context", "properties", "traits"];
+const TIME_FIELDS = ["timestamp", "originalTimestamp", "sentAt"];
+const TEXT_FIELDS = ["event", "name", "category"];
 
-function envelope(out: JsonObject): JsonObject {
-  const e: JsonObject = {};
-  for (const f of ENVELOPE_STRINGS) {
-    const v = out[f];
+/** The event with analytics consent: every identifier pseudonymised, the value rules everywhere. */
+function grantedEnvelope(
+  ev: JsonObject,
+  p: Pseudonymiser,
+  source: string,
+  receivedAt: string,
+  clientIp: string | undefined,
+): JsonObject {
+  const e: JsonObject = { messageId: "", type: ev.type as string, consent: "granted", source, receivedAt };
+  for (const f of TIME_FIELDS) {
+    const v = ev[f];
     if (typeof v === "string") e[f] = v;
   }
-  for (const f of ENVELOPE_JSON) {
-    const v = out[f];
-    if (isObject(v)) e[f] = JSON.stringify(v);
+  for (const f of TEXT_FIELDS) {
+    const v = ev[f];
+    if (typeof v === "string") e[f] = scrubText(v, p);
+  }
+  for (const f of ID_FIELDS) {
+    const v = ev[f];
+    if (isHashableId(v)) e[f] = p.hash(v);
+  }
+  e.context = JSON.stringify(scrubContext(isObject(ev.context) ? ev.context : undefined, p, clientIp));
+  if (isObject(ev.properties)) e.properties = JSON.stringify(scrubIdentifyingFields(ev.properties, p, false));
+  if (isObject(ev.traits)) e.traits = JSON.stringify(scrubIdentifyingFields(ev.traits, p, true));
+  return e;
+}
+
+/**
+ * `context` with the rules at every depth (`context.traits` is a person), `device.id`/`advertisingId`
+ * hashed, `device.token` (a push token: it addresses the device) and `device.name` (often the owner's
+ * name: "Alice's iPhone") dropped, and the truncated IP. A new object; the event's is not modified.
+ */
+function scrubContext(ctx: JsonObject | undefined, p: Pseudonymiser, clientIp: string | undefined): JsonObject {
+  const out: JsonObject = {};
+  let rawIp = clientIp;
+  if (ctx !== undefined) {
+    for (const key in ctx) {
+      const v = ctx[key];
+      if (key === "ip") {
+        if (typeof v === "string") rawIp = v;
+        continue;
+      }
+      const c = key === "device" && isObject(v) ? scrubDevice(v, p) : scrubEntry(key, v, p, 1, false, false);
+      if (c !== undefined) out[key] = c;
+    }
+  }
+  const ip = rawIp === undefined ? undefined : truncateIp(rawIp);
+  if (ip !== undefined) out.ip = ip;
+  return out;
+}
+
+function scrubDevice(device: JsonObject, p: Pseudonymiser): JsonObject {
+  const out: JsonObject = {};
+  for (const key in device) {
+    const v = device[key];
+    let c: Json;
+    if (key === "id" || key === "advertisingId") c = isHashableId(v) ? p.hash(v) : OMITTED;
+    else if (key === "name") c = OMITTED;
+    else c = scrubEntry(key, v, p, 2, false, false);
+    if (c !== undefined) out[key] = c;
+  }
+  return out;
+}
+
+/** Without consent: the anonymous count record (see transformEventJson). */
+function deniedEnvelope(ev: JsonObject, p: Pseudonymiser, req: RequestContext): JsonObject {
+  const e: JsonObject = {
+    messageId: "",
+    type: ev.type as string,
+    consent: "denied",
+    source: req.source,
+    receivedAt: req.receivedAt,
+  };
+  for (const f of TIME_FIELDS) {
+    const v = ev[f];
+    if (typeof v === "string") e[f] = v;
+  }
+  for (const f of TEXT_FIELDS) {
+    const v = ev[f];
+    if (typeof v === "string") e[f] = scrubText(v, p);
+  }
+  const context = isObject(ev.context) ? ev.context : undefined;
+  if (context !== undefined && isObject(context.library)) {
+    e.context = JSON.stringify({ library: scrubValue(context.library, p, 2, false) });
   }
   return e;
 }

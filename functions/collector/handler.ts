@@ -13,7 +13,7 @@ import { BodyError, readBody } from "./body";
 import type { CollectorConfig } from "./config";
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, type OutgoingMessage } from "./event";
 import { BodyProcessor, type Job, type Processed, type Rejected, type Route } from "./process";
-import type { Publisher, Waiter } from "./publisher";
+import { messagesBytes, type Publisher, type Waiter } from "./publisher";
 import { type TransformWorker, WORKER_MIN_BODY_BYTES, type WorkerReply } from "./worker-pool";
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
@@ -36,6 +36,8 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
 ]);
 
 const JSON_TYPE = "application/json; charset=utf-8";
+/** analytics.js's own telemetry endpoint (see `metrics` in createCollector). */
+const METRICS_PATH = "/v1/m";
 /**
  * The body is a string, not a Buffer: node:http then sends status line, headers and body as one string
  * (one chunk to the socket instead of a header string plus a buffer).
@@ -399,7 +401,8 @@ export function createCollector(
       send(req, res, 200, OK_BODY);
       return;
     }
-    if (!publisher.tryReserve(count)) {
+    // Events and bytes both bound what waits for Pub/Sub (README, "Hostile input").
+    if (!publisher.tryReserve(count, messagesBytes(messages))) {
       fail(req, res, 429, "collector is shedding load, retry later", ["retry-after", retryAfter]);
       return;
     }
@@ -413,6 +416,18 @@ export function createCollector(
     publisher.publish(messages, wait);
   }
 
+  /**
+   * analytics.js 2.x (analytics-next) posts its own telemetry (`{"series":[...]}`: counters of its
+   * plugins and retries, no user data) to `<apiHost>/m`, i.e. `/v1/m`, and ignores the answer. It is
+   * answered 200 without reading the body, storing or publishing anything: a 404 for every page view
+   * only filled the browser console and the request logs. Preflights get the usual CORS answer.
+   */
+  function metrics(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === "OPTIONS") preflight(req, res);
+    else if (req.method === "POST") send(req, res, 200, OK_BODY, ["connection", "close"]);
+    else fail(req, res, 405, `method ${req.method ?? ""} not allowed, use POST`, ["allow", "POST, OPTIONS"]);
+  }
+
   const collector = ((req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
@@ -423,6 +438,8 @@ export function createCollector(
       if (route === undefined) {
         if (path === "/health" && req.method === "GET") {
           send(req, res, draining ? 503 : 200, draining ? errorBody("draining") : OK_BODY);
+        } else if (path === METRICS_PATH) {
+          metrics(req, res);
         } else {
           fail(req, res, 404, `unknown path ${path} (expected /v1/track|identify|page|screen|group|alias|batch)`);
         }
@@ -434,6 +451,18 @@ export function createCollector(
       }
       if (req.method !== "POST") {
         fail(req, res, 405, `method ${req.method ?? ""} not allowed, use POST`, ["allow", "POST, OPTIONS"]);
+        return;
+      }
+      // CORS only stops a page from reading the answer: a text/plain POST (navigator.sendBeacon,
+      // fetch with mode "no-cors") is a "simple request" sent without a preflight (Fetch standard,
+      // "CORS-safelisted request-header"), so the allow-list is enforced on the write itself. Browsers
+      // always send Origin on a cross-origin POST (and on same-origin POSTs); server SDKs send none.
+      const origin = req.headers.origin;
+      if (origin !== undefined && !anyOrigin && !origins.has(origin)) {
+        fail(req, res, 403, `origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (COLLECTOR_CORS_ORIGINS)`, [
+          "connection",
+          "close",
+        ]);
         return;
       }
       if (draining) {

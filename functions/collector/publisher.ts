@@ -12,8 +12,8 @@
  * when MAX_CONCURRENT_PUBLISHES RPCs are already out, keeps filling the open batch, so batches grow
  * with load (adaptive batching) up to the API's limits.
  *
- * Back-pressure is explicit: a hard bound on events accepted but not yet acknowledged; past it the
- * collector answers 429 + Retry-After (SDKs retry) instead of queueing in memory.
+ * Back-pressure is explicit: hard bounds on the events and the bytes accepted but not yet acknowledged;
+ * past either the collector answers 429 + Retry-After (SDKs retry) instead of queueing in memory.
  */
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import type { OutgoingMessage } from "./event";
@@ -43,6 +43,24 @@ export interface PublisherOptions {
   readonly projectId: string;
   readonly topic: string;
   readonly maxInFlightEvents: number;
+  /** Bytes (messagesBytes) accepted but not yet acknowledged; the bound that holds memory. */
+  readonly maxInFlightBytes: number;
+}
+
+/**
+ * What a message costs while it waits for Pub/Sub, as reserved against maxInFlightBytes: its data and
+ * messageId attribute, plus a constant for the objects around them and the protobuf framing.
+ */
+const MESSAGE_OVERHEAD_BYTES = 64;
+
+/** The reservation for these messages (see MESSAGE_OVERHEAD_BYTES). */
+export function messagesBytes(messages: readonly OutgoingMessage[]): number {
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    bytes += m.data.length + m.attributes.messageId.length + MESSAGE_OVERHEAD_BYTES;
+  }
+  return bytes;
 }
 
 /** Told once when the messages it waits for are acknowledged (resolve) or failed (reject). */
@@ -76,11 +94,13 @@ class Parts implements Waiter {
 interface Batch {
   messages: OutgoingMessage[];
   bytes: number;
+  /** Sum of the messages' reservations (messagesBytes), released when the call settles. */
+  reserved: number;
   waiters: Waiter[];
 }
 
 function emptyBatch(): Batch {
-  return { messages: [], bytes: 0, waiters: [] };
+  return { messages: [], bytes: 0, reserved: 0, waiters: [] };
 }
 
 export class Publisher {
@@ -89,6 +109,7 @@ export class Publisher {
   private readonly ready: Promise<v1.PublisherClient>;
   private readonly topicPath: string;
   private inFlight = 0;
+  private inFlightBytes = 0;
   private open: Batch = emptyBatch();
   private readonly sealed: Batch[] = [];
   private rpcs = 0;
@@ -114,16 +135,28 @@ export class Publisher {
     return this.inFlight;
   }
 
-  /** Reserves room for n events; false means "shed this request". */
-  tryReserve(n: number): boolean {
+  get bytesInFlight(): number {
+    return this.inFlightBytes;
+  }
+
+  /**
+   * Reserves room for n events of `bytes` (messagesBytes of what will be published); false means
+   * "shed this request". Bytes are the bound that protects memory (a 31 KB event weighs as much as
+   * forty browser events); with nothing in flight one request is admitted whatever its size, so a
+   * bound set below the largest request cannot refuse it forever.
+   */
+  tryReserve(n: number, bytes: number): boolean {
     if (this.inFlight + n > this.options.maxInFlightEvents) return false;
+    if (this.inFlightBytes > 0 && this.inFlightBytes + bytes > this.options.maxInFlightBytes) return false;
     this.inFlight += n;
+    this.inFlightBytes += bytes;
     return true;
   }
 
   /** Releases a reservation that will not be published (events dropped by consent). */
-  release(n: number): void {
+  release(n: number, bytes = 0): void {
     this.inFlight -= n;
+    this.inFlightBytes -= bytes;
   }
 
   /**
@@ -142,15 +175,19 @@ export class Publisher {
       const room = MAX_MESSAGES_PER_PUBLISH - this.open.messages.length;
       const end = Math.min(messages.length, start + room);
       const batch = this.open;
-      for (let i = start; i < end; i++) {
+      let i = start;
+      // The byte limit is checked per message: a request's messages (up to 4 MiB) added whole to a
+      // nearly full batch would take the Publish call past Pub/Sub's 10 MB request limit.
+      for (; i < end && (i === start || batch.bytes < MAX_BYTES_PER_PUBLISH); i++) {
         const m = messages[i];
         // Passed as is (no per-message copy): the client only reads data and attributes.
         batch.messages.push(m);
         batch.bytes += m.data.length + 64;
+        batch.reserved += m.data.length + m.attributes.messageId.length + MESSAGE_OVERHEAD_BYTES;
       }
       if (first === undefined) first = batch;
       else (more ??= []).push(batch);
-      start = end;
+      start = i;
     }
     // Batches are only sent from schedule()/pump(), never from here: the waiters are in place in time.
     if (first === undefined) waiter.resolve();
@@ -210,6 +247,7 @@ export class Publisher {
     const done = (err: unknown): void => {
       this.rpcs--;
       this.inFlight -= count;
+      this.inFlightBytes -= batch.reserved;
       for (const w of batch.waiters) {
         // One waiter's failure must not keep the others from hearing.
         try {

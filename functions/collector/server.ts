@@ -22,18 +22,29 @@ export interface RunningCollector {
  */
 const SHUTDOWN_BUDGET_MS = 8_000;
 
+/** server.requestTimeout/headersTimeout are enforced by a sweep this often (Node's default is 30 s). */
+const CONNECTIONS_CHECK_MS = 1_000;
+
 export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
   const publisher = new Publisher(config);
   const worker = new TransformWorker(config, (err) =>
     log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err),
   );
   const collector = createCollector(config, publisher, worker);
-  const server = createServer(collector);
+  // How often Node checks requestTimeout/headersTimeout (default 30 s): the 408 comes at most this long
+  // after the deadline. The check walks only connections with a request under way (a list kept in C++).
+  const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, collector);
   // Google's front end keeps upstream connections open up to 620 s; a shorter Node timeout makes the
-  // front end hit closed sockets (502s). headersTimeout must exceed keepAliveTimeout (nodejs/node#27363).
+  // front end hit closed sockets (502s).
   server.keepAliveTimeout = 620_000;
-  server.headersTimeout = 621_000;
-  server.requestTimeout = 60_000;
+  // A request must arrive whole, headers and body, within bodyTimeoutMs of its first byte, or Node
+  // answers 408 and closes the connection (Node docs, http `server.requestTimeout`; the request handler
+  // is waiting for the body's `end`, which never comes). Without it a request that declares more bytes
+  // than it sends holds its connection and its memory. Since Node 18 both timeouts count from the
+  // request's first byte, and an idle keep-alive connection is not timed by them (keepAliveTimeout
+  // closes it), so they no longer need to exceed keepAliveTimeout (nodejs/node#27363 was Node ≤ 17).
+  server.requestTimeout = config.bodyTimeoutMs;
+  server.headersTimeout = config.bodyTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {

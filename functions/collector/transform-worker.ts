@@ -12,6 +12,7 @@ const processor = new BodyProcessor({
   writeKeys: new Map(init.writeKeys),
   hmacKey: Buffer.from(init.hmacKey),
   consentCategory: init.consentCategory,
+  queryAllowList: init.queryAllowList,
 });
 const port = parentPort;
 if (port === null) throw new Error("transform-worker.ts must run as a worker thread");

@@ -21,6 +21,7 @@ export interface WorkerSettings {
   readonly writeKeys: [string, string][];
   readonly hmacKey: Uint8Array;
   readonly consentCategory: string;
+  readonly queryAllowList: string[];
 }
 
 export type WorkerReply =
@@ -57,6 +58,7 @@ export class TransformWorker {
       writeKeys: [...settings.writeKeys],
       hmacKey: new Uint8Array(settings.hmacKey),
       consentCategory: settings.consentCategory,
+      queryAllowList: [...(settings.queryAllowList ?? [])],
     };
     // Same extension as this file: .js once compiled (dist/); .ts under tsx (collector:local, tests,
     // benchmark), where the worker registers tsx's CommonJS hook before loading it.

@@ -175,7 +175,8 @@ describe("cdc merge SQL generation", () => {
         "date_format(CAST(`dms_commit_ts` AS TIMESTAMP), 'yyyy-MM-dd HH:mm:ss.SSSSSS')",
       );
       expect(watermarkExpression(spec, "duckdb")).to.contain(
-        `strftime(CAST("dms_commit_ts" AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
+        // Through TIMESTAMPTZ: a VARCHAR -> TIMESTAMP cast would drop a UTC offset (hostile-replay.test.ts).
+        `strftime(CAST(CAST("dms_commit_ts" AS TIMESTAMPTZ) AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`,
       );
       for (const d of ["spark", "duckdb"] as const) {
         expect(watermarkExpression(spec, d)).to.contain(`, ${CHANGE_SEQ_WIDTH}, '0')`);

@@ -65,10 +65,10 @@ describe("transactional source config", function () {
 
   it("accepts a network block and rejects a VPC CIDR outside /16-/24", async function () {
     const ok = await devConfigWith(
-      (_s, c) => (c[0].network = { vpcCidr: "10.90.0.0/22", sourceCidrs: ["10.0.0.0/8"] }),
+      (_s, c) => (c[0].network = { vpcCidr: "172.20.0.0/22", sourceCidrs: ["10.0.0.0/8"] }),
     );
     expect(parseStackConfig(ok, "Pulumi.dev.yaml").cells[0].network).to.deep.equal({
-      vpcCidr: "10.90.0.0/22",
+      vpcCidr: "172.20.0.0/22",
       sourceCidrs: ["10.0.0.0/8"],
     });
     const problems = problemsOf(await devConfigWith((_s, c) => (c[0].network = { vpcCidr: "10.0.0.0/8" })));

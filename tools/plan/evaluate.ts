@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { StackConfigError } from "../../components/config/validate";
 import { applyOverrides, PROJECT_ROOT, readStackConfig } from "./stack-config";
 import type { EvaluateOptions, Plan } from "./types";
 import type { WorkerResult } from "./worker";
@@ -50,8 +51,22 @@ export function listStacks(): string[] {
     .sort();
 }
 
+/** The worker's environment: component inputs skipped (faster) unless the caller records them. */
+function workerEnv(opts: EvaluateOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_SKIP_COMPONENT_INPUTS: "true" };
+  if (opts.recordComponentInputs) delete env.PULUMI_NODEJS_SKIP_COMPONENT_INPUTS;
+  return env;
+}
+
 export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
-  const base = readStackConfig(opts.stack, opts.stackFile);
+  let base: ReturnType<typeof readStackConfig>;
+  try {
+    base = readStackConfig(opts.stack, opts.stackFile);
+  } catch (e) {
+    // A stack file that is not valid YAML is a config error like any other: its problems, not a trace.
+    if (e instanceof StackConfigError) throw new PlanConfigError(e.message, e.problems);
+    throw e;
+  }
   const config = applyOverrides(base.config, opts.configOverrides);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lakehouse-plan-"));
   const inFile = path.join(dir, "input.json");
@@ -76,7 +91,9 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
       const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "worker.ts"), inFile], {
         cwd: PROJECT_ROOT,
         stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, PULUMI_NODEJS_SKIP_COMPONENT_INPUTS: "true" },
+        // Components' inputs are skipped unless asked for (EvaluateOptions.recordComponentInputs); the
+        // variable is removed, not just left unset, so an ambient one cannot change what a test records.
+        env: workerEnv(opts),
       });
       let err = "";
       child.stderr.on("data", (d: Buffer) => (err += d.toString()));

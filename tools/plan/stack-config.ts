@@ -5,7 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
+import { secretPlaceholder } from "../../components/config/placeholders";
+import { StackConfigError } from "../../components/config/validate";
 
 export interface StackConfig {
   readonly stackFile: string;
@@ -22,8 +24,9 @@ const isSecure = (v: unknown): v is { secure: string } =>
 function unsecure(value: unknown, at: string, found: { any: boolean }): unknown {
   if (isSecure(value)) {
     found.any = true;
-    // Long enough for any length check a schema makes of a secret (write keys, passwords).
-    return `placeholder-secret-for-${at}`.replace(/[^A-Za-z0-9_.:-]/g, "-");
+    // Long enough for any length check a schema makes of a secret (write keys, passwords), and a
+    // placeholder by the program's own definition, so a real update (`preview: false`) refuses it.
+    return secretPlaceholder(at);
   }
   if (Array.isArray(value)) return value.map((v, i) => unsecure(v, `${at}[${i}]`, found));
   if (typeof value === "object" && value !== null) {
@@ -47,7 +50,24 @@ export function readStackConfig(stack: string, stackFile?: string): StackConfig 
   if (!fs.existsSync(file)) {
     throw new Error(`No stack file ${path.relative(PROJECT_ROOT, file)} for stack '${stack}'`);
   }
-  const doc: unknown = parse(fs.readFileSync(file, "utf8")) ?? {};
+  const relative = path.relative(PROJECT_ROOT, file);
+  const shown = relative && !relative.startsWith("..") ? relative : file;
+  // Every syntax problem of the file at once, each with its line and column (the `yaml` package collects
+  // them in `errors` with `linePos`): an unclosed `[`, a duplicated key, a tab used as indentation. The
+  // Pulumi CLI refuses such a file too; `parse` would throw only the first, as a stack trace.
+  const parsed = parseDocument(fs.readFileSync(file, "utf8"));
+  if (parsed.errors.length > 0) {
+    throw new StackConfigError(
+      shown,
+      parsed.errors.map((e) => {
+        const at = e.linePos?.[0];
+        // The message repeats the position and quotes the source ("... at line 4, column 3:\n\n..."): keep the sentence.
+        const message = e.message.split(/ at line \d+, column \d+/)[0];
+        return `${shown}${at ? `:${at.line}:${at.col}` : ""}: ${message} (${e.code})`;
+      }),
+    );
+  }
+  const doc: unknown = parsed.toJS() ?? {};
   const raw =
     typeof doc === "object" && doc !== null && "config" in doc && typeof doc.config === "object" && doc.config
       ? (doc.config as Record<string, unknown>)
@@ -60,7 +80,7 @@ export function readStackConfig(stack: string, stackFile?: string): StackConfig 
     if (found.any) secretKeys.push(key);
     config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
   }
-  return { stackFile: path.relative(PROJECT_ROOT, file) || file, config, secretKeys };
+  return { stackFile: shown, config, secretKeys };
 }
 
 /** Lays overrides over a flat config map: objects are JSON-encoded as Pulumi does; `null` removes a key. */

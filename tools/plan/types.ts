@@ -39,6 +39,12 @@ export interface PlannedResource {
   readonly dependencies: readonly string[];
   /** Per input property, the URNs it depends on. */
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Paths (`a.b[0].c`, as in `inputs`) of the input values the engine received marked secret: the state
+   * stores these encrypted, everything else in `inputs` in plain text. Set by the plan (empty when none);
+   * optional so that hand-built records (policy fixtures) need not carry it.
+   */
+  readonly secretPaths?: readonly string[];
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   /** The cell (from the `cell` tag/label of the resource or its nearest ancestor component). */
@@ -101,4 +107,11 @@ export interface EvaluateOptions {
   readonly program?: string;
   /** Realistic outputs, or unknown as in a first preview (forces `preview`). @default "realistic" */
   readonly mode?: PlanMode;
+  /**
+   * Record components' inputs as `pulumi up` sends them to the engine (and so to the state). The plan
+   * normally skips them (`PULUMI_NODEJS_SKIP_COMPONENT_INPUTS`, @pulumi/pulumi `resource.js`: a
+   * ComponentResource then registers `{}`), which a real run does not do unless that variable is set.
+   * @default false
+   */
+  readonly recordComponentInputs?: boolean;
 }

@@ -74,6 +74,21 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Paths (`a.b[0].c`) of the values a serialized engine value marks secret, which `plain` unwraps: the
+ * state encrypts exactly these, so a test can tell a secret recorded as one from one leaked in clear.
+ */
+function secretPathsOf(value: unknown, at = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretPathsOf(v, `${at}[${i}]`));
+  if (typeof value === "object" && value !== null) {
+    const v = value as Record<string, unknown>;
+    if (v[SIG_KEY] === SECRET_SIG) return [at];
+    if (v[SIG_KEY] === RESOURCE_SIG) return [];
+    return Object.entries(v).flatMap(([k, x]) => secretPathsOf(x, at ? `${at}.${k}` : k));
+  }
+  return [];
+}
+
 async function main(input: WorkerInput): Promise<WorkerResult> {
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   const mocks = new RecordingMocks({ unknownOutputs: input.mode === "first-preview" });
@@ -86,7 +101,8 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
     register(req, (err, resp) => {
       if (!err && resp) {
         const type = req.getType();
-        const inputs = plain(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const serialized = req.getObject()?.toJavaScript() ?? {};
+        const inputs = plain(serialized) as Record<string, unknown>;
         const urn = resp.getUrn();
         const providerMatch = /^pulumi:providers:(.+)$/.exec(type);
         if (providerMatch) {
@@ -113,6 +129,7 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
           id: resp.getId() || undefined,
           dependencies: req.getDependenciesList(),
           propertyDependencies,
+          secretPaths: secretPathsOf(serialized),
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,
         });

@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { SourceCredential } from "../../config/load";
 import type { TransactionalSource } from "../../config/schema";
 import { IngestionAlerts } from "./alerts";
 import { CdcMergeJobs, type CdcMergeTable } from "./cdc-merge-job";
@@ -36,8 +37,8 @@ export interface TransactionalIngestionArgs {
   readonly region: string;
   /** The cell's transactional sources (already filtered by cell). */
   readonly sources: readonly TransactionalSource[];
-  /** `lakehouse:sourceCredentials`, by name. */
-  readonly credentials: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
+  /** `lakehouse:sourceCredentials`, by name; each password a secret Output (DeployConfig). */
+  readonly credentials: Readonly<Record<string, SourceCredential>>;
   readonly lakeKeyArn: pulumi.Input<string>;
   readonly logsKeyArn: pulumi.Input<string>;
   readonly raw: {
@@ -153,7 +154,11 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
 
     const sources: Record<string, DmsSource> = {};
     for (const source of args.sources) {
-      const cred = args.credentials[source.credentials];
+      // Own properties only: `credentials: constructor` must not find Object.prototype's (validation
+      // reports a missing entry with its key first; this guards callers that skip it).
+      const cred = Object.hasOwn(args.credentials, source.credentials)
+        ? args.credentials[source.credentials]
+        : undefined;
       if (!cred)
         throw new Error(`lakehouse:sourceCredentials has no entry '${source.credentials}' for source ${source.name}`);
       sources[source.name] = new DmsSource(

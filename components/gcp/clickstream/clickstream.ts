@@ -50,8 +50,8 @@ export interface ClickstreamArgs {
   readonly maxTimeTravelHours: number;
   /** Days within which an erasure is physically complete (bounds the Pub/Sub replay window). */
   readonly erasureSlaDays: number;
-  /** Collector write keys (secret config). */
-  readonly writeKeys: readonly string[];
+  /** Collector write keys (secret config): a secret Output, so that the state records it encrypted. */
+  readonly writeKeys: pulumi.Output<string[]>;
   readonly workbench: WorkbenchConfig;
   /** Personas relevant to ML: data scientists (notebooks, Vertex) and the marketing application (predict). */
   readonly dataScientists?: PersonaConfig;

@@ -89,8 +89,11 @@ export interface CollectorServiceArgs {
   readonly topicName: pulumi.Input<string>;
   /** The cell's pseudonymisation key secret (`projects/<p>/secrets/<id>`). */
   readonly pseudonymisationSecretId: pulumi.Input<string>;
-  /** Accepted write keys (`key` or `key=label`); stored in Secret Manager, never in env vars. */
-  readonly writeKeys: readonly string[];
+  /**
+   * Accepted write keys (`key` or `key=label`); stored in Secret Manager, never in env vars. A secret
+   * Output: component args are recorded in the state, which encrypts only values marked secret.
+   */
+  readonly writeKeys: pulumi.Output<string[]>;
   /** Clickstream events per day and peak factor, for instance sizing. */
   readonly eventsPerDay: number;
   readonly peakFactor: number;
@@ -168,7 +171,7 @@ export class CollectorService extends pulumi.ComponentResource {
     );
     const writeKeysVersion = new gcp.secretmanager.SecretVersion(
       `${name}-write-keys-version`,
-      { secret: this.writeKeysSecret.id, secretData: pulumi.secret(args.writeKeys.join(",")) },
+      { secret: this.writeKeysSecret.id, secretData: pulumi.secret(args.writeKeys.apply((keys) => keys.join(","))) },
       child,
     );
 

@@ -63,7 +63,10 @@ export class FakePubSub {
     const proto = grpc.loadPackageDefinition(definition) as unknown as {
       google: { pubsub: { v1: { Publisher: grpc.ServiceClientConstructor } } };
     };
-    const server = new grpc.Server();
+    // Pub/Sub takes Publish requests up to 10 MB (cloud.google.com/pubsub/quotas#resource_limits) and
+    // the collector sends up to 9 MB; grpc-js servers refuse over 4 MB by default (RESOURCE_EXHAUSTED,
+    // which the client retries for minutes).
+    const server = new grpc.Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
     let service = proto.google.pubsub.v1.Publisher.service;
     if (!this.record) {
       // Count-only mode (benchmark): scan the wire format instead of decoding every message, so the
