@@ -225,14 +225,7 @@ function grantedEnvelope(
   clientIp: string | undefined,
 ): JsonObject {
   const e: JsonObject = { messageId: "", type: ev.type as string, consent: "granted", source, receivedAt };
-  for (const f of TIME_FIELDS) {
-    const v = ev[f];
-    if (typeof v === "string") e[f] = v;
-  }
-  for (const f of TEXT_FIELDS) {
-    const v = ev[f];
-    if (typeof v === "string") e[f] = scrubText(v, p);
-  }
+  copyTimesAndText(e, ev, p);
   for (const f of ID_FIELDS) {
     const v = ev[f];
     if (isHashableId(v)) e[f] = p.hash(v);
@@ -280,6 +273,18 @@ function scrubDevice(device: JsonObject, p: Pseudonymiser): JsonObject {
   return out;
 }
 
+/** The time fields as sent and the free-text fields (`event`, `name`, `category`) scrubbed: both envelopes. */
+function copyTimesAndText(e: JsonObject, ev: JsonObject, p: Pseudonymiser): void {
+  for (const f of TIME_FIELDS) {
+    const v = ev[f];
+    if (typeof v === "string") e[f] = v;
+  }
+  for (const f of TEXT_FIELDS) {
+    const v = ev[f];
+    if (typeof v === "string") e[f] = scrubText(v, p);
+  }
+}
+
 /** Without consent: the anonymous count record (see transformEventJson). */
 function deniedEnvelope(ev: JsonObject, p: Pseudonymiser, req: RequestContext): JsonObject {
   const e: JsonObject = {
@@ -289,14 +294,7 @@ function deniedEnvelope(ev: JsonObject, p: Pseudonymiser, req: RequestContext): 
     source: req.source,
     receivedAt: req.receivedAt,
   };
-  for (const f of TIME_FIELDS) {
-    const v = ev[f];
-    if (typeof v === "string") e[f] = v;
-  }
-  for (const f of TEXT_FIELDS) {
-    const v = ev[f];
-    if (typeof v === "string") e[f] = scrubText(v, p);
-  }
+  copyTimesAndText(e, ev, p);
   const context = isObject(ev.context) ? ev.context : undefined;
   if (context !== undefined && isObject(context.library)) {
     e.context = JSON.stringify({ library: scrubValue(context.library, p, 2, false) });
