@@ -10,12 +10,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** Who runs the CLI: another user (file permissions hold even when the suite runs as root), extra env. */
+export interface CliOptions {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Runs `npx tsx tools/cdc-replay.ts <args>` from the repo root, as `npm run cdc:replay` does. */
-export function runCli(args: readonly string[]): Promise<CliResult> {
+export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("npx", ["tsx", "tools/cdc-replay.ts", ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
+      uid: opts.uid,
+      gid: opts.gid,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
     });
     let stdout = "";
     let stderr = "";

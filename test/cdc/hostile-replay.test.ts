@@ -6,7 +6,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { expect } from "chai";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,7 +23,7 @@ import {
   type FileSchema,
 } from "../../functions/cdc-merge";
 import { DmsWriter } from "./dms-fixtures";
-import { REPO_ROOT, parseJsonLines, runCli, type CliResult } from "./helpers";
+import { parseJsonLines, runCli, type CliResult } from "./helpers";
 
 const KEY_ARGS = ["--table", "orders", "--key", "tenant,order_id"];
 const SEQ = (n: number): string => `'${String(n).padStart(35, "0")}'`;
@@ -436,25 +436,9 @@ describe("cdc:replay refuses what it would get wrong (hostile and careless input
 });
 
 /** Runs the CLI as another user, so file permissions hold even when the suite runs as root. */
-function runCliAs(uid: number, gid: number, args: readonly string[], home: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "tools/cdc-replay.ts", ...args], {
-      cwd: REPO_ROOT,
-      uid,
-      gid,
-      env: {
-        ...process.env,
-        NO_COLOR: "1",
-        HOME: home,
-        npm_config_cache: path.join(home, "npm-cache"),
-        npm_config_update_notifier: "false",
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+const runCliAs = (uid: number, gid: number, args: readonly string[], home: string): Promise<CliResult> =>
+  runCli(args, {
+    uid,
+    gid,
+    env: { HOME: home, npm_config_cache: path.join(home, "npm-cache"), npm_config_update_notifier: "false" },
   });
-}

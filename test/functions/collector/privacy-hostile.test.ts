@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { expect } from "chai";
+import { publishedStrings } from "./helpers/published";
 import { type CollectorProcess, startCollectorProcess, TEST_HMAC_KEY_HEX } from "./helpers/collector-process";
 import { FakePubSub } from "./helpers/fake-pubsub";
 import { basic, request } from "./helpers/http";
@@ -21,24 +22,7 @@ function hmac(value: string): string {
 }
 
 /** Every string in a published message, the JSON-text fields (context, properties, traits) parsed. */
-function allStrings(raw: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  const stack: unknown[] = [raw];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === "string") {
-      out.push(v);
-      if (v.startsWith("{")) stack.push(JSON.parse(v) as unknown);
-    } else if (Array.isArray(v)) stack.push(...(v as unknown[]));
-    else if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        out.push(k);
-        stack.push(x);
-      }
-    }
-  }
-  return out;
-}
+const allStrings = (raw: Record<string, unknown>): string[] => publishedStrings(raw);
 
 function parsed(raw: Record<string, unknown>, field: "context" | "properties" | "traits"): Record<string, unknown> {
   return JSON.parse(raw[field] as string) as Record<string, unknown>;

@@ -10,6 +10,7 @@ import { createHmac } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 import { BodyProcessor, type Job } from "../../../functions/collector/process";
+import { publishedStrings } from "./helpers/published";
 
 const KEY_HEX = "8f1c3a5e7b9d0f2143658709badcfe1032547698a0b1c2d3e4f5061728394a5b";
 const WRITE_KEY = "wk";
@@ -163,29 +164,7 @@ function place(ev: { [k: string]: J }, i: number, pl: Placement, value: J): void
 }
 
 /** Every key and string value of a published message, the JSON-text fields parsed, and their URL-decoded forms. */
-function strings(payload: string): string[] {
-  const out: string[] = [];
-  const stack: unknown[] = [JSON.parse(payload) as unknown];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === "string") {
-      out.push(v);
-      try {
-        out.push(decodeURIComponent(v));
-      } catch {
-        // not percent-encoded text
-      }
-      if (v.startsWith("{")) stack.push(JSON.parse(v) as unknown);
-    } else if (Array.isArray(v)) stack.push(...(v as unknown[]));
-    else if (v !== null && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        out.push(k);
-        stack.push(x);
-      }
-    }
-  }
-  return out;
-}
+const strings = (payload: string): string[] => publishedStrings(JSON.parse(payload) as unknown, { decoded: true });
 
 const EMAIL_SHAPED = /[^\s@"]+@[^\s@"]+\.[^\s@"]+/;
 const PHONE_SHAPED = /(?:\+[\s(]*\d|\(\d{1,4}\)[\s.-]?\d)[\d\s().-]{5,}\d/;
