@@ -112,7 +112,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  // Exit once stdout is flushed: into a pipe (`npm start | grep`) it is asynchronous, and an immediate
+  // exit cut the report, verdict line included.
+  (code) => process.stdout.write("", () => process.exit(code)),
   (err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);
