@@ -3,25 +3,19 @@
  * AWS and GCP. Config is validated as a whole before any resource is declared.
  */
 import { Cell } from "./components/cell";
-import { cellRetention, deriveSizing, loadConfig } from "./components/config";
+import { deriveCellSpecs, loadConfig, stackFileName } from "./components/config";
 
 const config = loadConfig();
+// Every choice of every cell, made before any resource is declared (components/config/spec.ts).
+const specs = deriveCellSpecs(config, stackFileName());
 
-const cells = config.cells.map((cell) => {
-  const transactionalSources = config.sources.transactional.filter((s) => s.cell === cell.name).length;
-  return new Cell(cell.name, {
-    cell,
-    config,
-    retention: cellRetention(config, cell.name),
-    sizing: deriveSizing(config.scale, transactionalSources),
-  });
-});
+const cells = specs.map((spec) => new Cell(spec.name, { spec, config }));
 
 /** One value per cell, keyed by cell name (the shape every output below takes). */
 const perCell = <T>(pick: (cell: Cell) => T): Record<string, T> =>
-  Object.fromEntries(cells.map((c, i) => [config.cells[i].name, pick(c)]));
+  Object.fromEntries(cells.map((c, i) => [specs[i].name, pick(c)]));
 
-export const cellNames = config.cells.map((c) => c.name);
+export const cellNames = specs.map((s) => s.name);
 export const lakeBuckets = perCell((c) =>
   Object.fromEntries(Object.entries(c.aws.buckets).map(([k, b]) => [k, b.name])),
 );

@@ -2,7 +2,8 @@
  * A cell: one jurisdiction with one AWS region and one GCP region, holding everything that stores
  * personal data of that jurisdiction. The cell creates its own explicit providers (so no resource ever
  * relies on an ambient region or project), tags everything through provider defaults, protects stateful
- * resources when asked to, and composes the layers.
+ * resources when asked to, and composes the layers. Every choice is made before it, in the cell's spec
+ * (components/config/spec.ts); the cell turns the spec into resources.
  */
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
@@ -10,11 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AwsStorageCore } from "./aws/storage-core";
 import { TransactionalIngestion } from "./aws/ingestion/transactional-ingestion";
-import { JURISDICTIONS, type Jurisdiction } from "./config/jurisdictions";
+import type { Jurisdiction } from "./config/jurisdictions";
 import type { DeployConfig } from "./config/load";
-import type { CellConfig, Retention } from "./config/schema";
-import type { Sizing } from "./config/sizing";
-import { protectStateful, type CellTags } from "./conventions";
+import type { CellSpec } from "./config/spec";
+import { protectStateful } from "./conventions";
 import { GcpStorageCore } from "./gcp/storage-core";
 import { waitForApis } from "./gcp/api-requirements";
 import { cellApis } from "./gcp/cell-apis";
@@ -22,17 +22,50 @@ import { ProjectServices } from "./gcp/project-services";
 import { Clickstream } from "./gcp/clickstream/clickstream";
 import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
 import { Federation } from "./federation/federation";
-import { OMNI_AWS_REGIONS } from "./config/jurisdictions";
 
 export interface CellArgs {
-  /** This cell's config entry. */
-  readonly cell: CellConfig;
-  /** The validated stack config (sources, personas, scale...), its secrets as secret Outputs. */
+  /** The cell's spec, derived from the validated config (deriveCellSpecs): names, sizing, sources, budgets. */
+  readonly spec: CellSpec;
+  /**
+   * The validated stack config, for what is the same in every cell (personas, workbench, alert addresses)
+   * and the secrets, as secret Outputs.
+   */
   readonly config: DeployConfig;
-  /** Retention of this cell (stack defaults with the cell's overrides). */
-  readonly retention: Retention;
-  /** Sizes derived from the scale config for this cell. */
-  readonly sizing: Sizing;
+}
+
+/**
+ * The cell's AWS provider. Each cell deploys into its own account through its own role, so one ambient
+ * credential (OIDC in CI, a person's SSO session locally) deploys every cell: the provider assumes the role
+ * first (`assumeRoles`, a list in @pulumi/aws 7: ProviderAssumeRole { roleArn, sessionName }). The session
+ * name shows in the cell account's CloudTrail. The trust policy the role needs: docs/deploy-roles.md.
+ */
+export function awsProviderArgs(spec: CellSpec): aws.ProviderArgs {
+  const { cell } = spec;
+  return {
+    region: cell.aws.region as aws.Region,
+    assumeRoles: [{ roleArn: cell.aws.deployRoleArn, sessionName: spec.names.deploySession }],
+    // Checked against the assumed identity: a role in another account fails the plan instead of
+    // deploying a cell there (config validation rejects such a role ARN first).
+    allowedAccountIds: [cell.aws.accountId],
+    defaultTags: { tags: { ...spec.tags } },
+  };
+}
+
+/**
+ * The cell's GCP provider. Every call is billed and rate-limited to the cell's own project
+ * (X-Goog-User-Project), not to the credentials' project (a gcloud user's credentials belong to a
+ * Google-owned project, which has none of the cell's APIs on). Terraform Google provider reference, "Quota
+ * Management Configuration": user_project_override / billing_project. Needs serviceusage.services.use on it.
+ */
+export function gcpProviderArgs(spec: CellSpec): gcp.ProviderArgs {
+  const { cell } = spec;
+  return {
+    project: cell.gcp.project,
+    region: cell.gcp.region,
+    defaultLabels: { ...spec.tags },
+    userProjectOverride: true,
+    billingProject: cell.gcp.project,
+  };
 }
 
 export class Cell extends pulumi.ComponentResource {
@@ -51,75 +84,39 @@ export class Cell extends pulumi.ComponentResource {
   public readonly federation: Federation;
 
   constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
-    const protect = args.config.protect;
+    const { spec, config } = args;
     // Every GCP resource of the cell waits for its API's enablement (api-requirements.ts); set below.
     const enablement: { apis?: ProjectServices } = {};
     super("lakehouse:cell:Cell", name, args, {
       ...opts,
-      transformations: [...(opts?.transformations ?? []), protectStateful(protect), waitForApis(() => enablement.apis)],
+      transformations: [
+        ...(opts?.transformations ?? []),
+        protectStateful(spec.protect),
+        waitForApis(() => enablement.apis),
+      ],
     });
-    const { cell, config } = args;
-    this.jurisdiction = JURISDICTIONS[cell.jurisdiction];
-    const tags: CellTags = {
-      cell: cell.name,
-      jurisdiction: cell.jurisdiction,
-      environment: config.environment,
-      "managed-by": "pulumi",
-    };
-
-    this.awsProvider = new aws.Provider(
-      `${name}-aws`,
-      {
-        region: cell.aws.region as aws.Region,
-        // Each cell deploys into its own account through its own role, so one ambient credential (OIDC in
-        // CI, a person's SSO session locally) deploys every cell: the provider assumes the role first
-        // (`assumeRoles`, a list in @pulumi/aws 7: ProviderAssumeRole { roleArn, sessionName }). The session
-        // name shows in the cell account's CloudTrail. The trust policy the role needs: docs/deploy-roles.md.
-        assumeRoles: [{ roleArn: cell.aws.deployRoleArn, sessionName: `lakehouse-${config.environment}-${cell.name}` }],
-        // Checked against the assumed identity: a role in another account fails the plan instead of
-        // deploying a cell there (config validation rejects such a role ARN first).
-        allowedAccountIds: [cell.aws.accountId],
-        defaultTags: { tags: { ...tags } },
-      },
-      { parent: this },
-    );
-    this.gcpProvider = new gcp.Provider(
-      `${name}-gcp`,
-      {
-        project: cell.gcp.project,
-        region: cell.gcp.region,
-        defaultLabels: { ...tags },
-        // Bill and rate-limit every call to the cell's own project (X-Goog-User-Project), not to the
-        // credentials' project (a gcloud user's credentials belong to a Google-owned project, which has
-        // none of the cell's APIs on). Terraform Google provider reference, "Quota Management
-        // Configuration": user_project_override / billing_project. Needs serviceusage.services.use on it.
-        userProjectOverride: true,
-        billingProject: cell.gcp.project,
-      },
-      { parent: this },
-    );
+    const { cell, names, protect } = spec;
+    this.jurisdiction = spec.jurisdiction;
+    this.awsProvider = new aws.Provider(`${name}-aws`, awsProviderArgs(spec), { parent: this });
+    this.gcpProvider = new gcp.Provider(`${name}-gcp`, gcpProviderArgs(spec), { parent: this });
     this.randomProvider = new random.Provider(`${name}-random`, {}, { parent: this });
-
-    const namePrefix = `lakehouse-${config.environment}`;
     const awsOpts = { parent: this, providers: [this.awsProvider] };
     const gcpOpts = { parent: this, providers: [this.gcpProvider] };
 
     this.aws = new AwsStorageCore(
       `${name}-aws`,
       {
-        namePrefix,
+        namePrefix: names.stack,
         environment: config.environment,
         cell: cell.name,
         accountId: cell.aws.accountId,
         region: cell.aws.region,
-        retention: args.retention,
-        erasureSlaDays: config.erasureSlaDays,
-        athenaBytesScannedCutoff: args.sizing.athenaBytesScannedCutoff,
+        retention: spec.retention,
+        erasureSlaDays: spec.erasure.slaDays,
+        athenaBytesScannedCutoff: spec.sizing.athenaBytesScannedCutoff,
         // The deployer must stay a Lake Formation admin, or it cannot make the grants that follow.
         deployRoleArn: cell.aws.deployRoleArn,
-        lakeAdmins: (config.personas.platformEngineers?.awsPrincipals ?? []).filter((arn) =>
-          arn.startsWith(`arn:aws:iam::${cell.aws.accountId}:`),
-        ),
+        lakeAdmins: spec.lakeAdmins,
         protect,
       },
       awsOpts,
@@ -134,26 +131,24 @@ export class Cell extends pulumi.ComponentResource {
     this.gcp = new GcpStorageCore(
       `${name}-gcp`,
       {
-        namePrefix,
-        cell: cell.name,
+        resourcePrefix: names.cell,
         project: cell.gcp.project,
         region: cell.gcp.region,
-        retention: args.retention,
-        erasureSlaDays: config.erasureSlaDays,
-        maxTimeTravelHours: config.bigqueryTimeTravelHours,
+        retention: spec.retention,
+        erasureSlaDays: spec.erasure.slaDays,
+        maxTimeTravelHours: spec.erasure.timeTravelHours,
         protect,
         apis,
         orgPolicy: cell.gcp.orgPolicy,
         // A Glue-federated Omni dataset lives in the Omni location (`aws-eu-west-1`), which the org policy must allow.
-        extraAllowedLocations:
-          cell.federation === "omni" && OMNI_AWS_REGIONS[cell.aws.region] ? [OMNI_AWS_REGIONS[cell.aws.region]] : [],
+        extraAllowedLocations: spec.extraAllowedLocations,
       },
       gcpOpts,
     );
     this.pseudonymisationKey = new PseudonymisationKey(
       `${name}-pseudonymisation-key`,
       {
-        namePrefix,
+        resourcePrefix: names.cell,
         cell: cell.name,
         gcpProject: cell.gcp.project,
         gcpRegion: cell.gcp.region,
@@ -163,62 +158,14 @@ export class Cell extends pulumi.ComponentResource {
       },
       { parent: this, providers: [this.awsProvider, this.gcpProvider, this.randomProvider] },
     );
-
-    this.ingestion = config.sources.transactional.some((s) => s.cell === cell.name)
-      ? new TransactionalIngestion(
-          `${name}-ingestion`,
-          {
-            namePrefix,
-            cell: cell.name,
-            accountId: cell.aws.accountId,
-            region: cell.aws.region,
-            sources: config.sources.transactional.filter((s) => s.cell === cell.name),
-            credentials: config.sourceCredentials,
-            lakeKeyArn: this.aws.lakeKey.arn,
-            logsKeyArn: this.aws.logsKey.arn,
-            raw: this.aws.buckets.raw,
-            warehouse: this.aws.buckets.warehouse,
-            curatedDatabaseName: this.aws.catalog.databaseNames.curated,
-            pseudonymisationSecretArn: this.pseudonymisationKey.awsSecretArn,
-            alertEmails: config.alertEmails,
-            logRetentionDays: args.retention.logs,
-            erasureSlaDays: config.erasureSlaDays,
-            dmsCapacity: args.sizing.dmsCapacity,
-            multiAz: config.environment === "prod",
-            network: cell.network,
-          },
-          awsOpts,
-        )
-      : undefined;
-
-    this.clickstream = new Clickstream(
-      `${name}-clickstream`,
-      {
-        project: cell.gcp.project,
-        region: cell.gcp.region,
-        resourcePrefix: `${namePrefix}-${cell.name}`,
-        storage: this.gcp,
-        pseudonymisationSecretId: this.pseudonymisationKey.gcpSecretId,
-        retention: args.retention,
-        scale: config.scale,
-        sizing: args.sizing,
-        maxTimeTravelHours: config.bigqueryTimeTravelHours,
-        erasureSlaDays: config.erasureSlaDays,
-        writeKeys: config.collectorWriteKeys,
-        workbench: config.workbench,
-        dataScientists: config.personas.dataScientists,
-        marketingApp: config.personas.marketingApp,
-        protect,
-        alertEmails: config.alertEmails,
-      },
-      gcpOpts,
-    );
+    this.ingestion = spec.transactionalSources.length > 0 ? this.ingestionLayer(name, args, awsOpts) : undefined;
+    this.clickstream = this.clickstreamLayer(name, args, gcpOpts);
     this.federation = new Federation(
       `${name}-federation`,
       {
         cell,
         config,
-        retention: args.retention,
+        retention: spec.retention,
         aws: this.aws,
         gcp: this.gcp,
         clickstreamReady: [this.clickstream.table.table],
@@ -227,5 +174,68 @@ export class Cell extends pulumi.ComponentResource {
       { parent: this, providers: [this.awsProvider, this.gcpProvider] },
     );
     this.registerOutputs({});
+  }
+
+  /** DMS CDC of the cell's transactional sources into the raw zone, merged into curated Iceberg tables. */
+  private ingestionLayer(
+    name: string,
+    { spec, config }: CellArgs,
+    opts: pulumi.ComponentResourceOptions,
+  ): TransactionalIngestion {
+    const { cell } = spec;
+    return new TransactionalIngestion(
+      `${name}-ingestion`,
+      {
+        namePrefix: spec.names.stack,
+        cell: cell.name,
+        accountId: cell.aws.accountId,
+        region: cell.aws.region,
+        sources: spec.transactionalSources,
+        credentials: config.sourceCredentials,
+        lakeKeyArn: this.aws.lakeKey.arn,
+        logsKeyArn: this.aws.logsKey.arn,
+        raw: this.aws.buckets.raw,
+        warehouse: this.aws.buckets.warehouse,
+        curatedDatabaseName: this.aws.catalog.databaseNames.curated,
+        pseudonymisationSecretArn: this.pseudonymisationKey.awsSecretArn,
+        alertEmails: config.alertEmails,
+        logRetentionDays: spec.retention.logs,
+        erasureSlaDays: spec.erasure.slaDays,
+        dmsCapacity: spec.sizing.dmsCapacity,
+        multiAz: spec.multiAz,
+        network: spec.cell.network,
+      },
+      opts,
+    );
+  }
+
+  /** The real-time clickstream on GCP, from the collector to the ML endpoint and the notebooks. */
+  private clickstreamLayer(
+    name: string,
+    { spec, config }: CellArgs,
+    opts: pulumi.ComponentResourceOptions,
+  ): Clickstream {
+    return new Clickstream(
+      `${name}-clickstream`,
+      {
+        project: spec.cell.gcp.project,
+        region: spec.cell.gcp.region,
+        resourcePrefix: spec.names.cell,
+        storage: this.gcp,
+        pseudonymisationSecretId: this.pseudonymisationKey.gcpSecretId,
+        retention: spec.retention,
+        scale: config.scale,
+        sizing: spec.sizing,
+        maxTimeTravelHours: spec.erasure.timeTravelHours,
+        erasureSlaDays: spec.erasure.slaDays,
+        writeKeys: config.collectorWriteKeys,
+        workbench: config.workbench,
+        dataScientists: config.personas.dataScientists,
+        marketingApp: config.personas.marketingApp,
+        protect: spec.protect,
+        alertEmails: config.alertEmails,
+      },
+      opts,
+    );
   }
 }

@@ -2,51 +2,31 @@
  * Naming, labelling and protection conventions shared by every component, defined once.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DataClass } from "./config/jurisdictions";
+import {
+  PUBLIC_ENDPOINT_LABEL,
+  TAG_KEYS,
+  erasureBudget,
+  isStateful,
+  type DataClass,
+  type TableFormat,
+} from "../policy/contract";
 
-/** Tags/labels every resource of a cell carries through its providers' defaults. */
-export interface CellTags {
-  readonly cell: string;
-  readonly jurisdiction: string;
-  readonly environment: string;
-  readonly "managed-by": "pulumi";
-}
+export { STATEFUL_TYPES, cellTags, type CellTags } from "../policy/contract";
 
 /** The per-resource tag/label naming the data class a store holds (drives retention and the policy pack). */
-export function classification(dataClass: DataClass | "none"): { "data-classification": string } {
-  return { "data-classification": dataClass };
+export function classification(dataClass: DataClass | "none"): { [TAG_KEYS.dataClassification]: string } {
+  return { [TAG_KEYS.dataClassification]: dataClass };
 }
 
-/**
- * Resource types that hold state; in a protected stack they get `protect` and `retainOnDelete`, so neither
- * a mistaken `pulumi destroy` nor a replacement can drop data. The clouds' own deletion protection is
- * set by each component as well (belt and braces).
- */
-export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
-  "aws:s3/bucket:Bucket",
-  "aws:kms/key:Key",
-  "aws:secretsmanager/secret:Secret",
-  "aws:glue/catalogDatabase:CatalogDatabase",
-  "aws:glue/catalogTable:CatalogTable",
-  "aws:cloudtrail/trail:Trail",
-  "aws:dynamodb/table:Table",
-  "aws:msk/cluster:Cluster",
-  // Holds the CDC checkpoint: a replacement restarts the full load of every table from the sources.
-  "aws:dms/replicationConfig:ReplicationConfig",
-  "gcp:kms/keyRing:KeyRing",
-  "gcp:kms/cryptoKey:CryptoKey",
-  "gcp:bigquery/dataset:Dataset",
-  "gcp:bigquery/table:Table",
-  "gcp:storage/bucket:Bucket",
-  "gcp:secretmanager/secret:Secret",
-  "gcp:pubsub/topic:Topic",
-  "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore",
-  // Deleting the taxonomy or a tag silently lifts column-level protection from every tagged column.
-  "gcp:datacatalog/taxonomy:Taxonomy",
-  "gcp:datacatalog/policyTag:PolicyTag",
-  "gcp:pubsub/subscription:Subscription",
-  "gcp:workbench/instance:Instance",
-]);
+/** The tag saying which table format owns deletion in a bucket (the pack then expects no object expiry). */
+export function tableFormatTag(format: TableFormat): { [TAG_KEYS.tableFormat]: TableFormat } {
+  return { [TAG_KEYS.tableFormat]: format };
+}
+
+/** The label of the one reviewed public endpoint; the policy pack's allUsers exemption is keyed on it. */
+export function publicEndpointLabel(): { [PUBLIC_ENDPOINT_LABEL.key]: typeof PUBLIC_ENDPOINT_LABEL.value } {
+  return { [PUBLIC_ENDPOINT_LABEL.key]: PUBLIC_ENDPOINT_LABEL.value };
+}
 
 /**
  * A resource transformation that protects stateful children. It is an SDK-side transformation rather
@@ -55,7 +35,7 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
  */
 export function protectStateful(enabled: boolean): pulumi.ResourceTransformation {
   return (args) => {
-    if (!enabled || !STATEFUL_TYPES.has(args.type)) return undefined;
+    if (!enabled || !isStateful(args.type)) return undefined;
     return { props: args.props, opts: pulumi.mergeOptions(args.opts, { protect: true, retainOnDelete: true }) };
   };
 }
@@ -67,10 +47,9 @@ export const daysToMs = (days: number): number => days * 24 * 60 * 60 * 1000;
 export const daysToDuration = (days: number): string => `${days * 24 * 60 * 60}s`;
 
 /**
- * Days noncurrent object versions survive. An erasure deletes the current version within a day of the
- * request; object lifecycle acts within about a day of eligibility; so versions expire `sla - 3` days
- * after becoming noncurrent to keep physical removal inside the erasure SLA (at least 1 day).
+ * Days noncurrent object versions (and other lifecycle-expired copies) survive: the erasure budget's
+ * share for object copies, at least the 1 day S3 and Cloud Storage lifecycle rules accept.
  */
 export function noncurrentDaysForErasure(erasureSlaDays: number): number {
-  return Math.max(1, erasureSlaDays - 3);
+  return Math.max(1, erasureBudget(erasureSlaDays).objectCopyDays);
 }

@@ -3,19 +3,23 @@
  * data class, audit floors, the erasure SLA ceiling and the BigQuery time-travel window.
  *
  * A policy pack is published and run on its own (`pulumi preview --policy-pack policy`), so it does
- * not read the program's stack config: it carries these defaults, and `--policy-pack-config` (or the
- * offline gate's `configure` call) overrides them. `test/policy/config.test.ts` keeps the defaults
- * equal to the program's residency table (`components/config/jurisdictions.ts`).
+ * not read the program's stack config: its defaults come from the contract both share
+ * (`contract/jurisdictions.ts`), and `--policy-pack-config` (or the offline gate's `configure` call)
+ * overrides them.
  *
  * CrossGuard config is per policy (`{ "<policy>": { enforcementLevel, ...props } }`), so every policy
  * declares the same `settingsSchema` and the rules read the merged settings with `readSettings`.
  */
 import type { EnforcementLevel, PolicyConfigSchema, PolicyPackConfig } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-
-/** Data classes with their own retention, as the program tags them (`data-classification`). */
-export const DATA_CLASSES = ["raw", "curated", "marts", "clickstream", "logs", "audit"] as const;
-export type DataClass = (typeof DATA_CLASSES)[number];
+import {
+  DATA_CLASSES,
+  JURISDICTIONS,
+  RETENTION_CEILING_DAYS,
+  TIME_TRAVEL_HOURS,
+  gcpLocationsOf,
+  type DataClass,
+} from "./contract";
 
 export interface JurisdictionSettings {
   /** The law, for messages. */
@@ -51,64 +55,21 @@ export interface PackSettings {
   readonly minHmacKeyBytes: number;
 }
 
-/**
- * BigQuery keeps deleted data for 7 days of fail-safe after the time-travel window, which no
- * configuration shortens (cloud.google.com/bigquery/docs/time-travel#fail-safe).
- */
-export const BIGQUERY_FAIL_SAFE_DAYS = 7;
-
-const RETENTION_CEILINGS: Readonly<Record<DataClass, number>> = {
-  raw: 400,
-  curated: 1825,
-  marts: 3650,
-  // 13 months of behavioural data: the horizon web trackers are commonly limited to.
-  clickstream: 395,
-  logs: 400,
-  audit: 3650,
-};
-
 export const DEFAULT_SETTINGS: PackSettings = {
-  jurisdictions: {
-    br: {
-      law: "LGPD",
-      // One AWS region (sa-east-1, São Paulo) and one GCP region (southamerica-east1, São Paulo) are in
-      // Brazil; southamerica-west1 is Santiago, Chile. No BigQuery Omni region exists in South America.
-      awsRegions: ["sa-east-1"],
-      gcpLocations: ["southamerica-east1"],
-      retentionCeilingDays: RETENTION_CEILINGS,
-      // Marco Civil da Internet (Lei 12.965/2014) Art. 15: application access logs kept for 6 months.
-      auditFloorDays: 183,
-      // LGPD Art. 19 II: a complete answer to the data subject within 15 days.
-      erasureSlaCeilingDays: 15,
-    },
-    eu: {
-      law: "GDPR",
-      // EU member-state regions only: adequacy (London, Zurich) is not residency.
-      awsRegions: ["eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2"],
-      gcpLocations: [
-        "europe-west1",
-        "europe-west3",
-        "europe-west4",
-        "europe-west8",
-        "europe-west9",
-        "europe-west10",
-        "europe-west12",
-        "europe-north1",
-        "europe-central2",
-        "europe-southwest1",
-        // BigQuery Omni locations run in AWS eu-west-1 (Ireland) and eu-central-1 (Frankfurt).
-        "aws-eu-west-1",
-        "aws-eu-central-1",
-      ],
-      retentionCeilingDays: RETENTION_CEILINGS,
-      // The project's interpretation: a year of audit trail to answer supervisory-authority requests.
-      auditFloorDays: 365,
-      // GDPR Art. 12(3): without undue delay and at the latest within one month.
-      erasureSlaCeilingDays: 30,
-    },
-  },
-  // BigQuery's own bounds (cloud.google.com/bigquery/docs/time-travel#configure_the_time_travel_window).
-  bigQueryTimeTravelHours: { min: 48, max: 168 },
+  jurisdictions: Object.fromEntries(
+    Object.values(JURISDICTIONS).map((j) => [
+      j.id,
+      {
+        law: j.law,
+        awsRegions: j.awsRegions,
+        gcpLocations: gcpLocationsOf(j),
+        retentionCeilingDays: j.retentionCeilingDays,
+        auditFloorDays: j.auditFloorDays,
+        erasureSlaCeilingDays: j.erasureSlaCeilingDays,
+      },
+    ]),
+  ),
+  bigQueryTimeTravelHours: { min: TIME_TRAVEL_HOURS.min, max: TIME_TRAVEL_HOURS.max },
   // AWS KMS automatic rotation defaults to 365 days; Cloud KMS has no default, so we ask for a year.
   maxKeyRotationDays: 365,
   productionEnvironments: ["prod", "production"],
@@ -167,7 +128,7 @@ const asStrings = (v: unknown, fallback: readonly string[]): readonly string[] =
 function mergeJurisdiction(base: JurisdictionSettings | undefined, raw: unknown): JurisdictionSettings | undefined {
   if (!isRecord(raw)) return base;
   const ceilings = isRecord(raw.retentionCeilingDays) ? raw.retentionCeilingDays : {};
-  const baseCeilings = base?.retentionCeilingDays ?? RETENTION_CEILINGS;
+  const baseCeilings = base?.retentionCeilingDays ?? RETENTION_CEILING_DAYS;
   return {
     law: typeof raw.law === "string" ? raw.law : (base?.law ?? "unknown law"),
     awsRegions: asStrings(raw.awsRegions, base?.awsRegions ?? []),

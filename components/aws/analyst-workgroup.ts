@@ -7,9 +7,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface AnalystWorkgroupArgs {
+  /** Physical Athena workgroup name. */
   readonly workgroupName: string;
   /** `s3://bucket/prefix/` for results. */
   readonly outputLocation: pulumi.Input<string>;
+  /** The key query results are encrypted with (SSE-KMS, enforced on every client). */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** Bytes one query may scan before Athena cancels it (at least 10 MB, Athena's minimum). */
   readonly bytesScannedCutoffPerQuery: number;

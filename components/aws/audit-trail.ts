@@ -7,8 +7,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface AuditTrailArgs {
+  /** Physical trail name (its ARN is in the logs key's and the audit bucket's policies). */
   readonly trailName: string;
+  /** The Object-Locked bucket the trail delivers to (under `cloudtrail/`). */
   readonly auditBucketName: pulumi.Input<string>;
+  /** The logs key the trail's log files are encrypted with. */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** ARNs of the buckets whose object-level reads and writes are recorded. */
   readonly dataEventBucketArns: readonly pulumi.Input<string>[];

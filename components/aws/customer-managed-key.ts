@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { allowService, policyDocument, statement, type Condition } from "./iam/statements";
 
 /** A service principal allowed to use the key directly, with the conditions that keep it to this account. */
 export interface KeyServiceGrant {
@@ -12,15 +13,18 @@ export interface KeyServiceGrant {
   readonly sid: string;
   /** Service principal, e.g. `cloudtrail.amazonaws.com`. */
   readonly service: pulumi.Input<string>;
+  /** KMS actions the service may call on the key (named, never `kms:*`). */
   readonly actions: readonly string[];
-  /** IAM condition block. */
-  readonly condition?: pulumi.Input<Record<string, Record<string, pulumi.Input<string | string[]>>>>;
+  /** IAM condition block that keeps the service to this account or resource. @default none */
+  readonly condition?: pulumi.Input<Condition>;
 }
 
 export interface CustomerManagedKeyArgs {
+  /** What the key protects (shown in the KMS console). */
   readonly description: string;
   /** Alias without the `alias/` prefix. */
   readonly alias: string;
+  /** The account whose IAM policies the key policy delegates to. */
   readonly accountId: string;
   /** Services that use the key as themselves. @default [] */
   readonly serviceGrants?: readonly KeyServiceGrant[];
@@ -69,22 +73,15 @@ export class CustomerManagedKey extends pulumi.ComponentResource {
 
   constructor(name: string, args: CustomerManagedKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:CustomerManagedKey", name, args, opts);
-    const statements: pulumi.Input<unknown>[] = [
-      {
-        Sid: "AccountDelegatesToIam",
-        Effect: "Allow",
-        Principal: { AWS: `arn:aws:iam::${args.accountId}:root` },
-        Action: [...KEY_ACCOUNT_ACTIONS],
-        Resource: "*",
-      },
-      ...(args.serviceGrants ?? []).map((g) => ({
-        Sid: g.sid,
-        Effect: "Allow",
-        Principal: { Service: g.service },
-        Action: [...g.actions],
-        Resource: "*",
-        ...(g.condition ? { Condition: g.condition } : {}),
-      })),
+    const statements = [
+      statement({
+        sid: "AccountDelegatesToIam",
+        effect: "Allow",
+        principal: { AWS: `arn:aws:iam::${args.accountId}:root` },
+        actions: KEY_ACCOUNT_ACTIONS,
+        resources: "*",
+      }),
+      ...(args.serviceGrants ?? []).map((g) => allowService(g.sid, g.service, g.actions, "*", g.condition)),
     ];
     this.key = new aws.kms.Key(
       `${name}`,
@@ -96,7 +93,7 @@ export class CustomerManagedKey extends pulumi.ComponentResource {
         // 365 days is the KMS default and minimum-audit-friendly period (KMS allows 90-2560).
         rotationPeriodInDays: 365,
         deletionWindowInDays: args.deletionWindowInDays ?? 30,
-        policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }),
+        policy: policyDocument(statements),
       },
       { parent: this },
     );

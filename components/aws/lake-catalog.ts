@@ -12,9 +12,11 @@ export const CATALOG_ZONES = ["raw", "curated", "marts"] as const;
 export type CatalogZone = (typeof CATALOG_ZONES)[number];
 
 export interface LakeCatalogArgs {
+  /** The account whose Glue Data Catalog the databases live in. */
   readonly accountId: string;
   /** Prefix of the Glue database names, e.g. `prod_br` -> `prod_br_raw`. */
   readonly databasePrefix: string;
+  /** The lake key: encrypts the catalog's metadata and connection passwords. */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** S3 locations per zone (`s3://bucket/prefix`). */
   readonly locations: Readonly<Record<CatalogZone, pulumi.Input<string>>>;

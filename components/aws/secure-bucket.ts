@@ -7,11 +7,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { classification } from "../conventions";
+import { classification, tableFormatTag } from "../conventions";
 import type { DataClass } from "../config/jurisdictions";
+import { denyInsecureTransport, policyDocument, statement, type Statement } from "./iam/statements";
 
-/** A bucket policy statement added to the secure defaults (e.g. a service that writes logs). */
-export type PolicyStatement = pulumi.Input<Record<string, unknown>>;
+/** A bucket policy statement added to the secure defaults (e.g. a service that writes logs): see ./iam/statements.ts. */
+export type PolicyStatement = pulumi.Input<Statement>;
 
 export interface SecureBucketArgs {
   /** Globally unique bucket name. */
@@ -52,7 +53,6 @@ export class SecureBucket extends pulumi.ComponentResource {
     if (args.expirationDays === undefined && args.tableFormat === undefined) {
       throw new Error(`SecureBucket ${name}: an expiration is required unless a table format owns deletion`);
     }
-    const child = { parent: this };
     this.bucket = new aws.s3.Bucket(
       name,
       {
@@ -60,16 +60,43 @@ export class SecureBucket extends pulumi.ComponentResource {
         // Never empty a bucket of personal data as a side effect of a Pulumi operation.
         forceDestroy: false,
         objectLockEnabled: args.objectLock !== undefined,
-        tags: { ...classification(args.dataClass), ...(args.tableFormat ? { "table-format": args.tableFormat } : {}) },
+        tags: { ...classification(args.dataClass), ...(args.tableFormat ? tableFormatTag(args.tableFormat) : {}) },
       },
-      child,
+      { parent: this },
     );
-    const bucketName = this.bucket.bucket;
+    this.name = this.bucket.bucket;
+    this.arn = this.bucket.arn;
 
+    const { settings, versioning, publicAccessBlock } = this.secureDefaults(name, args);
+    const policy = new aws.s3.BucketPolicy(
+      `${name}-policy`,
+      { bucket: this.name, policy: policyDocument(bucketPolicyStatements(this.arn, args.extraStatements ?? [])) },
+      // A policy write races the public access block on a new bucket (S3 returns AccessDenied).
+      { parent: this, dependsOn: [publicAccessBlock] },
+    );
+    const lifecycle = this.createLifecycle(name, args, versioning);
+    const extras = this.createLoggingAndLock(name, args, versioning);
+    this.ready = pulumi
+      .all([this.name, ...settings.map((r) => r.id), policy.id, lifecycle.id, ...extras.map((e) => e.urn)])
+      .apply(([n]) => n);
+    this.registerOutputs({ name: this.name, arn: this.arn });
+  }
+
+  /** SSE-KMS with bucket keys, versioning, the public access block and `BucketOwnerEnforced`. */
+  private secureDefaults(
+    name: string,
+    args: SecureBucketArgs,
+  ): {
+    settings: pulumi.CustomResource[];
+    versioning: aws.s3.BucketVersioning;
+    publicAccessBlock: aws.s3.BucketPublicAccessBlock;
+  } {
+    const child = { parent: this };
+    const bucket = this.name;
     const sse = new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-sse`,
       {
-        bucket: bucketName,
+        bucket,
         rules: [
           {
             applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
@@ -82,13 +109,13 @@ export class SecureBucket extends pulumi.ComponentResource {
     );
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
-      { bucket: bucketName, versioningConfiguration: { status: "Enabled" } },
+      { bucket, versioningConfiguration: { status: "Enabled" } },
       child,
     );
-    const pab = new aws.s3.BucketPublicAccessBlock(
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access-block`,
       {
-        bucket: bucketName,
+        bucket,
         blockPublicAcls: true,
         blockPublicPolicy: true,
         ignorePublicAcls: true,
@@ -98,44 +125,23 @@ export class SecureBucket extends pulumi.ComponentResource {
     );
     const ownership = new aws.s3.BucketOwnershipControls(
       `${name}-ownership`,
-      { bucket: bucketName, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
       child,
     );
-    const arn = this.bucket.arn;
-    const policy = new aws.s3.BucketPolicy(
-      `${name}-policy`,
-      {
-        bucket: bucketName,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [arn, pulumi.interpolate`${arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-            {
-              Sid: "DenyOutdatedTls",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [arn, pulumi.interpolate`${arn}/*`],
-              Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
-            },
-            ...(args.extraStatements ?? []),
-          ],
-        }),
-      },
-      // A policy write races the public access block on a new bucket (S3 returns AccessDenied).
-      { parent: this, dependsOn: [pab] },
-    );
-    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+    // `ready` waits for these three and the policy (versioning is waited for by the lifecycle).
+    return { settings: [sse, publicAccessBlock, ownership], versioning, publicAccessBlock };
+  }
+
+  /** Expiry of current objects (unless a table format owns deletion), noncurrent versions and abandoned uploads. */
+  private createLifecycle(
+    name: string,
+    args: SecureBucketArgs,
+    versioning: aws.s3.BucketVersioning,
+  ): aws.s3.BucketLifecycleConfiguration {
+    return new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
-        bucket: bucketName,
+        bucket: this.name,
         rules: [
           {
             id: "retention",
@@ -150,18 +156,26 @@ export class SecureBucket extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [versioning] },
     );
+  }
+
+  /** Server access logging and the Object Lock default retention, where asked for. */
+  private createLoggingAndLock(
+    name: string,
+    args: SecureBucketArgs,
+    versioning: aws.s3.BucketVersioning,
+  ): pulumi.Resource[] {
     const extras: pulumi.Resource[] = [];
     if (args.accessLogs) {
       extras.push(
         new aws.s3.BucketLogging(
           `${name}-access-logging`,
           {
-            bucket: bucketName,
+            bucket: this.name,
             targetBucket: args.accessLogs.bucket,
             targetPrefix: args.accessLogs.prefix,
             targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
           },
-          child,
+          { parent: this },
         ),
       );
     }
@@ -170,7 +184,7 @@ export class SecureBucket extends pulumi.ComponentResource {
         new aws.s3.BucketObjectLockConfiguration(
           `${name}-object-lock`,
           {
-            bucket: bucketName,
+            bucket: this.name,
             objectLockEnabled: "Enabled",
             rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } },
           },
@@ -178,11 +192,26 @@ export class SecureBucket extends pulumi.ComponentResource {
         ),
       );
     }
-    this.name = bucketName;
-    this.arn = arn;
-    this.ready = pulumi
-      .all([bucketName, sse.id, pab.id, ownership.id, policy.id, lifecycle.id, ...extras.map((e) => e.urn)])
-      .apply(([n]) => n);
-    this.registerOutputs({ name: this.name, arn: this.arn });
+    return extras;
   }
+}
+
+/** The bucket policy: no request without TLS, none below TLS 1.2, then the caller's statements. */
+export function bucketPolicyStatements(
+  arn: pulumi.Input<string>,
+  extraStatements: readonly PolicyStatement[],
+): pulumi.Input<Statement>[] {
+  const everything = [arn, pulumi.interpolate`${arn}/*`];
+  return [
+    denyInsecureTransport("DenyInsecureTransport", "s3:*", everything),
+    statement({
+      sid: "DenyOutdatedTls",
+      effect: "Deny",
+      principal: "*",
+      actions: "s3:*",
+      resources: everything,
+      condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } },
+    }),
+    ...extraStatements,
+  ];
 }

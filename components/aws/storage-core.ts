@@ -8,7 +8,8 @@ import type { Retention } from "../config/schema";
 import { AnalystWorkgroup } from "./analyst-workgroup";
 import { AuditTrail } from "./audit-trail";
 import { noncurrentDaysForErasure } from "../conventions";
-import { CustomerManagedKey } from "./customer-managed-key";
+import { CustomerManagedKey, type KeyServiceGrant } from "./customer-managed-key";
+import { allowService } from "./iam/statements";
 import { LakeCatalog } from "./lake-catalog";
 import { bucketArn, SecureBucket } from "./secure-bucket";
 
@@ -18,12 +19,19 @@ export type LakeBucket = (typeof LAKE_BUCKETS)[number];
 export interface AwsStorageCoreArgs {
   /** `lakehouse-<environment>`: the start of every physical name. */
   readonly namePrefix: string;
+  /** `dev`, `prod`...: the start of the Glue database names (`<environment>_<cell>_raw`). */
   readonly environment: string;
+  /** The cell (`br`, `eu`): in every name, so two cells of one account never collide. */
   readonly cell: string;
+  /** The cell's AWS account: bucket names end with it, key and bucket policies name it. */
   readonly accountId: string;
+  /** The cell's AWS region (CloudTrail and CloudWatch Logs ARNs in the key policy). */
   readonly region: string;
+  /** Days each data class is kept (the cell's jurisdiction's retention). */
   readonly retention: Retention;
+  /** Days within which an erasure must be physical: bounds noncurrent-version expiry of the lake buckets. */
   readonly erasureSlaDays: number;
+  /** Bytes one analyst query may scan (the workgroup's cutoff, from the scale config). */
   readonly athenaBytesScannedCutoff: number;
   /** The role that deploys the cell (config `cells[].aws.deployRoleArn`): always a Lake Formation admin. */
   readonly deployRoleArn: string;
@@ -43,8 +51,7 @@ export class AwsStorageCore extends pulumi.ComponentResource {
 
   constructor(name: string, args: AwsStorageCoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:StorageCore", name, args, opts);
-    const { accountId, region, retention } = args;
-    const physical = (purpose: string) => `${args.namePrefix}-${args.cell}-${purpose}-${accountId}`;
+    const { accountId, region } = args;
     const trailName = `${args.namePrefix}-${args.cell}-lake`;
     const trailArn = `arn:aws:cloudtrail:${region}:${accountId}:trail/${trailName}`;
 
@@ -59,166 +66,23 @@ export class AwsStorageCore extends pulumi.ComponentResource {
         description: `Audit and access logs of cell ${args.cell}`,
         alias: `${args.namePrefix}-${args.cell}-logs`,
         accountId,
-        serviceGrants: [
-          // The three statements a trail's key needs, as "Configure AWS KMS key policies for CloudTrail"
-          // lists them (docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html),
-          // each limited to this cell's trail by aws:SourceArn as that page recommends.
-          {
-            // S3 asks KMS for a data key on behalf of CloudTrail with the trail's ARN as encryption context
-            // ("How AWS CloudTrail uses AWS KMS", KMS developer guide: both calls are GenerateDataKey, so
-            // the named action replaces the documented `GenerateDataKey*`).
-            sid: "CloudTrailEncryptsLogs",
-            service: "cloudtrail.amazonaws.com",
-            actions: ["kms:GenerateDataKey"],
-            condition: {
-              StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${accountId}:trail/*` },
-              StringEquals: { "aws:SourceArn": trailArn },
-            },
-          },
-          {
-            // DescribeKey carries no encryption context, so it must not sit under the condition above:
-            // the documented statement conditions it on aws:SourceArn only.
-            sid: "CloudTrailDescribesKey",
-            service: "cloudtrail.amazonaws.com",
-            actions: ["kms:DescribeKey"],
-            condition: { StringEquals: { "aws:SourceArn": trailArn } },
-          },
-          {
-            // The audit bucket uses an S3 Bucket Key (SecureBucket): "kms:Decrypt permissions are required
-            // to create or update a trail with SSE-KMS encryption enabled" on such a bucket (same page,
-            // "Granting decrypt permissions"; the statement for the CloudTrail principal has no context condition).
-            sid: "CloudTrailDecryptsWithBucketKey",
-            service: "cloudtrail.amazonaws.com",
-            actions: ["kms:Decrypt"],
-            condition: { StringEquals: { "aws:SourceArn": trailArn } },
-          },
-          {
-            // S3 server access logging writes SSE-KMS objects only with a customer-managed key it may use.
-            sid: "S3ServerAccessLogging",
-            service: "logging.s3.amazonaws.com",
-            actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-            condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          },
-          {
-            sid: "CloudWatchLogs",
-            service: `logs.${region}.amazonaws.com`,
-            actions: [
-              "kms:Encrypt",
-              "kms:Decrypt",
-              "kms:ReEncryptFrom",
-              "kms:ReEncryptTo",
-              "kms:GenerateDataKey",
-              "kms:DescribeKey",
-            ],
-            condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:*` } },
-          },
-        ],
+        serviceGrants: logsKeyGrants(accountId, region, trailArn),
       },
       { parent: this },
     );
 
-    // Server access logs cannot go to a bucket with an Object Lock default retention (S3 user guide,
-    // "Enabling Amazon S3 server access logging"), so they get their own bucket next to the audit one.
-    const accessLogs = new SecureBucket(
-      `${name}-access-logs`,
-      {
-        bucketName: physical("access-logs"),
-        kmsKeyArn: this.logsKey.arn,
-        dataClass: "logs",
-        expirationDays: retention.logs,
-        noncurrentVersionExpirationDays: retention.logs,
-        extraStatements: [
-          {
-            Sid: "S3ServerAccessLogsWrite",
-            Effect: "Allow",
-            Principal: { Service: "logging.s3.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: `${bucketArn(physical("access-logs"))}/*`,
-            Condition: {
-              ArnLike: { "aws:SourceArn": `arn:aws:s3:::${args.namePrefix}-${args.cell}-*` },
-              StringEquals: { "aws:SourceAccount": accountId },
-            },
-          },
-        ],
-      },
-      { parent: this },
-    );
-    const logsTo = (purpose: string) => ({ bucket: accessLogs.name, prefix: `s3/${purpose}/` });
-
-    const audit = new SecureBucket(
-      `${name}-audit`,
-      {
-        bucketName: physical("audit"),
-        kmsKeyArn: this.logsKey.arn,
-        dataClass: "audit",
-        expirationDays: retention.audit,
-        noncurrentVersionExpirationDays: retention.audit,
-        objectLock: { mode: args.protect ? "COMPLIANCE" : "GOVERNANCE", days: retention.audit },
-        accessLogs: logsTo("audit"),
-        extraStatements: [
-          {
-            Sid: "CloudTrailAclCheck",
-            Effect: "Allow",
-            Principal: { Service: "cloudtrail.amazonaws.com" },
-            Action: "s3:GetBucketAcl",
-            Resource: bucketArn(physical("audit")),
-            Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-          },
-          {
-            Sid: "CloudTrailWrite",
-            Effect: "Allow",
-            Principal: { Service: "cloudtrail.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: `${bucketArn(physical("audit"))}/cloudtrail/AWSLogs/${accountId}/*`,
-            Condition: {
-              StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn },
-            },
-          },
-        ],
-      },
-      { parent: this },
-    );
-
-    const noncurrent = noncurrentDaysForErasure(args.erasureSlaDays);
-    const lake = (purpose: LakeBucket, dataClass: "raw" | "curated", expirationDays: number | undefined) =>
-      new SecureBucket(
-        `${name}-${purpose}`,
-        {
-          bucketName: physical(purpose),
-          kmsKeyArn: this.lakeKey.arn,
-          dataClass,
-          expirationDays,
-          ...(expirationDays === undefined ? { tableFormat: "iceberg" as const } : {}),
-          noncurrentVersionExpirationDays: noncurrent,
-          accessLogs: logsTo(purpose),
-        },
-        { parent: this },
-      );
-    const landing = lake("landing", "raw", retention.raw);
-    const raw = lake("raw", "raw", retention.raw);
-    // Iceberg owns deletion in the warehouse (row deletes, snapshot expiry, orphan cleanup); an age-based
-    // expiry of live data files would corrupt tables. Noncurrent versions still expire within the SLA.
-    const warehouse = lake("warehouse", "curated", undefined);
-    // Query results are copies of whatever was queried: keep them a week at most.
-    const queryResults = lake("query-results", "curated", Math.min(7, retention.curated));
-
-    this.buckets = {
-      landing,
-      raw,
-      warehouse,
-      "query-results": queryResults,
-      audit,
-      "access-logs": accessLogs,
-    };
+    const logBuckets = this.createLogBuckets(name, args, trailArn);
+    const lake = this.createLakeBuckets(name, args, logBuckets["access-logs"]);
+    this.buckets = { ...lake, audit: logBuckets.audit, "access-logs": logBuckets["access-logs"] };
 
     this.trail = new AuditTrail(
       `${name}-trail`,
       {
         trailName,
-        auditBucketName: audit.name,
-        auditBucketReady: audit.ready,
+        auditBucketName: logBuckets.audit.name,
+        auditBucketReady: logBuckets.audit.ready,
         kmsKeyArn: this.logsKey.arn,
-        dataEventBucketArns: [landing.arn, raw.arn, warehouse.arn, queryResults.arn],
+        dataEventBucketArns: LAKE_BUCKETS.map((b) => lake[b].arn),
       },
       { parent: this },
     );
@@ -233,9 +97,9 @@ export class AwsStorageCore extends pulumi.ComponentResource {
         deployRoleArn: args.deployRoleArn,
         admins: args.lakeAdmins,
         locations: {
-          raw: pulumi.interpolate`s3://${raw.name}/`,
-          curated: pulumi.interpolate`s3://${warehouse.name}/curated/`,
-          marts: pulumi.interpolate`s3://${warehouse.name}/marts/`,
+          raw: pulumi.interpolate`s3://${lake.raw.name}/`,
+          curated: pulumi.interpolate`s3://${lake.warehouse.name}/curated/`,
+          marts: pulumi.interpolate`s3://${lake.warehouse.name}/marts/`,
         },
       },
       { parent: this },
@@ -245,7 +109,7 @@ export class AwsStorageCore extends pulumi.ComponentResource {
       `${name}-analysts`,
       {
         workgroupName: `${args.namePrefix}-${args.cell}-analysts`,
-        outputLocation: pulumi.interpolate`s3://${queryResults.name}/athena/`,
+        outputLocation: pulumi.interpolate`s3://${lake["query-results"].name}/athena/`,
         kmsKeyArn: this.lakeKey.arn,
         bytesScannedCutoffPerQuery: args.athenaBytesScannedCutoff,
       },
@@ -258,4 +122,165 @@ export class AwsStorageCore extends pulumi.ComponentResource {
       databases: this.catalog.databaseNames,
     });
   }
+
+  /** `<namePrefix>-<cell>-<purpose>-<account>`: bucket names are global, the account keeps them unique. */
+  private physical(args: AwsStorageCoreArgs, purpose: string): string {
+    return `${args.namePrefix}-${args.cell}-${purpose}-${args.accountId}`;
+  }
+
+  /** The access-log bucket and the Object-Locked audit bucket CloudTrail writes to, both under the logs key. */
+  private createLogBuckets(
+    name: string,
+    args: AwsStorageCoreArgs,
+    trailArn: string,
+  ): Record<"access-logs" | "audit", SecureBucket> {
+    const { accountId, retention } = args;
+    const accessLogsName = this.physical(args, "access-logs");
+    const auditName = this.physical(args, "audit");
+    // Server access logs cannot go to a bucket with an Object Lock default retention (S3 user guide,
+    // "Enabling Amazon S3 server access logging"), so they get their own bucket next to the audit one.
+    const accessLogs = new SecureBucket(
+      `${name}-access-logs`,
+      {
+        bucketName: accessLogsName,
+        kmsKeyArn: this.logsKey.arn,
+        dataClass: "logs",
+        expirationDays: retention.logs,
+        noncurrentVersionExpirationDays: retention.logs,
+        extraStatements: [
+          allowService(
+            "S3ServerAccessLogsWrite",
+            "logging.s3.amazonaws.com",
+            "s3:PutObject",
+            `${bucketArn(accessLogsName)}/*`,
+            {
+              ArnLike: { "aws:SourceArn": `arn:aws:s3:::${args.namePrefix}-${args.cell}-*` },
+              StringEquals: { "aws:SourceAccount": accountId },
+            },
+          ),
+        ],
+      },
+      { parent: this },
+    );
+    const audit = new SecureBucket(
+      `${name}-audit`,
+      {
+        bucketName: auditName,
+        kmsKeyArn: this.logsKey.arn,
+        dataClass: "audit",
+        expirationDays: retention.audit,
+        noncurrentVersionExpirationDays: retention.audit,
+        objectLock: { mode: args.protect ? "COMPLIANCE" : "GOVERNANCE", days: retention.audit },
+        accessLogs: { bucket: accessLogs.name, prefix: "s3/audit/" },
+        extraStatements: [
+          allowService("CloudTrailAclCheck", "cloudtrail.amazonaws.com", "s3:GetBucketAcl", bucketArn(auditName), {
+            StringEquals: { "aws:SourceArn": trailArn },
+          }),
+          allowService(
+            "CloudTrailWrite",
+            "cloudtrail.amazonaws.com",
+            "s3:PutObject",
+            `${bucketArn(auditName)}/cloudtrail/AWSLogs/${accountId}/*`,
+            { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
+          ),
+        ],
+      },
+      { parent: this },
+    );
+    return { "access-logs": accessLogs, audit };
+  }
+
+  /** The four lake buckets under the lake key, their old versions expiring within the erasure SLA. */
+  private createLakeBuckets(
+    name: string,
+    args: AwsStorageCoreArgs,
+    accessLogs: SecureBucket,
+  ): Record<LakeBucket, SecureBucket> {
+    const { retention } = args;
+    const noncurrent = noncurrentDaysForErasure(args.erasureSlaDays);
+    const lake = (purpose: LakeBucket, dataClass: "raw" | "curated", expirationDays: number | undefined) =>
+      new SecureBucket(
+        `${name}-${purpose}`,
+        {
+          bucketName: this.physical(args, purpose),
+          kmsKeyArn: this.lakeKey.arn,
+          dataClass,
+          expirationDays,
+          ...(expirationDays === undefined ? { tableFormat: "iceberg" as const } : {}),
+          noncurrentVersionExpirationDays: noncurrent,
+          accessLogs: { bucket: accessLogs.name, prefix: `s3/${purpose}/` },
+        },
+        { parent: this },
+      );
+    return {
+      landing: lake("landing", "raw", retention.raw),
+      raw: lake("raw", "raw", retention.raw),
+      // Iceberg owns deletion in the warehouse (row deletes, snapshot expiry, orphan cleanup); an age-based
+      // expiry of live data files would corrupt tables. Noncurrent versions still expire within the SLA.
+      warehouse: lake("warehouse", "curated", undefined),
+      // Query results are copies of whatever was queried: keep them a week at most.
+      "query-results": lake("query-results", "curated", Math.min(7, retention.curated)),
+    };
+  }
+}
+
+/**
+ * What the logs key lets services do as themselves: CloudTrail (this cell's trail only), S3 server access
+ * logging and CloudWatch Logs (this account and region).
+ */
+export function logsKeyGrants(accountId: string, region: string, trailArn: string): KeyServiceGrant[] {
+  return [
+    // The three statements a trail's key needs, as "Configure AWS KMS key policies for CloudTrail"
+    // lists them (docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html),
+    // each limited to this cell's trail by aws:SourceArn as that page recommends.
+    {
+      // S3 asks KMS for a data key on behalf of CloudTrail with the trail's ARN as encryption context
+      // ("How AWS CloudTrail uses AWS KMS", KMS developer guide: both calls are GenerateDataKey, so
+      // the named action replaces the documented `GenerateDataKey*`).
+      sid: "CloudTrailEncryptsLogs",
+      service: "cloudtrail.amazonaws.com",
+      actions: ["kms:GenerateDataKey"],
+      condition: {
+        StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": `arn:aws:cloudtrail:*:${accountId}:trail/*` },
+        StringEquals: { "aws:SourceArn": trailArn },
+      },
+    },
+    {
+      // DescribeKey carries no encryption context, so it must not sit under the condition above:
+      // the documented statement conditions it on aws:SourceArn only.
+      sid: "CloudTrailDescribesKey",
+      service: "cloudtrail.amazonaws.com",
+      actions: ["kms:DescribeKey"],
+      condition: { StringEquals: { "aws:SourceArn": trailArn } },
+    },
+    {
+      // The audit bucket uses an S3 Bucket Key (SecureBucket): "kms:Decrypt permissions are required
+      // to create or update a trail with SSE-KMS encryption enabled" on such a bucket (same page,
+      // "Granting decrypt permissions"; the statement for the CloudTrail principal has no context condition).
+      sid: "CloudTrailDecryptsWithBucketKey",
+      service: "cloudtrail.amazonaws.com",
+      actions: ["kms:Decrypt"],
+      condition: { StringEquals: { "aws:SourceArn": trailArn } },
+    },
+    {
+      // S3 server access logging writes SSE-KMS objects only with a customer-managed key it may use.
+      sid: "S3ServerAccessLogging",
+      service: "logging.s3.amazonaws.com",
+      actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+      condition: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+    {
+      sid: "CloudWatchLogs",
+      service: `logs.${region}.amazonaws.com`,
+      actions: [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+      ],
+      condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:*` } },
+    },
+  ];
 }

@@ -3,3 +3,4 @@ export * from "./schema";
 export * from "./validate";
 export * from "./sizing";
 export * from "./load";
+export * from "./spec";

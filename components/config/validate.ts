@@ -4,7 +4,8 @@
  * Pure: no Pulumi runtime needed, so it is table-tested directly.
  */
 import { z } from "zod";
-import { parseTableSpec, RESERVED_PREFIX } from "../../functions/cdc-merge/spec";
+import { defaultTableNames } from "../../functions/cdc-merge/merge-sql";
+import { parseTableSpec, RESERVED_PREFIX, type CdcTableSpec } from "../../functions/cdc-merge/spec";
 import {
   JURISDICTIONS,
   OMNI_AWS_REGIONS,
@@ -13,7 +14,13 @@ import {
   type JurisdictionId,
 } from "./jurisdictions";
 import { AWS_REGIONS, GCP_REGIONS, REQUIRED_AWS_PRODUCTS, REQUIRED_GCP_PRODUCTS } from "./regions";
-import { curatedSchema, curatedTableName, mergeColumns, parsePartition, sslModeFor } from "../aws/ingestion/plan-rules";
+import {
+  curatedSchemaProblems,
+  curatedTableName,
+  mergeColumns,
+  parsePartition,
+  sslModeFor,
+} from "../aws/ingestion/plan-rules";
 import { dailyFeedBytes, OMNI_CROSS_CLOUD_TRANSFER_BYTES } from "../federation/limits";
 import {
   ORDERS_CUSTOMER_PSEUDONYM,
@@ -26,8 +33,10 @@ import {
 } from "./schema";
 import { cidrOverlaps, isCidr, parseCidr, type Cidr } from "./cidr";
 import { scaleLimitProblems } from "./cell-limits";
+import { erasureBudgetProblems } from "./erasure-budget";
+import { NAMESPACE } from "./namespace";
 
-export const NAMESPACE = "lakehouse";
+export { NAMESPACE };
 
 export class StackConfigError extends Error {
   constructor(
@@ -160,14 +169,7 @@ function crossFieldProblems(lh: Raw): string[] {
     problems.push(
       ...regionTableProblems(at, allowed(awsRegion, j.awsRegions), allowed(gcpRegion, j.gcpRegions), lh.workbench),
     );
-    if (str(cell.federation) === "omni" && awsRegion !== undefined) {
-      if (own(OMNI_AWS_REGIONS, awsRegion) === undefined) {
-        problems.push(
-          `${at}.federation: 'omni' needs a BigQuery Omni region for AWS '${awsRegion}', and there is none ` +
-            `(Omni regions: ${Object.keys(OMNI_AWS_REGIONS).join(", ")}); use 'in-country-copy'`,
-        );
-      }
-    }
+    if (str(cell.federation) === "omni" && awsRegion !== undefined) problems.push(...omniRegionProblems(at, awsRegion));
     const overrides = isObj(cell.retention) ? cell.retention : {};
     for (const [cls, ceiling] of Object.entries(j.retentionCeilingDays) as [DataClass, number][]) {
       const own = num(overrides[cls]);
@@ -188,6 +190,7 @@ function crossFieldProblems(lh: Raw): string[] {
   });
 
   const sla = num(lh.erasureSlaDays);
+  if (sla !== undefined && sla > 0) problems.push(...erasureBudgetProblems(sla));
   for (const jid of jurisdictionsInUse) {
     const j = JURISDICTIONS[jid];
     if (sla !== undefined && sla > j.erasureSlaCeilingDays) {
@@ -243,14 +246,24 @@ function crossFieldProblems(lh: Raw): string[] {
           problems.push(...tableProblems(t, here));
           const tableName = isObj(t) ? str(t.name) : undefined;
           if (!isObj(t) || sourceName === undefined || tableName === undefined) return;
-          const glue = `${str(src.cell) ?? ""}/${curatedTableName(sourceName, { name: tableName } as TableConfig)}`;
-          const first = curated.get(glue);
-          if (first !== undefined)
+          // The merge's tombstone and ledger tables sit beside each curated table in the same database
+          // (components/aws/ingestion/transactional-ingestion.ts), so their names may collide too.
+          const main = curatedTableName(sourceName, { name: tableName } as TableConfig);
+          const side = defaultTableNames({ name: main } as CdcTableSpec);
+          const names: string[] = [side.table, side.tombstones, side.ledger];
+          for (const glueName of names) {
+            const first = curated.get(`${str(src.cell) ?? ""}/${glueName}`);
+            if (first === undefined) continue;
             problems.push(
-              `${here}: '${str(t.schema) ?? "?"}.${tableName}' maps to the curated table ` +
-                `${glue.slice(glue.indexOf("/") + 1)} like ${first} (the same table twice, or names that collide)`,
+              `${here}: '${str(t.schema) ?? "?"}.${tableName}' maps to the curated table ${glueName} like ${first} ` +
+                `(the same table twice, or names that collide)`,
             );
-          else curated.set(glue, here.slice(NAMESPACE.length + 1));
+            break;
+          }
+          for (const glueName of names) {
+            const key = `${str(src.cell) ?? ""}/${glueName}`;
+            if (!curated.has(key)) curated.set(key, here.slice(NAMESPACE.length + 1));
+          }
         });
         problems.push(...sourceTrustProblems(src, at));
       }
@@ -295,6 +308,15 @@ function crossFieldProblems(lh: Raw): string[] {
     });
   }
   return problems;
+}
+
+/** A cell with `federation: omni` needs a BigQuery Omni location paired with its AWS region. */
+export function omniRegionProblems(at: string, awsRegion: string): string[] {
+  if (own(OMNI_AWS_REGIONS, awsRegion) !== undefined) return [];
+  return [
+    `${at}.federation: 'omni' needs a BigQuery Omni region for AWS '${awsRegion}', and there is none ` +
+      `(Omni regions: ${Object.keys(OMNI_AWS_REGIONS).join(", ")}); use 'in-country-copy'`,
+  ];
 }
 
 /** Write keys as the schema reads them: a comma-separated string or a list. */
@@ -478,6 +500,29 @@ function tableProblems(t: unknown, at: string): string[] {
         `add { column: <customer id column>, as: ${ORDERS_CUSTOMER_PSEUDONYM} }`,
     );
   }
+  if (lower(t.name) === "orders") problems.push(...ordersFeedProblems(t, at));
+  return problems;
+}
+
+/**
+ * The daily orders feed selects the order timestamp (the first time partition's source, else `created_at`)
+ * and the customer pseudonym (components/federation/sql.ts `ordersTableOf`); marts stay PII-free, so
+ * neither may be a direct identifier. A partition source in piiColumns is reported by tableShapeProblems.
+ */
+function ordersFeedProblems(t: Raw, at: string): string[] {
+  const problems: string[] = [];
+  // The same pattern as ordersTableOf, so both pick the same column.
+  const timePartition = arr(t.partitionBy).some((p) =>
+    /^(?:day|hour|month|year)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.test(str(p) ?? ""),
+  );
+  arr(t.piiColumns).forEach((c, k) => {
+    const name = str(c)?.toLowerCase();
+    if (name === ORDERS_CUSTOMER_PSEUDONYM || (!timePartition && name === "created_at"))
+      problems.push(
+        `${at}.piiColumns[${k}]: '${name}' is selected by the daily orders feed into the PII-free marts ` +
+          `(${name === "created_at" ? "the order timestamp when no time partition names one" : "the join key"}), so it cannot be a direct identifier`,
+      );
+  });
   return problems;
 }
 
@@ -500,6 +545,9 @@ function tableShapeProblems(
     const name = isObj(c) ? lower(c.name) : undefined;
     if (name === undefined) return;
     if (seen.has(name)) problems.push(`${at}.columns[${k}].name: '${name}' is declared twice`);
+    // The merge adds its own columns to every curated table (functions/cdc-merge/spec.ts HIDDEN_COLUMNS).
+    else if (name.startsWith(RESERVED_PREFIX))
+      problems.push(`${at}.columns[${k}].name: the prefix ${RESERVED_PREFIX} is reserved for the CDC merge`);
     seen.add(name);
   });
   const keys = new Set<string>();
@@ -602,16 +650,21 @@ function componentRuleProblems(config: LakehouseConfig, reported: readonly strin
       }
     };
     run(at, () => sslModeFor(source));
-    source.tables.forEach((table, j) =>
-      run(`${at}.tables[${j}]`, () => {
-        curatedSchema(table);
+    source.tables.forEach((table, j) => {
+      const where = `${at}.tables[${j}]`;
+      if (reported.some((p) => p.startsWith(where))) return;
+      // Every problem of the curated schema, not only the first it would throw on.
+      const shape = curatedSchemaProblems(table);
+      problems.push(...shape.map((p) => `${where}: ${p}`));
+      if (shape.length > 0) return;
+      run(where, () =>
         parseTableSpec({
           name: curatedTableName(source.name, table),
           keyColumns: table.keys.map((k) => k.toLowerCase()),
           ...mergeColumns(table),
-        });
-      }),
-    );
+        }),
+      );
+    });
   });
   return problems;
 }

@@ -12,32 +12,96 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { IcebergTable, maintenanceForSla } from "../aws/ingestion/iceberg-table";
 import { AnalystWorkgroup } from "../aws/analyst-workgroup";
+import { ServiceRole } from "../aws/iam/service-role";
+import {
+  allow,
+  glueCatalogArn,
+  glueDatabaseArn,
+  glueTableArn,
+  lakeFormationDataAccess,
+  objectsUnder,
+  readObjects,
+  S3_READ_WRITE,
+  useKey,
+  type Statement,
+} from "../aws/iam/statements";
+import { TableOptimizerRole } from "../aws/iam/table-optimizer-role";
+import {
+  athenaQuerySchedule,
+  listPrefixesWithLocation,
+  ordersReadGrants,
+  runAthenaQueries,
+  writeQueryOutput,
+} from "./athena-schedule";
 import { athenaMartsExpire, athenaMartsMerge, type OrdersTable } from "./sql";
-import { serviceTrustPolicy } from "../aws/service-trust";
 
 export interface AthenaMartsArgs {
-  readonly namePrefix: string;
-  readonly cell: string;
+  /** `lakehouse-<environment>-<cell>`: every physical name the marts create starts with it. */
+  readonly resourcePrefix: string;
+  /** The cell's AWS account. */
   readonly accountId: string;
+  /** The cell's AWS region. */
   readonly region: string;
+  /** The curated Glue database the refresh reads the orders from. */
   readonly curatedDatabaseName: pulumi.Input<string>;
+  /** The marts Glue database the mart table lives in. */
   readonly martsDatabaseName: pulumi.Input<string>;
+  /** The warehouse bucket: curated tables under `curated/`, the mart under `marts/`. */
   readonly warehouseBucketName: pulumi.Input<string>;
+  /** ARN of the warehouse bucket. */
   readonly warehouseBucketArn: pulumi.Input<string>;
+  /** The query-results bucket; the refresh workgroup writes under `marts-refresh/`. */
   readonly queryResultsBucketName: pulumi.Input<string>;
+  /** ARN of the query-results bucket. */
   readonly queryResultsBucketArn: pulumi.Input<string>;
+  /** The lake key: warehouse objects, query results and the schedules' query text. */
   readonly lakeKeyArn: pulumi.Input<string>;
+  /** The curated orders table the mart is built from. */
   readonly orders: OrdersTable;
   /** The curated orders table's Glue name, from its resource, so the column grant waits for the table. */
   readonly ordersTableName: pulumi.Input<string>;
   /** Days a mart row is kept (`retention.marts`). */
   readonly retentionDays: number;
+  /** The erasure SLA in days; bounds the mart table's snapshot and orphan-file maintenance. */
   readonly erasureSlaDays: number;
+  /** Bytes one refresh query may scan before Athena cancels it. */
   readonly bytesScannedCutoffPerQuery: number;
 }
 
 /** The AWS mart table's name and schema. */
 export const AWS_MART_TABLE = "orders_daily";
+
+/** The mart's files, under the warehouse bucket. */
+const MART_PREFIX = `marts/${AWS_MART_TABLE}/`;
+
+/**
+ * The refresh role's policy: run queries in its workgroup, read the curated orders (Lake Formation
+ * narrows that to two columns), read and write the mart table's files, write its query results.
+ */
+export function refreshStatements(args: AthenaMartsArgs, workgroupName: pulumi.Input<string>): Statement[] {
+  const scope = { region: args.region, accountId: args.accountId };
+  const warehouse = args.warehouseBucketArn;
+  return [
+    runAthenaQueries("RunRefresh", scope, workgroupName),
+    allow(
+      "Catalog",
+      ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions", "glue:UpdateTable"],
+      [
+        glueCatalogArn(scope),
+        glueDatabaseArn(scope, args.curatedDatabaseName),
+        glueTableArn(scope, args.curatedDatabaseName, args.orders.table),
+        glueDatabaseArn(scope, args.martsDatabaseName),
+        glueTableArn(scope, args.martsDatabaseName, AWS_MART_TABLE),
+      ],
+    ),
+    lakeFormationDataAccess("LakeFormationCredentials"),
+    readObjects("ReadCurated", warehouse, "curated/"),
+    allow("WriteMarts", [...S3_READ_WRITE, "s3:AbortMultipartUpload"], objectsUnder(warehouse, MART_PREFIX)),
+    listPrefixesWithLocation("ListWarehouse", warehouse, ["curated/", MART_PREFIX]),
+    writeQueryOutput("AthenaResults", args.queryResultsBucketArn, "marts-refresh/"),
+    useKey("LakeKey", args.lakeKeyArn, ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]),
+  ];
+}
 
 export class AthenaMarts extends pulumi.ComponentResource {
   public readonly table: IcebergTable;
@@ -45,90 +109,74 @@ export class AthenaMarts extends pulumi.ComponentResource {
 
   constructor(name: string, args: AthenaMartsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:AthenaMarts", name, args, opts);
-    const { accountId, region } = args;
-    const child = { parent: this };
-    const glue = (db: pulumi.Input<string>, table: string) => [
-      pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`,
-      pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/${table}`,
-    ];
-    const trust = (service: string) => serviceTrustPolicy(service, accountId);
-
-    // Glue table optimizers of the mart (Glue user guide, "Table optimization prerequisites").
-    const optimizerRole = new aws.iam.Role(
-      `${name}-optimizer`,
-      {
-        name: `${args.namePrefix}-${args.cell}-marts-optimizer`,
-        description: "Glue optimizers of the AWS marts",
-        assumeRolePolicy: trust("glue.amazonaws.com"),
-      },
-      child,
-    );
-    const optimizerPolicy = new aws.iam.RolePolicy(
-      `${name}-optimizer`,
-      {
-        role: optimizerRole.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "MartFiles",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/marts/*`,
-            },
-            {
-              Sid: "ListMarts",
-              Effect: "Allow",
-              Action: ["s3:ListBucket"],
-              Resource: args.warehouseBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["marts/*"] } },
-            },
-            {
-              Sid: "LakeKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-              Resource: args.lakeKeyArn,
-            },
-            {
-              Sid: "MartTable",
-              Effect: "Allow",
-              Action: ["glue:GetTable", "glue:UpdateTable"],
-              Resource: [
-                `arn:aws:glue:${region}:${accountId}:catalog`,
-                ...glue(args.martsDatabaseName, AWS_MART_TABLE),
-              ],
-            },
-            { Sid: "LakeFormationDataAccess", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
-            {
-              Sid: "OptimizerLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-              Resource: ["iceberg-compaction", "iceberg-retention", "iceberg-orphan-file-deletion"].map(
-                (g) => `arn:aws:logs:${region}:${accountId}:log-group:/aws-glue/${g}/*`,
-              ),
-            },
-          ],
-        }),
-      },
-      child,
-    );
+    const { accountId } = args;
 
     // The optimizers run as this role once created: like the ingestion's, it holds its Lake Formation
     // grant (on the marts tables) before the table and its optimizers exist, so they never start without it.
-    const optimizerLf = new aws.lakeformation.Permissions(
-      `${name}-optimizer-lf`,
-      {
-        principal: optimizerRole.arn,
-        catalogId: accountId,
-        permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER"],
-        table: { catalogId: accountId, databaseName: args.martsDatabaseName, wildcard: true },
-      },
-      child,
-    );
-    this.table = new IcebergTable(
-      `${name}-orders-daily`,
+    const optimizer = new TableOptimizerRole(
+      `${name}-optimizer`,
       {
         accountId,
+        region: args.region,
+        description: "Glue optimizers of the AWS marts",
+        roleName: `${args.resourcePrefix}-marts-optimizer`,
+        warehouseBucketArn: args.warehouseBucketArn,
+        prefix: "marts/",
+        lakeKeyArn: args.lakeKeyArn,
+        databaseName: args.martsDatabaseName,
+        tables: [AWS_MART_TABLE],
+        sidLabel: "Mart",
+        lakeFormationCatalogId: accountId,
+      },
+      { parent: this },
+    );
+    this.table = this.martTable(name, args, optimizer.arn);
+
+    const workgroup = new AnalystWorkgroup(
+      `${name}-workgroup`,
+      {
+        workgroupName: `${args.resourcePrefix}-marts-refresh`,
+        outputLocation: pulumi.interpolate`s3://${args.queryResultsBucketName}/marts-refresh/`,
+        kmsKeyArn: args.lakeKeyArn,
+        bytesScannedCutoffPerQuery: args.bytesScannedCutoffPerQuery,
+      },
+      { parent: this },
+    );
+    const refresh = new ServiceRole(
+      `${name}-refresh`,
+      {
+        service: "scheduler.amazonaws.com",
+        accountId,
+        description: "EventBridge Scheduler refreshes the AWS marts with Athena",
+        roleName: `${args.resourcePrefix}-marts-refresh`,
+        statements: refreshStatements(args, workgroup.name),
+      },
+      { parent: this },
+    );
+    // Column-level: the refresh can read only what the mart is built from.
+    const grants = [
+      ...ordersReadGrants(`${name}-refresh`, { ...args, principal: refresh.arn }, { parent: this }),
+      new aws.lakeformation.Permissions(
+        `${name}-refresh-mart`,
+        {
+          principal: refresh.arn,
+          catalogId: accountId,
+          permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE"],
+          table: { catalogId: accountId, databaseName: args.martsDatabaseName, name: this.table.name },
+        },
+        { parent: this },
+      ),
+    ];
+    this.schedules = this.nightlyQueries(name, args, refresh.arn, workgroup.name, [optimizer.grant, ...grants]);
+    this.registerOutputs({ table: this.table.name });
+  }
+
+  /** The Iceberg mart table, maintained by the optimizers running as `optimizerRoleArn`. */
+  private martTable(name: string, args: AthenaMartsArgs, optimizerRoleArn: pulumi.Input<string>): IcebergTable {
+    return new IcebergTable(
+      `${name}-orders-daily`,
+      {
+        accountId: args.accountId,
         databaseName: args.martsDatabaseName,
         tableName: AWS_MART_TABLE,
         description: "Orders per pseudonymous customer and UTC day (PII-free mart, Athena MERGE nightly)",
@@ -138,168 +186,40 @@ export class AthenaMarts extends pulumi.ComponentResource {
           { id: 3, name: "orders", type: "long", required: false, doc: "orders of the customer that day" },
         ],
         partitions: [{ column: "order_date", transform: "month", name: "order_date_month" }],
-        location: pulumi.interpolate`s3://${args.warehouseBucketName}/marts/${AWS_MART_TABLE}/`,
-        optimizerRoleArn: pulumi.all([optimizerRole.arn, optimizerPolicy.id, optimizerLf.id]).apply(([arn]) => arn),
+        location: pulumi.interpolate`s3://${args.warehouseBucketName}/${MART_PREFIX}`,
+        optimizerRoleArn,
         maintenance: maintenanceForSla(args.erasureSlaDays),
       },
-      child,
+      { parent: this },
     );
+  }
 
-    const workgroup = new AnalystWorkgroup(
-      `${name}-workgroup`,
-      {
-        workgroupName: `${args.namePrefix}-${args.cell}-marts-refresh`,
-        outputLocation: pulumi.interpolate`s3://${args.queryResultsBucketName}/marts-refresh/`,
-        kmsKeyArn: args.lakeKeyArn,
-        bytesScannedCutoffPerQuery: args.bytesScannedCutoffPerQuery,
-      },
-      child,
-    );
-    const role = new aws.iam.Role(
-      `${name}-refresh`,
-      {
-        name: `${args.namePrefix}-${args.cell}-marts-refresh`,
-        description: "EventBridge Scheduler refreshes the AWS marts with Athena",
-        assumeRolePolicy: trust("scheduler.amazonaws.com"),
-      },
-      child,
-    );
-    const policy = new aws.iam.RolePolicy(
-      `${name}-refresh`,
-      {
-        role: role.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RunRefresh",
-              Effect: "Allow",
-              Action: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetWorkGroup"],
-              Resource: pulumi.interpolate`arn:aws:athena:${region}:${accountId}:workgroup/${workgroup.name}`,
-            },
-            {
-              Sid: "Catalog",
-              Effect: "Allow",
-              Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions", "glue:UpdateTable"],
-              Resource: [
-                `arn:aws:glue:${region}:${accountId}:catalog`,
-                ...glue(args.curatedDatabaseName, args.orders.table),
-                ...glue(args.martsDatabaseName, AWS_MART_TABLE),
-              ],
-            },
-            {
-              Sid: "LakeFormationCredentials",
-              Effect: "Allow",
-              Action: ["lakeformation:GetDataAccess"],
-              Resource: "*",
-            },
-            {
-              Sid: "ReadCurated",
-              Effect: "Allow",
-              Action: ["s3:GetObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
-            },
-            {
-              Sid: "WriteMarts",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/marts/${AWS_MART_TABLE}/*`,
-            },
-            {
-              Sid: "ListWarehouse",
-              Effect: "Allow",
-              Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-              Resource: args.warehouseBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["curated/*", `marts/${AWS_MART_TABLE}/*`] } },
-            },
-            {
-              Sid: "AthenaResults",
-              Effect: "Allow",
-              Action: [
-                "s3:PutObject",
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:AbortMultipartUpload",
-              ],
-              Resource: [args.queryResultsBucketArn, pulumi.interpolate`${args.queryResultsBucketArn}/marts-refresh/*`],
-            },
-            {
-              Sid: "LakeKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-              Resource: args.lakeKeyArn,
-            },
-          ],
-        }),
-      },
-      child,
-    );
-    const lf = [
-      new aws.lakeformation.Permissions(
-        `${name}-refresh-curated-database`,
-        {
-          principal: role.arn,
-          catalogId: accountId,
-          permissions: ["DESCRIBE"],
-          database: { catalogId: accountId, name: args.curatedDatabaseName },
-        },
-        child,
-      ),
-      // Column-level: the refresh can read only what the mart is built from.
-      new aws.lakeformation.Permissions(
-        `${name}-refresh-orders-columns`,
-        {
-          principal: role.arn,
-          catalogId: accountId,
-          permissions: ["SELECT"],
-          tableWithColumns: {
-            catalogId: accountId,
-            databaseName: args.curatedDatabaseName,
-            name: args.ordersTableName,
-            columnNames: [args.orders.timestampColumn, "customer_pseudo_id"],
-          },
-        },
-        child,
-      ),
-      new aws.lakeformation.Permissions(
-        `${name}-refresh-mart`,
-        {
-          principal: role.arn,
-          catalogId: accountId,
-          permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE"],
-          table: { catalogId: accountId, databaseName: args.martsDatabaseName, name: this.table.name },
-        },
-        child,
-      ),
-    ];
-
+  /** The nightly MERGE (refresh) and DELETE (expire), run once every grant they need exists. */
+  private nightlyQueries(
+    name: string,
+    args: AthenaMartsArgs,
+    roleArn: pulumi.Input<string>,
+    workgroupName: pulumi.Input<string>,
+    grants: readonly pulumi.Resource[],
+  ): aws.scheduler.Schedule[] {
+    const dbs = pulumi.all([args.curatedDatabaseName, args.martsDatabaseName]);
     const schedule = (id: string, cron: string, query: pulumi.Input<string>, description: string) =>
-      new aws.scheduler.Schedule(
+      athenaQuerySchedule(
         `${name}-${id}`,
         {
-          name: `${args.namePrefix}-${args.cell}-marts-${id}`,
+          scheduleName: `${args.resourcePrefix}-marts-${id}`,
           description,
           scheduleExpression: cron,
-          scheduleExpressionTimezone: "UTC",
-          // The schedule stores its target input (the query text) encrypted with the lake key.
+          query,
+          workgroupName,
+          database: args.martsDatabaseName,
+          roleArn,
           kmsKeyArn: args.lakeKeyArn,
-          flexibleTimeWindow: { mode: "OFF" },
-          target: {
-            arn: "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution",
-            roleArn: role.arn,
-            input: pulumi.jsonStringify({
-              QueryString: query,
-              WorkGroup: workgroup.name,
-              QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: args.martsDatabaseName },
-            }),
-            retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-          },
         },
-        { parent: this, dependsOn: [policy, optimizerLf, ...lf] },
+        // The role's ARN waits for its policy; the grants are the rest of what a run needs.
+        { parent: this, dependsOn: [...grants] },
       );
-    const dbs = pulumi.all([args.curatedDatabaseName, args.martsDatabaseName]);
-    this.schedules = [
+    return [
       schedule(
         "refresh",
         "cron(30 1 * * ? *)",
@@ -313,6 +233,5 @@ export class AthenaMarts extends pulumi.ComponentResource {
         "Nightly deletion of mart days older than the marts retention",
       ),
     ];
-    this.registerOutputs({ table: this.table.name });
   }
 }

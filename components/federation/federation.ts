@@ -6,29 +6,31 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { IcebergTable } from "../aws/ingestion/iceberg-table";
 import type { AwsStorageCore } from "../aws/storage-core";
-import { stackFileName, type NonSecretConfig } from "../config/load";
+import type { NonSecretConfig } from "../config/load";
 import type { CellConfig, Retention } from "../config/schema";
-import { StackConfigError } from "../config/validate";
 import type { GcpStorageCore } from "../gcp/storage-core";
 import { AthenaMarts } from "./aws-marts";
 import { InCountryCopy } from "./in-country-copy";
 import { LakeFeed } from "./lake-feed";
-import { biEngineBytes, omniLimitProblems, omniLocationOf } from "./limits";
+import { biEngineBytes, omniLocationOf } from "./limits";
 import { Marts } from "./marts";
 import { OmniFeed } from "./omni-feed";
 import { OmniFederation } from "./omni";
 import { AwsPersonaAccess } from "./personas-aws";
 import { GcpPersonaAccess } from "./personas-gcp";
-import { ordersTableOf } from "./sql";
+import { ordersTableOf, type OrdersTable } from "./sql";
 import { noncurrentDaysForErasure } from "../conventions";
 
 export interface FederationArgs {
+  /** The cell (`lakehouse:cells[]`): its jurisdiction, regions, account, project and federation choice. */
   readonly cell: CellConfig;
   /** The stack config; the federation needs none of its secrets. */
   readonly config: NonSecretConfig;
+  /** Retention days per data class of the cell's jurisdiction (feed, marts, lookback). */
   readonly retention: Retention;
-  /** The cell's storage cores (keys, buckets, catalog, datasets). */
+  /** The cell's AWS storage core (keys, buckets, catalog, analysts' workgroup). */
   readonly aws: AwsStorageCore;
+  /** The cell's GCP storage core (key ring, datasets, enabled APIs). */
   readonly gcp: GcpStorageCore;
   /** Resources that create `clickstream_raw.events` (the marts' views need it to exist). @default [] */
   readonly clickstreamReady?: readonly pulumi.Resource[];
@@ -63,6 +65,15 @@ function curatedTableNameOf(tables: Readonly<Record<string, IcebergTable>>, tabl
   return t.name;
 }
 
+/** Bytes one scheduled Athena query of this layer (mart refresh, in-country export) may scan: 10 GiB. */
+const SCHEDULED_QUERY_SCAN_CUTOFF_BYTES = 10 * 1024 ** 3;
+
+/** The cell's curated orders: their shape and their Glue table's name (read from its resource). */
+interface CuratedOrders {
+  readonly orders: OrdersTable;
+  readonly tableName: pulumi.Output<string>;
+}
+
 export class Federation extends pulumi.ComponentResource {
   public readonly omni?: OmniFederation;
   public readonly inCountry?: InCountryCopy;
@@ -75,28 +86,59 @@ export class Federation extends pulumi.ComponentResource {
 
   constructor(name: string, args: FederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:Federation", name, args, opts);
-    const { cell, config, retention } = args;
-    const aws = args.aws;
-    const gcp = args.gcp;
-    const namePrefix = `lakehouse-${config.environment}`;
-    const project = cell.gcp.project;
-    const accountId = cell.aws.accountId;
-    const child = { parent: this };
+    const { cell, config } = args;
+    // Omni's limits that config can break (no Omni region, a feed above one transfer) are validation
+    // problems (components/config/validate.ts), reported with the others before any resource is declared.
 
-    // A scale that breaks an Omni limit is a config error, reported like validation's (stack file, key, fix).
-    const problems = omniLimitProblems(cell, config.scale);
-    if (problems.length > 0) throw new StackConfigError(stackFileName(), problems);
+    // Every physical name of the layer starts with it (clickstream calls it the same).
+    const resourcePrefix = `lakehouse-${config.environment}-${cell.name}`;
+    const orders = ordersTableOf(config, cell.name);
+    // Named through the table resource: the column grants wait until the table exists.
+    const curated: CuratedOrders | undefined = orders && {
+      orders,
+      tableName: curatedTableNameOf(args.curatedTables ?? {}, orders.table),
+    };
 
-    // The cell enables every API it uses once, `federationServices(cell)` included (components/gcp/cell-apis.ts).
-    const servicesReady = gcp.services.ready;
+    this.feed = this.lakeFeed(name, args);
+    const curatedDatasets: pulumi.Input<string>[] = [args.gcp.datasets.curated.datasetId, this.feed.datasetId];
+    if (cell.federation === "omni") {
+      this.omni = this.omniFederation(name, args, resourcePrefix, orders);
+      curatedDatasets.push(this.omni.datasetId);
+    } else if (curated) {
+      this.inCountry = this.inCountryCopy(name, args, resourcePrefix, curated);
+    }
+    this.marts = this.bigqueryMarts(name, args);
+    if (curated) this.awsMarts = this.athenaMarts(name, args, resourcePrefix, curated);
+    this.awsPersonas = this.awsPersonaAccess(name, args, resourcePrefix);
+    this.gcpPersonas = new GcpPersonaAccess(
+      `${name}-gcp-personas`,
+      {
+        project: cell.gcp.project,
+        resourcePrefix,
+        cell: cell.name,
+        personas: config.personas,
+        datasets: {
+          clickstream: [args.gcp.datasets.clickstream_raw.datasetId],
+          curated: curatedDatasets,
+          marts: [args.gcp.datasets.marts.datasetId],
+        },
+        // The cell enables every API it uses once, `federationServices(cell)` included (components/gcp/cell-apis.ts).
+        servicesReady: args.gcp.services.ready,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ feed: this.feed.datasetId });
+  }
 
-    this.feed = new LakeFeed(
+  private lakeFeed(name: string, args: FederationArgs): LakeFeed {
+    const { cell, config } = args;
+    return new LakeFeed(
       `${name}-feed`,
       {
-        project,
+        project: cell.gcp.project,
         region: cell.gcp.region,
-        kmsKeyName: gcp.keyRing.keys.bigquery.id,
-        retentionDays: retention.curated,
+        kmsKeyName: args.gcp.keyRing.keys.bigquery.id,
+        retentionDays: args.retention.curated,
         maxTimeTravelHours: config.bigqueryTimeTravelHours,
         protect: config.protect,
         // The Omni feed fills the table by cross-cloud INSERT INTO SELECT, which "does not support
@@ -104,86 +146,105 @@ export class Federation extends pulumi.ComponentResource {
         // operations", Filter data > Limitations). The in-country load (a load job) may cluster.
         clustered: cell.federation !== "omni",
       },
-      child,
+      { parent: this },
     );
-    const orders = ordersTableOf(config, cell.name);
-    const curatedDb = aws.catalog.databaseNames.curated;
-    const curatedDatasets: pulumi.Input<string>[] = [gcp.datasets.curated.datasetId, this.feed.datasetId];
+  }
 
-    if (cell.federation === "omni") {
-      const omniLocation = omniLocationOf(cell);
-      if (omniLocation === undefined)
-        throw new Error(`Cell '${cell.name}': no BigQuery Omni location for ${cell.aws.region}`);
-      this.omni = new OmniFederation(
-        `${name}-omni`,
+  /** Omni over the Glue catalog, and the Omni feed of the orders when the cell has them. */
+  private omniFederation(
+    name: string,
+    args: FederationArgs,
+    resourcePrefix: string,
+    orders: OrdersTable | undefined,
+  ): OmniFederation {
+    const { cell, config } = args;
+    const project = cell.gcp.project;
+    const omniLocation = omniLocationOf(cell);
+    if (omniLocation === undefined)
+      throw new Error(`Cell '${cell.name}': no BigQuery Omni location for ${cell.aws.region}`);
+    const omni = new OmniFederation(
+      `${name}-omni`,
+      {
+        resourcePrefix,
+        cell: cell.name,
+        accountId: cell.aws.accountId,
+        awsRegion: cell.aws.region,
+        omniLocation,
+        project,
+        curatedDatabaseName: args.aws.catalog.databaseNames.curated,
+        warehouseBucketArn: args.aws.buckets.warehouse.arn,
+        lakeKeyArn: args.aws.lakeKey.arn,
+        protect: config.protect,
+      },
+      { parent: this },
+    );
+    if (orders) {
+      new OmniFeed(
+        `${name}-omni-feed`,
         {
-          namePrefix,
+          project,
+          projectNumber: args.gcp.keyRing.projectNumber,
           cell: cell.name,
-          accountId,
-          awsRegion: cell.aws.region,
           omniLocation,
-          project,
-          curatedDatabaseName: curatedDb,
-          warehouseBucketArn: aws.buckets.warehouse.arn,
-          lakeKeyArn: aws.lakeKey.arn,
-          protect: config.protect,
-        },
-        child,
-      );
-      curatedDatasets.push(this.omni.datasetId);
-      if (orders) {
-        new OmniFeed(
-          `${name}-omni-feed`,
-          {
-            project,
-            projectNumber: gcp.keyRing.projectNumber,
-            cell: cell.name,
-            omniLocation,
-            connection: this.omni.connection,
-            lakeDatasetId: this.omni.datasetId,
-            feedDatasetId: this.feed.datasetId,
-            feedTableRef: this.feed.ordersDailyRef,
-            orders,
-            kmsKeyName: gcp.keyRing.keys.bigquery.id,
-          },
-          child,
-        );
-      }
-    } else if (orders) {
-      this.inCountry = new InCountryCopy(
-        `${name}-in-country`,
-        {
-          namePrefix,
-          cell: cell.name,
-          accountId,
-          region: cell.aws.region,
-          curatedDatabaseName: curatedDb,
-          warehouseBucketArn: aws.buckets.warehouse.arn,
-          queryResultsBucketName: aws.buckets["query-results"].name,
-          queryResultsBucketArn: aws.buckets["query-results"].arn,
-          accessLogsBucketName: aws.buckets["access-logs"].name,
-          lakeKeyArn: aws.lakeKey.arn,
-          orders,
-          // Named through the table resource: the column grant waits until the table exists.
-          ordersTableName: curatedTableNameOf(args.curatedTables ?? {}, orders.table),
-          expirationDays: exportExpirationDays(config.erasureSlaDays),
-          erasureSlaDays: config.erasureSlaDays,
-          bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
-          project,
-          projectNumber: gcp.keyRing.projectNumber,
-          gcpRegion: cell.gcp.region,
-          storageKmsKeyName: gcp.keyRing.keys.storage.id,
-          bigqueryKmsKeyName: gcp.keyRing.keys.bigquery.id,
+          connection: omni.connection,
+          lakeDatasetId: omni.datasetId,
           feedDatasetId: this.feed.datasetId,
-          feedTableId: this.feed.ordersDaily.tableId,
-          protect: config.protect,
-          servicesReady,
+          feedTableRef: this.feed.ordersDailyRef,
+          orders,
+          kmsKeyName: args.gcp.keyRing.keys.bigquery.id,
         },
-        child,
+        { parent: this },
       );
     }
+    return omni;
+  }
 
-    this.marts = new Marts(
+  private inCountryCopy(
+    name: string,
+    args: FederationArgs,
+    resourcePrefix: string,
+    curated: CuratedOrders,
+  ): InCountryCopy {
+    const { cell, config } = args;
+    const aws = args.aws;
+    return new InCountryCopy(
+      `${name}-in-country`,
+      {
+        resourcePrefix,
+        cell: cell.name,
+        accountId: cell.aws.accountId,
+        region: cell.aws.region,
+        curatedDatabaseName: aws.catalog.databaseNames.curated,
+        warehouseBucketArn: aws.buckets.warehouse.arn,
+        queryResultsBucketName: aws.buckets["query-results"].name,
+        queryResultsBucketArn: aws.buckets["query-results"].arn,
+        accessLogsBucketName: aws.buckets["access-logs"].name,
+        lakeKeyArn: aws.lakeKey.arn,
+        orders: curated.orders,
+        ordersTableName: curated.tableName,
+        expirationDays: exportExpirationDays(config.erasureSlaDays),
+        erasureSlaDays: config.erasureSlaDays,
+        bytesScannedCutoffPerQuery: SCHEDULED_QUERY_SCAN_CUTOFF_BYTES,
+        project: cell.gcp.project,
+        projectNumber: args.gcp.keyRing.projectNumber,
+        gcpRegion: cell.gcp.region,
+        storageKmsKeyName: args.gcp.keyRing.keys.storage.id,
+        bigqueryKmsKeyName: args.gcp.keyRing.keys.bigquery.id,
+        feedDatasetId: this.feed.datasetId,
+        feedTableId: this.feed.ordersDaily.tableId,
+        protect: config.protect,
+        servicesReady: args.gcp.services.ready,
+      },
+      { parent: this },
+    );
+  }
+
+  /** The BigQuery marts: views over the clickstream and the lake feed, with BI Engine. */
+  private bigqueryMarts(name: string, args: FederationArgs): Marts {
+    const { cell, config } = args;
+    const project = cell.gcp.project;
+    const gcp = args.gcp;
+    return new Marts(
       `${name}-marts`,
       {
         project,
@@ -193,49 +254,53 @@ export class Federation extends pulumi.ComponentResource {
         feedDatasetId: this.feed.datasetId,
         eventsRef: pulumi.interpolate`${project}.${gcp.datasets.clickstream_raw.datasetId}.events`,
         ordersFeedRef: this.feed.ordersDailyRef,
-        lookbackDays: martLookbackDays(retention),
+        lookbackDays: martLookbackDays(args.retention),
         biEngineBytes: biEngineBytes(config.scale),
         sourcesReady: [this.feed.ordersDaily, ...(args.clickstreamReady ?? [])],
-        servicesReady,
+        servicesReady: gcp.services.ready,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    if (orders) {
-      this.awsMarts = new AthenaMarts(
-        `${name}-aws-marts`,
-        {
-          namePrefix,
-          cell: cell.name,
-          accountId,
-          region: cell.aws.region,
-          curatedDatabaseName: curatedDb,
-          martsDatabaseName: aws.catalog.databaseNames.marts,
-          warehouseBucketName: aws.buckets.warehouse.name,
-          warehouseBucketArn: aws.buckets.warehouse.arn,
-          queryResultsBucketName: aws.buckets["query-results"].name,
-          queryResultsBucketArn: aws.buckets["query-results"].arn,
-          lakeKeyArn: aws.lakeKey.arn,
-          orders,
-          // Named through the table resource: the column grant waits until the table exists.
-          ordersTableName: curatedTableNameOf(args.curatedTables ?? {}, orders.table),
-          retentionDays: retention.marts,
-          erasureSlaDays: config.erasureSlaDays,
-          bytesScannedCutoffPerQuery: 10 * 1024 ** 3,
-        },
-        child,
-      );
-    }
+  private athenaMarts(name: string, args: FederationArgs, resourcePrefix: string, curated: CuratedOrders): AthenaMarts {
+    const { cell, config } = args;
+    const aws = args.aws;
+    return new AthenaMarts(
+      `${name}-aws-marts`,
+      {
+        resourcePrefix,
+        accountId: cell.aws.accountId,
+        region: cell.aws.region,
+        curatedDatabaseName: aws.catalog.databaseNames.curated,
+        martsDatabaseName: aws.catalog.databaseNames.marts,
+        warehouseBucketName: aws.buckets.warehouse.name,
+        warehouseBucketArn: aws.buckets.warehouse.arn,
+        queryResultsBucketName: aws.buckets["query-results"].name,
+        queryResultsBucketArn: aws.buckets["query-results"].arn,
+        lakeKeyArn: aws.lakeKey.arn,
+        orders: curated.orders,
+        ordersTableName: curated.tableName,
+        retentionDays: args.retention.marts,
+        erasureSlaDays: config.erasureSlaDays,
+        bytesScannedCutoffPerQuery: SCHEDULED_QUERY_SCAN_CUTOFF_BYTES,
+      },
+      { parent: this },
+    );
+  }
 
+  private awsPersonaAccess(name: string, args: FederationArgs, resourcePrefix: string): AwsPersonaAccess {
+    const { cell } = args;
+    const aws = args.aws;
     const warehouse = aws.buckets.warehouse.arn;
-    this.awsPersonas = new AwsPersonaAccess(
+    return new AwsPersonaAccess(
       `${name}-aws-personas`,
       {
-        namePrefix,
+        resourcePrefix,
         cell: cell.name,
-        accountId,
+        accountId: cell.aws.accountId,
         region: cell.aws.region,
-        personas: config.personas,
+        personas: args.config.personas,
         databases: aws.catalog.databaseNames,
         zonePrefixes: {
           raw: pulumi.interpolate`${aws.buckets.raw.arn}/`,
@@ -249,24 +314,7 @@ export class Federation extends pulumi.ComponentResource {
         workgroupName: aws.workgroup.name,
         queryResultsBucketArn: aws.buckets["query-results"].arn,
       },
-      child,
+      { parent: this },
     );
-    this.gcpPersonas = new GcpPersonaAccess(
-      `${name}-gcp-personas`,
-      {
-        project,
-        namePrefix,
-        cell: cell.name,
-        personas: config.personas,
-        datasets: {
-          clickstream: [gcp.datasets.clickstream_raw.datasetId],
-          curated: curatedDatasets,
-          marts: [gcp.datasets.marts.datasetId],
-        },
-        servicesReady,
-      },
-      child,
-    );
-    this.registerOutputs({ feed: this.feed.datasetId });
   }
 }

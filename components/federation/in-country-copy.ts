@@ -12,19 +12,28 @@ import { DATASET_WRITER } from "../gcp/dataset-grants";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { allow, objectsUnder, policyDocument, useKey, type Statement } from "../aws/iam/statements";
 import { SecureGcsBucket } from "../gcp/secure-bucket";
+import { listPrefixesWithLocation } from "./athena-schedule";
+import { googleIdentityTrust } from "./google-trust";
 import { EXPORT_PREFIX, InCountryExport, type InCountryExportArgs } from "./in-country-export";
 
 export interface InCountryCopyArgs extends Omit<InCountryExportArgs, "schedule"> {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** Its number (the BigQuery Data Transfer service agent is named from it). */
   readonly projectNumber: pulumi.Input<string>;
   /** The cell's GCP region (`southamerica-east1`). */
   readonly gcpRegion: string;
+  /** The cell's Cloud Storage key (CMEK of the feed bucket). */
   readonly storageKmsKeyName: pulumi.Input<string>;
+  /** The cell's BigQuery key (CMEK of the load's destination). */
   readonly bigqueryKmsKeyName: pulumi.Input<string>;
+  /** The lake feed dataset the load writes into. */
   readonly feedDatasetId: pulumi.Input<string>;
   /** The feed table id (`orders_daily`), partitioned by day. */
   readonly feedTableId: pulumi.Input<string>;
+  /** Keep the feed bucket from being deleted with the stack (`lakehouse:protect`). */
   readonly protect: boolean;
   /** Resolves once the Storage Transfer API is enabled. */
   readonly servicesReady: pulumi.Input<string[]>;
@@ -64,6 +73,21 @@ export function loadParams(bucket: string, feedTableId: string): Record<string, 
 export const transferApiReady = (servicesReady: pulumi.Input<string[]>): pulumi.Output<pulumi.Resource[]> =>
   pulumi.output(servicesReady).apply((): pulumi.Resource[] => []);
 
+/**
+ * The transfer role's policy: list and move (read, then delete) the exports, decrypt them. The delete is
+ * the transfer's `deleteObjectsFromSourceAfterTransfer`.
+ */
+export function transferStatements(
+  exportsBucketArn: pulumi.Input<string>,
+  lakeKeyArn: pulumi.Input<string>,
+): Statement[] {
+  return [
+    listPrefixesWithLocation("ListExports", exportsBucketArn, [EXPORT_PREFIX]),
+    allow("MoveExports", ["s3:GetObject", "s3:DeleteObject"], objectsUnder(exportsBucketArn, EXPORT_PREFIX)),
+    useKey("DecryptExports", lakeKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
+  ];
+}
+
 export class InCountryCopy extends pulumi.ComponentResource {
   public readonly export: InCountryExport;
   public readonly feedBucket: SecureGcsBucket;
@@ -73,18 +97,16 @@ export class InCountryCopy extends pulumi.ComponentResource {
 
   constructor(name: string, args: InCountryCopyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:InCountryCopy", name, args, opts);
-    const { project, accountId } = args;
     this.export = new InCountryExport(
       `${name}-export`,
       { ...args, schedule: `cron(0 ${STAGE_HOURS.export} * * ? *)` },
       { parent: this },
     );
-
     this.feedBucket = new SecureGcsBucket(
       `${name}-feed`,
       {
-        project,
-        bucketName: `${project}-${args.namePrefix}-${args.cell}-lake-feed`.slice(0, 63),
+        project: args.project,
+        bucketName: `${args.project}-${args.resourcePrefix}-lake-feed`.slice(0, 63),
         location: args.gcpRegion,
         kmsKeyName: args.storageKmsKeyName,
         dataClass: "curated",
@@ -95,7 +117,16 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const transfer = this.transfer(name, args);
+    this.transferRole = transfer.role;
+    this.transferJob = transfer.job;
+    this.load = this.bigqueryLoad(name, args);
+    this.registerOutputs({ exportsBucket: this.export.bucket.name, feedBucket: this.feedBucket.name });
+  }
 
+  /** Storage Transfer Service: S3 exports -> the feed bucket, at `STAGE_HOURS.transfer`. */
+  private transfer(name: string, args: InCountryCopyArgs): { role: aws.iam.Role; job: gcp.storage.TransferJob } {
+    const { project } = args;
     // Storage Transfer Service authenticates to AWS by federated identity (STS "Configure access to a
     // source: Amazon S3"): the AWS role trusts the Google subject of the project's STS agent; no AWS access
     // key exists. The job itself runs as a dedicated service account (STS "Delegate service agent
@@ -136,61 +167,24 @@ export class InCountryCopy extends pulumi.ComponentResource {
           ),
       ),
     ];
-    const roleName = `${args.namePrefix}-${args.cell}-federation-transfer`;
-    this.transferRole = new aws.iam.Role(
+    const roleName = `${args.resourcePrefix}-federation-transfer`;
+    const role = new aws.iam.Role(
       `${name}-transfer-role`,
       {
         name: roleName,
         description: `Storage Transfer Service (southamerica-east1 feed) reads the ${args.cell} exports`,
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Federated: "accounts.google.com" },
-              Action: "sts:AssumeRoleWithWebIdentity",
-              // The STS service agent (the documented federated identity) and the job's own service
-              // account, which the agent impersonates: both are identities of this project only.
-              Condition: { StringEquals: { "accounts.google.com:sub": [agent.subjectId, stsAccount.uniqueId] } },
-            },
-          ],
-        }),
+        // The STS service agent (the documented federated identity) and the job's own service account,
+        // which the agent impersonates: both are identities of this project only.
+        assumeRolePolicy: googleIdentityTrust([agent.subjectId, stsAccount.uniqueId]),
       },
       { parent: this },
     );
-    const transferPolicy = new aws.iam.RolePolicy(
+    const policy = new aws.iam.RolePolicy(
       `${name}-transfer-access`,
-      {
-        role: this.transferRole.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ListExports",
-              Effect: "Allow",
-              Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-              Resource: this.export.bucket.arn,
-              Condition: { StringLike: { "s3:prefix": [`${EXPORT_PREFIX}*`] } },
-            },
-            {
-              // Delete: the transfer removes what it copied (deleteObjectsFromSourceAfterTransfer).
-              Sid: "MoveExports",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:DeleteObject"],
-              Resource: pulumi.interpolate`${this.export.bucket.arn}/${EXPORT_PREFIX}*`,
-            },
-            {
-              Sid: "DecryptExports",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:DescribeKey"],
-              Resource: args.lakeKeyArn,
-            },
-          ],
-        }),
-      },
+      { role: role.name, policy: policyDocument(transferStatements(this.export.bucket.arn, args.lakeKeyArn)) },
       { parent: this },
     );
-    this.transferJob = new gcp.storage.TransferJob(
+    const job = new gcp.storage.TransferJob(
       `${name}-transfer`,
       {
         project,
@@ -200,7 +194,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
           awsS3DataSource: {
             bucketName: this.export.bucket.name,
             path: EXPORT_PREFIX,
-            roleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
+            roleArn: `arn:aws:iam::${args.accountId}:role/${roleName}`,
           },
           gcsDataSink: { bucketName: this.feedBucket.name, path: EXPORT_PREFIX },
           transferOptions: { deleteObjectsFromSourceAfterTransfer: true, overwriteWhen: "DIFFERENT" },
@@ -213,10 +207,15 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: pulumi.output(args.servicesReady).apply(() => [...stsGrants, transferPolicy]),
+        dependsOn: pulumi.output(args.servicesReady).apply(() => [...stsGrants, policy]),
       },
     );
+    return { role, job };
+  }
 
+  /** BigQuery Data Transfer Service: the feed bucket -> `lake_feed.orders_daily`, at `STAGE_HOURS.load`. */
+  private bigqueryLoad(name: string, args: InCountryCopyArgs): gcp.bigquery.DataTransferConfig {
+    const { project } = args;
     const dtsAccount = new gcp.serviceaccount.Account(
       `${name}-load-sa`,
       {
@@ -254,7 +253,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
         { parent: this },
       ),
     ];
-    this.load = new gcp.bigquery.DataTransferConfig(
+    return new gcp.bigquery.DataTransferConfig(
       `${name}-load`,
       {
         project,
@@ -273,6 +272,5 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: dtsGrants },
     );
-    this.registerOutputs({ exportsBucket: this.export.bucket.name, feedBucket: this.feedBucket.name });
   }
 }

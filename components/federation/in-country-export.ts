@@ -7,28 +7,56 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AnalystWorkgroup } from "../aws/analyst-workgroup";
+import {
+  glueTables,
+  lakeFormationDataAccess,
+  policyDocument,
+  readObjects,
+  useKey,
+  type Statement,
+} from "../aws/iam/statements";
 import { SecureBucket } from "../aws/secure-bucket";
-import { athenaFeedUnload, type OrdersTable } from "./sql";
+import { serviceTrustPolicy } from "../aws/service-trust";
 import { noncurrentDaysForErasure } from "../conventions";
+import {
+  athenaQuerySchedule,
+  listPrefixesWithLocation,
+  ordersReadGrants,
+  runAthenaQueries,
+  writeQueryOutput,
+} from "./athena-schedule";
+import { athenaFeedUnload, type OrdersTable } from "./sql";
 
 export interface InCountryExportArgs {
-  readonly namePrefix: string;
+  /** `lakehouse-<environment>-<cell>`: every physical name of the export starts with it. */
+  readonly resourcePrefix: string;
+  /** The cell (`br`), for descriptions. */
   readonly cell: string;
+  /** The cell's AWS account. */
   readonly accountId: string;
+  /** The cell's AWS region: the export runs and lands there. */
   readonly region: string;
+  /** The curated Glue database the UNLOAD reads the orders from. */
   readonly curatedDatabaseName: pulumi.Input<string>;
+  /** ARN of the warehouse bucket (curated tables under `curated/`). */
   readonly warehouseBucketArn: pulumi.Input<string>;
+  /** The query-results bucket; the export workgroup writes under `federation-exports/`. */
   readonly queryResultsBucketName: pulumi.Input<string>;
+  /** ARN of the query-results bucket. */
   readonly queryResultsBucketArn: pulumi.Input<string>;
+  /** The access-logs bucket the exports bucket logs into. */
   readonly accessLogsBucketName: pulumi.Input<string>;
+  /** The lake key: exports, query results and the schedule's query text. */
   readonly lakeKeyArn: pulumi.Input<string>;
+  /** The curated orders table the feed is built from. */
   readonly orders: OrdersTable;
   /** The curated orders table's Glue name, from its resource, so the column grant waits for the table. */
   readonly ordersTableName: pulumi.Input<string>;
   /** Days an export object lives (the copy moves it within the hour; this bounds leftovers). */
   readonly expirationDays: number;
+  /** The erasure SLA in days; bounds how long a noncurrent export version survives. */
   readonly erasureSlaDays: number;
-  /** Athena per-query cutoff. */
+  /** Athena per-query cutoff, bytes. */
   readonly bytesScannedCutoffPerQuery: number;
   /** EventBridge Scheduler expression, UTC. @default "cron(0 1 * * ? *)" */
   readonly schedule?: string;
@@ -37,6 +65,34 @@ export interface InCountryExportArgs {
 /** The prefix exports land under and the copy reads from. */
 export const EXPORT_PREFIX = "orders_daily/";
 
+/**
+ * The export role's policy: run queries in its workgroup, read the curated orders (Lake Formation narrows
+ * that to two columns), write the UNLOAD under the exports prefix and the query results.
+ */
+export function exportStatements(
+  args: InCountryExportArgs,
+  workgroupName: pulumi.Input<string>,
+  exportsBucketArn: pulumi.Input<string>,
+): Statement[] {
+  const scope = { region: args.region, accountId: args.accountId };
+  return [
+    runAthenaQueries("RunExport", scope, workgroupName),
+    glueTables(
+      "CuratedCatalog",
+      ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+      scope,
+      args.curatedDatabaseName,
+      [args.orders.table],
+    ),
+    lakeFormationDataAccess("LakeFormationCredentials"),
+    readObjects("ReadCuratedOrders", args.warehouseBucketArn, "curated/"),
+    listPrefixesWithLocation("ListCurated", args.warehouseBucketArn, ["curated/"]),
+    writeQueryOutput("WriteExports", exportsBucketArn, EXPORT_PREFIX),
+    writeQueryOutput("AthenaResults", args.queryResultsBucketArn, "federation-exports/"),
+    useKey("LakeKey", args.lakeKeyArn, ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]),
+  ];
+}
+
 export class InCountryExport extends pulumi.ComponentResource {
   public readonly bucket: SecureBucket;
   public readonly schedule: aws.scheduler.Schedule;
@@ -44,11 +100,10 @@ export class InCountryExport extends pulumi.ComponentResource {
 
   constructor(name: string, args: InCountryExportArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:InCountryExport", name, args, opts);
-    const { accountId, region } = args;
     this.bucket = new SecureBucket(
       `${name}-bucket`,
       {
-        bucketName: `${args.namePrefix}-${args.cell}-federation-exports-${accountId}`,
+        bucketName: `${args.resourcePrefix}-federation-exports-${args.accountId}`,
         kmsKeyArn: args.lakeKeyArn,
         dataClass: "curated",
         expirationDays: args.expirationDays,
@@ -60,7 +115,7 @@ export class InCountryExport extends pulumi.ComponentResource {
     const workgroup = new AnalystWorkgroup(
       `${name}-workgroup`,
       {
-        workgroupName: `${args.namePrefix}-${args.cell}-federation-exports`,
+        workgroupName: `${args.resourcePrefix}-federation-exports`,
         outputLocation: pulumi.interpolate`s3://${args.queryResultsBucketName}/federation-exports/`,
         kmsKeyArn: args.lakeKeyArn,
         bytesScannedCutoffPerQuery: args.bytesScannedCutoffPerQuery,
@@ -68,162 +123,40 @@ export class InCountryExport extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const roleName = `${args.namePrefix}-${args.cell}-federation-export`;
+    // A plain role and policy rather than a ServiceRole: they keep the logical names (`-role`, `-access`)
+    // existing stacks know them by, which a ServiceRole (one name for both) cannot alias.
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
-        name: roleName,
+        name: `${args.resourcePrefix}-federation-export`,
         description: `EventBridge Scheduler runs the nightly in-country export of cell ${args.cell}`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "scheduler.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
       },
       { parent: this },
     );
-    const db = args.curatedDatabaseName;
     const policy = new aws.iam.RolePolicy(
       `${name}-access`,
-      {
-        role: this.role.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RunExport",
-              Effect: "Allow",
-              Action: ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetWorkGroup"],
-              Resource: pulumi.interpolate`arn:aws:athena:${region}:${accountId}:workgroup/${workgroup.name}`,
-            },
-            {
-              Sid: "CuratedCatalog",
-              Effect: "Allow",
-              Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
-              Resource: [
-                `arn:aws:glue:${region}:${accountId}:catalog`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/${args.orders.table}`,
-              ],
-            },
-            {
-              Sid: "LakeFormationCredentials",
-              Effect: "Allow",
-              Action: ["lakeformation:GetDataAccess"],
-              Resource: "*",
-            },
-            {
-              Sid: "ReadCuratedOrders",
-              Effect: "Allow",
-              Action: ["s3:GetObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
-            },
-            {
-              Sid: "ListCurated",
-              Effect: "Allow",
-              Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-              Resource: args.warehouseBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["curated/*"] } },
-            },
-            {
-              Sid: "WriteExports",
-              Effect: "Allow",
-              Action: [
-                "s3:PutObject",
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:AbortMultipartUpload",
-              ],
-              Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/${EXPORT_PREFIX}*`],
-            },
-            {
-              Sid: "AthenaResults",
-              Effect: "Allow",
-              Action: [
-                "s3:PutObject",
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:AbortMultipartUpload",
-              ],
-              Resource: [
-                args.queryResultsBucketArn,
-                pulumi.interpolate`${args.queryResultsBucketArn}/federation-exports/*`,
-              ],
-            },
-            {
-              Sid: "LakeKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-              Resource: args.lakeKeyArn,
-            },
-          ],
-        }),
-      },
+      { role: this.role.name, policy: policyDocument(exportStatements(args, workgroup.name, this.bucket.arn)) },
       { parent: this },
     );
-    // Column-level grant: Lake Formation itself refuses any column outside the feed's allow-list.
-    const lfGrants = [
-      new aws.lakeformation.Permissions(
-        `${name}-curated-database`,
-        {
-          principal: this.role.arn,
-          catalogId: accountId,
-          permissions: ["DESCRIBE"],
-          database: { catalogId: accountId, name: db },
-        },
-        { parent: this },
-      ),
-      new aws.lakeformation.Permissions(
-        `${name}-orders-columns`,
-        {
-          principal: this.role.arn,
-          catalogId: accountId,
-          permissions: ["SELECT"],
-          tableWithColumns: {
-            catalogId: accountId,
-            databaseName: db,
-            name: args.ordersTableName,
-            columnNames: [args.orders.timestampColumn, "customer_pseudo_id"],
-          },
-        },
-        { parent: this },
-      ),
-    ];
+    const grants = ordersReadGrants(name, { ...args, principal: this.role.arn }, { parent: this });
 
     const query = pulumi
-      .all([db, this.bucket.name])
+      .all([args.curatedDatabaseName, this.bucket.name])
       .apply(([database, bucket]) => athenaFeedUnload(args.orders, database, `s3://${bucket}/${EXPORT_PREFIX}`));
-    this.schedule = new aws.scheduler.Schedule(
+    this.schedule = athenaQuerySchedule(
       `${name}-schedule`,
       {
-        name: `${args.namePrefix}-${args.cell}-federation-export`,
+        scheduleName: `${args.resourcePrefix}-federation-export`,
         description: "Nightly UNLOAD of yesterday's PII-free orders feed, in-country (ADR 0006)",
         scheduleExpression: args.schedule ?? "cron(0 1 * * ? *)",
-        scheduleExpressionTimezone: "UTC",
-        // The schedule stores its target input (the query text) encrypted with the lake key.
+        query,
+        workgroupName: workgroup.name,
+        database: args.curatedDatabaseName,
+        roleArn: this.role.arn,
         kmsKeyArn: args.lakeKeyArn,
-        // Exact time: the copy finds the export under the scheduled time it computes from its own run time.
-        flexibleTimeWindow: { mode: "OFF" },
-        target: {
-          arn: "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution",
-          roleArn: this.role.arn,
-          input: pulumi.jsonStringify({
-            QueryString: query,
-            WorkGroup: workgroup.name,
-            QueryExecutionContext: { Catalog: "AwsDataCatalog", Database: db },
-          }),
-          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
-        },
       },
-      { parent: this, dependsOn: [policy, ...lfGrants] },
+      { parent: this, dependsOn: [policy, ...grants] },
     );
     this.registerOutputs({ bucket: this.bucket.name, schedule: this.schedule.arn });
   }

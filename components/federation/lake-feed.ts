@@ -11,15 +11,19 @@ import { SecureDataset } from "../gcp/secure-dataset";
 import { FEED_COLUMNS } from "./sql";
 
 export interface LakeFeedArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the feed dataset's location. */
   readonly region: string;
   /** The cell's BigQuery Cloud KMS key (waits on the agent's grant). */
   readonly kmsKeyName: pulumi.Input<string>;
   /** Days a feed partition is kept: the curated retention (it is derived from curated data). */
   readonly retentionDays: number;
+  /** The dataset's time-travel window, hours (`lakehouse:bigqueryTimeTravelHours`). */
   readonly maxTimeTravelHours: number;
+  /** Keep the dataset and table from being deleted with the stack (`lakehouse:protect`). */
   readonly protect: boolean;
-  /** @default "lake_feed" */
+  /** The feed dataset's id. @default "lake_feed" */
   readonly datasetId?: string;
   /**
    * Cluster `orders_daily` by `customer_pseudo_id`. False where the feed is written by a cross-cloud

@@ -10,15 +10,19 @@ import { classification } from "../conventions";
 import { customerSegmentsView, kpiDailyView, segmentSummaryView } from "./sql";
 
 export interface MartsArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the BI Engine reservation's location. */
   readonly region: string;
   /** The marts dataset (created by the storage core). */
   readonly martsDatasetId: pulumi.Input<string>;
-  /** Source datasets the views read, to authorize them on. */
+  /** The clickstream dataset the views read, to authorize them on. */
   readonly clickstreamDatasetId: pulumi.Input<string>;
+  /** The lake feed dataset the views read, to authorize them on. */
   readonly feedDatasetId: pulumi.Input<string>;
-  /** `project.dataset.table` of the events and of the orders feed. */
+  /** `project.dataset.table` of the clickstream events. */
   readonly eventsRef: pulumi.Input<string>;
+  /** `project.dataset.table` of the orders feed. */
   readonly ordersFeedRef: pulumi.Input<string>;
   /** Days of history the views cover. */
   readonly lookbackDays: number;

@@ -12,8 +12,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { omniFeedInsert, type OrdersTable } from "./sql";
 
 export interface OmniFeedArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** Its number (the BigQuery Data Transfer service agent is named from it). */
   readonly projectNumber: pulumi.Input<string>;
+  /** The cell, for the service account id and display names. */
   readonly cell: string;
   /** The Omni location (`aws-eu-west-1`) the query runs in. */
   readonly omniLocation: string;
@@ -21,13 +24,15 @@ export interface OmniFeedArgs {
   readonly connection: gcp.bigquery.Connection;
   /** The Glue-federated dataset id. */
   readonly lakeDatasetId: pulumi.Input<string>;
-  /** The feed dataset id and `project.dataset.table` of the feed table. */
+  /** The lake feed dataset id. */
   readonly feedDatasetId: pulumi.Input<string>;
+  /** `project.dataset.table` of the feed table. */
   readonly feedTableRef: pulumi.Input<string>;
+  /** The curated orders table (in the federated dataset) the feed is built from. */
   readonly orders: OrdersTable;
   /** The cell's BigQuery key: the transfer's destination tables are CMEK-encrypted. */
   readonly kmsKeyName: pulumi.Input<string>;
-  /** @default "every day 02:00" (UTC) */
+  /** The transfer's schedule, Data Transfer Service syntax, UTC. @default "every day 02:00" */
   readonly schedule?: string;
 }
 

@@ -12,18 +12,31 @@
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  glueTables,
+  lakeFormationDataAccess,
+  policyDocument,
+  readObjects,
+  useKey,
+  type Statement,
+} from "../aws/iam/statements";
 import { classification } from "../conventions";
+import { listPrefixesWithLocation } from "./athena-schedule";
+import { googleIdentityTrust } from "./google-trust";
 import { OMNI_ROLE_MAX_SESSION_SECONDS } from "./limits";
 
 export interface OmniFederationArgs {
-  /** `lakehouse-<environment>`. */
-  readonly namePrefix: string;
+  /** `lakehouse-<environment>-<cell>`: the role name and the connection id start with it. */
+  readonly resourcePrefix: string;
+  /** The cell (`eu`), for descriptions. */
   readonly cell: string;
+  /** The cell's AWS account. */
   readonly accountId: string;
   /** The cell's AWS region (`eu-west-1`). */
   readonly awsRegion: string;
   /** The Omni location paired with it (`aws-eu-west-1`), from OMNI_AWS_REGIONS. */
   readonly omniLocation: string;
+  /** The cell's GCP project (connection and dataset). */
   readonly project: string;
   /** The curated Glue database the federated dataset mirrors. */
   readonly curatedDatabaseName: pulumi.Input<string>;
@@ -33,12 +46,31 @@ export interface OmniFederationArgs {
   readonly lakeKeyArn: pulumi.Input<string>;
   /** BigQuery dataset id of the federated dataset. @default "lake" */
   readonly datasetId?: string;
+  /** Keep the federated dataset from being deleted with the stack (`lakehouse:protect`). */
   readonly protect: boolean;
 }
 
 /** The Glue database reference BigQuery expects in `externalDatasetReference.externalSource`. */
 export const glueExternalSource = (region: string, accountId: string, database: string): string =>
   `aws-glue://arn:aws:glue:${region}:${accountId}:database/${database}`;
+
+/** The Omni role's policy: read-only curated lake (objects, catalog, Lake Formation credentials, key). */
+export function omniStatements(args: OmniFederationArgs): Statement[] {
+  const scope = { region: args.awsRegion, accountId: args.accountId };
+  return [
+    listPrefixesWithLocation("ListCuratedPrefix", args.warehouseBucketArn, ["curated/"]),
+    readObjects("ReadCuratedObjects", args.warehouseBucketArn, "curated/"),
+    // The Glue statement of "Create AWS Glue federated datasets" (BigQuery docs), scoped to curated.
+    glueTables(
+      "GlueCuratedCatalog",
+      ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
+      scope,
+      args.curatedDatabaseName,
+    ),
+    lakeFormationDataAccess("LakeFormationCredentials"),
+    useKey("DecryptLake", args.lakeKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
+  ];
+}
 
 export class OmniFederation extends pulumi.ComponentResource {
   public readonly connection: gcp.bigquery.Connection;
@@ -49,19 +81,18 @@ export class OmniFederation extends pulumi.ComponentResource {
 
   constructor(name: string, args: OmniFederationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:OmniFederation", name, args, opts);
-    const { accountId, awsRegion: region } = args;
-    const roleName = `${args.namePrefix}-${args.cell}-bigquery-omni`;
+    const roleName = `${args.resourcePrefix}-bigquery-omni`;
     // Built, not read from the role: the connection must exist before the role can trust its identity.
-    const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
+    const roleArn = `arn:aws:iam::${args.accountId}:role/${roleName}`;
 
     this.connection = new gcp.bigquery.Connection(
       `${name}-connection`,
       {
         project: args.project,
-        connectionId: `${args.namePrefix}_${args.cell}_omni`.replace(/-/g, "_"),
+        connectionId: `${args.resourcePrefix}_omni`.replace(/-/g, "_"),
         location: args.omniLocation,
         friendlyName: `Omni ${args.cell} lake`,
-        description: `BigQuery Omni in ${args.omniLocation} reading the ${args.cell} Iceberg lake in ${region}`,
+        description: `BigQuery Omni in ${args.omniLocation} reading the ${args.cell} Iceberg lake in ${args.awsRegion}`,
         aws: { accessRole: { iamRoleId: roleArn } },
       },
       { parent: this },
@@ -71,101 +102,8 @@ export class OmniFederation extends pulumi.ComponentResource {
       if (!id) throw new Error(`BigQuery connection ${name} returned no AWS access-role identity`);
       return id;
     });
-
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      {
-        name: roleName,
-        description: `Assumed by BigQuery Omni connection ${args.omniLocation} of cell ${args.cell}: read-only curated lake`,
-        // Omni's requirement: the role must allow 12-hour sessions ("Connect to Amazon S3", Omni docs).
-        maxSessionDuration: OMNI_ROLE_MAX_SESSION_SECONDS,
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "BigQueryOmniConnection",
-              Effect: "Allow",
-              Principal: { Federated: "accounts.google.com" },
-              Action: "sts:AssumeRoleWithWebIdentity",
-              // Only this connection's Google identity, not any Google principal.
-              Condition: { StringEquals: { "accounts.google.com:sub": identity } },
-            },
-          ],
-        }),
-        tags: classification("curated"),
-      },
-      { parent: this },
-    );
-    const db = args.curatedDatabaseName;
-    const policy = new aws.iam.RolePolicy(
-      `${name}-read-curated`,
-      {
-        role: this.role.name,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ListCuratedPrefix",
-              Effect: "Allow",
-              Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-              Resource: args.warehouseBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["curated/*"] } },
-            },
-            {
-              Sid: "ReadCuratedObjects",
-              Effect: "Allow",
-              Action: ["s3:GetObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
-            },
-            {
-              // The Glue statement of "Create AWS Glue federated datasets" (BigQuery docs), scoped to curated.
-              Sid: "GlueCuratedCatalog",
-              Effect: "Allow",
-              Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
-              Resource: [
-                `arn:aws:glue:${region}:${accountId}:catalog`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/*`,
-              ],
-            },
-            {
-              Sid: "LakeFormationCredentials",
-              Effect: "Allow",
-              Action: ["lakeformation:GetDataAccess"],
-              Resource: "*",
-            },
-            {
-              Sid: "DecryptLake",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:DescribeKey"],
-              Resource: args.lakeKeyArn,
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
-    // Lake Formation decides what the Glue calls return (the catalog has no IAMAllowedPrincipals defaults).
-    const dbGrant = new aws.lakeformation.Permissions(
-      `${name}-curated-database`,
-      {
-        principal: this.role.arn,
-        catalogId: accountId,
-        permissions: ["DESCRIBE"],
-        database: { catalogId: accountId, name: db },
-      },
-      { parent: this },
-    );
-    const tableGrant = new aws.lakeformation.Permissions(
-      `${name}-curated-tables`,
-      {
-        principal: this.role.arn,
-        catalogId: accountId,
-        permissions: ["SELECT", "DESCRIBE"],
-        table: { catalogId: accountId, databaseName: db, wildcard: true },
-      },
-      { parent: this },
-    );
+    const access = this.lakeAccess(name, args, roleName, identity);
+    this.role = access.role;
 
     this.dataset = new gcp.bigquery.Dataset(
       `${name}-dataset`,
@@ -176,7 +114,9 @@ export class OmniFederation extends pulumi.ComponentResource {
         location: args.omniLocation,
         description: `Curated Iceberg tables of cell ${args.cell}, federated from AWS Glue through BigQuery Omni (no copy)`,
         externalDatasetReference: {
-          externalSource: pulumi.output(db).apply((d) => glueExternalSource(region, accountId, d)),
+          externalSource: pulumi
+            .output(args.curatedDatabaseName)
+            .apply((d) => glueExternalSource(args.awsRegion, args.accountId, d)),
           connection: this.connection.id,
         },
         // No defaultEncryptionConfiguration: Omni datasets do not support CMEK; the data stays in S3 under
@@ -185,9 +125,60 @@ export class OmniFederation extends pulumi.ComponentResource {
         deletionPolicy: args.protect ? "PREVENT" : "DELETE",
         labels: classification("curated"),
       },
-      { parent: this, dependsOn: [policy, dbGrant, tableGrant] },
+      { parent: this, dependsOn: access.ready },
     );
     this.datasetId = this.dataset.datasetId;
     this.registerOutputs({ connection: this.connection.id, roleArn: this.role.arn, datasetId: this.datasetId });
+  }
+
+  /** The role the connection assumes, its policy and its Lake Formation grants (`ready`: what the dataset waits for). */
+  private lakeAccess(
+    name: string,
+    args: OmniFederationArgs,
+    roleName: string,
+    identity: pulumi.Output<string>,
+  ): { role: aws.iam.Role; ready: pulumi.Resource[] } {
+    const { accountId } = args;
+    const db = args.curatedDatabaseName;
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        name: roleName,
+        description: `Assumed by BigQuery Omni connection ${args.omniLocation} of cell ${args.cell}: read-only curated lake`,
+        // Omni's requirement: the role must allow 12-hour sessions ("Connect to Amazon S3", Omni docs).
+        maxSessionDuration: OMNI_ROLE_MAX_SESSION_SECONDS,
+        // Only this connection's Google identity, not any Google principal.
+        assumeRolePolicy: googleIdentityTrust(identity, "BigQueryOmniConnection"),
+        tags: classification("curated"),
+      },
+      { parent: this },
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-read-curated`,
+      { role: role.name, policy: policyDocument(omniStatements(args)) },
+      { parent: this },
+    );
+    // Lake Formation decides what the Glue calls return (the catalog has no IAMAllowedPrincipals defaults).
+    const dbGrant = new aws.lakeformation.Permissions(
+      `${name}-curated-database`,
+      {
+        principal: role.arn,
+        catalogId: accountId,
+        permissions: ["DESCRIBE"],
+        database: { catalogId: accountId, name: db },
+      },
+      { parent: this },
+    );
+    const tableGrant = new aws.lakeformation.Permissions(
+      `${name}-curated-tables`,
+      {
+        principal: role.arn,
+        catalogId: accountId,
+        permissions: ["SELECT", "DESCRIBE"],
+        table: { catalogId: accountId, databaseName: db, wildcard: true },
+      },
+      { parent: this },
+    );
+    return { role, ready: [policy, dbGrant, tableGrant] };
   }
 }

@@ -7,8 +7,20 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  allow,
+  glueCatalogArn,
+  glueDatabaseArn,
+  glueTableArn,
+  lakeFormationDataAccess,
+  policyDocument,
+  S3_READ,
+  useKey,
+  type Statement,
+} from "../aws/iam/statements";
 import type { PersonaId, LakehouseConfig } from "../config/schema";
 import { PERSONAS } from "../config/schema";
+import { runAthenaQueries, writeQueryOutput } from "./athena-schedule";
 import { PERSONA_MATRIX, type Zone } from "./persona-matrix";
 
 /** The AWS zones (clickstream lives in BigQuery only). */
@@ -17,10 +29,13 @@ export type AwsZone = (typeof AWS_ZONES)[number];
 type LakeZone = Exclude<AwsZone, "audit">;
 
 export interface AwsPersonaAccessArgs {
-  /** `lakehouse-<environment>`. */
-  readonly namePrefix: string;
+  /** `lakehouse-<environment>-<cell>`: persona role names are `<resourcePrefix>-<persona>`. */
+  readonly resourcePrefix: string;
+  /** The cell, for role descriptions. */
   readonly cell: string;
+  /** The cell's AWS account: only principals of this account may assume a persona role. */
   readonly accountId: string;
+  /** The cell's AWS region. */
   readonly region: string;
   /** `lakehouse:personas`. */
   readonly personas: LakehouseConfig["personas"];
@@ -30,11 +45,13 @@ export interface AwsPersonaAccessArgs {
   readonly zonePrefixes: Readonly<Record<AwsZone, pulumi.Input<string>>>;
   /** Bucket ARNs per zone (for `s3:ListBucket`). */
   readonly zoneBuckets: Readonly<Record<AwsZone, pulumi.Input<string>>>;
-  /** The lake KMS key (data) and the logs key (audit). */
+  /** The lake KMS key (raw, curated and marts objects). */
   readonly lakeKeyArn: pulumi.Input<string>;
+  /** The logs KMS key (the audit trail). */
   readonly logsKeyArn: pulumi.Input<string>;
-  /** The analysts' Athena workgroup name and its query-results bucket ARN. */
+  /** The analysts' Athena workgroup name. */
   readonly workgroupName: pulumi.Input<string>;
+  /** The query-results bucket ARN; personas write their results under `athena/`. */
   readonly queryResultsBucketArn: pulumi.Input<string>;
 }
 
@@ -54,6 +71,104 @@ export function cellPrincipals(config: LakehouseConfig["personas"], persona: Per
 /** Break-glass sessions last one hour; standing personas get a working day at most. */
 const SESSION_SECONDS = { breakGlass: 3600, standing: 4 * 3600 } as const;
 
+/** The persona role's trust policy: its principals only; break-glass only with a second factor. */
+export function personaTrustPolicy(principals: readonly string[], breakGlass: boolean): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "PersonaPrincipals",
+        Effect: "Allow",
+        Principal: { AWS: principals },
+        Action: "sts:AssumeRole",
+        // Break-glass needs a second factor; CloudTrail records the AssumeRole with the caller.
+        ...(breakGlass ? { Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } } : {}),
+      },
+    ],
+  });
+}
+
+/** Query the lake zones through the analysts' workgroup: catalog, objects, results, key, and prefix lists. */
+function lakeStatements(args: AwsPersonaAccessArgs, lakeZones: readonly LakeZone[]): Statement[] {
+  const scope = { region: args.region, accountId: args.accountId };
+  const dbs = lakeZones.map((z) => args.databases[z]);
+  return [
+    runAthenaQueries("AthenaWorkgroup", scope, args.workgroupName, [
+      "athena:StartQueryExecution",
+      "athena:StopQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:GetQueryResultsStream",
+      "athena:GetWorkGroup",
+      "athena:ListQueryExecutions",
+    ]),
+    allow(
+      "GlueCatalogRead",
+      [
+        "glue:GetDatabase",
+        "glue:GetDatabases",
+        "glue:GetTable",
+        "glue:GetTables",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+      ],
+      [
+        glueCatalogArn(scope),
+        ...dbs.map((db) => glueDatabaseArn(scope, db)),
+        ...dbs.map((db) => glueTableArn(scope, db, "*")),
+      ],
+    ),
+    lakeFormationDataAccess("LakeFormationCredentials"),
+    allow(
+      "ZoneObjectsRead",
+      S3_READ,
+      lakeZones.map((z) => pulumi.interpolate`${args.zonePrefixes[z]}*`),
+    ),
+    writeQueryOutput("QueryResults", args.queryResultsBucketArn, "athena/", [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+    ]),
+    useKey("LakeKey", args.lakeKeyArn, ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]),
+    ...lakeZones.map((z) =>
+      allow(
+        `List${z.charAt(0).toUpperCase()}${z.slice(1)}`,
+        ["s3:ListBucket", "s3:GetBucketLocation"],
+        args.zoneBuckets[z],
+        {
+          StringLike: {
+            "s3:prefix": pulumi
+              .output(args.zonePrefixes[z])
+              .apply((p) => `${p.replace(/^arn:aws:s3:::[^/]+\/?/, "")}*`),
+          },
+        },
+      ),
+    ),
+  ];
+}
+
+/** Read the CloudTrail trail and look up management events. */
+function auditStatements(args: AwsPersonaAccessArgs): Statement[] {
+  return [
+    allow("AuditTrailRead", S3_READ, pulumi.interpolate`${args.zonePrefixes.audit}*`),
+    allow("AuditBucketList", ["s3:ListBucket"], args.zoneBuckets.audit),
+    useKey("AuditKey", args.logsKeyArn, ["kms:Decrypt", "kms:DescribeKey"]),
+    // LookupEvents has no resource-level permissions (CloudTrail service authorization reference).
+    allow("ManagementEvents", ["cloudtrail:LookupEvents"], "*"),
+  ];
+}
+
+/** The persona role's policy for the zones it reaches: named actions only. */
+export function personaStatements(args: AwsPersonaAccessArgs, zones: readonly AwsZone[]): Statement[] {
+  const lakeZones = zones.filter((z): z is LakeZone => z !== "audit");
+  return [
+    ...(lakeZones.length > 0 ? lakeStatements(args, lakeZones) : []),
+    ...(zones.includes("audit") ? auditStatements(args) : []),
+  ];
+}
+
 export class AwsPersonaAccess extends pulumi.ComponentResource {
   /** Persona roles by persona id (only personas with principals in the cell's account). */
   public readonly roles: Readonly<Partial<Record<PersonaId, aws.iam.Role>>>;
@@ -61,176 +176,65 @@ export class AwsPersonaAccess extends pulumi.ComponentResource {
   constructor(name: string, args: AwsPersonaAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:federation:AwsPersonaAccess", name, args, opts);
     const roles: Partial<Record<PersonaId, aws.iam.Role>> = {};
-    const { accountId, region } = args;
-    const catalogArn = `arn:aws:glue:${region}:${accountId}:catalog`;
-
     for (const persona of PERSONAS) {
-      const principals = cellPrincipals(args.personas, persona, accountId);
+      const principals = cellPrincipals(args.personas, persona, args.accountId);
       const zones = awsZonesOf(persona);
       if (principals.length === 0 || zones.length === 0) continue;
-      const breakGlass = zones.some((z) => PERSONA_MATRIX[persona][z] === "break-glass");
-      const id = kebab(persona);
-      const roleName = `${args.namePrefix}-${args.cell}-${id}`;
-
-      const role = new aws.iam.Role(
-        `${name}-${id}`,
-        {
-          name: roleName,
-          description: `${persona} of cell ${args.cell}: ${zones.join(", ")} (components/federation/persona-matrix.ts)`,
-          maxSessionDuration: breakGlass ? SESSION_SECONDS.breakGlass : SESSION_SECONDS.standing,
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "PersonaPrincipals",
-                Effect: "Allow",
-                Principal: { AWS: principals },
-                Action: "sts:AssumeRole",
-                // Break-glass needs a second factor; CloudTrail records the AssumeRole with the caller.
-                ...(breakGlass ? { Condition: { Bool: { "aws:MultiFactorAuthPresent": "true" } } } : {}),
-              },
-            ],
-          }),
-          tags: { persona: id, "break-glass": String(breakGlass) },
-        },
-        { parent: this },
-      );
-      roles[persona] = role;
-
-      const lakeZones = zones.filter((z): z is LakeZone => z !== "audit");
-      const statements: pulumi.Input<Record<string, unknown>>[] = [];
-      if (lakeZones.length > 0) {
-        const dbs = lakeZones.map((z) => args.databases[z]);
-        statements.push(
-          {
-            Sid: "AthenaWorkgroup",
-            Effect: "Allow",
-            Action: [
-              "athena:StartQueryExecution",
-              "athena:StopQueryExecution",
-              "athena:GetQueryExecution",
-              "athena:GetQueryResults",
-              "athena:GetQueryResultsStream",
-              "athena:GetWorkGroup",
-              "athena:ListQueryExecutions",
-            ],
-            Resource: pulumi.interpolate`arn:aws:athena:${region}:${accountId}:workgroup/${args.workgroupName}`,
-          },
-          {
-            Sid: "GlueCatalogRead",
-            Effect: "Allow",
-            Action: [
-              "glue:GetDatabase",
-              "glue:GetDatabases",
-              "glue:GetTable",
-              "glue:GetTables",
-              "glue:GetPartition",
-              "glue:GetPartitions",
-            ],
-            Resource: [
-              catalogArn,
-              ...dbs.map((db) => pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`),
-              ...dbs.map((db) => pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/*`),
-            ],
-          },
-          {
-            // GetDataAccess has no resource-level permissions; Lake Formation grants decide what it vends.
-            Sid: "LakeFormationCredentials",
-            Effect: "Allow",
-            Action: ["lakeformation:GetDataAccess"],
-            Resource: "*",
-          },
-          {
-            Sid: "ZoneObjectsRead",
-            Effect: "Allow",
-            Action: ["s3:GetObject"],
-            Resource: lakeZones.map((z) => pulumi.interpolate`${args.zonePrefixes[z]}*`),
-          },
-          {
-            Sid: "QueryResults",
-            Effect: "Allow",
-            Action: [
-              "s3:GetObject",
-              "s3:PutObject",
-              "s3:AbortMultipartUpload",
-              "s3:ListBucket",
-              "s3:GetBucketLocation",
-            ],
-            Resource: [args.queryResultsBucketArn, pulumi.interpolate`${args.queryResultsBucketArn}/athena/*`],
-          },
-          {
-            Sid: "LakeKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            Resource: args.lakeKeyArn,
-          },
-        );
-        for (const z of lakeZones) {
-          statements.push({
-            Sid: `List${z.charAt(0).toUpperCase()}${z.slice(1)}`,
-            Effect: "Allow",
-            Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-            Resource: args.zoneBuckets[z],
-            Condition: {
-              StringLike: {
-                "s3:prefix": pulumi
-                  .output(args.zonePrefixes[z])
-                  .apply((p) => `${p.replace(/^arn:aws:s3:::[^/]+\/?/, "")}*`),
-              },
-            },
-          });
-        }
-      }
-      if (zones.includes("audit")) {
-        statements.push(
-          {
-            Sid: "AuditTrailRead",
-            Effect: "Allow",
-            Action: ["s3:GetObject"],
-            Resource: pulumi.interpolate`${args.zonePrefixes.audit}*`,
-          },
-          { Sid: "AuditBucketList", Effect: "Allow", Action: ["s3:ListBucket"], Resource: args.zoneBuckets.audit },
-          { Sid: "AuditKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: args.logsKeyArn },
-          {
-            // LookupEvents has no resource-level permissions (CloudTrail service authorization reference).
-            Sid: "ManagementEvents",
-            Effect: "Allow",
-            Action: ["cloudtrail:LookupEvents"],
-            Resource: "*",
-          },
-        );
-      }
-      new aws.iam.RolePolicy(
-        `${name}-${id}-access`,
-        { role: role.name, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
-        { parent: this },
-      );
-
-      for (const z of lakeZones) {
-        const catalogId = accountId;
-        new aws.lakeformation.Permissions(
-          `${name}-${id}-${z}-database`,
-          {
-            principal: role.arn,
-            catalogId,
-            permissions: ["DESCRIBE"],
-            database: { catalogId, name: args.databases[z] },
-          },
-          { parent: this },
-        );
-        new aws.lakeformation.Permissions(
-          `${name}-${id}-${z}-tables`,
-          {
-            principal: role.arn,
-            catalogId,
-            permissions: ["SELECT", "DESCRIBE"],
-            table: { catalogId, databaseName: args.databases[z], wildcard: true },
-          },
-          { parent: this },
-        );
-      }
+      roles[persona] = this.personaRole(name, args, persona, principals, zones);
     }
     this.roles = roles;
     this.registerOutputs({ roles: Object.fromEntries(Object.entries(roles).map(([k, r]) => [k, r?.arn])) });
+  }
+
+  /** One persona's role, its policy and its Lake Formation grants per lake zone. */
+  private personaRole(
+    name: string,
+    args: AwsPersonaAccessArgs,
+    persona: PersonaId,
+    principals: readonly string[],
+    zones: readonly AwsZone[],
+  ): aws.iam.Role {
+    const breakGlass = zones.some((z) => PERSONA_MATRIX[persona][z] === "break-glass");
+    const id = kebab(persona);
+    const role = new aws.iam.Role(
+      `${name}-${id}`,
+      {
+        name: `${args.resourcePrefix}-${id}`,
+        description: `${persona} of cell ${args.cell}: ${zones.join(", ")} (components/federation/persona-matrix.ts)`,
+        maxSessionDuration: breakGlass ? SESSION_SECONDS.breakGlass : SESSION_SECONDS.standing,
+        assumeRolePolicy: personaTrustPolicy(principals, breakGlass),
+        tags: { persona: id, "break-glass": String(breakGlass) },
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-${id}-access`,
+      { role: role.name, policy: policyDocument(personaStatements(args, zones)) },
+      { parent: this },
+    );
+    const catalogId = args.accountId;
+    for (const z of zones.filter((zone): zone is LakeZone => zone !== "audit")) {
+      new aws.lakeformation.Permissions(
+        `${name}-${id}-${z}-database`,
+        {
+          principal: role.arn,
+          catalogId,
+          permissions: ["DESCRIBE"],
+          database: { catalogId, name: args.databases[z] },
+        },
+        { parent: this },
+      );
+      new aws.lakeformation.Permissions(
+        `${name}-${id}-${z}-tables`,
+        {
+          principal: role.arn,
+          catalogId,
+          permissions: ["SELECT", "DESCRIBE"],
+          table: { catalogId, databaseName: args.databases[z], wildcard: true },
+        },
+        { parent: this },
+      );
+    }
+    return role;
   }
 }

@@ -32,10 +32,16 @@ export const AUDIT_ROLE = "roles/logging.privateLogViewer";
 export const BREAK_GLASS_MAX_SECONDS = 3600;
 
 export interface GcpPersonaAccessArgs {
+  /** The cell's GCP project (dataset grants, break-glass entitlements). */
   readonly project: string;
-  /** PAM entitlements are global resources of the project. */
-  readonly namePrefix: string;
+  /**
+   * `lakehouse-<environment>-<cell>`: entitlement ids start with it, because PAM entitlements are global
+   * resources of the project.
+   */
+  readonly resourcePrefix: string;
+  /** The cell, for descriptions. */
   readonly cell: string;
+  /** `lakehouse:personas`. */
   readonly personas: LakehouseConfig["personas"];
   /** Dataset ids per GCP zone (e.g. curated: [`curated`, `lake`]). */
   readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
@@ -110,7 +116,7 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
           {
             parent: `projects/${project}`,
             location: "global",
-            entitlementId: `${args.namePrefix}-${args.cell}-${id}`.slice(0, 63),
+            entitlementId: `${args.resourcePrefix}-${id}`.slice(0, 63),
             eligibleUsers: [{ principals: [...members] }],
             maxRequestDuration: `${BREAK_GLASS_MAX_SECONDS}s`,
             requesterJustificationConfig: { unstructured: {} },

@@ -1,23 +1,28 @@
 /**
  * The cell's Cloud KMS key ring in the cell region, one key per consuming service (a compromised or
- * disabled key then affects one service only), each rotating every 90 days, and each granted to exactly
+ * disabled key then affects one service only), each made as cmek-key.ts defines, and each granted to exactly
  * the Google service agent that encrypts with it (CMEK needs the agent, not the caller, to hold
  * roles/cloudkms.cryptoKeyEncrypterDecrypter).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { daysToDuration } from "../conventions";
 import { afterApi, type ApiEnablement } from "./api-requirements";
+import { cmekKeyArgs, idOnceGranted, KEY_USER_ROLE } from "./cmek-key";
 
 export const GCP_KEY_PURPOSES = ["bigquery", "storage", "secrets", "pubsub", "dataflow", "vertex"] as const;
 export type GcpKeyPurpose = (typeof GCP_KEY_PURPOSES)[number];
 
 export interface CellKeyRingArgs {
+  /** The cell's GCP project. */
   readonly project: string;
   /** Key ring location: the cell's GCP region. */
   readonly location: string;
+  /**
+   * Key ring name (`lakehouse-<environment>-<cell>`). Key rings cannot be deleted (Cloud KMS resource
+   * hierarchy docs), so a new name leaves the old ring behind.
+   */
   readonly keyRingName: string;
-  /** Rotation period in days. @default 90 */
+  /** Rotation period in days. @default KEY_ROTATION_DAYS (90, cmek-key.ts) */
   readonly rotationDays?: number;
   /** Prevent key destruction through Pulumi (production). */
   readonly protect: boolean;
@@ -26,6 +31,7 @@ export interface CellKeyRingArgs {
 }
 
 export interface CellKey {
+  /** The key resource; reference it through `id` so that consumers wait for the grants. */
   readonly key: gcp.kms.CryptoKey;
   /** The key's resource id; resolves only after its service agents may use it. */
   readonly id: pulumi.Output<string>;
@@ -102,30 +108,23 @@ export class CellKeyRing extends pulumi.ComponentResource {
     for (const purpose of Object.keys(agents) as GcpKeyPurpose[]) {
       const key = new gcp.kms.CryptoKey(
         `${name}-${purpose}`,
-        {
+        cmekKeyArgs({
           name: purpose,
           keyRing: this.keyRing.id,
-          purpose: "ENCRYPT_DECRYPT",
-          rotationPeriod: daysToDuration(args.rotationDays ?? 90),
-          // Destroyed versions stay recoverable for 30 days (the maximum is 120).
-          destroyScheduledDuration: daysToDuration(30),
-          versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: "SOFTWARE" },
-          deletionPolicy: args.protect ? "PREVENT" : "DELETE",
-        },
+          rotationDays: args.rotationDays,
+          protect: args.protect,
+        }),
         { parent: this },
       );
       const grants = agents[purpose].map(
         (member, i) =>
           new gcp.kms.CryptoKeyIAMMember(
             `${name}-${purpose}-agent-${i}`,
-            { cryptoKeyId: key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member },
+            { cryptoKeyId: key.id, role: KEY_USER_ROLE, member },
             { parent: this },
           ),
       );
-      keys[purpose] = {
-        key,
-        id: pulumi.all([key.id, ...grants.map((g) => g.etag)]).apply(([id]) => id),
-      };
+      keys[purpose] = { key, id: idOnceGranted(key, grants) };
     }
     this.keys = keys;
     this.registerOutputs({ keyRing: this.keyRing.id });

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ApiEnablement } from "./api-requirements";
 
 export interface ProjectServicesArgs {
+  /** The cell's GCP project. */
   readonly project: string;
   /** API names such as `bigquery.googleapis.com`. */
   readonly services: readonly string[];

@@ -7,6 +7,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ResidencyGuardrailsArgs {
+  /** The cell's GCP project: the org policy and audit config apply to it. */
   readonly project: string;
   /**
    * Allowed values for `gcp.resourceLocations`: value groups such as `in:southamerica-east1-locations`

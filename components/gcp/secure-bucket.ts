@@ -9,16 +9,23 @@ import { classification } from "../conventions";
 import type { DataClass } from "../config/jurisdictions";
 
 export interface SecureGcsBucketArgs {
+  /** The GCP project. */
   readonly project: string;
+  /** Globally unique bucket name (at most 63 characters). */
   readonly bucketName: string;
   /** The cell's region (a single region: dual- and multi-regions would leave the jurisdiction). */
   readonly location: string;
+  /** Cloud KMS key for the bucket's default encryption (waits on the Cloud Storage agent's grant). */
   readonly kmsKeyName: pulumi.Input<string>;
+  /** Data class: the `data-classification` label. */
   readonly dataClass: DataClass;
+  /** Days after which objects, live or not, are deleted (the data class's retention). */
   readonly expirationDays: number;
+  /** Days a replaced or deleted object version survives (inside the erasure SLA). */
   readonly noncurrentVersionExpirationDays: number;
   /** Soft-delete window in days (0 disables; Google's default is 7). */
   readonly softDeleteDays: number;
+  /** Production: the bucket cannot be deleted through Pulumi. */
   readonly protect: boolean;
 }
 

@@ -10,12 +10,17 @@ import { classification, daysToMs } from "../conventions";
 import type { DataClass } from "../config/jurisdictions";
 
 export interface SecureDatasetArgs {
+  /** The GCP project. */
   readonly project: string;
+  /** Dataset id (letters, digits, underscores). */
   readonly datasetId: string;
+  /** The cell's region. */
   readonly location: string;
+  /** What the dataset holds, for people browsing BigQuery. */
   readonly description: string;
   /** KMS key id (waits on the BigQuery agent's grant). */
   readonly kmsKeyName: pulumi.Input<string>;
+  /** Data class: the `data-classification` label. */
   readonly dataClass: DataClass;
   /** Expiration of partitions (the retention of partitioned tables), in days. */
   readonly expirationDays: number;
@@ -23,6 +28,7 @@ export interface SecureDatasetArgs {
   readonly expireTables?: boolean;
   /** 48-168 hours in whole days. */
   readonly maxTimeTravelHours: number;
+  /** Production: the dataset cannot be deleted through Pulumi. */
   readonly protect: boolean;
 }
 

@@ -10,6 +10,7 @@ import type { ProjectServices } from "./project-services";
 import { ResidencyGuardrails } from "./residency-guardrails";
 import { SecureGcsBucket } from "./secure-bucket";
 import { SecureDataset } from "./secure-dataset";
+import { erasureBudget } from "../../policy/contract";
 import { noncurrentDaysForErasure } from "../conventions";
 
 export const DATASETS = {
@@ -20,13 +21,19 @@ export const DATASETS = {
 export type DatasetName = keyof typeof DATASETS;
 
 export interface GcpStorageCoreArgs {
-  readonly namePrefix: string;
-  readonly cell: string;
+  /** `lakehouse-<environment>-<cell>`: the key ring's name, and the staging bucket's after the project. */
+  readonly resourcePrefix: string;
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: key ring, datasets and bucket live there, and the org policy allows it. */
   readonly region: string;
+  /** Retention per data class, in days (dataset partition expiry; the staging bucket's object expiry). */
   readonly retention: Retention;
+  /** Days within which an erasure is physically complete: bounds the bucket's noncurrent and soft-deleted copies. */
   readonly erasureSlaDays: number;
+  /** BigQuery time-travel window of every dataset, in hours (48-168). */
   readonly maxTimeTravelHours: number;
+  /** Production: keys, datasets and the bucket cannot be destroyed through Pulumi. */
   readonly protect: boolean;
   /** Extra location value groups the org policy must allow (e.g. a BigQuery Omni location). @default [] */
   readonly extraAllowedLocations?: readonly string[];
@@ -59,7 +66,7 @@ export class GcpStorageCore extends pulumi.ComponentResource {
       {
         project: args.project,
         location: args.region,
-        keyRingName: `${args.namePrefix}-${args.cell}`,
+        keyRingName: args.resourcePrefix,
         protect: args.protect,
         apis: args.apis,
       },
@@ -98,14 +105,15 @@ export class GcpStorageCore extends pulumi.ComponentResource {
       `${name}-staging`,
       {
         project: args.project,
-        bucketName: `${args.project}-${args.namePrefix}-${args.cell}-staging`.slice(0, 63),
+        bucketName: `${args.project}-${args.resourcePrefix}-staging`.slice(0, 63),
         location: args.region,
         kmsKeyName: this.keyRing.keys.storage.id,
         // Staging holds templates, UDFs and temporary job files; a month is plenty, raw retention at most.
         dataClass: "raw",
         expirationDays: Math.min(30, args.retention.raw),
         noncurrentVersionExpirationDays: noncurrentDaysForErasure(args.erasureSlaDays),
-        softDeleteDays: Math.min(7, Math.max(0, args.erasureSlaDays - 3)),
+        // GCS soft delete keeps at most 7 days here and never past the objects' share of the erasure budget.
+        softDeleteDays: Math.min(7, Math.max(0, erasureBudget(args.erasureSlaDays).objectCopyDays)),
         protect: args.protect,
       },
       child,

@@ -10,13 +10,19 @@ import * as random from "@pulumi/random";
 import { classification } from "../conventions";
 
 export interface PseudonymisationKeyArgs {
-  readonly namePrefix: string;
+  /** `lakehouse-<environment>-<cell>`: both secrets are named `<resourcePrefix>-pseudonymisation-key`. */
+  readonly resourcePrefix: string;
+  /** The cell's name (`br`, `eu`). */
   readonly cell: string;
+  /** The cell's GCP project. */
   readonly gcpProject: string;
+  /** The cell's GCP region: the secret's only replica. */
   readonly gcpRegion: string;
   /** Cloud KMS key for Secret Manager (waits on the agent's grant). */
   readonly gcpKmsKeyName: pulumi.Input<string>;
+  /** The cell's AWS KMS key (the lake key) encrypting the Secrets Manager copy. */
   readonly awsKmsKeyArn: pulumi.Input<string>;
+  /** Production: GCP deletion protection, and a 30-day (not 7-day) AWS recovery window. */
   readonly protect: boolean;
 }
 
@@ -34,7 +40,7 @@ export class PseudonymisationKey extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("lakehouse:privacy:PseudonymisationKey", name, args, opts);
-    const secretName = `${args.namePrefix}-${args.cell}-pseudonymisation-key`;
+    const secretName = `${args.resourcePrefix}-pseudonymisation-key`;
     const bytes = new random.RandomBytes(`${name}-bytes`, { length: 32 }, { parent: this });
 
     this.gcpSecret = new gcp.secretmanager.Secret(

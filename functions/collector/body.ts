@@ -25,6 +25,16 @@ type Inflater = (buf: InputType, options: ZlibOptions, cb: (err: Error | null, r
  */
 const COMPRESSED_SLACK_BYTES = 4 * 1024;
 
+/**
+ * True when the request declares a body no route accepts (over the batch limit, compressed slack
+ * included): answered 400 before the body is read, and, for a client that sent `Expect: 100-continue`,
+ * without asking for the body (server.ts).
+ */
+export function declaresOversizeBody(req: IncomingMessage, largestLimit: number): boolean {
+  const declared = Number(req.headers["content-length"]);
+  return Number.isFinite(declared) && declared > largestLimit + COMPRESSED_SLACK_BYTES;
+}
+
 /** Called once: with the (decompressed) body, or with the error and no body. */
 export type BodyCallback = (err: Error | undefined, body: Buffer | undefined) => void;
 

@@ -3,7 +3,9 @@
  * from this folder, and `npm run collector:local` (repo root) runs this same `main()` through tsx.
  */
 import { createServer, type Server } from "node:http";
+import { declaresOversizeBody } from "./body";
 import { type CollectorConfig, loadConfig } from "./config";
+import { MAX_BATCH_BYTES } from "./event";
 import { createCollector, log } from "./handler";
 import { Publisher } from "./publisher";
 import { TransformWorker } from "./worker-pool";
@@ -43,6 +45,14 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
   // than it sends holds its connection and its memory. Since Node 18 both timeouts count from the
   // request's first byte, and an idle keep-alive connection is not timed by them (keepAliveTimeout
   // closes it), so they no longer need to exceed keepAliveTimeout (nodejs/node#27363 was Node ≤ 17).
+  // RFC 9110 §10.1.1: a client that sends `Expect: 100-continue` (curl does for large bodies) waits for
+  // 100 before the body; a declared size no route accepts gets its final 400 instead, so the upload is
+  // never sent (without this listener Node answers 100 to every such request). Every other request gets
+  // its 100 and the usual handling, which still checks each route's own limit.
+  server.on("checkContinue", (req, res) => {
+    if (!declaresOversizeBody(req, MAX_BATCH_BYTES)) res.writeContinue();
+    collector(req, res);
+  });
   server.requestTimeout = config.bodyTimeoutMs;
   server.headersTimeout = config.bodyTimeoutMs;
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,8 @@
  * classes. Nothing here starts the analyzer, so rules are importable from tests and tools.
  */
 import type { EnforcementLevel, Severity } from "@pulumi/policy";
-import { DATA_CLASSES, type DataClass, type JurisdictionSettings, type PackSettings } from "../config";
+import type { JurisdictionSettings, PackSettings } from "../config";
+import { DATA_CLASSES, TAG_KEYS, type DataClass } from "../contract";
 
 // ------------------------------------------------------------------------------------------------
 // Metadata
@@ -420,7 +421,7 @@ export interface ResolvedJurisdiction {
  */
 export function jurisdictionOf(r: ResourceView, settings: PackSettings): ResolvedJurisdiction | undefined {
   const tags = effectiveTags(r);
-  for (const key of ["jurisdiction", "cell"]) {
+  for (const key of [TAG_KEYS.jurisdiction, TAG_KEYS.cell]) {
     const v = tags[key]?.toLowerCase();
     if (!v) continue;
     for (const [id, j] of Object.entries(settings.jurisdictions)) {
@@ -430,7 +431,8 @@ export function jurisdictionOf(r: ResourceView, settings: PackSettings): Resolve
   return undefined;
 }
 
-export const environmentOf = (r: ResourceView): string | undefined => effectiveTags(r).environment?.toLowerCase();
+export const environmentOf = (r: ResourceView): string | undefined =>
+  effectiveTags(r)[TAG_KEYS.environment]?.toLowerCase();
 
 /** Name segments that mean a data class when no `data-classification` tag says it. */
 const CLASS_ALIASES: Readonly<Record<string, DataClass>> = {
@@ -456,7 +458,7 @@ export interface ResolvedClass {
  * else the last segment of the logical name (split on `-`, `_`, `.`) that names one (aliases above).
  */
 export function dataClassOf(r: ResourceView): ResolvedClass | undefined {
-  const tag = effectiveTags(r)["data-classification"]?.toLowerCase();
+  const tag = effectiveTags(r)[TAG_KEYS.dataClassification]?.toLowerCase();
   const known = (s: string | undefined): DataClass | undefined =>
     s === undefined ? undefined : (DATA_CLASSES as readonly string[]).includes(s) ? (s as DataClass) : CLASS_ALIASES[s];
   const fromTag = known(tag);

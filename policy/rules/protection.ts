@@ -3,31 +3,43 @@
  * resilience; LGPD Art. 46: protection against "destruição, perda" accidental or unlawful), and
  * pseudonymisation key strength (GDPR Art. 4(5), 25(1), 32(1)(a); LGPD Art. 12, 13 §4).
  */
+import { STATEFUL_TYPES, isStateful, type StatefulType } from "../contract";
 import { A } from "./articles";
 import { bool, dataClassOf, environmentOf, get, label, num, str, type ResourceRule, type ResourceView } from "./common";
 
-/** Stateful types, with the cloud's own deletion-protection flag where one exists. */
-const STATEFUL: Readonly<Record<string, ((r: ResourceView) => boolean) | null>> = {
+/**
+ * The cloud's own deletion-protection flag of each stateful type, where one exists. Keyed by the
+ * contract's list, so a type added there must be given its flag (or `null`) here.
+ */
+const NATIVE_PROTECTION: Readonly<Record<StatefulType, ((r: ResourceView) => boolean) | null>> = {
   "aws:s3/bucket:Bucket": null,
-  "aws:kms/key:Key": null,
   "aws:glue/catalogDatabase:CatalogDatabase": null,
   "aws:glue/catalogTable:CatalogTable": null,
-  "aws:secretsmanager/secret:Secret": null,
+  "aws:dynamodb/table:Table": (r) => bool(r.props, "deletionProtectionEnabled") === true,
   "aws:msk/cluster:Cluster": null,
   "aws:kinesis/stream:Stream": null,
   "aws:cloudwatch/logGroup:LogGroup": (r) => bool(r.props, "deletionProtectionEnabled") === true,
-  "gcp:kms/keyRing:KeyRing": null,
-  "gcp:kms/cryptoKey:CryptoKey": null,
   "gcp:bigquery/dataset:Dataset": null,
   "gcp:bigquery/table:Table": (r) => bool(r.props, "deletionProtection") === true,
   "gcp:storage/bucket:Bucket": null,
-  "gcp:secretmanager/secret:Secret": (r) => bool(r.props, "deletionProtection") === true,
+  "gcp:pubsub/topic:Topic": null,
+  "gcp:pubsub/subscription:Subscription": null,
   "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": null,
   "gcp:workbench/instance:Instance": (r) => bool(r.props, "enableDeletionProtection") === true,
+  "aws:kms/key:Key": null,
+  "aws:secretsmanager/secret:Secret": null,
+  "gcp:kms/keyRing:KeyRing": null,
+  "gcp:kms/cryptoKey:CryptoKey": null,
+  "gcp:secretmanager/secret:Secret": (r) => bool(r.props, "deletionProtection") === true,
+  "random:index/randomBytes:RandomBytes": null,
+  "aws:dms/replicationConfig:ReplicationConfig": null,
+  "aws:cloudtrail/trail:Trail": null,
+  "gcp:datacatalog/taxonomy:Taxonomy": null,
+  "gcp:datacatalog/policyTag:PolicyTag": null,
 };
 
 /** Properties that, when true, let a delete wipe the contents. */
-const FORCE_DELETE: Readonly<Record<string, string>> = {
+const FORCE_DELETE: Readonly<Partial<Record<StatefulType, string>>> = {
   "aws:s3/bucket:Bucket": "forceDestroy",
   "gcp:storage/bucket:Bucket": "forceDestroy",
   "gcp:bigquery/dataset:Dataset": "deleteContentsOnDestroy",
@@ -44,9 +56,9 @@ export const deletionProtection: ResourceRule = {
   articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
   remediation:
     "Create stateful resources with the Pulumi resource option protect: true in production (the program does it from lakehouse:protect), or turn on the cloud's own deletion protection where it exists, and leave forceDestroy / deleteContentsOnDestroy off. Erasure of personal data happens through the erasure workers and retention rules, not by deleting stores.",
-  resourceTypes: Object.keys(STATEFUL),
+  resourceTypes: [...STATEFUL_TYPES],
   validate(r, ctx) {
-    if (!(r.type in STATEFUL)) return;
+    if (!isStateful(r.type)) return;
     const env = environmentOf(r);
     if (env === undefined || !ctx.settings.productionEnvironments.includes(env)) return;
     // Views and external tables hold no data: dropping one loses nothing.
@@ -57,7 +69,7 @@ export const deletionProtection: ResourceRule = {
       return;
     // Only audit log groups are records; application logs may come and go with their function.
     if (r.type === "aws:cloudwatch/logGroup:LogGroup" && dataClassOf(r)?.cls !== "audit") return;
-    const native = STATEFUL[r.type];
+    const native = NATIVE_PROTECTION[r.type];
     if (!r.protect && !(native && native(r))) {
       ctx.report(
         `${label(r)} is a stateful '${env}' resource without deletion protection: set the protect resource option.`,

@@ -2,6 +2,7 @@
  * No public access: GDPR Art. 25(2) says by default personal data must not be made accessible "to an
  * indefinite number of natural persons"; LGPD Art. 46 asks for measures against unauthorised access.
  */
+import { PUBLIC_ENDPOINT_LABEL } from "../contract";
 import { A } from "./articles";
 import {
   asArray,
@@ -239,8 +240,6 @@ export const noPublicNetwork: ResourceRule = {
   },
 };
 
-/** The label that marks the one endpoint meant to be public (the tracking API); ADR 0005. */
-export const PUBLIC_ENDPOINT_LABEL = { key: "public-endpoint", value: "tracking-api" } as const;
 const PUBLIC_SERVICE_TYPES: Readonly<Record<string, string>> = {
   "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": "gcp:cloudrunv2/service:Service",
   "gcp:cloudrun/iamMember:IamMember": "gcp:cloudrun/service:Service",
@@ -260,8 +259,7 @@ export const publicEndpointDeclared: StackRule = {
   severity: "critical",
   enforcementLevel: "mandatory",
   articles: NO_PUBLIC,
-  remediation:
-    "Do not open services to allUsers. The clickstream collector is the only reviewed public endpoint: it carries the label public-endpoint=tracking-api and pseudonymises before anything is stored. Any other service must require authenticated callers (remove the allUsers invoker grant and keep invokerIamDisabled off).",
+  remediation: `Do not open services to allUsers. The clickstream collector is the only reviewed public endpoint: it carries the label ${PUBLIC_ENDPOINT_LABEL.key}=${PUBLIC_ENDPOINT_LABEL.value} and pseudonymises before anything is stored. Any other service must require authenticated callers (remove the allUsers invoker grant and keep invokerIamDisabled off).`,
   resourceTypes: [...Object.keys(PUBLIC_SERVICE_TYPES), ...Object.values(PUBLIC_SERVICE_TYPES)],
   validate(resources, ctx) {
     const labelled = (svc: ResourceView): boolean =>
@@ -298,7 +296,7 @@ export const publicEndpointDeclared: StackRule = {
     for (const svc of resources.filter((r) => r.type === "gcp:cloudrunv2/service:Service")) {
       if (bool(svc.props, "invokerIamDisabled") === true && !labelled(svc)) {
         ctx.report(
-          `${label(svc)} disables invoker IAM (anyone may call it) without the public-endpoint label.`,
+          `${label(svc)} disables invoker IAM (anyone may call it) without the ${PUBLIC_ENDPOINT_LABEL.key} label.`,
           svc.urn,
         );
       }

@@ -8,7 +8,16 @@
  * clickstream, logs, audit), else the last segment of the logical name that names one (see
  * `dataClassOf`). A store whose class cannot be told is a violation: its bounds are unknown.
  */
-import { BIGQUERY_FAIL_SAFE_DAYS, type DataClass } from "../config";
+import {
+  BIGQUERY_FAIL_SAFE_DAYS,
+  DATA_CLASSES,
+  LIFECYCLE_LAG_DAYS,
+  LIVE_DELETION_DAYS,
+  TAG_KEYS,
+  erasureBudget,
+  type DataClass,
+  type ErasureBudget,
+} from "../contract";
 import { A } from "./articles";
 import {
   attachedTo,
@@ -40,7 +49,8 @@ interface Bounds {
   readonly cls: DataClass;
   readonly ceiling: number;
   readonly floor: number;
-  readonly sla: number;
+  /** What each stage of an erasure may take within the jurisdiction's SLA. */
+  readonly budget: ErasureBudget;
 }
 
 /** Jurisdiction and data class of a store, or a violation saying which is missing. */
@@ -50,7 +60,7 @@ function boundsOf(r: ResourceView, ctx: RuleContext): Bounds | undefined {
   const c = dataClassOf(r);
   if (!c) {
     ctx.report(
-      `${label(r)} has no data class: tag it 'data-classification' with one of raw, curated, marts, clickstream, logs, audit, so its retention bounds are known.`,
+      `${label(r)} has no data class: tag it '${TAG_KEYS.dataClassification}' with one of ${DATA_CLASSES.join(", ")}, so its retention bounds are known.`,
       r.urn,
     );
     return undefined;
@@ -60,8 +70,25 @@ function boundsOf(r: ResourceView, ctx: RuleContext): Bounds | undefined {
     cls: c.cls,
     ceiling: j.settings.retentionCeilingDays[c.cls],
     floor: c.cls === "audit" ? j.settings.auditFloorDays : 0,
-    sla: j.settings.erasureSlaCeilingDays,
+    budget: erasureBudget(j.settings.erasureSlaCeilingDays),
   };
+}
+
+const dayCount = (n: number): string => `${n} day${n === 1 ? "" : "s"}`;
+/** The stages an object copy waits for: the live deletion, then lifecycle's lag. */
+const COPY_WAITS = `${dayCount(LIVE_DELETION_DAYS)} to delete the live copy and ${dayCount(LIFECYCLE_LAG_DAYS)} for lifecycle to act`;
+/** The stage Iceberg maintenance and BigQuery time travel wait for. */
+const LIVE_WAITS = `${dayCount(LIVE_DELETION_DAYS)} to delete the live rows`;
+
+/**
+ * Why `days` of one stage of an erasure are too many: the SLA alone when the stage exceeds it, else
+ * what the erasure budget leaves for the stage once the stages before it (`waits`) are counted.
+ */
+function slaReason(j: ResolvedJurisdiction, days: number, allowed: number, waits: string): string {
+  const sla = j.settings.erasureSlaCeilingDays;
+  return days > sla
+    ? `the ${j.settings.law} erasure SLA is ${sla} days`
+    : `the ${j.settings.law} erasure SLA of ${sla} days leaves ${allowed} after ${waits}`;
 }
 
 /** Checks an expiry in days against the class bounds; `what` names the setting. */
@@ -95,7 +122,7 @@ const ERASABLE: readonly DataClass[] = ["raw", "curated", "marts", "clickstream"
  * Returns how it was recognised.
  */
 function icebergWarehouse(r: ResourceView): "tag" | "name" | undefined {
-  if (effectiveTags(r)["table-format"]?.toLowerCase() === "iceberg") return "tag";
+  if (effectiveTags(r)[TAG_KEYS.tableFormat]?.toLowerCase() === "iceberg") return "tag";
   return /(^|[-_.])warehouse$/.test(r.name.toLowerCase()) ? "name" : undefined;
 }
 
@@ -113,8 +140,7 @@ export const s3Retention: StackRule = {
   severity: "high",
   enforcementLevel: "mandatory",
   articles: [...STORAGE_LIMITATION, ...ERASURE, ...AUDIT_FLOOR],
-  remediation:
-    "Attach an aws.s3.BucketLifecycleConfiguration with an enabled rule whose expiration.days is within the class's ceiling (at least the audit floor for audit buckets) and, on versioned buckets, noncurrentVersionExpiration.noncurrentDays within the erasure SLA, so that an erased object does not survive as an old version. Audit buckets also need objectLockEnabled and a BucketObjectLockConfiguration whose default retention covers the audit floor.",
+  remediation: `Attach an aws.s3.BucketLifecycleConfiguration with an enabled rule whose expiration.days is within the class's ceiling (at least the audit floor for audit buckets) and, on versioned buckets, noncurrentVersionExpiration.noncurrentDays within what the erasure SLA leaves after ${COPY_WAITS}, so that an erased object does not survive as an old version. Audit buckets also need objectLockEnabled and a BucketObjectLockConfiguration whose default retention covers the audit floor.`,
   resourceTypes: [S3_BUCKET, S3_LIFECYCLE, S3_VERSIONING, S3_LOCK],
   validate(resources, ctx) {
     for (const bucket of resources.filter((r) => r.type === S3_BUCKET)) {
@@ -143,7 +169,7 @@ export const s3Retention: StackRule = {
         // an age-based S3 expiry would corrupt tables. Noncurrent versions are still bounded below.
         if (iceberg === "name") {
           ctx.advise(
-            `${label(bucket)} has no object expiration and is taken for an Iceberg warehouse by its name; tag it 'table-format' = 'iceberg' to say so explicitly.`,
+            `${label(bucket)} has no object expiration and is taken for an Iceberg warehouse by its name; tag it '${TAG_KEYS.tableFormat}' = 'iceberg' to say so explicitly.`,
             bucket.urn,
           );
         }
@@ -162,10 +188,8 @@ export const s3Retention: StackRule = {
       if (versioned && b.cls !== "audit") {
         // Erasure reaches the data zones; logs are kept under a legal obligation (GDPR Art. 17(3)(b),
         // LGPD Art. 16 I) and expire by age, so their old versions are bounded by the class ceiling.
-        const bound = ERASABLE.includes(b.cls) ? b.sla : b.ceiling;
-        const boundText = ERASABLE.includes(b.cls)
-          ? `the ${b.j.settings.law} erasure SLA is ${b.sla} days`
-          : `the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days`;
+        const erasable = ERASABLE.includes(b.cls);
+        const bound = erasable ? b.budget.objectCopyDays : b.ceiling;
         const noncurrent = enabled
           .map(
             ({ owner, base }) =>
@@ -180,7 +204,10 @@ export const s3Retention: StackRule = {
             bucket.urn,
           );
         } else if (worst > bound) {
-          ctx.report(`${label(bucket)} keeps noncurrent versions ${worst} days; ${boundText}.`, bucket.urn);
+          const reason = erasable
+            ? slaReason(b.j, worst, bound, COPY_WAITS)
+            : `the ${b.j.settings.law} ceiling for '${b.cls}' is ${b.ceiling} days`;
+          ctx.report(`${label(bucket)} keeps noncurrent versions ${worst} days; ${reason}.`, bucket.urn);
         }
       }
       if (b.cls === "audit") {
@@ -216,8 +243,7 @@ export const gcsRetention: ResourceRule = {
   severity: "high",
   enforcementLevel: "mandatory",
   articles: [...STORAGE_LIMITATION, ...ERASURE, ...AUDIT_FLOOR],
-  remediation:
-    "Add a lifecycleRules entry with action.type 'Delete' and condition.age within the class's ceiling, and on versioned buckets a Delete rule with daysSinceNoncurrentTime within the erasure SLA. Keep softDeletePolicy.retentionDurationSeconds within the erasure SLA. Audit buckets need retentionPolicy.retentionPeriod of at least the audit floor, locked in production.",
+  remediation: `Add a lifecycleRules entry with action.type 'Delete' and condition.age within the class's ceiling, and on versioned buckets a Delete rule with daysSinceNoncurrentTime within what the erasure SLA leaves after ${COPY_WAITS}. Keep softDeletePolicy.retentionDurationSeconds within the same budget. Audit buckets need retentionPolicy.retentionPeriod of at least the audit floor, locked in production.`,
   resourceTypes: ["gcp:storage/bucket:Bucket"],
   validate(r, ctx) {
     const b = boundsOf(r, ctx);
@@ -239,17 +265,17 @@ export const gcsRetention: ResourceRule = {
           `${label(r)} is versioned but never deletes noncurrent versions: an erased object survives as an old version.`,
           r.urn,
         );
-      else if (Math.max(...nc) > b.sla)
+      else if (Math.max(...nc) > b.budget.objectCopyDays)
         ctx.report(
-          `${label(r)} keeps noncurrent versions ${Math.max(...nc)} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`,
+          `${label(r)} keeps noncurrent versions ${Math.max(...nc)} days; ${slaReason(b.j, Math.max(...nc), b.budget.objectCopyDays, COPY_WAITS)}.`,
           r.urn,
         );
     }
     // Soft delete keeps deleted objects 7 days unless configured (cloud.google.com/storage/docs/soft-delete).
     const soft = num(r.props, "softDeletePolicy.retentionDurationSeconds") ?? 7 * 86400;
-    if (b.cls !== "audit" && soft / 86400 > b.sla) {
+    if (b.cls !== "audit" && soft / 86400 > b.budget.objectCopyDays) {
       ctx.report(
-        `${label(r)} soft-deletes for ${soft / 86400} days; the ${b.j.settings.law} erasure SLA is ${b.sla} days.`,
+        `${label(r)} soft-deletes for ${soft / 86400} days; ${slaReason(b.j, soft / 86400, b.budget.objectCopyDays, COPY_WAITS)}.`,
         r.urn,
       );
     }
@@ -277,8 +303,7 @@ export const bigqueryRetention: StackRule = {
   severity: "high",
   enforcementLevel: "mandatory",
   articles: [...STORAGE_LIMITATION, ...ERASURE],
-  remediation:
-    "Set defaultPartitionExpirationMs (or defaultTableExpirationMs) on every dataset within its class's ceiling, or timePartitioning.expirationMs on each table. Set maxTimeTravelHours between the configured minimum and maximum, and small enough that time travel plus BigQuery's fixed 7-day fail-safe ends within the erasure SLA.",
+  remediation: `Set defaultPartitionExpirationMs (or defaultTableExpirationMs) on every dataset within its class's ceiling, or timePartitioning.expirationMs on each table. Set maxTimeTravelHours between the configured minimum and maximum, and small enough that ${LIVE_WAITS}, time travel and BigQuery's fixed ${BIGQUERY_FAIL_SAFE_DAYS}-day fail-safe end within the erasure SLA.`,
   resourceTypes: [BQ_DATASET, BQ_TABLE],
   validate(resources, ctx) {
     const { min, max } = ctx.settings.bigQueryTimeTravelHours;
@@ -297,10 +322,11 @@ export const bigqueryRetention: StackRule = {
       if (hours < min || hours > max) {
         ctx.report(`${label(d)} has maxTimeTravelHours ${hours}; allowed ${min} to ${max}.`, d.urn);
       }
-      const physical = hours / 24 + BIGQUERY_FAIL_SAFE_DAYS;
-      if (physical > b.sla) {
+      if (hours / 24 > b.budget.timeTravelDays) {
+        const physical = hours / 24 + BIGQUERY_FAIL_SAFE_DAYS;
+        const allowed = b.budget.timeTravelDays + BIGQUERY_FAIL_SAFE_DAYS;
         ctx.report(
-          `${label(d)} keeps erased rows ${physical} days (time travel ${hours / 24} + fail-safe ${BIGQUERY_FAIL_SAFE_DAYS}); the ${b.j.settings.law} erasure SLA is ${b.sla} days.`,
+          `${label(d)} keeps erased rows ${physical} days (time travel ${hours / 24} + fail-safe ${BIGQUERY_FAIL_SAFE_DAYS}); ${slaReason(b.j, physical, allowed, LIVE_WAITS)}.`,
           d.urn,
         );
       }
@@ -347,7 +373,7 @@ export const logRetention: ResourceRule = {
       cls: c,
       ceiling: j.settings.retentionCeilingDays[c],
       floor: c === "audit" ? j.settings.auditFloorDays : 0,
-      sla: j.settings.erasureSlaCeilingDays,
+      budget: erasureBudget(j.settings.erasureSlaCeilingDays),
     };
     const what = r.type === "aws:cloudwatch/logGroup:LogGroup" ? "retentionInDays" : "retentionDays";
     // Cloud Logging buckets default to 30 days.
@@ -370,7 +396,7 @@ export const streamRetention: ResourceRule = {
   validate(r, ctx) {
     const j = requireJurisdiction(r, ctx);
     if (!j) return;
-    const sla = j.settings.erasureSlaCeilingDays;
+    const allowed = erasureBudget(j.settings.erasureSlaCeilingDays).messageRetentionDays;
     let days: number | undefined;
     let what: string;
     if (r.type === "aws:kinesis/stream:Stream") {
@@ -386,9 +412,9 @@ export const streamRetention: ResourceRule = {
         return;
       }
     }
-    if (days > sla)
+    if (days > allowed)
       ctx.report(
-        `${label(r)} retains messages ${days} days (${what}); the ${j.settings.law} erasure SLA is ${sla} days.`,
+        `${label(r)} retains messages ${days} days (${what}); ${slaReason(j, days, allowed, "publication")}.`,
         r.urn,
       );
   },
@@ -409,15 +435,14 @@ export const icebergSnapshotExpiry: StackRule = {
   severity: "high",
   enforcementLevel: "mandatory",
   articles: ERASURE,
-  remediation:
-    "Add an aws.glue.CatalogTableOptimizer of type 'retention' for each Iceberg table with snapshotRetentionPeriodInDays within the erasure SLA and cleanExpiredFiles true, and one of type 'orphan_file_deletion' with orphanFileRetentionPeriodInDays within the SLA. A row deleted by an erasure stays readable through older snapshots until they expire.",
+  remediation: `Add an aws.glue.CatalogTableOptimizer of type 'retention' for each Iceberg table with cleanExpiredFiles true and snapshotRetentionPeriodInDays small enough that ${LIVE_WAITS}, the retention and the interval between runs (runRateInHours) end within the erasure SLA, and one of type 'orphan_file_deletion' whose orphanFileRetentionPeriodInDays fits the same budget. A row deleted by an erasure stays readable through older snapshots until they expire.`,
   resourceTypes: [GLUE_TABLE, OPTIMIZER],
   validate(resources, ctx) {
     const optimizers = resources.filter((r) => r.type === OPTIMIZER);
     for (const o of optimizers) {
       const j = requireJurisdiction(o, ctx);
       if (!j) continue;
-      const sla = j.settings.erasureSlaCeilingDays;
+      const allowed = erasureBudget(j.settings.erasureSlaCeilingDays).icebergMaintenanceDays;
       const type = str(o.props, "type");
       if (bool(o.props, "configuration.enabled") === false) ctx.report(`${label(o)} is disabled.`, o.urn);
       if (type === "retention") {
@@ -425,9 +450,9 @@ export const icebergSnapshotExpiry: StackRule = {
         // Glue's default snapshot retention is 5 days.
         const days = num(o.props, `${base}.snapshotRetentionPeriodInDays`) ?? 5;
         const run = (num(o.props, `${base}.runRateInHours`) ?? 24) / 24;
-        if (days + run > sla)
+        if (days + run > allowed)
           ctx.report(
-            `${label(o)} keeps snapshots ${days} days (+${run} between runs); the ${j.settings.law} erasure SLA is ${sla} days.`,
+            `${label(o)} keeps snapshots ${days} days (+${run} between runs); ${slaReason(j, days + run, allowed, LIVE_WAITS)}.`,
             o.urn,
           );
         if (bool(o.props, `${base}.cleanExpiredFiles`) === false)
@@ -435,9 +460,10 @@ export const icebergSnapshotExpiry: StackRule = {
       } else if (type === "orphan_file_deletion") {
         const base = "configuration.orphanFileDeletionConfiguration.icebergConfiguration";
         const days = num(o.props, `${base}.orphanFileRetentionPeriodInDays`) ?? 3;
-        if (days > sla)
+        const run = (num(o.props, `${base}.runRateInHours`) ?? 24) / 24;
+        if (days + run > allowed)
           ctx.report(
-            `${label(o)} keeps orphan files ${days} days; the ${j.settings.law} erasure SLA is ${sla} days.`,
+            `${label(o)} keeps orphan files ${days} days (+${run} between runs); ${slaReason(j, days + run, allowed, LIVE_WAITS)}.`,
             o.urn,
           );
       }

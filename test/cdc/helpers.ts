@@ -17,10 +17,13 @@ export interface CliOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Runs `npx tsx tools/cdc-replay.ts <args>` from the repo root, as `npm run cdc:replay` does. */
+/**
+ * Runs `tools/cdc-replay.ts <args>` from the repo root under tsx's loader, as `npm run cdc:replay` does,
+ * in one process: `npx tsx` would add npx's resolution and tsx's own parent process to every case.
+ */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "tools/cdc-replay.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "tools/cdc-replay.ts", ...args], {
       cwd: REPO_ROOT,
       uid: opts.uid,
       gid: opts.gid,

@@ -74,7 +74,8 @@ function buildModel(s: Scenario): SourceModel {
 /** A DMS writer and a DuckDB connection for one example, closed and removed afterwards. */
 async function withFixtures(fn: (w: DmsWriter, connection: DuckDBConnection) => Promise<void>): Promise<void> {
   const w = await DmsWriter.create();
-  const instance = await DuckDBInstance.create(":memory:");
+  // One thread: each example is a few rows, where DuckDB's worker threads cost more than they bring.
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
   const connection = await instance.connect();
   try {
     await fn(w, connection);

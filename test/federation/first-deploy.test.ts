@@ -7,8 +7,8 @@
  * (@pulumi/pulumi runtime/invoke.js, `invokeAsync`).
  */
 import { expect } from "chai";
-import { evaluateStack, type Plan, type PlannedResource } from "../../tools/plan/evaluate";
-import { planOf } from "../helpers/plan";
+import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
+import { firstPreviewOf, planOf } from "../helpers/plan";
 
 const STS_LOOKUP = "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount";
 const SERVICE = "gcp:projects/service:Service";
@@ -59,9 +59,8 @@ describe("first deploy: the Storage Transfer lookup waits for its API (issue 10,
     expect(calls[0].inputs.project).to.equal("acme-lakehouse-br-dev");
   });
 
-  it("dev (first preview): the lookup is not issued while the API is still to be enabled", async function () {
-    this.timeout(120_000);
-    const plan = await evaluateStack({ stack: "dev", mode: "first-preview" });
+  it("dev (first preview): the lookup is not issued while the API is still to be enabled", async () => {
+    const plan = await firstPreviewOf("dev");
     expect(transferApi(plan)).to.have.length.greaterThan(0);
     expect(
       plan.invokes.filter((i) => i.token === STS_LOOKUP),

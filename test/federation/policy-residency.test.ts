@@ -4,14 +4,14 @@
  * rule on what the Omni path creates (the connection and the federated dataset in `aws-us-east-1`).
  */
 import { expect } from "chai";
-import { baseline, closeSession, gate, lines, mutate } from "../policy/helpers";
+import { closeSession, gate, lines, mutate, planBaseline } from "../policy/helpers";
 import type { ResourceInput } from "../../tools/policy/requests";
 
 describe("policy pack on a br cell federated through Omni", () => {
   after(closeSession);
 
   it("rejects the Omni connection and the Glue-federated dataset outside Brazil", async () => {
-    const base = mutate(baseline(), "br-lake-connection", (i) => {
+    const base = mutate(await planBaseline(), "br-lake-connection", (i) => {
       i.location = "aws-us-east-1";
       delete i.cloudResource;
       i.aws = { accessRole: { iamRoleId: "arn:aws:iam::222222222222:role/lakehouse-prod-br-bigquery-omni" } };

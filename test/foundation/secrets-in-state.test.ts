@@ -64,7 +64,8 @@ describe("secrets never reach the state in clear (issue 11, item 15)", function 
       it("the plan records component inputs, as `pulumi up` does, and knows the stack's secrets", () => {
         const cell = plan.resources.find((r) => r.type === "lakehouse:cell:Cell");
         expect(cell, "a Cell component").to.not.equal(undefined);
-        expect(Object.keys(cell!.inputs)).to.include.members(["cell", "config"]);
+        // The cell receives its derived spec and the validated config (components/config/spec.ts).
+        expect(Object.keys(cell!.inputs)).to.include.members(["spec", "config"]);
         // dev: one source password and the write keys; prod: ten passwords and the write keys.
         expect(secrets.size).to.be.at.least(2);
         expect([...secrets.keys()]).to.include("lakehouse:collectorWriteKeys");

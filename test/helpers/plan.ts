@@ -1,10 +1,13 @@
 /**
- * Shared access to offline plans in tests: each stack is evaluated once per test process and cached,
- * plus small queries over the record.
+ * Shared access to offline plans in tests: each repository stack is evaluated once per run (by the
+ * global fixture, ./global-plans.ts) or, without it, once per test process; plus small queries over
+ * the record.
  */
+import * as fs from "node:fs";
 import { parseStackConfig, type LakehouseConfig } from "../../components/config";
 import { evaluateStack, type Plan, type PlanMode, type PlannedResource } from "../../tools/plan/evaluate";
 import { readStackConfig } from "../../tools/plan/stack-config";
+import { PLANS_DIR_ENV, planFile } from "./global-plans";
 
 const cache = new Map<string, Promise<Plan>>();
 
@@ -16,7 +19,13 @@ export function planOf(stack: string, mode: PlanMode = "realistic"): Promise<Pla
   const key = `${stack}:${mode}`;
   let p = cache.get(key);
   if (!p) {
-    p = evaluateStack({ stack, mode });
+    // Evaluated once for the whole run by the global fixture (./global-plans.ts) when there is one.
+    const dir = process.env[PLANS_DIR_ENV];
+    const file = dir === undefined ? undefined : planFile(dir, stack, mode);
+    p =
+      file !== undefined && fs.existsSync(file)
+        ? fs.promises.readFile(file, "utf8").then((t) => JSON.parse(t) as Plan)
+        : evaluateStack({ stack, mode });
     cache.set(key, p);
   }
   return p;

@@ -9,58 +9,65 @@ import { runPolicyGate } from "../../tools/policy/gate";
 import { UNKNOWN } from "../../tools/policy/requests";
 import type { Plan, PlannedResource } from "../../tools/plan/types";
 import { planOf } from "../helpers/plan";
-import { baseline, closeSession, gate, lines, mutate, session } from "./helpers";
+import { closeSession, gate, lines, mutate, planBaseline, session } from "./helpers";
 
 describe("policy pack: coverage rules", function () {
   this.timeout(300_000);
   after(closeSession);
 
   it("an endpoint without a policy is an advisory naming AWS's full-access default, not a pass", async () => {
-    const r = await gate(mutate(baseline(), "br-s3-endpoint", (i) => delete i.policy));
+    const r = await gate(mutate(await planBaseline(), "br-ingestion-network-s3", (i) => delete i.policy));
     expect(r.passed).to.equal(true);
     expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
       [
         "vpc-endpoints-private",
         "advisory",
-        "aws:ec2/vpcEndpoint:VpcEndpoint 'br-s3-endpoint' has no endpoint policy, so AWS applies the default policy that allows every action on every resource of 'com.amazonaws.sa-east-1.s3'.",
+        "aws:ec2/vpcEndpoint:VpcEndpoint 'br-ingestion-network-s3' has no endpoint policy, so AWS applies the default policy that allows every action on every resource of 'com.amazonaws.sa-east-1.s3'.",
       ],
     ]);
   });
 
   it("an alert policy without notification channels is an advisory (incidents reach nobody)", async () => {
-    const r = await gate(mutate(baseline(), "br-dead-letters", (i) => (i.notificationChannels = [])));
+    const r = await gate(
+      mutate(await planBaseline(), "br-clickstream-alerts-dead-letters", (i) => (i.notificationChannels = [])),
+    );
     expect(r.passed).to.equal(true);
     expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
       [
         "alerts-routed-in-jurisdiction",
         "advisory",
-        "gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' has no notificationChannels: its incidents show only in the Cloud console and notify nobody.",
+        "gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-dead-letters' has no notificationChannels: its incidents show only in the Cloud console and notify nobody.",
       ],
     ]);
   });
 
   it("joins fall back on dependencies when a referenced id or ARN is unknown at preview (no fail-closed on a reference)", async () => {
-    let r = mutate(baseline(), "br-orders-source", (i) => (i.certificateArn = UNKNOWN));
-    r = mutate(r, "br-dms-subnets", (i) => (i.subnetIds = [UNKNOWN]));
-    r = mutate(r, "br-orders-events-target", (i) => (i.arn = UNKNOWN));
-    r = mutate(r, "br-orders-latency", (i) => (i.alarmActions = [UNKNOWN]));
-    r = mutate(r, "br-vpc-flow-logs", (i) => (i.logDestination = UNKNOWN));
-    r = mutate(r, "br-pubsub-agent", (_i, x) => (x.outputs = { email: UNKNOWN, member: UNKNOWN }));
+    const baseline = await planBaseline();
+    let r = mutate(baseline, "br-ingestion-orders-source", (i) => (i.certificateArn = UNKNOWN));
+    r = mutate(r, "br-ingestion-subnets", (i) => (i.subnetIds = [UNKNOWN]));
+    r = mutate(r, "br-ingestion-orders-events", (i) => (i.arn = UNKNOWN), "aws:cloudwatch/eventTarget:EventTarget");
+    r = mutate(r, "br-ingestion-orders-cdclatencysource", (i) => (i.alarmActions = [UNKNOWN]));
+    r = mutate(r, "br-ingestion-network-flow-logs", (i) => (i.logDestination = UNKNOWN), "aws:ec2/flowLog:FlowLog");
+    r = mutate(r, "br-gcp-keys-pubsub-agent", (_i, x) => (x.outputs = { email: UNKNOWN, member: UNKNOWN }));
     expect(lines((await gate(r)).diagnostics)).to.deep.equal([]);
     // Without the dependency, the same unknown certificate cannot be placed: reported, not passed.
-    const orphan = mutate(baseline(), "br-orders-source", (i, x) => {
+    const orphan = mutate(baseline, "br-ingestion-orders-source", (i, x) => {
       i.certificateArn = UNKNOWN;
       x.propertyDependencies = {};
     });
     expect(lines((await gate(orphan)).diagnostics)).to.deep.equal([
-      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-orders-source' verifies the source against 'a certificate created elsewhere', a certificate not declared in this stack.",
+      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-ingestion-orders-source' verifies the source against 'a certificate created elsewhere', a certificate not declared in this stack.",
     ]);
   });
 
   it("the eu erasure SLA (30 days) accepts a fortnightly merge that br (15 days) rejects", async () => {
-    const fortnightly = mutate(baseline(), "br-merge-schedule", (i) => (i.schedule = "cron(0 2 1,17 * ? *)"));
+    const fortnightly = mutate(
+      await planBaseline(),
+      "br-ingestion-merge-orders-schedule",
+      (i) => (i.schedule = "cron(0 2 1,17 * ? *)"),
+    );
     expect(lines((await gate(fortnightly)).diagnostics)).to.deep.equal([
-      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-merge-schedule' can leave 16 days between runs ('cron(0 2 1,17 * ? *)'); the LGPD erasure SLA is 15 days.",
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' can leave 16 days between runs ('cron(0 2 1,17 * ? *)'); the LGPD erasure SLA is 15 days.",
     ]);
     const relaxed = await gate(fortnightly, { settings: { jurisdictions: { br: { erasureSlaCeilingDays: 30 } } } });
     expect(lines(relaxed.diagnostics)).to.deep.equal([]);

@@ -1,63 +1,133 @@
 /**
  * Each rule: the compliant baseline passes, and one-field mutations produce exactly the expected
  * violation (policy name and message), through the pack's own analyzer over gRPC.
+ *
+ * The baseline is the dev stack's plan plus one fixture per type the plan lacks (./helpers.ts): a case
+ * names the plan resource it breaks by its logical name, so the messages below are the program's own.
  */
 import { expect } from "chai";
+import { PUBLIC_ENDPOINT_LABEL } from "../../policy/contract";
 import { rules } from "../../policy/policies";
 import type { ResourceInput } from "../../tools/policy/requests";
-import { baseline, closeSession, gate, lines, mutate, without } from "./helpers";
+import { planOf } from "../helpers/plan";
+import { closeSession, fixtures, gate, lines, mutate, NEVER_COMPLIANT, planBaseline, without } from "./helpers";
 
-type Case = readonly [title: string, resources: () => ResourceInput[], expected: readonly string[]];
+type Build = (baseline: readonly ResourceInput[]) => ResourceInput[];
+/**
+ * `on`: the baseline the case breaks. `prod` is the prod stack's plan, for the deletion-protection rule:
+ * it reads the `environment` tag and the `protect` option, which dev deliberately leaves off.
+ */
+type Case = readonly [title: string, resources: Build, expected: readonly string[], on?: "prod"];
 
-const B = baseline;
-const set = (name: string, fn: (i: Record<string, unknown>) => void, type?: string) => () =>
-  mutate(B(), name, fn, type);
+const set =
+  (name: string, fn: (i: Record<string, unknown>) => void, type?: string): Build =>
+  (b) =>
+    mutate(b, name, fn, type);
+const drop =
+  (name: string, type?: string): Build =>
+  (b) =>
+    without(b, name, type);
 const rec = (v: unknown): Record<string, unknown> => v as Record<string, unknown>;
 const first = (v: unknown): Record<string, unknown> => (v as Record<string, unknown>[])[0];
+
+/** The resource of `type` named `name` in the baseline. */
+function find(b: readonly ResourceInput[], type: string, name: string): ResourceInput {
+  const r = b.find((x) => x.type === type && x.name === name);
+  if (!r) throw new Error(`no ${type} named ${name} in the baseline`);
+  return r;
+}
+
+/**
+ * A resource the program never declares, added to the baseline by a case (on the cell's provider of its
+ * package); `deps`: its property dependencies, by input.
+ */
+const added =
+  (
+    type: string,
+    name: string,
+    inputs: (b: readonly ResourceInput[]) => Record<string, unknown>,
+    deps: (b: readonly ResourceInput[]) => Record<string, string[]> = () => ({}),
+  ): Build =>
+  (b) => {
+    const pkg = type.split(":")[0];
+    const provider = b.find((r) => r.provider?.pkg === pkg && !r.provider.isDefault)?.provider;
+    if (!provider) throw new Error(`no ${pkg} provider in the baseline`);
+    const propertyDependencies = deps(b);
+    const stackPrefix = provider.urn.split("::").slice(0, 2).join("::");
+    return [
+      ...b,
+      {
+        urn: `${stackPrefix}::${type}::${name}`,
+        type,
+        name,
+        custom: true,
+        inputs: inputs(b),
+        outputs: {},
+        provider,
+        dependencies: Object.values(propertyDependencies).flat(),
+        propertyDependencies,
+      },
+    ];
+  };
+
+const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
+const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+const DMS_TARGET = "aws:dms/s3Endpoint:S3Endpoint";
 
 const CASES: readonly Case[] = [
   // ---- encryption
   [
     "S3 SSE with AES256",
-    set("br-raw-sse", (i) => (rec(first(i.rules).applyServerSideEncryptionByDefault).sseAlgorithm = "AES256")),
+    set("br-aws-raw-sse", (i) => (rec(first(i.rules).applyServerSideEncryptionByDefault).sseAlgorithm = "AES256")),
     [
-      "s3-bucket-cmk-encryption: aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration 'br-raw-sse' uses sseAlgorithm 'AES256'; only 'aws:kms' or 'aws:kms:dsse' with a customer-managed key is allowed.",
+      "s3-bucket-cmk-encryption: aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration 'br-aws-raw-sse' uses sseAlgorithm 'AES256'; only 'aws:kms' or 'aws:kms:dsse' with a customer-managed key is allowed.",
     ],
   ],
   [
     "S3 SSE with the AWS-managed key",
-    set("br-raw-sse", (i) => (rec(first(i.rules).applyServerSideEncryptionByDefault).kmsMasterKeyId = "alias/aws/s3")),
+    set(
+      "br-aws-raw-sse",
+      (i) => (rec(first(i.rules).applyServerSideEncryptionByDefault).kmsMasterKeyId = "alias/aws/s3"),
+    ),
     [
-      "s3-bucket-cmk-encryption: aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration 'br-raw-sse' uses the AWS-managed key 'alias/aws/s3' in rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId; use a customer-managed KMS key.",
+      "s3-bucket-cmk-encryption: aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration 'br-aws-raw-sse' uses the AWS-managed key 'alias/aws/s3' in rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId; use a customer-managed KMS key.",
     ],
   ],
   [
     "S3 bucket without SSE configuration",
-    () => without(B(), "br-raw-sse"),
+    drop("br-aws-raw-sse"),
     [
-      "s3-bucket-cmk-encryption: aws:s3/bucket:Bucket 'br-raw' has no BucketServerSideEncryptionConfiguration, so it is encrypted with the S3-managed key only.",
+      "s3-bucket-cmk-encryption: aws:s3/bucket:Bucket 'br-aws-raw' has no BucketServerSideEncryptionConfiguration, so it is encrypted with the S3-managed key only.",
     ],
   ],
   [
     "KMS key without rotation",
-    set("br-lake-key", (i) => (i.enableKeyRotation = false)),
-    ["kms-key-rotation: aws:kms/key:Key 'br-lake-key' does not rotate: set enableKeyRotation to true."],
+    set("br-aws-lake-key", (i) => (i.enableKeyRotation = false)),
+    ["kms-key-rotation: aws:kms/key:Key 'br-aws-lake-key' does not rotate: set enableKeyRotation to true."],
   ],
   [
     "Cloud KMS key rotating every 2 years",
-    set("br-lake-cmek", (i) => (i.rotationPeriod = "63072000s")),
+    set("br-gcp-keys-bigquery", (i) => (i.rotationPeriod = "63072000s")),
     [
-      "kms-key-rotation: gcp:kms/cryptoKey:CryptoKey 'br-lake-cmek' rotates every '63072000s'; the maximum is 365 days.",
+      "kms-key-rotation: gcp:kms/cryptoKey:CryptoKey 'br-gcp-keys-bigquery' rotates every '63072000s'; the maximum is 365 days.",
     ],
   ],
   [
     "BigQuery dataset without CMEK",
-    set("br-clickstream", (i) => delete i.defaultEncryptionConfiguration),
+    // The feed table and the transfer into the dataset rely on its default key (compliant while it has
+    // one), so they lose their key with it.
+    (b) =>
+      [
+        set("br-federation-feed-orders-daily", (i) => delete i.encryptionConfiguration),
+        set("br-federation-in-country-load", (i) => delete i.encryptionConfiguration),
+        set("br-federation-feed-dataset", (i) => delete i.defaultEncryptionConfiguration),
+      ].reduce<ResourceInput[]>((acc, step) => step(acc), [...b]),
     [
-      // The table and the transfer relied on the dataset's default key: they lose it too.
-      "bigquery-cmek: gcp:bigquery/dataTransferConfig:DataTransferConfig 'br-lake-copy' has no customer-managed key: set encryptionConfiguration.kmsKeyName or write into a dataset with defaultEncryptionConfiguration.",
-      "bigquery-cmek: gcp:bigquery/dataset:Dataset 'br-clickstream' has no customer-managed key: set defaultEncryptionConfiguration.kmsKeyName.",
-      "bigquery-cmek: gcp:bigquery/table:Table 'br-clickstream-events' has no customer-managed key: set encryptionConfiguration.kmsKeyName or create it in a dataset of this stack with defaultEncryptionConfiguration.",
+      "bigquery-cmek: gcp:bigquery/dataTransferConfig:DataTransferConfig 'br-federation-in-country-load' has no customer-managed key: set encryptionConfiguration.kmsKeyName or write into a dataset with defaultEncryptionConfiguration.",
+      "bigquery-cmek: gcp:bigquery/dataset:Dataset 'br-federation-feed-dataset' has no customer-managed key: set defaultEncryptionConfiguration.kmsKeyName.",
+      "bigquery-cmek: gcp:bigquery/table:Table 'br-federation-feed-orders-daily' has no customer-managed key: set encryptionConfiguration.kmsKeyName or create it in a dataset of this stack with defaultEncryptionConfiguration.",
     ],
   ],
   [
@@ -69,60 +139,63 @@ const CASES: readonly Case[] = [
   ],
   [
     "GCS bucket without CMEK",
-    set("br-staging-raw", (i) => delete i.encryption),
+    set("br-gcp-staging", (i) => delete i.encryption),
     [
-      // The UDF uploaded into it relied on the bucket's default key.
-      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-udf' has no kmsKeyName and its bucket 'br-staging-raw-bkt' is not a bucket of this stack with encryption.defaultKmsKeyName.",
-      "stores-cmek: gcp:storage/bucket:Bucket 'br-staging-raw' has no customer-managed key: set encryption.defaultKmsKeyName.",
+      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-collector-source' has no kmsKeyName and its bucket 'acme-lakehouse-br-dev-lakehouse-dev-br-staging' is not a bucket of this stack with encryption.defaultKmsKeyName.",
+      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-dataflow-udf' has no kmsKeyName and its bucket 'acme-lakehouse-br-dev-lakehouse-dev-br-staging' is not a bucket of this stack with encryption.defaultKmsKeyName.",
+      "stores-cmek: gcp:storage/bucket:Bucket 'br-gcp-staging' has no customer-managed key: set encryption.defaultKmsKeyName.",
     ],
   ],
   [
     "Secret Manager replica without CMEK",
-    set("br-hmac-gcp", (i) => delete first(rec(rec(i.replication).userManaged).replicas).customerManagedEncryption),
+    set(
+      "br-pseudonymisation-key-gcp",
+      (i) => delete first(rec(rec(i.replication).userManaged).replicas).customerManagedEncryption,
+    ),
     [
-      "stores-cmek: gcp:secretmanager/secret:Secret 'br-hmac-gcp' has no customer-managed key: set customerManagedEncryption.kmsKeyName on replica 0.",
+      "stores-cmek: gcp:secretmanager/secret:Secret 'br-pseudonymisation-key-gcp' has no customer-managed key: set customerManagedEncryption.kmsKeyName on replica 0.",
     ],
   ],
   [
     "Secrets Manager secret without CMK",
-    set("br-hmac", (i) => delete i.kmsKeyId),
+    set("br-pseudonymisation-key-aws", (i) => delete i.kmsKeyId),
     [
-      "stores-cmek: aws:secretsmanager/secret:Secret 'br-hmac' has no customer-managed key: set kmsKeyId (without it Secrets Manager uses aws/secretsmanager).",
+      "stores-cmek: aws:secretsmanager/secret:Secret 'br-pseudonymisation-key-aws' has no customer-managed key: set kmsKeyId (without it Secrets Manager uses aws/secretsmanager).",
     ],
   ],
   [
     "Dataflow job without CMEK",
-    set("br-clickstream-to-bq", (i) => delete i.kmsKeyName),
+    set("br-clickstream-dataflow", (i) => delete i.kmsKeyName),
     [
-      "stores-cmek: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-to-bq' has no customer-managed key: set kmsKeyName (Dataflow state and shuffle data).",
+      "stores-cmek: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-dataflow' has no customer-managed key: set kmsKeyName (Dataflow state and shuffle data).",
     ],
   ],
   [
     "Vertex endpoint without CMEK",
-    set("br-offers-endpoint", (i) => delete i.encryptionSpec),
+    set("br-clickstream-ml-endpoint", (i) => delete i.encryptionSpec),
     [
-      "stores-cmek: gcp:vertex/aiEndpoint:AiEndpoint 'br-offers-endpoint' has no customer-managed key: set encryptionSpec.kmsKeyName.",
+      "stores-cmek: gcp:vertex/aiEndpoint:AiEndpoint 'br-clickstream-ml-endpoint' has no customer-managed key: set encryptionSpec.kmsKeyName.",
     ],
   ],
   [
     "Workbench boot disk with Google-managed key",
-    set("br-notebook", (i) => (rec(rec(i.gceSetup).bootDisk).diskEncryption = "GMEK")),
+    set("br-clickstream-workbench-1", (i) => (rec(rec(i.gceSetup).bootDisk).diskEncryption = "GMEK")),
     [
-      "stores-cmek: gcp:workbench/instance:Instance 'br-notebook' bootDisk uses 'GMEK' encryption; set gceSetup.bootDisk.diskEncryption to 'CMEK' with a kmsKey.",
+      "stores-cmek: gcp:workbench/instance:Instance 'br-clickstream-workbench-1' bootDisk uses 'GMEK' encryption; set gceSetup.bootDisk.diskEncryption to 'CMEK' with a kmsKey.",
     ],
   ],
   [
     "Log group without CMK",
-    set("br-merge-logs", (i) => delete i.kmsKeyId),
+    set("br-ingestion-merge-logs-output", (i) => delete i.kmsKeyId),
     [
-      "stores-cmek: aws:cloudwatch/logGroup:LogGroup 'br-merge-logs' has no customer-managed key: set kmsKeyId (log events can carry personal data).",
+      "stores-cmek: aws:cloudwatch/logGroup:LogGroup 'br-ingestion-merge-logs-output' has no customer-managed key: set kmsKeyId (log events can carry personal data).",
     ],
   ],
   [
     "SNS topic with the AWS-managed key",
-    set("br-alerts", (i) => (i.kmsMasterKeyId = "alias/aws/sns")),
+    set("br-ingestion-alerts-topic", (i) => (i.kmsMasterKeyId = "alias/aws/sns")),
     [
-      "stores-cmek: aws:sns/topic:Topic 'br-alerts' uses the AWS-managed key 'alias/aws/sns' in kmsMasterKeyId; use a customer-managed KMS key.",
+      "stores-cmek: aws:sns/topic:Topic 'br-ingestion-alerts-topic' uses the AWS-managed key 'alias/aws/sns' in kmsMasterKeyId; use a customer-managed KMS key.",
     ],
   ],
   [
@@ -149,54 +222,54 @@ const CASES: readonly Case[] = [
   [
     "Glue catalog unencrypted",
     set(
-      "br-catalog-encryption",
+      "br-aws-catalog-encryption",
       (i) => (rec(rec(i.dataCatalogEncryptionSettings).encryptionAtRest).catalogEncryptionMode = "DISABLED"),
     ),
     [
-      "glue-catalog-encryption: aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings 'br-catalog-encryption' leaves the catalog unencrypted (catalogEncryptionMode 'DISABLED'); use 'SSE-KMS'.",
+      "glue-catalog-encryption: aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings 'br-aws-catalog-encryption' leaves the catalog unencrypted (catalogEncryptionMode 'DISABLED'); use 'SSE-KMS'.",
     ],
   ],
   [
     "Glue job without security configuration",
-    set("br-merge", (i) => delete i.securityConfiguration),
+    set("br-ingestion-merge-orders-orders", (i) => delete i.securityConfiguration),
     [
-      "analytics-engines-cmk: aws:glue/job:Job 'br-merge' has no securityConfiguration: its S3 output, logs and bookmarks are not encrypted with a customer-managed key.",
+      "analytics-engines-cmk: aws:glue/job:Job 'br-ingestion-merge-orders-orders' has no securityConfiguration: its S3 output, logs and bookmarks are not encrypted with a customer-managed key.",
     ],
   ],
   [
     "Athena results with SSE-S3",
     set(
-      "br-analysts",
+      "br-aws-analysts",
       (i) => (rec(rec(rec(i.configuration).resultConfiguration).encryptionConfiguration).encryptionOption = "SSE_S3"),
     ),
     [
-      "analytics-engines-cmk: aws:athena/workgroup:Workgroup 'br-analysts' writes query results with encryption 'SSE_S3'; use 'SSE_KMS' or 'CSE_KMS' with a kmsKeyArn.",
+      "analytics-engines-cmk: aws:athena/workgroup:Workgroup 'br-aws-analysts' writes query results with encryption 'SSE_S3'; use 'SSE_KMS' or 'CSE_KMS' with a kmsKeyArn.",
     ],
   ],
   [
     "Secret version in an undeclared secret",
-    () =>
+    (b) =>
       without(
-        mutate(B(), "br-hmac-v1", (_i, r) => (r.propertyDependencies = {})),
-        "br-hmac",
+        mutate(b, "br-pseudonymisation-key-aws-version", (_i, r) => (r.propertyDependencies = {})),
+        "br-pseudonymisation-key-aws",
       ),
     [
-      "secret-versions-in-managed-secrets: aws:secretsmanager/secretVersion:SecretVersion 'br-hmac-v1' is stored in a secret that is not declared in this stack.",
+      "secret-versions-in-managed-secrets: aws:secretsmanager/secretVersion:SecretVersion 'br-pseudonymisation-key-aws-version' is stored in a secret that is not declared in this stack.",
     ],
   ],
   // ---- transit
   [
     "Bucket policy without the TLS deny",
-    set("br-raw-policy", (i) => (i.policy = JSON.stringify({ Statement: [] }))),
+    set("br-aws-raw-policy", (i) => (i.policy = JSON.stringify({ Statement: [] }))),
     [
-      "s3-tls-only: aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy' does not deny requests without TLS (no Deny on aws:SecureTransport = false).",
+      "s3-tls-only: aws:s3/bucketPolicy:BucketPolicy 'br-aws-raw-policy' does not deny requests without TLS (no Deny on aws:SecureTransport = false).",
     ],
   ],
   [
     "DMS endpoint without TLS",
-    set("br-orders-source", (i) => (i.sslMode = "none")),
+    set("br-ingestion-orders-source", (i) => (i.sslMode = "none")),
     [
-      "tls-in-transit: aws:dms/endpoint:Endpoint 'br-orders-source' connects to mysql with sslMode 'none'; use 'require', 'verify-ca' or 'verify-full'.",
+      "tls-in-transit: aws:dms/endpoint:Endpoint 'br-ingestion-orders-source' connects to mysql with sslMode 'none'; use 'require', 'verify-ca' or 'verify-full'.",
     ],
   ],
   [
@@ -209,12 +282,18 @@ const CASES: readonly Case[] = [
   // ---- residency
   [
     "S3 bucket overriding its region",
-    set("br-raw", (i) => (i.region = "us-east-1"), "aws:s3/bucket:Bucket"),
+    set("br-aws-raw", (i) => (i.region = "us-east-1"), "aws:s3/bucket:Bucket"),
     [
-      // The DMS target and the Storage Transfer job that use the bucket now move data out of Brazil.
-      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' writes CDC files to aws:s3/bucket:Bucket 'br-raw' in 'us-east-1' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
-      "replication-residency: gcp:storage/transferJob:TransferJob 'br-feed-transfer' copies from aws:s3/bucket:Bucket 'br-raw' in 'us-east-1' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
-      "resource-residency: aws:s3/bucket:Bucket 'br-raw' is in 'us-east-1' (region), outside jurisdiction 'br' (LGPD); allowed AWS regions: sa-east-1.",
+      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' writes CDC files to aws:s3/bucket:Bucket 'br-aws-raw' in 'us-east-1' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
+      "resource-residency: aws:s3/bucket:Bucket 'br-aws-raw' is in 'us-east-1' (region), outside jurisdiction 'br' (LGPD); allowed AWS regions: sa-east-1.",
+    ],
+  ],
+  [
+    "S3 export bucket overriding its region",
+    set("br-federation-in-country-export-bucket", (i) => (i.region = "us-east-1"), "aws:s3/bucket:Bucket"),
+    [
+      "replication-residency: gcp:storage/transferJob:TransferJob 'br-federation-in-country-transfer' copies from aws:s3/bucket:Bucket 'br-federation-in-country-export-bucket' in 'us-east-1' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
+      "resource-residency: aws:s3/bucket:Bucket 'br-federation-in-country-export-bucket' is in 'us-east-1' (region), outside jurisdiction 'br' (LGPD); allowed AWS regions: sa-east-1.",
     ],
   ],
   [
@@ -233,21 +312,28 @@ const CASES: readonly Case[] = [
   ],
   [
     "Dataflow job in Chile",
-    set("br-clickstream-to-bq", (i) => (i.region = "southamerica-west1")),
+    set("br-clickstream-dataflow", (i) => (i.region = "southamerica-west1")),
     [
-      "resource-residency: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-to-bq' is in 'southamerica-west1' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "resource-residency: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-dataflow' is in 'southamerica-west1' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   [
     "Secret Manager with automatic replication",
-    set("br-hmac-gcp", (i) => (i.replication = { auto: { customerManagedEncryption: { kmsKeyName: "k" } } })),
+    set(
+      "br-pseudonymisation-key-gcp",
+      (i) => (i.replication = { auto: { customerManagedEncryption: { kmsKeyName: "k" } } }),
+    ),
     [
-      "resource-residency: gcp:secretmanager/secret:Secret 'br-hmac-gcp' is in 'global (automatic replication)' (replication.auto), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "resource-residency: gcp:secretmanager/secret:Secret 'br-pseudonymisation-key-gcp' is in 'global (automatic replication)' (replication.auto), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   [
     "S3 replication to an undeclared bucket",
-    set("br-raw-replication", (i) => (rec(first(i.rules).destination).bucket = "arn:aws:s3:::somewhere-else")),
+    (b) =>
+      mutate(b, "br-raw-replication", (i, r) => {
+        rec(first(i.rules).destination).bucket = "arn:aws:s3:::somewhere-else";
+        r.propertyDependencies = { ...r.propertyDependencies, rules: [] };
+      }),
     [
       "replication-residency: aws:s3/bucketReplicationConfig:BucketReplicationConfig 'br-raw-replication' replicates to 'arn:aws:s3:::somewhere-else', a bucket not declared in this stack, so its region cannot be verified.",
     ],
@@ -255,68 +341,71 @@ const CASES: readonly Case[] = [
   [
     "Org policy allowing the US",
     set(
-      "br-resource-locations",
+      "br-gcp-guardrails-resource-locations",
       (i) =>
         (first(rec(i.spec).rules).values = { allowedValues: ["in:southamerica-east1-locations", "in:us-locations"] }),
     ),
     [
-      "gcp-resource-locations-guardrail: gcp:orgpolicy/policy:Policy 'br-resource-locations' allows 'in:us-locations', outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "gcp-resource-locations-guardrail: gcp:orgpolicy/policy:Policy 'br-gcp-guardrails-resource-locations' allows 'in:us-locations', outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   [
     "Resource on a default provider (no jurisdiction anywhere)",
-    () => mutate(B(), "br-hmac-gcp", (_i, r) => (r.provider = undefined)),
+    (b) => mutate(b, "br-pseudonymisation-key-gcp", (_i, r) => (r.provider = undefined)),
     [
-      "resource-residency: gcp:secretmanager/secret:Secret 'br-hmac-gcp' has no 'jurisdiction' or 'cell' tag/label naming a configured jurisdiction (br, eu) on the resource or its provider, so its residency cannot be checked.",
+      "resource-residency: gcp:secretmanager/secret:Secret 'br-pseudonymisation-key-gcp' has no 'jurisdiction' or 'cell' tag/label naming a configured jurisdiction (br, eu) on the resource or its provider, so its residency cannot be checked.",
     ],
   ],
   // ---- retention
   [
     "S3 raw kept 2 years",
-    set("br-raw-lifecycle", (i) => (first(i.rules).expiration = { days: 730 })),
+    set("br-aws-raw-lifecycle", (i) => (first(i.rules).expiration = { days: 730 })),
     [
-      "s3-retention: aws:s3/bucket:Bucket 'br-raw' keeps 'raw' data 730 days (lifecycle expiration.days); the LGPD ceiling for 'raw' is 400 days.",
+      "s3-retention: aws:s3/bucket:Bucket 'br-aws-raw' keeps 'raw' data 730 days (lifecycle expiration.days); the LGPD ceiling for 'raw' is 400 days.",
     ],
   ],
   [
     "S3 noncurrent versions beyond the erasure SLA",
-    set("br-raw-lifecycle", (i) => (first(i.rules).noncurrentVersionExpiration = { noncurrentDays: 20 })),
-    ["s3-retention: aws:s3/bucket:Bucket 'br-raw' keeps noncurrent versions 20 days; the LGPD erasure SLA is 15 days."],
+    set("br-aws-raw-lifecycle", (i) => (first(i.rules).noncurrentVersionExpiration = { noncurrentDays: 20 })),
+    [
+      "s3-retention: aws:s3/bucket:Bucket 'br-aws-raw' keeps noncurrent versions 20 days; the LGPD erasure SLA is 15 days.",
+    ],
   ],
   [
     "Audit bucket locked too briefly",
-    set("br-audit-lock", (i) => (rec(rec(i.rule).defaultRetention).days = 90)),
+    set("br-aws-audit-object-lock", (i) => (rec(rec(i.rule).defaultRetention).days = 90)),
     [
-      "s3-retention: aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration 'br-audit-lock' locks audit logs for 90 days; the LGPD minimum is 183 days.",
+      "s3-retention: aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration 'br-aws-audit-object-lock' locks audit logs for 90 days; the LGPD minimum is 183 days.",
     ],
   ],
   [
     "GCS bucket without a Delete rule",
-    set("br-staging-raw", (i) => (i.lifecycleRules = [])),
+    set("br-gcp-staging", (i) => (i.lifecycleRules = [])),
     [
-      "gcs-retention: gcp:storage/bucket:Bucket 'br-staging-raw' keeps 'raw' data forever: set a Delete lifecycle rule's condition.age (at most 400 days in LGPD).",
+      "gcs-retention: gcp:storage/bucket:Bucket 'br-gcp-staging' is versioned but never deletes noncurrent versions: an erased object survives as an old version.",
+      "gcs-retention: gcp:storage/bucket:Bucket 'br-gcp-staging' keeps 'raw' data forever: set a Delete lifecycle rule's condition.age (at most 400 days in LGPD).",
     ],
   ],
   [
     "BigQuery time travel beyond the SLA",
-    set("br-clickstream", (i) => (i.maxTimeTravelHours = "216")),
+    set("br-gcp-clickstream-raw", (i) => (i.maxTimeTravelHours = "216")),
     [
-      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-clickstream' has maxTimeTravelHours 216; allowed 48 to 168.",
-      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-clickstream' keeps erased rows 16 days (time travel 9 + fail-safe 7); the LGPD erasure SLA is 15 days.",
+      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-gcp-clickstream-raw' has maxTimeTravelHours 216; allowed 48 to 168.",
+      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-gcp-clickstream-raw' keeps erased rows 16 days (time travel 9 + fail-safe 7); the LGPD erasure SLA is 15 days.",
     ],
   ],
   [
     "BigQuery dataset without expiration",
-    set("br-clickstream", (i) => delete i.defaultPartitionExpirationMs),
+    set("br-gcp-clickstream-raw", (i) => delete i.defaultPartitionExpirationMs),
     [
-      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-clickstream' keeps 'clickstream' data forever: set defaultPartitionExpirationMs or defaultTableExpirationMs (at most 395 days in LGPD).",
+      "bigquery-retention: gcp:bigquery/dataset:Dataset 'br-gcp-clickstream-raw' keeps 'clickstream' data forever: set defaultPartitionExpirationMs or defaultTableExpirationMs (at most 395 days in LGPD).",
     ],
   ],
   [
     "Log group kept forever",
-    set("br-merge-logs", (i) => delete i.retentionInDays),
+    set("br-ingestion-merge-logs-output", (i) => delete i.retentionInDays),
     [
-      "log-retention: aws:cloudwatch/logGroup:LogGroup 'br-merge-logs' keeps 'logs' data forever: set retentionInDays (at most 400 days in LGPD).",
+      "log-retention: aws:cloudwatch/logGroup:LogGroup 'br-ingestion-merge-logs-output' keeps 'logs' data forever: set retentionInDays (at most 400 days in LGPD).",
     ],
   ],
   [
@@ -336,41 +425,41 @@ const CASES: readonly Case[] = [
   [
     "Iceberg snapshots kept 30 days",
     set(
-      "br-orders-retention",
+      "br-ingestion-orders-orders-retention",
       (i) =>
         (rec(rec(rec(i.configuration).retentionConfiguration).icebergConfiguration).snapshotRetentionPeriodInDays = 30),
     ),
     [
-      "iceberg-snapshot-expiry: aws:glue/catalogTableOptimizer:CatalogTableOptimizer 'br-orders-retention' keeps snapshots 30 days (+1 between runs); the LGPD erasure SLA is 15 days.",
+      "iceberg-snapshot-expiry: aws:glue/catalogTableOptimizer:CatalogTableOptimizer 'br-ingestion-orders-orders-retention' keeps snapshots 30 days (+1 between runs); the LGPD erasure SLA is 15 days.",
     ],
   ],
   [
     "Iceberg table without snapshot expiry",
-    () => without(B(), "br-orders-retention"),
+    drop("br-ingestion-orders-orders-retention"),
     [
-      "iceberg-snapshot-expiry: aws:glue/catalogTable:CatalogTable 'br-orders' is an Iceberg table without a 'retention' CatalogTableOptimizer: erased rows stay in old snapshots.",
+      "iceberg-snapshot-expiry: aws:glue/catalogTable:CatalogTable 'br-ingestion-orders-orders' is an Iceberg table without a 'retention' CatalogTableOptimizer: erased rows stay in old snapshots.",
     ],
   ],
   // ---- public access
   [
     "Public access block partly off",
-    set("br-raw-pab", (i) => (i.restrictPublicBuckets = false)),
+    set("br-aws-raw-public-access-block", (i) => (i.restrictPublicBuckets = false)),
     [
-      "s3-no-public-access: aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock 'br-raw-pab' leaves restrictPublicBuckets off.",
+      "s3-no-public-access: aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock 'br-aws-raw-public-access-block' leaves restrictPublicBuckets off.",
     ],
   ],
   [
     "GCS public access prevention inherited",
-    set("br-staging-raw", (i) => delete i.publicAccessPrevention),
+    set("br-gcp-staging", (i) => delete i.publicAccessPrevention),
     [
-      "no-public-network-exposure: gcp:storage/bucket:Bucket 'br-staging-raw' has publicAccessPrevention 'inherited'; set it to 'enforced'.",
+      "no-public-network-exposure: gcp:storage/bucket:Bucket 'br-gcp-staging' has publicAccessPrevention 'inherited'; set it to 'enforced'.",
     ],
   ],
   [
     "Dataset role for allUsers",
-    set("br-analysts-jobuser", (i) => (i.member = "allUsers")),
+    set("br-federation-gcp-personas-analysts-jobs-0", (i) => (i.member = "allUsers")),
     [
-      "no-public-principals: gcp:projects/iAMMember:IAMMember 'br-analysts-jobuser' grants 'roles/bigquery.jobUser' to 'allUsers'.",
+      "no-public-principals: gcp:projects/iAMMember:IAMMember 'br-federation-gcp-personas-analysts-jobs-0' grants 'roles/bigquery.jobUser' to 'allUsers'.",
     ],
   ],
   [
@@ -381,45 +470,59 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
-    "Workbench with a public IP",
-    set("br-notebook", (i) => (rec(i.gceSetup).disablePublicIp = false)),
+    "allUsers invoker on a Cloud Run service not labelled as the tracking API",
+    set("br-clickstream-collector", (i) => delete rec(i.labels)[PUBLIC_ENDPOINT_LABEL.key]),
     [
-      "no-public-network-exposure: gcp:workbench/instance:Instance 'br-notebook' gets a public IP: set gceSetup.disablePublicIp to true.",
+      "public-endpoint-declared: gcp:cloudrunv2/serviceIamMember:ServiceIamMember 'br-clickstream-collector-public-invoker' opens gcp:cloudrunv2/service:Service 'br-clickstream-collector' to allUsers, but that service is not labelled public-endpoint=tracking-api.",
+    ],
+  ],
+  [
+    "Workbench with a public IP",
+    set("br-clickstream-workbench-1", (i) => (rec(i.gceSetup).disablePublicIp = false)),
+    [
+      "no-public-network-exposure: gcp:workbench/instance:Instance 'br-clickstream-workbench-1' gets a public IP: set gceSetup.disablePublicIp to true.",
     ],
   ],
   [
     "Dataflow workers with public IPs",
-    set("br-clickstream-to-bq", (i) => (i.ipConfiguration = "WORKER_IP_PUBLIC")),
+    set("br-clickstream-dataflow", (i) => (i.ipConfiguration = "WORKER_IP_PUBLIC")),
     [
-      "no-public-network-exposure: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-to-bq' gives workers public IPs (ipConfiguration 'WORKER_IP_PUBLIC'); set 'WORKER_IP_PRIVATE'.",
+      "no-public-network-exposure: gcp:dataflow/flexTemplateJob:FlexTemplateJob 'br-clickstream-dataflow' gives workers public IPs (ipConfiguration 'WORKER_IP_PUBLIC'); set 'WORKER_IP_PRIVATE'.",
     ],
   ],
   [
     "Security group open to the internet",
-    set("br-dms-sg", (i) => (first(i.ingress).cidrBlocks = ["0.0.0.0/0"])),
-    ["no-public-network-exposure: aws:ec2/securityGroup:SecurityGroup 'br-dms-sg' ingress 0 is open to the internet."],
+    set("br-ingestion-network-endpoints", (i) => (first(i.ingress).cidrBlocks = ["0.0.0.0/0"])),
+    [
+      "no-public-network-exposure: aws:ec2/securityGroup:SecurityGroup 'br-ingestion-network-endpoints' ingress 0 is open to the internet.",
+    ],
   ],
   // ---- least privilege
   [
     "Primitive editor role",
-    set("br-analysts-jobuser", (i) => (i.role = "roles/editor")),
+    set("br-federation-gcp-personas-analysts-jobs-0", (i) => (i.role = "roles/editor")),
     [
-      "no-primitive-roles: gcp:projects/iAMMember:IAMMember 'br-analysts-jobuser' grants the primitive role 'roles/editor'.",
+      "no-primitive-roles: gcp:projects/iAMMember:IAMMember 'br-federation-gcp-personas-analysts-jobs-0' grants the primitive role 'roles/editor'.",
     ],
   ],
   [
     "Wildcard S3 actions",
     set(
-      "br-glue-role-s3",
+      "br-ingestion-merge-role",
       (i) => (i.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] })),
+      "aws:iam/rolePolicy:RolePolicy",
     ),
-    ["no-wildcard-actions: aws:iam/rolePolicy:RolePolicy 'br-glue-role-s3' policy statement 0 allows 's3:*'."],
+    ["no-wildcard-actions: aws:iam/rolePolicy:RolePolicy 'br-ingestion-merge-role' policy statement 0 allows 's3:*'."],
   ],
   [
     "AdministratorAccess attached",
-    set("br-glue-role-read", (i) => (i.policyArn = "arn:aws:iam::aws:policy/AdministratorAccess")),
+    set(
+      "br-ingestion-dms-vpc-role",
+      (i) => (i.policyArn = "arn:aws:iam::aws:policy/AdministratorAccess"),
+      "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ),
     [
-      "no-wildcard-actions: aws:iam/rolePolicyAttachment:RolePolicyAttachment 'br-glue-role-read' attaches the broad managed policy 'arn:aws:iam::aws:policy/AdministratorAccess'.",
+      "no-wildcard-actions: aws:iam/rolePolicyAttachment:RolePolicyAttachment 'br-ingestion-dms-vpc-role' attaches the broad managed policy 'arn:aws:iam::aws:policy/AdministratorAccess'.",
     ],
   ],
   [
@@ -430,370 +533,410 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
+    "Cloud Run service on the default compute account",
+    set("br-clickstream-collector", (i) => delete rec(i.template).serviceAccount),
+    [
+      "dedicated-service-accounts: gcp:cloudrunv2/service:Service 'br-clickstream-collector' runs as the default compute service account: set template.serviceAccount.",
+    ],
+  ],
+  [
     "IAM_ALLOWED_PRINCIPALS default",
     set(
-      "br-lake-settings",
+      "br-aws-catalog-lake-formation",
       (i) => (i.createTableDefaultPermissions = [{ principal: "IAM_ALLOWED_PRINCIPALS", permissions: ["ALL"] }]),
     ),
     [
-      "lake-formation-no-iam-allowed-principals: aws:lakeformation/dataLakeSettings:DataLakeSettings 'br-lake-settings' grants createTableDefaultPermissions to IAM_ALLOWED_PRINCIPALS.",
+      "lake-formation-no-iam-allowed-principals: aws:lakeformation/dataLakeSettings:DataLakeSettings 'br-aws-catalog-lake-formation' grants createTableDefaultPermissions to IAM_ALLOWED_PRINCIPALS.",
     ],
   ],
   // ---- audit
   [
     "Trail without S3 data events",
-    set("br-trail", (i) => (i.advancedEventSelectors = [])),
+    set("br-aws-trail", (i) => (i.advancedEventSelectors = [])),
     [
-      "cloudtrail-data-events: aws:cloudtrail/trail:Trail 'br-trail' does not record S3 data events (eventCategory Data on AWS::S3::Object).",
-      "cloudtrail-data-events: aws:s3/bucket:Bucket 'br-raw' is in an AWS account/region (provider 'br-aws') without a CloudTrail trail recording S3 data events.",
+      "cloudtrail-data-events: aws:cloudtrail/trail:Trail 'br-aws-trail' does not record S3 data events (eventCategory Data on AWS::S3::Object).",
+      "cloudtrail-data-events: aws:s3/bucket:Bucket 'br-aws-access-logs' is in an AWS account/region (provider 'br-aws') without a CloudTrail trail recording S3 data events.",
     ],
   ],
   [
     "Data Access logs without DATA_READ",
-    set("br-data-access-logs", (i) => (i.auditLogConfigs = [{ logType: "DATA_WRITE" }])),
+    set("br-gcp-guardrails-audit-bigquery", (i) => (i.auditLogConfigs = [{ logType: "DATA_WRITE" }])),
     [
-      "gcp-data-access-logs: GCP project 'acme-br' does not record Data Access logs for bigquery.googleapis.com (first resource: gcp:bigquery/dataset:Dataset 'br-clickstream').",
-      "gcp-data-access-logs: GCP project 'acme-br' does not record Data Access logs for storage.googleapis.com (first resource: gcp:storage/bucket:Bucket 'br-staging-raw').",
-      "gcp-data-access-logs: gcp:projects/iAMAuditConfig:IAMAuditConfig 'br-data-access-logs' for 'allServices' does not enable DATA_READ.",
+      "gcp-data-access-logs: GCP project 'acme-lakehouse-br-dev' does not record Data Access logs for bigquery.googleapis.com (first resource: gcp:bigquery/dataset:Dataset 'br-gcp-clickstream-raw').",
+      "gcp-data-access-logs: gcp:projects/iAMAuditConfig:IAMAuditConfig 'br-gcp-guardrails-audit-bigquery' for 'bigquery.googleapis.com' does not enable DATA_READ.",
     ],
   ],
   [
     "Bucket without access logging",
-    () => without(B(), "br-raw-logging"),
-    ["s3-access-logging: aws:s3/bucket:Bucket 'br-raw' has no server access logging."],
+    drop("br-aws-raw-access-logging"),
+    ["s3-access-logging: aws:s3/bucket:Bucket 'br-aws-raw' has no server access logging."],
   ],
   // ---- networks (private routing, flow logs, endpoints, GCP networks)
   [
     "Route table with a default route to an internet gateway",
-    set("br-private-rt", (i) => (i.routes = [{ cidrBlock: "0.0.0.0/0", gatewayId: "igw-0123" }])),
+    set("br-ingestion-network-private", (i) => (i.routes = [{ cidrBlock: "0.0.0.0/0", gatewayId: "igw-0123" }])),
     [
-      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-dms-subnets' uses aws:ec2/subnet:Subnet 'br-private-a', whose aws:ec2/routeTable:RouteTable 'br-private-rt' routes to the internet.",
-      "private-network-routing: aws:ec2/routeTable:RouteTable 'br-private-rt' routes to the internet: 0.0.0.0/0 -> internet gateway 'igw-0123'.",
-      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-private-a-rt' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-private-rt', which routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-a', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-b', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-c', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet: 0.0.0.0/0 -> internet gateway 'igw-0123'.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-a' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-b' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-c' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
     ],
   ],
   [
     "A separate route to a NAT gateway",
-    () => [
-      ...B(),
-      {
-        urn: "urn:pulumi:test::lakehouse::aws:ec2/route:Route::br-nat-route",
-        type: "aws:ec2/route:Route",
-        name: "br-nat-route",
-        custom: true,
-        inputs: { routeTableId: "rtb-private", destinationCidrBlock: "0.0.0.0/0", natGatewayId: "nat-0456" },
-        outputs: {},
-        provider: {
-          urn: "urn:pulumi:test::lakehouse::pulumi:providers:aws::br-aws",
-          pkg: "aws",
-          name: "br-aws",
-          isDefault: false,
-        },
-      },
-    ],
+    added(
+      "aws:ec2/route:Route",
+      "br-nat-route",
+      (b) => ({
+        // The table's physical id, as the program would pass `table.id`.
+        routeTableId: (find(b, "aws:ec2/routeTable:RouteTable", "br-ingestion-network-private") as { id?: string }).id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: "nat-0456",
+      }),
+      (b) => ({ routeTableId: [find(b, "aws:ec2/routeTable:RouteTable", "br-ingestion-network-private").urn] }),
+    ),
     [
-      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-dms-subnets' uses aws:ec2/subnet:Subnet 'br-private-a', whose aws:ec2/routeTable:RouteTable 'br-private-rt' routes to the internet.",
-      "private-network-routing: aws:ec2/routeTable:RouteTable 'br-private-rt' routes to the internet: 0.0.0.0/0 -> NAT gateway 'nat-0456'.",
-      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-private-a-rt' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-private-rt', which routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-a', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-b', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses aws:ec2/subnet:Subnet 'br-ingestion-network-private-c', whose aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet.",
+      "private-network-routing: aws:ec2/routeTable:RouteTable 'br-ingestion-network-private' routes to the internet: 0.0.0.0/0 -> NAT gateway 'nat-0456'.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-a' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-b' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-c' puts a subnet behind aws:ec2/routeTable:RouteTable 'br-ingestion-network-private', which routes to the internet.",
     ],
   ],
   [
     "Subnet associated with a route table declared elsewhere",
-    () => without(B(), "br-private-rt"),
+    drop("br-ingestion-network-private"),
     [
-      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-private-a-rt' associates route table 'rtb-private', which is not declared in this stack, so its routes cannot be verified.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-a' associates route table 'br-ingestion-network-private-a0c8f8d', which is not declared in this stack, so its routes cannot be verified.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-b' associates route table 'br-ingestion-network-private-a0c8f8d', which is not declared in this stack, so its routes cannot be verified.",
+      "private-network-routing: aws:ec2/routeTableAssociation:RouteTableAssociation 'br-ingestion-network-private-c' associates route table 'br-ingestion-network-private-a0c8f8d', which is not declared in this stack, so its routes cannot be verified.",
     ],
   ],
   [
     "DMS subnet group with a subnet declared elsewhere",
-    set("br-dms-subnets", (i) => (i.subnetIds = ["subnet-a", "subnet-elsewhere"])),
+    set("br-ingestion-subnets", (i) => (i.subnetIds = [...(i.subnetIds as string[]), "subnet-elsewhere"])),
     [
-      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-dms-subnets' uses subnets that are not declared in this stack, so their routes and public IP settings cannot be verified.",
+      "private-network-routing: aws:dms/replicationSubnetGroup:ReplicationSubnetGroup 'br-ingestion-subnets' uses subnets that are not declared in this stack, so their routes and public IP settings cannot be verified.",
     ],
   ],
   [
     "Flow log of rejected traffic only",
-    set("br-vpc-flow-logs", (i) => (i.trafficType = "REJECT")),
+    set("br-ingestion-network-flow-logs", (i) => (i.trafficType = "REJECT"), FLOW_LOG),
     [
-      "network-flow-logs: aws:ec2/flowLog:FlowLog 'br-vpc-flow-logs' records 'REJECT' traffic only; set trafficType to 'ALL' (accepted connections are the ones that move data).",
-      "network-flow-logs: aws:ec2/vpc:Vpc 'br-ingestion-vpc' has no flow log recording ALL traffic.",
+      "network-flow-logs: aws:ec2/flowLog:FlowLog 'br-ingestion-network-flow-logs' records 'REJECT' traffic only; set trafficType to 'ALL' (accepted connections are the ones that move data).",
+      "network-flow-logs: aws:ec2/vpc:Vpc 'br-ingestion-network-vpc' has no flow log recording ALL traffic.",
     ],
   ],
   [
     "VPC without flow logs",
-    () => without(B(), "br-vpc-flow-logs"),
-    ["network-flow-logs: aws:ec2/vpc:Vpc 'br-ingestion-vpc' has no flow log."],
+    drop("br-ingestion-network-flow-logs", FLOW_LOG),
+    ["network-flow-logs: aws:ec2/vpc:Vpc 'br-ingestion-network-vpc' has no flow log."],
   ],
   [
     "Flow logs to a log group declared elsewhere",
-    () => without(B(), "br-flow-logs"),
+    drop("br-ingestion-network-flow-logs", LOG_GROUP),
     [
-      "network-flow-logs: aws:ec2/flowLog:FlowLog 'br-vpc-flow-logs' delivers to 'arn:aws:logs:sa-east-1:222222222222:log-group:/br/flow-logs', which is not a log group or bucket declared in this stack, so its encryption and retention cannot be verified.",
+      "network-flow-logs: aws:ec2/flowLog:FlowLog 'br-ingestion-network-flow-logs' delivers to 'arn:aws:logs:sa-east-1:111111111111:log-group:/lakehouse/lakehouse-dev-br/ingestion/vpc-flow-logs', which is not a log group or bucket declared in this stack, so its encryption and retention cannot be verified.",
     ],
   ],
   [
     "GCP subnetwork without flow logs",
-    set("br-subnet", (i) => delete i.logConfig),
-    ["network-flow-logs: gcp:compute/subnetwork:Subnetwork 'br-subnet' has no flow logs: set logConfig."],
+    set("br-clickstream-network-subnet", (i) => delete i.logConfig),
+    [
+      "network-flow-logs: gcp:compute/subnetwork:Subnetwork 'br-clickstream-network-subnet' has no flow logs: set logConfig.",
+    ],
   ],
   [
     "Interface endpoint without private DNS",
-    set("br-kms-endpoint", (i) => (i.privateDnsEnabled = false)),
+    set("br-ingestion-network-kms", (i) => (i.privateDnsEnabled = false)),
     [
-      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-kms-endpoint' does not enable private DNS: clients resolve 'com.amazonaws.sa-east-1.kms' to its public endpoint; set privateDnsEnabled to true.",
+      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-ingestion-network-kms' does not enable private DNS: clients resolve 'com.amazonaws.sa-east-1.kms' to its public endpoint; set privateDnsEnabled to true.",
     ],
   ],
   [
     "Endpoint policy allowing everything",
     set(
-      "br-s3-endpoint",
+      "br-ingestion-network-s3",
       (i) =>
         (i.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] })),
     ),
     [
-      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-s3-endpoint' policy statement 0 allows every action on every resource to every principal.",
+      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-ingestion-network-s3' policy statement 0 allows every action on every resource to every principal.",
     ],
   ],
   [
     "Endpoint to another region's service",
-    set("br-kms-endpoint", (i) => (i.serviceName = "com.amazonaws.us-east-1.kms")),
+    set("br-ingestion-network-kms", (i) => (i.serviceName = "com.amazonaws.us-east-1.kms")),
     [
-      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-kms-endpoint' connects to 'com.amazonaws.us-east-1.kms' in 'us-east-1', not the VPC's region 'sa-east-1'.",
+      "vpc-endpoints-private: aws:ec2/vpcEndpoint:VpcEndpoint 'br-ingestion-network-kms' connects to 'com.amazonaws.us-east-1.kms' in 'us-east-1', not the VPC's region 'sa-east-1'.",
     ],
   ],
   [
     "Auto-mode GCP network",
-    set("br-network", (i) => (i.autoCreateSubnetworks = true)),
+    set("br-clickstream-network", (i) => (i.autoCreateSubnetworks = true)),
     [
-      "gcp-network-private-regional: gcp:compute/network:Network 'br-network' is an auto-mode network: it creates a subnet in every region; set autoCreateSubnetworks to false.",
+      "gcp-network-private-regional: gcp:compute/network:Network 'br-clickstream-network' is an auto-mode network: it creates a subnet in every region; set autoCreateSubnetworks to false.",
     ],
   ],
   [
     "GCP network with the provider default (auto mode)",
-    set("br-network", (i) => delete i.autoCreateSubnetworks),
+    set("br-clickstream-network", (i) => delete i.autoCreateSubnetworks),
     [
-      "gcp-network-private-regional: gcp:compute/network:Network 'br-network' is an auto-mode network: it creates a subnet in every region; set autoCreateSubnetworks to false.",
+      "gcp-network-private-regional: gcp:compute/network:Network 'br-clickstream-network' is an auto-mode network: it creates a subnet in every region; set autoCreateSubnetworks to false.",
     ],
   ],
   [
     "GCP subnetwork without Private Google Access",
-    set("br-subnet", (i) => (i.privateIpGoogleAccess = false)),
+    set("br-clickstream-network-subnet", (i) => (i.privateIpGoogleAccess = false)),
     [
-      "gcp-network-private-regional: gcp:compute/subnetwork:Subnetwork 'br-subnet' has no Private Google Access: set privateIpGoogleAccess to true.",
+      "gcp-network-private-regional: gcp:compute/subnetwork:Subnetwork 'br-clickstream-network-subnet' has no Private Google Access: set privateIpGoogleAccess to true.",
     ],
   ],
   [
     "GCP subnetwork outside the jurisdiction",
-    set("br-subnet", (i) => (i.region = "us-central1")),
+    set("br-clickstream-network-subnet", (i) => (i.region = "us-central1")),
     [
-      "resource-residency: gcp:compute/subnetwork:Subnetwork 'br-subnet' is in 'us-central1' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "resource-residency: gcp:compute/subnetwork:Subnetwork 'br-clickstream-network-subnet' is in 'us-central1' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   [
     "Policy tag taxonomy in the US multi-region",
-    set("br-taxonomy", (i) => (i.region = "us")),
+    set("br-clickstream-events-taxonomy", (i) => (i.region = "us")),
     [
-      "resource-residency: gcp:datacatalog/taxonomy:Taxonomy 'br-taxonomy' is in 'us' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "resource-residency: gcp:datacatalog/taxonomy:Taxonomy 'br-clickstream-events-taxonomy' is in 'us' (region), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   // ---- DMS: CA trust, S3 target encryption and bucket
   [
     "DMS certificate that is not a PEM certificate",
-    set("br-orders-ca", (i) => (i.certificatePem = "not a certificate")),
-    ["dms-tls-trust: aws:dms/certificate:Certificate 'br-orders-ca' certificatePem is not a PEM-encoded certificate."],
+    set("br-ingestion-orders-ca", (i) => (i.certificatePem = "not a certificate")),
+    [
+      "dms-tls-trust: aws:dms/certificate:Certificate 'br-ingestion-orders-ca' certificatePem is not a PEM-encoded certificate.",
+    ],
   ],
   [
     "DMS endpoint verifying without a CA",
-    set("br-orders-source", (i) => delete i.certificateArn),
+    set("br-ingestion-orders-source", (i) => delete i.certificateArn),
     [
-      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-orders-source' uses sslMode 'verify-full' without certificateArn: it has no CA to verify the source against.",
+      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-ingestion-orders-source' uses sslMode 'verify-full' without certificateArn: it has no CA to verify the source against.",
     ],
   ],
   [
     "DMS endpoint trusting a CA declared elsewhere",
-    () => without(B(), "br-orders-ca"),
+    drop("br-ingestion-orders-ca"),
     [
-      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-orders-source' verifies the source against 'arn:aws:dms:sa-east-1:222222222222:cert:ORDERSCA', a certificate not declared in this stack.",
+      "dms-tls-trust: aws:dms/endpoint:Endpoint 'br-ingestion-orders-source' verifies the source against 'arn:aws:dms:sa-east-1:111111111111:cert:2A46AF0ED91415BBD545582B2D', a certificate not declared in this stack.",
     ],
   ],
   [
     "DMS S3 target with SSE-S3",
-    set("br-orders-target", (i) => (i.encryptionMode = "SSE_S3")),
+    set("br-ingestion-orders-target", (i) => (i.encryptionMode = "SSE_S3"), DMS_TARGET),
     [
-      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' writes with encryptionMode 'SSE_S3'; set it to 'SSE_KMS' with serverSideEncryptionKmsKeyId.",
+      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' writes with encryptionMode 'SSE_S3'; set it to 'SSE_KMS' with serverSideEncryptionKmsKeyId.",
     ],
   ],
   [
     "DMS S3 target with SSE-KMS and no key",
-    set("br-orders-target", (i) => delete i.serverSideEncryptionKmsKeyId),
+    set("br-ingestion-orders-target", (i) => delete i.serverSideEncryptionKmsKeyId, DMS_TARGET),
     [
-      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' has no customer-managed key: set serverSideEncryptionKmsKeyId (without it SSE_KMS uses aws/s3).",
+      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' has no customer-managed key: set serverSideEncryptionKmsKeyId (without it SSE_KMS uses aws/s3).",
     ],
   ],
   [
     "DMS S3 target with the AWS-managed key",
-    set("br-orders-target", (i) => (i.serverSideEncryptionKmsKeyId = "alias/aws/s3")),
+    set("br-ingestion-orders-target", (i) => (i.serverSideEncryptionKmsKeyId = "alias/aws/s3"), DMS_TARGET),
     [
-      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' uses the AWS-managed key 'alias/aws/s3' in serverSideEncryptionKmsKeyId; use a customer-managed KMS key.",
+      "stores-cmek: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' uses the AWS-managed key 'alias/aws/s3' in serverSideEncryptionKmsKeyId; use a customer-managed KMS key.",
     ],
   ],
   [
     "DMS S3 target writing to a bucket declared elsewhere",
-    set("br-orders-target", (i) => (i.bucketName = "someone-elses-bucket")),
+    (b) =>
+      mutate(
+        b,
+        "br-ingestion-orders-target",
+        (i, r) => {
+          i.bucketName = "someone-elses-bucket";
+          // A literal name: nothing of this stack computes it.
+          r.propertyDependencies = { ...r.propertyDependencies, bucketName: [] };
+        },
+        DMS_TARGET,
+      ),
     [
-      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' writes CDC files to 'someone-elses-bucket', a bucket not declared in this stack, so its location cannot be verified.",
+      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' writes CDC files to 'someone-elses-bucket', a bucket not declared in this stack, so its location cannot be verified.",
     ],
   ],
   [
     "DMS S3 target of the eu cell writing to the br bucket",
-    set("br-orders-target", (i) => (i.tags = { cell: "eu", jurisdiction: "eu" })),
+    set("br-ingestion-orders-target", (i) => (i.tags = { cell: "eu", jurisdiction: "eu" }), DMS_TARGET),
     [
-      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' writes CDC files to aws:s3/bucket:Bucket 'br-raw' in 'sa-east-1' (jurisdiction 'br'), outside its own jurisdiction 'eu'.",
-      "resource-residency: aws:dms/s3Endpoint:S3Endpoint 'br-orders-target' is in 'sa-east-1' (provider region), outside jurisdiction 'eu' (GDPR); allowed AWS regions: eu-west-1, eu-west-3, eu-central-1, eu-north-1, eu-south-1, eu-south-2.",
+      "replication-residency: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' writes CDC files to aws:s3/bucket:Bucket 'br-aws-raw' in 'sa-east-1' (jurisdiction 'br'), outside its own jurisdiction 'eu'.",
+      "resource-residency: aws:dms/s3Endpoint:S3Endpoint 'br-ingestion-orders-target' is in 'sa-east-1' (provider region), outside jurisdiction 'eu' (GDPR); allowed AWS regions: eu-west-1, eu-west-3, eu-central-1, eu-north-1, eu-south-1, eu-south-2.",
     ],
   ],
   // ---- Storage Transfer residency
   [
     "Transfer job into a bucket declared elsewhere",
-    set("br-feed-transfer", (i) => (rec(rec(i.transferSpec).gcsDataSink).bucketName = "us-archive")),
+    set("br-federation-in-country-transfer", (i) => (rec(rec(i.transferSpec).gcsDataSink).bucketName = "us-archive")),
     [
-      "replication-residency: gcp:storage/transferJob:TransferJob 'br-feed-transfer' copies to 'us-archive', a bucket not declared in this stack, so its location cannot be verified.",
+      "replication-residency: gcp:storage/transferJob:TransferJob 'br-federation-in-country-transfer' copies to 'us-archive', a bucket not declared in this stack, so its location cannot be verified.",
     ],
   ],
   [
     "Transfer job from an HTTP list",
-    set("br-feed-transfer", (i) => {
+    set("br-federation-in-country-transfer", (i) => {
       const spec = rec(i.transferSpec);
       delete spec.awsS3DataSource;
       spec.httpDataSource = { listUrl: "https://example.com/list.tsv" };
     }),
     [
-      "replication-residency: gcp:storage/transferJob:TransferJob 'br-feed-transfer' uses transferSpec.httpDataSource, whose location this stack cannot verify; transfer only between buckets of this stack.",
+      "replication-residency: gcp:storage/transferJob:TransferJob 'br-federation-in-country-transfer' uses transferSpec.httpDataSource, whose location this stack cannot verify; transfer only between buckets of this stack.",
     ],
   ],
   [
     "Transfer job into a bucket outside the jurisdiction",
-    () =>
-      mutate(B(), "br-staging-raw", (i) => {
-        i.location = "US";
-      }),
+    set("br-federation-in-country-feed", (i) => (i.location = "US")),
     [
-      "replication-residency: gcp:storage/transferJob:TransferJob 'br-feed-transfer' copies to gcp:storage/bucket:Bucket 'br-staging-raw' in 'US' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
-      "resource-residency: gcp:storage/bucket:Bucket 'br-staging-raw' is in 'US' (location), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
+      "replication-residency: gcp:storage/transferJob:TransferJob 'br-federation-in-country-transfer' copies to gcp:storage/bucket:Bucket 'br-federation-in-country-feed' in 'US' (jurisdiction 'br'), outside its own jurisdiction 'br'.",
+      "resource-residency: gcp:storage/bucket:Bucket 'br-federation-in-country-feed' is in 'US' (location), outside jurisdiction 'br' (LGPD); allowed GCP locations: southamerica-east1.",
     ],
   ],
   // ---- alerts
   [
     "Alarm without actions",
-    set("br-orders-latency", (i) => (i.alarmActions = [])),
+    set("br-ingestion-orders-cdclatencysource", (i) => (i.alarmActions = [])),
     [
-      "alerts-routed-in-jurisdiction: aws:cloudwatch/metricAlarm:MetricAlarm 'br-orders-latency' has no alarmActions: it notifies nobody.",
+      "alerts-routed-in-jurisdiction: aws:cloudwatch/metricAlarm:MetricAlarm 'br-ingestion-orders-cdclatencysource' has no alarmActions: it notifies nobody.",
     ],
   ],
   [
     "Alarm with actions disabled",
-    set("br-orders-latency", (i) => (i.actionsEnabled = false)),
+    set("br-ingestion-orders-cdclatencysource", (i) => (i.actionsEnabled = false)),
     [
-      "alerts-routed-in-jurisdiction: aws:cloudwatch/metricAlarm:MetricAlarm 'br-orders-latency' has actionsEnabled false: it notifies nobody.",
+      "alerts-routed-in-jurisdiction: aws:cloudwatch/metricAlarm:MetricAlarm 'br-ingestion-orders-cdclatencysource' has actionsEnabled false: it notifies nobody.",
     ],
   ],
   [
     "Event target in another account and region",
-    () =>
-      mutate(B(), "br-orders-events-target", (i, r) => {
-        i.arn = "arn:aws:sns:us-east-1:999999999999:elsewhere";
-        r.propertyDependencies = { rule: r.propertyDependencies?.rule ?? [] };
-      }),
+    (b) =>
+      mutate(
+        b,
+        "br-ingestion-orders-events",
+        (i, r) => {
+          i.arn = "arn:aws:sns:us-east-1:999999999999:elsewhere";
+          r.propertyDependencies = { rule: r.propertyDependencies?.rule ?? [] };
+        },
+        EVENT_TARGET,
+      ),
     [
-      "alerts-routed-in-jurisdiction: aws:cloudwatch/eventTarget:EventTarget 'br-orders-events-target' notifies 'arn:aws:sns:us-east-1:999999999999:elsewhere', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: aws:cloudwatch/eventTarget:EventTarget 'br-ingestion-orders-events' notifies 'arn:aws:sns:us-east-1:999999999999:elsewhere', which is not declared in this stack.",
     ],
   ],
   [
     "Event rule without a target",
-    () => without(B(), "br-orders-events-target"),
+    drop("br-ingestion-orders-events", EVENT_TARGET),
     [
-      "alerts-routed-in-jurisdiction: aws:cloudwatch/eventRule:EventRule 'br-orders-events' has no target in this stack: the events it matches reach nobody.",
+      "alerts-routed-in-jurisdiction: aws:cloudwatch/eventRule:EventRule 'br-ingestion-orders-events' has no target in this stack: the events it matches reach nobody.",
     ],
   ],
   [
     "Event rule disabled",
-    set("br-orders-events", (i) => (i.state = "DISABLED")),
-    ["alerts-routed-in-jurisdiction: aws:cloudwatch/eventRule:EventRule 'br-orders-events' is disabled."],
+    set("br-ingestion-orders-events", (i) => (i.state = "DISABLED"), EVENT_RULE),
+    ["alerts-routed-in-jurisdiction: aws:cloudwatch/eventRule:EventRule 'br-ingestion-orders-events' is disabled."],
   ],
   [
     "Alert policy disabled",
-    set("br-dead-letters", (i) => (i.enabled = false)),
-    ["alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' is disabled."],
+    set("br-clickstream-alerts-dead-letters", (i) => (i.enabled = false)),
+    [
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-dead-letters' is disabled.",
+    ],
   ],
   [
     "Alert policy without conditions",
-    set("br-dead-letters", (i) => (i.conditions = [])),
+    set("br-clickstream-alerts-dead-letters", (i) => (i.conditions = [])),
     [
-      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' has no condition: it never opens an incident.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-dead-letters' has no condition: it never opens an incident.",
     ],
   ],
   [
     "Alert policy notifying a channel declared elsewhere",
-    () => without(B(), "br-oncall"),
+    drop("br-clickstream-alerts-email-0"),
     [
-      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-dead-letters' notifies channel 'projects/acme-br/notificationChannels/1', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-backlog' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-collector-errors' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-dead-letters' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-freshness' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
     ],
   ],
   [
     "Webhook channel over plain HTTP",
-    set("br-oncall", (i) => {
+    set("br-clickstream-alerts-email-0", (i) => {
       i.type = "webhook_tokenauth";
       i.labels = { url: "http://hooks.example.com/incident" };
     }),
     [
-      "alerts-routed-in-jurisdiction: gcp:monitoring/notificationChannel:NotificationChannel 'br-oncall' posts incidents to 'http://hooks.example.com/incident' without TLS: use an https URL.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/notificationChannel:NotificationChannel 'br-clickstream-alerts-email-0' posts incidents to 'http://hooks.example.com/incident' without TLS: use an https URL.",
     ],
   ],
   // ---- erasure propagation (Glue triggers)
   [
     "Monthly merge trigger (longer than the br erasure SLA)",
-    set("br-merge-schedule", (i) => (i.schedule = "cron(0 2 1 * ? *)")),
+    set("br-ingestion-merge-orders-schedule", (i) => (i.schedule = "cron(0 2 1 * ? *)")),
     [
-      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-merge-schedule' can leave 31 days between runs ('cron(0 2 1 * ? *)'); the LGPD erasure SLA is 15 days.",
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' can leave 31 days between runs ('cron(0 2 1 * ? *)'); the LGPD erasure SLA is 15 days.",
     ],
   ],
   [
     "Merge trigger created deactivated",
-    set("br-merge-schedule", (i) => (i.startOnCreation = false)),
+    set("br-ingestion-merge-orders-schedule", (i) => (i.startOnCreation = false)),
     [
-      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-merge-schedule' is created deactivated: set startOnCreation to true.",
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' is created deactivated: set startOnCreation to true.",
     ],
   ],
   [
     "Merge trigger disabled",
-    set("br-merge-schedule", (i) => (i.enabled = false)),
-    ["erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-merge-schedule' is disabled: the jobs it runs stop."],
+    set("br-ingestion-merge-orders-schedule", (i) => (i.enabled = false)),
+    [
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' is disabled: the jobs it runs stop.",
+    ],
   ],
   [
-    "Merge trigger running a job declared elsewhere",
-    () => without(B(), "br-merge"),
+    "Merge trigger running jobs declared elsewhere",
+    // Jobs named by literal names, so no dependency joins them either.
+    (b) =>
+      mutate(
+        without(without(b, "br-ingestion-merge-orders-orders"), "br-ingestion-merge-orders-customers"),
+        "br-ingestion-merge-orders-schedule",
+        (_i, r) => (r.propertyDependencies = { ...r.propertyDependencies, actions: [] }),
+      ),
     [
-      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-merge-schedule' runs job 'br-merge', which is not declared in this stack, so its encryption and role cannot be verified.",
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' runs job 'lakehouse-dev-br-cdc-merge-orders-customers', which is not declared in this stack, so its encryption and role cannot be verified.",
+      "erasure-propagation-scheduled: aws:glue/trigger:Trigger 'br-ingestion-merge-orders-schedule' runs job 'lakehouse-dev-br-cdc-merge-orders-orders', which is not declared in this stack, so its encryption and role cannot be verified.",
     ],
   ],
   // ---- uploaded objects
   [
     "S3 object overriding the bucket key with SSE-S3",
-    set("br-merge-script", (i) => (i.serverSideEncryption = "AES256")),
+    set("br-ingestion-merge-script", (i) => (i.serverSideEncryption = "AES256")),
     [
-      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-merge-script' is encrypted with 'AES256'; use 'aws:kms' with a customer-managed kmsKeyId.",
+      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-ingestion-merge-script' is encrypted with 'AES256'; use 'aws:kms' with a customer-managed kmsKeyId.",
     ],
   ],
   [
     "S3 object with aws:kms and no key",
-    set("br-merge-script", (i) => delete i.kmsKeyId),
+    set("br-ingestion-merge-script", (i) => delete i.kmsKeyId),
     [
-      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-merge-script' has no customer-managed key: 'aws:kms' without kmsKeyId uses the AWS-managed key aws/s3.",
+      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-ingestion-merge-script' has no customer-managed key: 'aws:kms' without kmsKeyId uses the AWS-managed key aws/s3.",
     ],
   ],
   [
     "S3 object relying on the bucket default (compliant)",
-    set("br-merge-script", (i) => {
+    set("br-ingestion-merge-script", (i) => {
       delete i.serverSideEncryption;
       delete i.kmsKeyId;
     }),
@@ -801,138 +944,129 @@ const CASES: readonly Case[] = [
   ],
   [
     "S3 object relying on the default of a bucket declared elsewhere",
-    () =>
-      mutate(B(), "br-merge-script", (i, r) => {
+    (b) =>
+      mutate(b, "br-ingestion-merge-script", (i, r) => {
         delete i.serverSideEncryption;
         delete i.kmsKeyId;
         i.bucket = "elsewhere";
         r.propertyDependencies = {};
       }),
     [
-      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-merge-script' states no encryption and its bucket 'elsewhere' is not a bucket of this stack with a customer-managed default key.",
+      "objects-cmek: aws:s3/bucketObjectv2:BucketObjectv2 'br-ingestion-merge-script' states no encryption and its bucket 'elsewhere' is not a bucket of this stack with a customer-managed default key.",
     ],
   ],
   [
     "GCS object in a bucket declared elsewhere",
-    () =>
-      mutate(B(), "br-udf", (i, r) => {
+    (b) =>
+      mutate(b, "br-clickstream-dataflow-udf", (i, r) => {
         i.bucket = "elsewhere";
         r.propertyDependencies = {};
       }),
     [
-      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-udf' has no kmsKeyName and its bucket 'elsewhere' is not a bucket of this stack with encryption.defaultKmsKeyName.",
+      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-dataflow-udf' has no kmsKeyName and its bucket 'elsewhere' is not a bucket of this stack with encryption.defaultKmsKeyName.",
     ],
   ],
   [
     "GCS object with a customer-supplied key",
-    set("br-udf", (i) => (i.customerEncryption = { encryptionKey: "x" })),
+    set("br-clickstream-dataflow-udf", (i) => (i.customerEncryption = { encryptionKey: "x" })),
     [
-      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-udf' uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName.",
+      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-dataflow-udf' uses a customer-supplied key, which Cloud KMS neither rotates nor audits; use kmsKeyName.",
     ],
   ],
   [
     "Schedule without a customer-managed key",
-    set("br-export-schedule", (i) => delete i.kmsKeyArn),
+    set("br-federation-in-country-export-schedule", (i) => delete i.kmsKeyArn),
     [
-      "stores-cmek: aws:scheduler/schedule:Schedule 'br-export-schedule' has no customer-managed key: set kmsKeyArn (the schedule stores its target input).",
+      "stores-cmek: aws:scheduler/schedule:Schedule 'br-federation-in-country-export-schedule' has no customer-managed key: set kmsKeyArn (the schedule stores its target input).",
     ],
   ],
   [
     "Schedule with the AWS-managed key",
-    set("br-export-schedule", (i) => (i.kmsKeyArn = "arn:aws:kms:sa-east-1:222222222222:alias/aws/scheduler")),
+    set(
+      "br-federation-in-country-export-schedule",
+      (i) => (i.kmsKeyArn = "arn:aws:kms:sa-east-1:111111111111:alias/aws/scheduler"),
+    ),
     [
-      "stores-cmek: aws:scheduler/schedule:Schedule 'br-export-schedule' uses the AWS-managed key 'arn:aws:kms:sa-east-1:222222222222:alias/aws/scheduler' in kmsKeyArn; use a customer-managed KMS key.",
+      "stores-cmek: aws:scheduler/schedule:Schedule 'br-federation-in-country-export-schedule' uses the AWS-managed key 'arn:aws:kms:sa-east-1:111111111111:alias/aws/scheduler' in kmsKeyArn; use a customer-managed KMS key.",
     ],
   ],
   // ---- column access control, custom roles, service agents, break-glass
   [
     "Taxonomy without fine-grained access control",
-    set("br-taxonomy", (i) => (i.activatedPolicyTypes = [])),
+    set("br-clickstream-events-taxonomy", (i) => (i.activatedPolicyTypes = [])),
     [
-      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-tag-pseudonym' belongs to gcp:datacatalog/taxonomy:Taxonomy 'br-taxonomy', which does not enforce fine-grained access control.",
-      "column-access-control-enforced: gcp:datacatalog/taxonomy:Taxonomy 'br-taxonomy' does not activate FINE_GRAINED_ACCESS_CONTROL: its policy tags restrict nothing.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-network-address' belongs to gcp:datacatalog/taxonomy:Taxonomy 'br-clickstream-events-taxonomy', which does not enforce fine-grained access control.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-pseudonymous-id' belongs to gcp:datacatalog/taxonomy:Taxonomy 'br-clickstream-events-taxonomy', which does not enforce fine-grained access control.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-quasi-identifier' belongs to gcp:datacatalog/taxonomy:Taxonomy 'br-clickstream-events-taxonomy', which does not enforce fine-grained access control.",
+      "column-access-control-enforced: gcp:datacatalog/taxonomy:Taxonomy 'br-clickstream-events-taxonomy' does not activate FINE_GRAINED_ACCESS_CONTROL: its policy tags restrict nothing.",
     ],
   ],
   [
     "Policy tag in a taxonomy declared elsewhere",
-    () => without(B(), "br-taxonomy"),
+    drop("br-clickstream-events-taxonomy"),
     [
-      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-tag-pseudonym' belongs to taxonomy 'projects/acme-br/locations/southamerica-east1/taxonomies/1', which is not declared in this stack, so its enforcement cannot be verified.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-network-address' belongs to taxonomy 'projects/acme-lakehouse-br-dev/locations/southamerica-east1/taxonomys/br-clickstream-events-taxonomy-fa60909', which is not declared in this stack, so its enforcement cannot be verified.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-pseudonymous-id' belongs to taxonomy 'projects/acme-lakehouse-br-dev/locations/southamerica-east1/taxonomys/br-clickstream-events-taxonomy-fa60909', which is not declared in this stack, so its enforcement cannot be verified.",
+      "column-access-control-enforced: gcp:datacatalog/policyTag:PolicyTag 'br-clickstream-events-quasi-identifier' belongs to taxonomy 'projects/acme-lakehouse-br-dev/locations/southamerica-east1/taxonomys/br-clickstream-events-taxonomy-fa60909', which is not declared in this stack, so its enforcement cannot be verified.",
     ],
   ],
   [
     "Custom role that can change IAM policies",
     set(
-      "br-predict-role",
+      "br-clickstream-ml-predict-role",
       (i) => (i.permissions = ["aiplatform.endpoints.predict", "resourcemanager.projects.setIamPolicy"]),
     ),
     [
-      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-predict-role' has 'resourcemanager.projects.setIamPolicy', which lets the holder change IAM policies or act as another identity.",
+      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-clickstream-ml-predict-role' has 'resourcemanager.projects.setIamPolicy', which lets the holder change IAM policies or act as another identity.",
     ],
   ],
   [
     "Custom role with a wildcard permission",
-    set("br-predict-role", (i) => (i.permissions = ["aiplatform.*"])),
+    set("br-clickstream-ml-predict-role", (i) => (i.permissions = ["aiplatform.*"])),
     [
-      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-predict-role' has the wildcard permission 'aiplatform.*'.",
+      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-clickstream-ml-predict-role' has the wildcard permission 'aiplatform.*'.",
     ],
   ],
   [
     "Custom role that can impersonate service accounts",
-    set("br-predict-role", (i) => (i.permissions = ["iam.serviceAccounts.actAs"])),
+    set("br-clickstream-ml-predict-role", (i) => (i.permissions = ["iam.serviceAccounts.actAs"])),
     [
-      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-predict-role' has 'iam.serviceAccounts.actAs', which lets the holder change IAM policies or act as another identity.",
+      "custom-roles-narrow: gcp:projects/iAMCustomRole:IAMCustomRole 'br-clickstream-ml-predict-role' has 'iam.serviceAccounts.actAs', which lets the holder change IAM policies or act as another identity.",
     ],
   ],
   [
     "API disabled on destroy (provider default)",
-    set("br-api-bigquery", (i) => delete i.disableOnDestroy),
+    set("br-gcp-apis-bigquery", (i) => delete i.disableOnDestroy),
     [
-      "project-services-kept-on-destroy: gcp:projects/service:Service 'br-api-bigquery' disables 'bigquery.googleapis.com' when destroyed: set disableOnDestroy to false.",
+      "project-services-kept-on-destroy: gcp:projects/service:Service 'br-gcp-apis-bigquery' disables 'bigquery.googleapis.com' when destroyed: set disableOnDestroy to false.",
     ],
   ],
   [
     "API disabling its dependents",
-    set("br-api-bigquery", (i) => (i.disableDependentServices = true)),
+    set("br-gcp-apis-bigquery", (i) => (i.disableDependentServices = true)),
     [
-      "project-services-kept-on-destroy: gcp:projects/service:Service 'br-api-bigquery' disables the services that depend on 'bigquery.googleapis.com': set disableDependentServices to false.",
+      "project-services-kept-on-destroy: gcp:projects/service:Service 'br-gcp-apis-bigquery' disables the services that depend on 'bigquery.googleapis.com': set disableDependentServices to false.",
     ],
   ],
   [
     "Service agent granted a project-wide role",
-    () => [
-      ...B(),
-      {
-        urn: "urn:pulumi:test::lakehouse::gcp:projects/iAMMember:IAMMember::br-pubsub-agent-project",
-        type: "gcp:projects/iAMMember:IAMMember",
-        name: "br-pubsub-agent-project",
-        custom: true,
-        inputs: {
-          project: "acme-br",
-          role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-          member: "serviceAccount:service-1@gcp-sa-pubsub.iam.gserviceaccount.com",
-        },
-        outputs: {},
-        provider: {
-          urn: "urn:pulumi:test::lakehouse::pulumi:providers:gcp::br-gcp",
-          pkg: "gcp",
-          name: "br-gcp",
-          isDefault: false,
-        },
-      },
-    ],
+    added("gcp:projects/iAMMember:IAMMember", "br-pubsub-agent-project", (b) => ({
+      project: "acme-lakehouse-br-dev",
+      role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+      member: find(b, "gcp:projects/serviceIdentity:ServiceIdentity", "br-gcp-keys-pubsub-agent").outputs?.member,
+    })),
     [
-      "service-agents-scoped: gcp:projects/iAMMember:IAMMember 'br-pubsub-agent-project' grants the service agent gcp:projects/serviceIdentity:ServiceIdentity 'br-pubsub-agent' 'roles/cloudkms.cryptoKeyEncrypterDecrypter' on the whole project 'acme-br'.",
+      "service-agents-scoped: gcp:projects/iAMMember:IAMMember 'br-pubsub-agent-project' grants the service agent gcp:projects/serviceIdentity:ServiceIdentity 'br-gcp-keys-pubsub-agent' 'roles/cloudkms.cryptoKeyEncrypterDecrypter' on the whole project 'acme-lakehouse-br-dev'.",
     ],
   ],
   [
     "Service agent granted another project's key",
     set(
-      "br-pubsub-agent-cmek",
+      "br-gcp-keys-pubsub-agent-0",
       (i) => (i.cryptoKeyId = "projects/acme-eu/locations/europe-west1/keyRings/eu/cryptoKeys/lake"),
     ),
     [
-      "service-agents-scoped: gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember 'br-pubsub-agent-cmek' grants the service agent gcp:projects/serviceIdentity:ServiceIdentity 'br-pubsub-agent' of project 'acme-br' a key of project 'acme-eu'.",
+      "service-agents-scoped: gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember 'br-gcp-keys-pubsub-agent-0' grants the service agent gcp:projects/serviceIdentity:ServiceIdentity 'br-gcp-keys-pubsub-agent' of project 'acme-lakehouse-br-dev' a key of project 'acme-eu'.",
     ],
   ],
   [
@@ -967,69 +1101,79 @@ const CASES: readonly Case[] = [
       "privileged-access-approved: gcp:privilegedaccessmanager/entitlement:entitlement 'br-break-glass' grants the primitive role 'roles/owner'.",
     ],
   ],
-  // ---- protection, pseudonymisation
+  // ---- protection (on the prod plan), pseudonymisation
   [
     "Production bucket unprotected (protect false)",
-    () => mutate(B(), "br-raw", (_i, r) => (r.protect = false), "aws:s3/bucket:Bucket"),
+    (b) => mutate(b, "br-aws-raw", (_i, r) => (r.protect = false), "aws:s3/bucket:Bucket"),
     [
-      "prod-deletion-protection: aws:s3/bucket:Bucket 'br-raw' is a stateful 'prod' resource without deletion protection: set the protect resource option.",
+      "prod-deletion-protection: aws:s3/bucket:Bucket 'br-aws-raw' is a stateful 'prod' resource without deletion protection: set the protect resource option.",
     ],
+    "prod",
   ],
   [
     "Production GCS bucket force-destroyable",
-    set("br-staging-raw", (i) => (i.forceDestroy = true)),
+    set("br-gcp-staging", (i) => (i.forceDestroy = true)),
     [
-      "prod-deletion-protection: gcp:storage/bucket:Bucket 'br-staging-raw' sets forceDestroy: a delete would wipe its contents in 'prod'.",
+      "prod-deletion-protection: gcp:storage/bucket:Bucket 'br-gcp-staging' sets forceDestroy: a delete would wipe its contents in 'prod'.",
     ],
+    "prod",
   ],
   [
     "Short HMAC key",
-    set("br-hmac-key", (i) => (i.length = 16)),
+    set("br-pseudonymisation-key-bytes", (i) => (i.length = 16)),
     [
-      "pseudonymisation-key-strength: random:index/randomBytes:RandomBytes 'br-hmac-key' is 16 bytes; pseudonymisation keys need at least 32.",
+      "pseudonymisation-key-strength: random:index/randomBytes:RandomBytes 'br-pseudonymisation-key-bytes' is 16 bytes; pseudonymisation keys need at least 32.",
     ],
   ],
   [
     "Service account keys",
-    () => [
-      ...B(),
-      {
-        urn: "urn:pulumi:test::lakehouse::gcp:serviceaccount/key:Key::ci-key",
-        type: "gcp:serviceaccount/key:Key",
-        name: "ci-key",
-        custom: true,
-        inputs: { serviceAccountId: "ci" },
-        outputs: {},
-        provider: {
-          urn: "urn:pulumi:test::lakehouse::pulumi:providers:gcp::br-gcp",
-          pkg: "gcp",
-          name: "br-gcp",
-          isDefault: false,
-        },
-      },
-    ],
+    added("gcp:serviceaccount/key:Key", "ci-key", () => ({ serviceAccountId: "ci" })),
     ["no-long-lived-keys: gcp:serviceaccount/key:Key 'ci-key' creates a long-lived credential."],
   ],
 ];
 
 describe("policy pack: rules", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
+  let baseline: readonly ResourceInput[] = [];
+  let prod: readonly ResourceInput[] = [];
+  before(async () => {
+    baseline = await planBaseline();
+    prod = (await planOf("prod")).resources;
+  });
   after(closeSession);
 
   it("passes the compliant baseline with no diagnostic at all", async () => {
-    const r = await gate(baseline());
+    const r = await gate(baseline);
     expect(lines(r.diagnostics)).to.deep.equal([]);
     expect(r.passed).to.equal(true);
   });
 
+  it("passes the prod plan, the baseline of the deletion-protection cases, with no diagnostic at all", async () => {
+    expect(lines((await gate(prod)).diagnostics)).to.deep.equal([]);
+  });
+
   it("covers every resource type of the baseline with a specific rule", async () => {
-    const r = await gate(baseline());
+    const r = await gate(baseline);
     expect(r.coverage.uncovered).to.deep.equal([]);
   });
 
-  for (const [title, build, expected] of CASES) {
+  it("hand-writes one fixture per type, and only for types the dev plan does not declare", async () => {
+    const plan = await planOf("dev");
+    const types = fixtures(plan).map((f) => f.type);
+    expect(types.filter((t, i) => types.indexOf(t) !== i)).to.deep.equal([]);
+    expect(types.filter((t) => plan.resources.some((r) => r.type === t))).to.deep.equal([]);
+  });
+
+  it("holds a resource of every type a specific rule names, but those no resource may be", () => {
+    const present = new Set(baseline.map((r) => r.type));
+    const named = new Set(rules.filter((r) => !r.catchAll).flatMap((r) => r.resourceTypes));
+    const missing = [...named].filter((t) => !t.includes("*") && !present.has(t)).sort();
+    expect(missing).to.deep.equal([...NEVER_COMPLIANT].sort());
+  });
+
+  for (const [title, build, expected, on] of CASES) {
     it(`${title} -> ${expected.length === 0 ? "no violation" : expected.map((e) => e.split(":")[0]).join(", ")}`, async () => {
-      const r = await gate(build());
+      const r = await gate(build(on === "prod" ? prod : baseline));
       expect(lines(r.diagnostics)).to.deep.equal([...expected].sort());
       for (const d of r.diagnostics) {
         const rule = rules.find((x) => x.name === d.policyName);

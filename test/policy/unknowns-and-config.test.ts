@@ -8,7 +8,7 @@ import { checkedWhenKnownMessage, unknownMessage } from "../../policy/rules/comm
 import { JURISDICTIONS } from "../../components/config/jurisdictions";
 import { gatePackConfig } from "../../tools/policy/gate";
 import { analyzeRequest, analyzeStackRequest, providerIndex, UNKNOWN } from "../../tools/policy/requests";
-import { baseline, closeSession, gate, mutate, session } from "./helpers";
+import { closeSession, gate, mutate, planBaseline, session } from "./helpers";
 
 describe("policy pack: unknown values at preview", function () {
   this.timeout(120_000);
@@ -17,8 +17,8 @@ describe("policy pack: unknown values at preview", function () {
   it("an unknown location fails the residency rule closed (AnalyzeRequest with the sentinel)", async () => {
     const s = await session();
     await s.configure(gatePackConfig());
-    const resources = mutate(baseline(), "br-staging-raw", (i) => (i.location = UNKNOWN));
-    const bucket = resources.find((r) => r.name === "br-staging-raw")!;
+    const resources = mutate(await planBaseline(), "br-gcp-staging", (i) => (i.location = UNKNOWN));
+    const bucket = resources.find((r) => r.type === "gcp:storage/bucket:Bucket" && r.name === "br-gcp-staging")!;
     const diags = await s.analyze(analyzeRequest(bucket, providerIndex(resources)));
     expect(diags.map((d) => [d.policyName, d.enforcementLevel, d.message])).to.deep.equal([
       [
@@ -30,7 +30,9 @@ describe("policy pack: unknown values at preview", function () {
   });
 
   it("an unknown retention value is checked when known: an advisory naming it, not a silent pass", async () => {
-    const r = await gate(mutate(baseline(), "br-merge-logs", (i) => (i.retentionInDays = UNKNOWN)));
+    const r = await gate(
+      mutate(await planBaseline(), "br-ingestion-merge-logs-output", (i) => (i.retentionInDays = UNKNOWN)),
+    );
     expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
       ["log-retention", "advisory", checkedWhenKnownMessage("retentionInDays")],
     ]);
@@ -38,7 +40,9 @@ describe("policy pack: unknown values at preview", function () {
   });
 
   it("the same rule enforces the value once it is known (as the update sends it)", async () => {
-    const r = await gate(mutate(baseline(), "br-merge-logs", (i) => (i.retentionInDays = 3650)));
+    const r = await gate(
+      mutate(await planBaseline(), "br-ingestion-merge-logs-output", (i) => (i.retentionInDays = 3650)),
+    );
     expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([
       ["log-retention", "mandatory"],
     ]);
@@ -48,35 +52,38 @@ describe("policy pack: unknown values at preview", function () {
   it("an unknown bucket policy is checked when known and names the resource (AnalyzeStackRequest)", async () => {
     const s = await session();
     await s.configure(gatePackConfig());
-    const resources = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
+    const resources = mutate(await planBaseline(), "br-aws-raw-policy", (i) => (i.policy = UNKNOWN));
     const diags = await s.analyzeStack(analyzeStackRequest(resources));
     const tls = diags.filter((d) => d.policyName === "s3-tls-only");
-    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-raw-policy")])).to.deep.equal([["advisory", true]]);
+    expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-aws-raw-policy")])).to.deep.equal([
+      ["advisory", true],
+    ]);
     expect(tls[0].message).to.contain(
-      checkedWhenKnownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-raw-policy'"),
+      checkedWhenKnownMessage("policy", "aws:s3/bucketPolicy:BucketPolicy 'br-aws-raw-policy'"),
     );
   });
 
   it("a stack rule goes on past an unknown: a known violation on another resource still fails", async () => {
-    const unknownRaw = mutate(baseline(), "br-raw-policy", (i) => (i.policy = UNKNOWN));
+    const unknownRaw = mutate(await planBaseline(), "br-aws-raw-policy", (i) => (i.policy = UNKNOWN));
     const landing = unknownRaw.find(
-      (r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name !== "br-raw-policy",
+      (r) => r.type === "aws:s3/bucketPolicy:BucketPolicy" && r.name !== "br-aws-raw-policy",
     )!;
     const broken = mutate(unknownRaw, landing.name, (i) => (i.policy = JSON.stringify({ Statement: [] })));
     const r = await gate(broken);
     const tls = r.diagnostics.filter((d) => d.policyName === "s3-tls-only");
     expect(tls.map((d) => [d.enforcementLevel, d.resourceName ?? d.urn.split("::").pop()]).sort()).to.deep.equal([
-      ["advisory", "br-raw-policy"],
+      ["advisory", "br-aws-raw-policy"],
       ["mandatory", landing.name],
     ]);
     expect(r.passed).to.equal(false);
   });
 
   it("an unknown reference joined by a property dependency is verified at preview, not deferred", async () => {
-    const r = await gate(mutate(baseline(), "br-hmac-v1", (i) => (i.secretId = UNKNOWN)));
+    const baseline = await planBaseline();
+    const r = await gate(mutate(baseline, "br-pseudonymisation-key-aws-version", (i) => (i.secretId = UNKNOWN)));
     expect(r.diagnostics).to.deep.equal([]);
     // Without the dependency the join cannot be made: checked when known, never "not declared".
-    const unjoined = mutate(baseline(), "br-hmac-v1", (i, m) => {
+    const unjoined = mutate(baseline, "br-pseudonymisation-key-aws-version", (i, m) => {
       i.secretId = UNKNOWN;
       m.propertyDependencies = {};
     });
@@ -87,19 +94,21 @@ describe("policy pack: unknown values at preview", function () {
   });
 
   it("an unknown key reference (a key created in the same update) is an advisory that names it, not a silent pass", async () => {
-    const r = await gate(mutate(baseline(), "br-alerts", (i) => (i.kmsMasterKeyId = UNKNOWN)));
+    const r = await gate(
+      mutate(await planBaseline(), "br-ingestion-alerts-topic", (i) => (i.kmsMasterKeyId = UNKNOWN)),
+    );
     expect(r.passed).to.equal(true);
     expect(r.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).to.deep.equal([
       [
         "stores-cmek",
         "advisory",
-        "aws:sns/topic:Topic 'br-alerts': 'kmsMasterKeyId' is unknown during preview; it is assumed to reference a customer-managed key created in this update and is checked again at `pulumi up`.",
+        "aws:sns/topic:Topic 'br-ingestion-alerts-topic': 'kmsMasterKeyId' is unknown during preview; it is assumed to reference a customer-managed key created in this update and is checked again at `pulumi up`.",
       ],
     ]);
   });
 
   it("unknown provider default tags fail closed (the jurisdiction cannot be told)", async () => {
-    const r = await gate(mutate(baseline(), "br-gcp", (i) => (i.defaultLabels = UNKNOWN)));
+    const r = await gate(mutate(await planBaseline(), "br-gcp", (i) => (i.defaultLabels = UNKNOWN)));
     expect(r.passed).to.equal(false);
     expect(r.diagnostics.every((d) => d.enforcementLevel === "mandatory")).to.equal(true);
     expect(r.diagnostics.some((d) => d.detail === unknownMessage("defaultLabels"))).to.equal(true);
@@ -136,14 +145,16 @@ describe("policy pack: config", function () {
   });
 
   it("configure() changes the bounds the rules apply", async () => {
-    const r = await gate(baseline(), { settings: { jurisdictions: { br: { awsRegions: ["eu-west-1"] } } } });
+    const r = await gate(await planBaseline(), {
+      settings: { jurisdictions: { br: { awsRegions: ["eu-west-1"] } } },
+    });
     expect(r.diagnostics.filter((d) => d.policyName === "resource-residency").map((d) => d.detail)).to.include(
       "pulumi:providers:aws 'br-aws' is in 'sa-east-1' (region), outside jurisdiction 'br' (LGPD); allowed AWS regions: eu-west-1.",
     );
   });
 
   it("configure() sets the enforcement level per policy (advisory passes, disabled is silent)", async () => {
-    const broken = mutate(baseline(), "br-lake-key", (i) => (i.enableKeyRotation = false));
+    const broken = mutate(await planBaseline(), "br-aws-lake-key", (i) => (i.enableKeyRotation = false));
     const advisory = await gate(broken, { enforcementLevels: { "kms-key-rotation": "advisory" } });
     expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).to.deep.equal([
       ["kms-key-rotation", "advisory"],

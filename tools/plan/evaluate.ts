@@ -87,23 +87,12 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
     }),
   );
   try {
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "worker.ts"), inFile], {
-        cwd: PROJECT_ROOT,
-        stdio: ["ignore", "ignore", "pipe"],
-        // Components' inputs are skipped unless asked for (EvaluateOptions.recordComponentInputs); the
-        // variable is removed, not just left unset, so an ambient one cannot change what a test records.
-        env: workerEnv(opts),
-      });
-      let err = "";
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("error", reject);
-      child.on("close", (c) => resolve({ code: c, stderr: err }));
-    });
-    if (!fs.existsSync(outFile)) {
-      throw new PlanProgramError(`The offline plan worker exited with ${code} and no result:\n${stderr}`);
+    let result = await runWorker(inFile, outFile, workerEnv(opts));
+    // Plans evaluate without stack traces (a third of their time, see worker.ts); a program that
+    // failed runs once more with them, so its error comes with the trace that leads to the bug.
+    if (!result.ok && result.kind === "program" && process.env.LAKEHOUSE_PLAN_STACK_TRACES !== "1") {
+      result = await runWorker(inFile, outFile, { ...workerEnv(opts), LAKEHOUSE_PLAN_STACK_TRACES: "1" });
     }
-    const result = JSON.parse(fs.readFileSync(outFile, "utf8")) as WorkerResult;
     if (!result.ok) {
       if (result.kind === "config") throw new PlanConfigError(result.message, result.problems);
       throw new PlanProgramError(result.message);
@@ -112,4 +101,24 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One evaluation in a fresh process (the Pulumi runtime's state is process-global). */
+async function runWorker(inFile: string, outFile: string, env: NodeJS.ProcessEnv): Promise<WorkerResult> {
+  fs.rmSync(outFile, { force: true });
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "worker.ts"), inFile], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+      env,
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (c) => resolve({ code: c, stderr: err }));
+  });
+  if (!fs.existsSync(outFile)) {
+    throw new PlanProgramError(`The offline plan worker exited with ${code} and no result:\n${stderr}`);
+  }
+  return JSON.parse(fs.readFileSync(outFile, "utf8")) as WorkerResult;
 }

@@ -89,7 +89,21 @@ function secretPathsOf(value: unknown, at = ""): string[] {
   return [];
 }
 
+/**
+ * The runtime formats a stack trace for every resource (its source position, from an unbounded
+ * `new Error().stack`) and for every promise it tracks (`debuggablePromise`), and Node maps each frame
+ * through tsx's source maps: a third of a plan's CPU time, for text the plan never records. So the
+ * plan evaluates without stack traces, unless `LAKEHOUSE_PLAN_STACK_TRACES=1`: evaluateStack sets it
+ * when it re-runs a failed program, so a program error is still reported with its trace.
+ */
+function skipStackTraces(): void {
+  if (process.env.LAKEHOUSE_PLAN_STACK_TRACES === "1") return;
+  (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites = () => [];
+  Error.stackTraceLimit = 0;
+}
+
 async function main(input: WorkerInput): Promise<WorkerResult> {
+  skipStackTraces();
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   const mocks = new RecordingMocks({ unknownOutputs: input.mode === "first-preview" });
   await pulumi.runtime.setMocks(mocks, input.project, input.stack, input.preview);

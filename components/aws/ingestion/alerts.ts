@@ -8,11 +8,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { classification } from "../../conventions";
 import { CustomerManagedKey } from "../customer-managed-key";
+import { allowService, denyInsecureTransport, staticPolicyDocument } from "../iam/statements";
 
 export interface IngestionAlertsArgs {
-  /** `lakehouse-<env>-<cell>`. */
-  readonly namePrefix: string;
+  /** `lakehouse-<env>-<cell>`: the start of the topic's and the key alias's names. */
+  readonly resourcePrefix: string;
+  /** The account whose alarms and rules may publish (`aws:SourceAccount`). */
   readonly accountId: string;
+  /** The topic's region (its ARN is needed in its own policy before it exists). */
   readonly region: string;
   /** Addresses subscribed to the topic (each confirms by e-mail). @default [] */
   readonly emails?: readonly string[];
@@ -25,14 +28,14 @@ export class IngestionAlerts extends pulumi.ComponentResource {
 
   constructor(name: string, args: IngestionAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:IngestionAlerts", name, args, opts);
-    const topicName = `${args.namePrefix}-ingestion-alerts`;
+    const topicName = `${args.resourcePrefix}-ingestion-alerts`;
     const topicArn = `arn:aws:sns:${args.region}:${args.accountId}:${topicName}`;
     const publish = ["kms:GenerateDataKey", "kms:Decrypt"];
     this.key = new CustomerManagedKey(
       `${name}-key`,
       {
-        description: `Ingestion alerts of ${args.namePrefix}`,
-        alias: `${args.namePrefix}-ingestion-alerts`,
+        description: `Ingestion alerts of ${args.resourcePrefix}`,
+        alias: `${args.resourcePrefix}-ingestion-alerts`,
         accountId: args.accountId,
         serviceGrants: [
           {
@@ -60,27 +63,16 @@ export class IngestionAlerts extends pulumi.ComponentResource {
       `${name}-topic-policy`,
       {
         arn: this.topic.arn,
-        policy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "AlarmsAndEventsOfThisAccount",
-              Effect: "Allow",
-              Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
-              Action: "sns:Publish",
-              Resource: topicArn,
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            },
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "sns:Publish",
-              Resource: topicArn,
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
+        policy: staticPolicyDocument([
+          allowService(
+            "AlarmsAndEventsOfThisAccount",
+            ["cloudwatch.amazonaws.com", "events.amazonaws.com"],
+            "sns:Publish",
+            topicArn,
+            { StringEquals: { "aws:SourceAccount": args.accountId } },
+          ),
+          denyInsecureTransport("DenyInsecureTransport", "sns:Publish", topicArn),
+        ]),
       },
       { parent: this },
     );

@@ -22,7 +22,20 @@ import type { CdcTableSpec } from "../../../functions/cdc-merge/spec";
 import type { TableConfig } from "../../config/schema";
 import { classification } from "../../conventions";
 import { rawPrefix } from "./plan-rules";
-import { serviceTrustPolicy } from "../service-trust";
+import { ServiceRole } from "../iam/service-role";
+import {
+  glueTables,
+  lakeFormationDataAccess,
+  listPrefixes,
+  LOGS_WRITE,
+  putMetricData,
+  readObjects,
+  readSecret,
+  readWriteObjects,
+  useKey,
+  writeLogsUnder,
+  type Statement,
+} from "../iam/statements";
 
 /** Where the job's script and configs live: the warehouse bucket has no age-based expiry (raw does). */
 export const JOB_ARTIFACTS_PREFIX = "_system/glue/cdc-merge/";
@@ -32,7 +45,9 @@ export const JOB_TEMP_PREFIX = "_tmp/glue/cdc-merge/";
 export const SPARK_CATALOG = "glue_catalog";
 
 export interface CdcMergeTable {
+  /** The source's name (`sources.transactional[].name`): one trigger per source. */
   readonly source: string;
+  /** The table as configured. */
   readonly table: TableConfig;
   /** The merge spec of the table (parsed once, by the ingestion that also names its Iceberg tables). */
   readonly spec: CdcTableSpec;
@@ -44,33 +59,44 @@ export interface CdcMergeTable {
 
 export interface CdcMergeJobsArgs {
   /** `lakehouse-<env>-<cell>`. */
-  readonly namePrefix: string;
+  readonly resourcePrefix: string;
+  /** The cell's account (catalog and log-group ARNs). */
   readonly accountId: string;
+  /** The cell's region (catalog and log-group ARNs). */
   readonly region: string;
+  /** One job per table. */
   readonly tables: readonly CdcMergeTable[];
+  /** The curated Glue database the tables live in. */
   readonly curatedDatabaseName: pulumi.Input<string>;
   /**
    * The cell's pseudonymisation key in Secrets Manager, encrypted with the lake key. Jobs of tables that
    * pseudonymise a column read it (`--pseudonymisation_secret_arn`); only then may the role.
    */
   readonly pseudonymisationSecretArn: pulumi.Input<string>;
+  /** The lake key: data files, job artifacts, bookmarks. */
   readonly lakeKeyArn: pulumi.Input<string>;
+  /** The logs key: the jobs' CloudWatch logs. */
   readonly logsKeyArn: pulumi.Input<string>;
+  /** The raw bucket: CDC files to read (`cdc/`) and Spark scratch space. */
   readonly rawBucketName: pulumi.Input<string>;
+  /** Its ARN, for the role's prefix-scoped policy. */
   readonly rawBucketArn: pulumi.Input<string>;
+  /** The warehouse bucket: curated Iceberg files and the job's artifacts. */
   readonly warehouseBucketName: pulumi.Input<string>;
+  /** Its ARN, for the role's prefix-scoped policy. */
   readonly warehouseBucketArn: pulumi.Input<string>;
   /** Glue schedule expression. @default "cron(0/15 * * * ? *)" (every 15 minutes) */
   readonly schedule?: string;
   /** G.1X workers per job. @default 2 */
   readonly workers?: number;
+  /** Where failed runs are reported. */
   readonly alertTopicArn: pulumi.Input<string>;
   /** Days job logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
 }
 
 export class CdcMergeJobs extends pulumi.ComponentResource {
-  public readonly role: aws.iam.Role;
+  public readonly role: ServiceRole;
   public readonly securityConfiguration: aws.glue.SecurityConfiguration;
   public readonly jobs: readonly aws.glue.Job[];
   public readonly triggers: readonly aws.glue.Trigger[];
@@ -78,13 +104,11 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
   constructor(name: string, args: CdcMergeJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:CdcMergeJobs", name, args, opts);
     const child = { parent: this };
-    const { accountId, region } = args;
-    const glueArn = (r: string) => `arn:aws:glue:${region}:${accountId}:${r}`;
 
     this.securityConfiguration = new aws.glue.SecurityConfiguration(
       `${name}-security`,
       {
-        name: `${args.namePrefix}-cdc-merge`,
+        name: `${args.resourcePrefix}-cdc-merge`,
         encryptionConfiguration: {
           s3Encryption: { s3EncryptionMode: "SSE-KMS", kmsKeyArn: args.lakeKeyArn },
           cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: args.logsKeyArn },
@@ -94,117 +118,13 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       child,
     );
 
-    this.role = new aws.iam.Role(
+    this.role = new ServiceRole(
       `${name}-role`,
       {
+        service: "glue.amazonaws.com",
+        accountId: args.accountId,
         description: "Glue CDC merge: reads raw DMS files, writes curated Iceberg tables",
-        assumeRolePolicy: serviceTrustPolicy("glue.amazonaws.com", accountId),
-      },
-      child,
-    );
-    const db = pulumi.output(args.curatedDatabaseName);
-    const pseudonymises = (t: CdcMergeTable): boolean => t.spec.pseudonymise.length > 0;
-    const readsKey = args.tables.some(pseudonymises);
-    const policy = new aws.iam.RolePolicy(
-      `${name}-role`,
-      {
-        role: this.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ReadRawCdc",
-              Effect: "Allow",
-              Action: ["s3:GetObject"],
-              Resource: pulumi.interpolate`${args.rawBucketArn}/cdc/*`,
-            },
-            {
-              Sid: "ListRawCdcAndTemp",
-              Effect: "Allow",
-              Action: ["s3:ListBucket"],
-              Resource: args.rawBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["cdc/*", `${JOB_TEMP_PREFIX}*`] } },
-            },
-            {
-              Sid: "SparkTemp",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-              Resource: pulumi.interpolate`${args.rawBucketArn}/${JOB_TEMP_PREFIX}*`,
-            },
-            {
-              Sid: "ReadJobArtifacts",
-              Effect: "Allow",
-              Action: ["s3:GetObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/${JOB_ARTIFACTS_PREFIX}*`,
-            },
-            {
-              Sid: "WriteCuratedIceberg",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-              Resource: pulumi.interpolate`${args.warehouseBucketArn}/curated/*`,
-            },
-            {
-              Sid: "ListCurated",
-              Effect: "Allow",
-              Action: ["s3:ListBucket"],
-              Resource: args.warehouseBucketArn,
-              Condition: { StringLike: { "s3:prefix": ["curated/*", `${JOB_ARTIFACTS_PREFIX}*`] } },
-            },
-            ...(readsKey
-              ? [
-                  {
-                    // The HMAC key the job pseudonymises customer ids with (decrypted with the lake key).
-                    Sid: "PseudonymisationKey",
-                    Effect: "Allow",
-                    Action: ["secretsmanager:GetSecretValue"],
-                    Resource: args.pseudonymisationSecretArn,
-                  },
-                ]
-              : []),
-            {
-              Sid: "LakeKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-              Resource: args.lakeKeyArn,
-            },
-            {
-              Sid: "CuratedCatalog",
-              Effect: "Allow",
-              Action: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
-              Resource: [
-                glueArn("catalog"),
-                pulumi.interpolate`${glueArn("database")}/${db}`,
-                pulumi.interpolate`${glueArn("table")}/${db}/*`,
-              ],
-            },
-            {
-              // Lake Formation vends data access per request; the action has no resource-level scoping.
-              Sid: "LakeFormationDataAccess",
-              Effect: "Allow",
-              Action: ["lakeformation:GetDataAccess"],
-              Resource: "*",
-            },
-            {
-              Sid: "JobLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-              Resource: [`arn:aws:logs:${region}:${accountId}:log-group:/aws-glue/*`],
-            },
-            {
-              Sid: "EncryptedLogs",
-              Effect: "Allow",
-              Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
-              Resource: args.logsKeyArn,
-            },
-            {
-              Sid: "JobMetrics",
-              Effect: "Allow",
-              Action: ["cloudwatch:PutMetricData"],
-              Resource: "*",
-              Condition: { StringEquals: { "cloudwatch:namespace": "Glue" } },
-            },
-          ],
-        }),
+        statements: mergeRoleStatements(args),
       },
       child,
     );
@@ -227,7 +147,24 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
       },
       child,
     );
+    // A job runs as a role that holds its policy and both grants (and only once its tables exist).
+    const roleArn = (t: CdcMergeTable) =>
+      pulumi.all([this.role.arn, lfDatabase.id, lfTables.id, t.ready]).apply(([arn]) => arn);
 
+    this.jobs = this.createJobs(name, args, roleArn);
+    this.triggers = this.createTriggers(name, args);
+    this.alertOnFailures(name, args);
+    this.registerOutputs({ jobNames: this.jobs.map((j) => j.name) });
+  }
+
+  /** The script, per table its config object and Glue job, and the log groups the jobs write to. */
+  private createJobs(
+    name: string,
+    args: CdcMergeJobsArgs,
+    roleArn: (t: CdcMergeTable) => pulumi.Output<string>,
+  ): aws.glue.Job[] {
+    const child = { parent: this };
+    const db = pulumi.output(args.curatedDatabaseName);
     const artifacts = (key: string) =>
       pulumi.interpolate`s3://${args.warehouseBucketName}/${JOB_ARTIFACTS_PREFIX}${key}`;
     const script = new aws.s3.BucketObjectv2(
@@ -247,7 +184,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
     // Glue 5.0 writes driver/executor logs to `<--custom-logGroup-prefix>/error` and `/output` (Glue user
     // guide, "Logging for AWS Glue jobs"); declared here so they are KMS-encrypted and expire. The prefix
     // stays under /aws-glue/ where the role may write.
-    const logPrefix = `/aws-glue/jobs/${args.namePrefix}-cdc-merge`;
+    const logPrefix = `/aws-glue/jobs/${args.resourcePrefix}-cdc-merge`;
     const logGroups = ["error", "output"].map(
       (stream) =>
         new aws.cloudwatch.LogGroup(
@@ -262,10 +199,7 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
         ),
     );
     const workers = args.workers ?? 2;
-    const schedule = args.schedule ?? "cron(0/15 * * * ? *)";
-    const jobs: aws.glue.Job[] = [];
-    const bySource = new Map<string, { job: aws.glue.Job; t: CdcMergeTable }[]>();
-    for (const t of args.tables) {
+    return args.tables.map((t) => {
       const configKey = `config/${t.source}/${t.tableName}.json`;
       const config = new aws.s3.BucketObjectv2(
         `${name}-${t.tableName.replace(/_/g, "-")}-config`,
@@ -282,12 +216,12 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
         },
         child,
       );
-      const job = new aws.glue.Job(
+      return new aws.glue.Job(
         `${name}-${t.tableName.replace(/_/g, "-")}`,
         {
-          name: `${args.namePrefix}-cdc-merge-${t.tableName.replace(/_/g, "-")}`,
+          name: `${args.resourcePrefix}-cdc-merge-${t.tableName.replace(/_/g, "-")}`,
           description: `CDC merge of ${t.source} ${t.table.schema}.${t.table.name} into Iceberg`,
-          roleArn: pulumi.all([this.role.arn, policy.id, lfDatabase.id, lfTables.id, t.ready]).apply(([arn]) => arn),
+          roleArn: roleArn(t),
           glueVersion: GLUE_VERSION,
           command: {
             name: "glueetl",
@@ -317,44 +251,82 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
         },
         child,
       );
-      jobs.push(job);
-      const list = bySource.get(t.source) ?? [];
-      list.push({ job, t });
-      bySource.set(t.source, list);
-    }
-    this.jobs = jobs;
-    this.triggers = [...bySource.entries()].map(
-      ([source, list]) =>
+    });
+  }
+
+  /** One scheduled trigger per source, starting the jobs of all its tables. */
+  private createTriggers(name: string, args: CdcMergeJobsArgs): aws.glue.Trigger[] {
+    const schedule = args.schedule ?? "cron(0/15 * * * ? *)";
+    const bySource = new Map<string, aws.glue.Job[]>();
+    args.tables.forEach((t, i) => bySource.set(t.source, [...(bySource.get(t.source) ?? []), this.jobs[i]]));
+    return [...bySource.entries()].map(
+      ([source, jobs]) =>
         new aws.glue.Trigger(
           `${name}-${source}-schedule`,
           {
-            name: `${args.namePrefix}-cdc-merge-${source}`,
+            name: `${args.resourcePrefix}-cdc-merge-${source}`,
             description: `CDC merge of ${source}, every table`,
             type: "SCHEDULED",
             schedule,
             startOnCreation: true,
-            actions: list.map(({ job }) => ({ jobName: job.name })),
+            actions: jobs.map((job) => ({ jobName: job.name })),
           },
-          child,
+          { parent: this },
         ),
     );
+  }
 
-    // Failed, timed-out or stopped merge runs go to the alert topic.
+  /** Failed, timed-out or stopped merge runs go to the alert topic. */
+  private alertOnFailures(name: string, args: CdcMergeJobsArgs): void {
     const failures = new aws.cloudwatch.EventRule(
       `${name}-failures`,
       {
-        name: `${args.namePrefix}-cdc-merge-failures`,
+        name: `${args.resourcePrefix}-cdc-merge-failures`,
         description: "CDC merge job runs that did not succeed",
         eventPattern: pulumi.jsonStringify({
           source: ["aws.glue"],
           "detail-type": ["Glue Job State Change"],
-          detail: { jobName: jobs.map((j) => j.name), state: ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] },
+          detail: { jobName: this.jobs.map((j) => j.name), state: ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] },
         }),
       },
-      child,
+      { parent: this },
     );
-    new aws.cloudwatch.EventTarget(`${name}-failures`, { rule: failures.name, arn: args.alertTopicArn }, child);
-
-    this.registerOutputs({ jobNames: jobs.map((j) => j.name) });
+    new aws.cloudwatch.EventTarget(
+      `${name}-failures`,
+      { rule: failures.name, arn: args.alertTopicArn },
+      { parent: this },
+    );
   }
+}
+
+const pseudonymises = (t: CdcMergeTable): boolean => t.spec.pseudonymise.length > 0;
+
+/**
+ * The merge role's policy: read raw CDC files, use the Spark scratch prefix, read the job's artifacts,
+ * read and write the curated Iceberg tables (files and catalog), the pseudonymisation key only when some
+ * table pseudonymises, and write its logs and `Glue` metrics.
+ */
+export function mergeRoleStatements(args: CdcMergeJobsArgs): Statement[] {
+  const scope = { region: args.region, accountId: args.accountId };
+  return [
+    readObjects("ReadRawCdc", args.rawBucketArn, "cdc/"),
+    listPrefixes("ListRawCdcAndTemp", args.rawBucketArn, ["cdc/", JOB_TEMP_PREFIX]),
+    readWriteObjects("SparkTemp", args.rawBucketArn, JOB_TEMP_PREFIX),
+    readObjects("ReadJobArtifacts", args.warehouseBucketArn, JOB_ARTIFACTS_PREFIX),
+    readWriteObjects("WriteCuratedIceberg", args.warehouseBucketArn, "curated/"),
+    listPrefixes("ListCurated", args.warehouseBucketArn, ["curated/", JOB_ARTIFACTS_PREFIX]),
+    // The HMAC key the job pseudonymises customer ids with (decrypted with the lake key).
+    ...(args.tables.some(pseudonymises) ? [readSecret("PseudonymisationKey", args.pseudonymisationSecretArn)] : []),
+    useKey("LakeKey", args.lakeKeyArn),
+    glueTables(
+      "CuratedCatalog",
+      ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"],
+      scope,
+      args.curatedDatabaseName,
+    ),
+    lakeFormationDataAccess(),
+    writeLogsUnder("JobLogs", scope, ["/aws-glue/"], [...LOGS_WRITE, "logs:AssociateKmsKey"]),
+    useKey("EncryptedLogs", args.logsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"]),
+    putMetricData("JobMetrics", "Glue"),
+  ];
 }

@@ -12,7 +12,8 @@ import { DMS_S3_ENDPOINT_SETTINGS } from "../../../functions/cdc-merge/spec";
 import type { TransactionalSource } from "../../config/schema";
 import { classification } from "../../conventions";
 import { DMS_ENGINE_NAME, rawPrefix, sslModeFor, tableMappings } from "./plan-rules";
-import { serviceTrustPolicy } from "../service-trust";
+import { ServiceRole } from "../iam/service-role";
+import { allow, listPrefixes, objectsUnder, readSecret, useKey } from "../iam/statements";
 
 /**
  * Dimension of the DMS Serverless metrics in `AWS/DMS`: DMS Serverless reports per replication under
@@ -22,9 +23,12 @@ export const DMS_SERVERLESS_METRIC_DIMENSION = "ReplicationConfigExternalResourc
 
 export interface DmsSourceArgs {
   /** `lakehouse-<env>-<cell>`. */
-  readonly namePrefix: string;
+  readonly resourcePrefix: string;
+  /** The cell's account (the target's expected bucket owner; the roles' trust condition). */
   readonly accountId: string;
+  /** The cell's region: DMS's regional principal and the `kms:ViaService` conditions name it. */
   readonly region: string;
+  /** The source as configured (`sources.transactional[]`): engine, host, tables, CA, `networkReady`. */
   readonly source: TransactionalSource;
   /** Username and password of the source (from `lakehouse:sourceCredentials`), kept secret. */
   readonly credentials: pulumi.Input<{ readonly username: string; readonly password: string }>;
@@ -32,17 +36,23 @@ export interface DmsSourceArgs {
   readonly lakeKeyArn: pulumi.Input<string>;
   /** The cell's logs key (replication log group). */
   readonly logsKeyArn: pulumi.Input<string>;
+  /** The raw bucket DMS writes into (under `cdc/<source>/`). */
   readonly rawBucketName: pulumi.Input<string>;
+  /** Its ARN, for the target role's prefix-scoped policy. */
   readonly rawBucketArn: pulumi.Input<string>;
   /** Waits for the raw bucket's encryption and policy. */
   readonly rawBucketReady: pulumi.Input<string>;
+  /** The replication subnet group of the ingestion VPC. */
   readonly subnetGroupId: pulumi.Input<string>;
+  /** Security groups of the replication (egress to the sources and endpoints only). */
   readonly securityGroupIds: readonly pulumi.Input<string>[];
   /** DMS capacity units (deriveSizing). */
   readonly capacity: { readonly min: number; readonly max: number };
   /** Spread the replication over two AZs (production). */
   readonly multiAz: boolean;
+  /** Days replication logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
+  /** Where latency alarms and DMS events go. */
   readonly alertTopicArn: pulumi.Input<string>;
   /** Alarm when the source or target lags this many seconds. @default 900 */
   readonly latencyAlarmSeconds?: number;
@@ -60,31 +70,38 @@ export class DmsSource extends pulumi.ComponentResource {
 
   constructor(name: string, args: DmsSourceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:DmsSource", name, args, opts);
-    const child = { parent: this };
-    const { source, accountId, region } = args;
-    const id = `${args.namePrefix}-${source.name}`;
-    const sslMode = sslModeFor(source);
-    const trustedBy = (service: string) => serviceTrustPolicy(service, accountId);
-    // Started only once config says the network path to the source exists: a started replication that
-    // cannot reach its source keeps `up` waiting, then fails (README, "First deployment").
-    const start = source.networkReady;
+    const { source } = args;
+    const id = `${args.resourcePrefix}-${source.name}`;
 
-    this.secret = new aws.secretsmanager.Secret(
+    this.secret = this.createSecret(name, args);
+    this.sourceEndpoint = this.createSourceEndpoint(name, args, id);
+    this.targetEndpoint = this.createTargetEndpoint(name, args, id);
+    this.replication = this.createReplication(name, args, id);
+    this.alertOnLagAndEvents(name, args, id);
+
+    this.rawUri = pulumi.interpolate`s3://${args.rawBucketName}/${rawPrefix(source.name)}`;
+    this.registerOutputs({ replicationArn: this.replication.arn, rawUri: this.rawUri });
+  }
+
+  /** The source's credentials in Secrets Manager, in the shape DMS reads. */
+  private createSecret(name: string, args: DmsSourceArgs): aws.secretsmanager.Secret {
+    const { source } = args;
+    const secret = new aws.secretsmanager.Secret(
       `${name}-credentials`,
       {
-        name: `${args.namePrefix}/dms/${source.name}`,
+        name: `${args.resourcePrefix}/dms/${source.name}`,
         description: `DMS credentials of source ${source.name} (${source.engine})`,
         kmsKeyId: args.lakeKeyArn,
         recoveryWindowInDays: 7,
         tags: classification("none"),
       },
-      child,
+      { parent: this },
     );
     // The secret shape DMS reads (DMS user guide, "Using secrets to access AWS DMS endpoints").
     new aws.secretsmanager.SecretVersion(
       `${name}-credentials`,
       {
-        secretId: this.secret.id,
+        secretId: secret.id,
         secretString: pulumi.secret(
           pulumi
             .output(args.credentials)
@@ -93,41 +110,38 @@ export class DmsSource extends pulumi.ComponentResource {
             ),
         ),
       },
-      child,
+      { parent: this },
     );
+    return secret;
+  }
+
+  /**
+   * The source endpoint: credentials through a role that may read only this secret, the strictest TLS mode
+   * DMS supports for the engine, verified against the source's CA when config gives one.
+   */
+  private createSourceEndpoint(name: string, args: DmsSourceArgs, id: string): aws.dms.Endpoint {
+    const { source, region } = args;
     // DMS assumes the secret-access role with its regional principal (same guide).
-    const secretRole = new aws.iam.Role(
+    const secretRole = new ServiceRole(
       `${name}-secret-access`,
       {
+        service: `dms.${region}.amazonaws.com`,
+        accountId: args.accountId,
         description: `DMS reads the credentials of ${source.name}`,
-        assumeRolePolicy: trustedBy(`dms.${region}.amazonaws.com`),
+        statements: [
+          readSecret("ReadThisSecret", this.secret.arn, [
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret",
+          ]),
+          useKey(
+            "DecryptThroughSecretsManager",
+            args.lakeKeyArn,
+            ["kms:Decrypt"],
+            `secretsmanager.${region}.amazonaws.com`,
+          ),
+        ],
       },
-      child,
-    );
-    const secretPolicy = new aws.iam.RolePolicy(
-      `${name}-secret-access`,
-      {
-        role: secretRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ReadThisSecret",
-              Effect: "Allow",
-              Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-              Resource: this.secret.arn,
-            },
-            {
-              Sid: "DecryptThroughSecretsManager",
-              Effect: "Allow",
-              Action: ["kms:Decrypt"],
-              Resource: args.lakeKeyArn,
-              Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
-            },
-          ],
-        }),
-      },
-      child,
+      { parent: this },
     );
 
     // The source's CA as DMS imports it: Oracle endpoints verify only against an Oracle wallet, the other
@@ -142,10 +156,10 @@ export class DmsSource extends pulumi.ComponentResource {
         ? { certificatePem: pem }
         : undefined;
     const certificate = trust
-      ? new aws.dms.Certificate(`${name}-ca`, { certificateId: `${id}-ca`, ...trust }, child)
+      ? new aws.dms.Certificate(`${name}-ca`, { certificateId: `${id}-ca`, ...trust }, { parent: this })
       : undefined;
 
-    this.sourceEndpoint = new aws.dms.Endpoint(
+    return new aws.dms.Endpoint(
       `${name}-source`,
       {
         endpointId: `${id}-source`,
@@ -153,65 +167,53 @@ export class DmsSource extends pulumi.ComponentResource {
         engineName: DMS_ENGINE_NAME[source.engine],
         databaseName: source.database,
         secretsManagerArn: this.secret.arn,
+        // Resolves once the role's policy exists: DMS tests the secret when the endpoint is created.
         secretsManagerAccessRoleArn: secretRole.arn,
-        sslMode,
+        sslMode: sslModeFor(source),
         certificateArn: certificate?.certificateArn,
         kmsKeyArn: args.lakeKeyArn,
         // Oracle: capture with Binary Reader and let DMS add PK supplemental logging per table.
         ...(source.engine === "oracle" ? { oracleSettings: { addSupplementalLogging: true } } : {}),
       },
-      { parent: this, dependsOn: [secretPolicy] },
+      { parent: this },
     );
+  }
 
+  /** The S3 target: Parquet under `cdc/<source>/` of the raw bucket, SSE-KMS, through a role kept to that prefix. */
+  private createTargetEndpoint(name: string, args: DmsSourceArgs, id: string): aws.dms.S3Endpoint {
+    const { source, region } = args;
     const prefix = rawPrefix(source.name);
-    const targetRole = new aws.iam.Role(
+    const targetRole = new ServiceRole(
       `${name}-target`,
       {
+        service: "dms.amazonaws.com",
+        accountId: args.accountId,
         description: `DMS writes ${source.name} changes to the raw zone`,
-        assumeRolePolicy: trustedBy("dms.amazonaws.com"),
+        statements: [
+          allow(
+            "WriteOwnPrefix",
+            ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"],
+            objectsUnder(args.rawBucketArn, prefix),
+          ),
+          listPrefixes("ListOwnPrefix", args.rawBucketArn, [prefix]),
+          useKey(
+            "EncryptWithLakeKey",
+            args.lakeKeyArn,
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+            `s3.${region}.amazonaws.com`,
+          ),
+        ],
       },
-      child,
+      { parent: this },
     );
-    const targetPolicy = new aws.iam.RolePolicy(
-      `${name}-target`,
-      {
-        role: targetRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "WriteOwnPrefix",
-              Effect: "Allow",
-              Action: ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"],
-              Resource: pulumi.interpolate`${args.rawBucketArn}/${prefix}*`,
-            },
-            {
-              Sid: "ListOwnPrefix",
-              Effect: "Allow",
-              Action: ["s3:ListBucket"],
-              Resource: args.rawBucketArn,
-              Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } },
-            },
-            {
-              Sid: "EncryptWithLakeKey",
-              Effect: "Allow",
-              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-              Resource: args.lakeKeyArn,
-              Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
-            },
-          ],
-        }),
-      },
-      child,
-    );
-    this.targetEndpoint = new aws.dms.S3Endpoint(
+    return new aws.dms.S3Endpoint(
       `${name}-target`,
       {
         endpointId: `${id}-raw`,
         endpointType: "target",
         bucketName: pulumi.all([args.rawBucketName, args.rawBucketReady]).apply(([bucket]) => bucket),
         bucketFolder: prefix.replace(/\/$/, ""),
-        expectedBucketOwner: accountId,
+        expectedBucketOwner: args.accountId,
         serviceAccessRoleArn: targetRole.arn,
         ...DMS_S3_ENDPOINT_SETTINGS,
         encryptionMode: "SSE_KMS",
@@ -222,9 +224,13 @@ export class DmsSource extends pulumi.ComponentResource {
         cdcMaxBatchInterval: 60,
         cdcMinFileSize: 64_000,
       },
-      { parent: this, dependsOn: [targetPolicy] },
+      { parent: this },
     );
+  }
 
+  /** The full-load-and-CDC replication config and the log group it writes to. */
+  private createReplication(name: string, args: DmsSourceArgs, id: string): aws.dms.ReplicationConfig {
+    const { source } = args;
     // DMS Serverless logs into `dms-serverless-replication-<resource id>` (DMS user guide, "Serverless
     // replication logs"); created here first so it is encrypted and expires.
     const logGroup = new aws.cloudwatch.LogGroup(
@@ -235,10 +241,10 @@ export class DmsSource extends pulumi.ComponentResource {
         retentionInDays: args.logRetentionDays,
         tags: classification("logs"),
       },
-      child,
+      { parent: this },
     );
 
-    this.replication = new aws.dms.ReplicationConfig(
+    return new aws.dms.ReplicationConfig(
       `${name}-replication`,
       {
         replicationConfigIdentifier: id,
@@ -253,8 +259,10 @@ export class DmsSource extends pulumi.ComponentResource {
           ErrorBehavior: { TableErrorPolicy: "SUSPEND_TABLE", DataErrorPolicy: "LOG_ERROR" },
         }),
         // DMS Serverless "connects to the source endpoint and collects the metadata" when it starts
-        // (StartReplication, DMS API reference), so it starts only when config says it can get there.
-        startReplication: start,
+        // (StartReplication, DMS API reference), so it starts only once config says the network path to
+        // the source exists: a started replication that cannot reach its source keeps `up` waiting, then
+        // fails (README, "First deployment").
+        startReplication: source.networkReady,
         computeConfig: {
           replicationSubnetGroupId: args.subnetGroupId,
           vpcSecurityGroupIds: [...args.securityGroupIds],
@@ -268,7 +276,11 @@ export class DmsSource extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [logGroup, ...(args.dependsOn ?? [])] },
     );
+  }
 
+  /** Alarms on CDC latency, and every DMS event of the replication, to the alert topic. */
+  private alertOnLagAndEvents(name: string, args: DmsSourceArgs, id: string): void {
+    const { source } = args;
     const threshold = args.latencyAlarmSeconds ?? 900;
     for (const metric of ["CDCLatencySource", "CDCLatencyTarget"] as const) {
       new aws.cloudwatch.MetricAlarm(
@@ -286,14 +298,13 @@ export class DmsSource extends pulumi.ComponentResource {
           comparisonOperator: "GreaterThanThreshold",
           // No datapoints while the replication should be running means it is not; while config keeps it
           // stopped (no network path yet) there are none by design, and the DMS event rule still reports.
-          treatMissingData: start ? "breaching" : "notBreaching",
+          treatMissingData: source.networkReady ? "breaching" : "notBreaching",
           alarmActions: [args.alertTopicArn],
           okActions: [args.alertTopicArn],
         },
-        child,
+        { parent: this },
       );
     }
-    // Every DMS event of this replication (state changes, failures) goes to the alert topic.
     const events = new aws.cloudwatch.EventRule(
       `${name}-events`,
       {
@@ -301,11 +312,8 @@ export class DmsSource extends pulumi.ComponentResource {
         description: `DMS events of ${source.name}`,
         eventPattern: pulumi.jsonStringify({ source: ["aws.dms"], resources: [this.replication.arn] }),
       },
-      child,
+      { parent: this },
     );
-    new aws.cloudwatch.EventTarget(`${name}-events`, { rule: events.name, arn: args.alertTopicArn }, child);
-
-    this.rawUri = pulumi.interpolate`s3://${args.rawBucketName}/${prefix}`;
-    this.registerOutputs({ replicationArn: this.replication.arn, rawUri: this.rawUri });
+    new aws.cloudwatch.EventTarget(`${name}-events`, { rule: events.name, arn: args.alertTopicArn }, { parent: this });
   }
 }

@@ -9,6 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ICEBERG_TABLE_PROPERTIES } from "../../../functions/cdc-merge/merge-sql";
+import { erasureBudget } from "../../../policy/contract";
 import { classification } from "../../conventions";
 import type { IcebergColumn, PartitionField } from "./plan-rules";
 
@@ -24,15 +25,14 @@ export interface IcebergMaintenance {
 }
 
 /**
- * Maintenance bounded by the erasure SLA: an erased row disappears from the current snapshot within a
- * day of the request; the snapshots still holding it expire `retention` days later and the retention job
- * runs every `runRate` hours, so the physical bound is 1 + retention + runRate/24 <= SLA. Orphans (files of
- * failed commits) follow the same bound. Snapshot retention stays at least 1 day (time travel for
- * incident recovery) and at most 7.
+ * Maintenance bounded by the erasure budget: snapshot retention plus the interval between retention runs
+ * fits the budget's Iceberg share (what the SLA leaves once the live rows are deleted), and so do orphan
+ * files (files of failed commits). Snapshot retention stays at least 1 day (time travel for incident
+ * recovery) and at most 7.
  */
 export function maintenanceForSla(erasureSlaDays: number): IcebergMaintenance {
   const runRateHours = 24;
-  const budget = erasureSlaDays - 1 - runRateHours / 24;
+  const budget = erasureBudget(erasureSlaDays).icebergMaintenanceDays - runRateHours / 24;
   if (budget < 1)
     throw new Error(`erasureSlaDays ${erasureSlaDays} leaves no room for snapshot retention (needs at least 3)`);
   const snapshotRetentionDays = Math.min(7, budget);
@@ -46,6 +46,7 @@ export function maintenanceForSla(erasureSlaDays: number): IcebergMaintenance {
 }
 
 export interface IcebergTableArgs {
+  /** The account of the Glue catalog (the table's `catalogId`). */
   readonly accountId: string;
   /** Glue database (curated). */
   readonly databaseName: pulumi.Input<string>;
@@ -61,6 +62,7 @@ export interface IcebergTableArgs {
   readonly location: pulumi.Input<string>;
   /** Role the Glue table optimizers run as. */
   readonly optimizerRoleArn: pulumi.Input<string>;
+  /** Snapshot expiry and orphan cleanup, bounded by the erasure SLA (`maintenanceForSla`). */
   readonly maintenance: IcebergMaintenance;
 }
 

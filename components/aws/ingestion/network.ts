@@ -12,6 +12,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsZoneSuffixes } from "../../config/regions";
 import { classification } from "../../conventions";
+import { ServiceRole } from "../iam/service-role";
+import { allow, statement, staticPolicyDocument } from "../iam/statements";
 
 /** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (replication logs, metrics). */
 export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring"] as const;
@@ -57,24 +59,21 @@ export const ENDPOINT_ACTIONS: Readonly<
 
 /** The endpoint policy of one service (see ENDPOINT_ACTIONS). */
 export function endpointPolicy(service: keyof typeof ENDPOINT_ACTIONS, accountId: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ThisAccountOnly",
-        Effect: "Allow",
-        Principal: "*",
-        Action: [...ENDPOINT_ACTIONS[service]],
-        Resource: "*",
-        Condition: {
-          StringEquals: {
-            "aws:PrincipalAccount": accountId,
-            ...(service === "s3" ? { "s3:ResourceAccount": accountId } : {}),
-          },
+  return staticPolicyDocument([
+    statement({
+      sid: "ThisAccountOnly",
+      effect: "Allow",
+      principal: "*",
+      actions: ENDPOINT_ACTIONS[service],
+      resources: "*",
+      condition: {
+        StringEquals: {
+          "aws:PrincipalAccount": accountId,
+          ...(service === "s3" ? { "s3:ResourceAccount": accountId } : {}),
         },
       },
-    ],
-  });
+    }),
+  ]);
 }
 
 /** Private ranges sources may live in when config names none (RFC 1918). */
@@ -82,8 +81,10 @@ export const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as cons
 
 export interface IngestionNetworkArgs {
   /** `lakehouse-<env>-<cell>`: the start of physical names. */
-  readonly namePrefix: string;
+  readonly resourcePrefix: string;
+  /** The cell's region: endpoint service names and zones. */
   readonly region: string;
+  /** The account the endpoint policies admit (`aws:PrincipalAccount`, `s3:ResourceAccount`). */
   readonly accountId: string;
   /** VPC CIDR; split into one subnet per availability zone. */
   readonly vpcCidr: string;
@@ -103,8 +104,11 @@ export interface IngestionNetworkArgs {
    * @default a new VPC
    */
   readonly existing?: {
+    /** The VPC's id. */
     readonly vpcId: string;
+    /** Private subnets for the replications and interface endpoints. */
     readonly subnetIds: readonly string[];
+    /** Route tables the S3 gateway endpoint is added to. */
     readonly routeTableIds: readonly string[];
   };
 }
@@ -138,7 +142,6 @@ export class IngestionNetwork extends pulumi.ComponentResource {
 
   constructor(name: string, args: IngestionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:IngestionNetwork", name, args, opts);
-    const child = { parent: this };
     // The AZs that exist in the region, from the table (components/config/regions.ts).
     const zones = args.zones ?? awsZoneSuffixes(args.region);
 
@@ -150,12 +153,11 @@ export class IngestionNetwork extends pulumi.ComponentResource {
       ? created.subnets.map((x) => x.id)
       : args.existing!.subnetIds.map((id) => pulumi.output(id));
     const routeTableIds: pulumi.Input<string>[] = created ? created.routeTableIds : [...args.existing!.routeTableIds];
-    const vpcId = this.vpcId;
 
     this.endpointSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-endpoints`,
       {
-        vpcId: vpcId,
+        vpcId: this.vpcId,
         description: "HTTPS from the ingestion VPC to the AWS service endpoints",
         ingress: [
           {
@@ -167,47 +169,73 @@ export class IngestionNetwork extends pulumi.ComponentResource {
           },
         ],
         egress: [],
-        tags: { Name: `${args.namePrefix}-ingestion-endpoints` },
+        tags: { Name: `${args.resourcePrefix}-ingestion-endpoints` },
       },
-      child,
+      { parent: this },
     );
+    const { s3, interfaces } = this.createEndpoints(name, args, routeTableIds);
+    this.dmsSecurityGroup = this.createDmsSecurityGroup(name, args, s3.prefixListId);
+    this.flowLogGroup = this.createFlowLogs(name, args);
 
+    this.ready = pulumi.all([s3.id, ...interfaces.map((e) => e.id)]).apply(([id]) => id);
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      subnetIds: this.subnetIds,
+      dmsSecurityGroupId: this.dmsSecurityGroup.id,
+    });
+  }
+
+  /** The S3 gateway endpoint and one interface endpoint per service, each with its this-account-only policy. */
+  private createEndpoints(
+    name: string,
+    args: IngestionNetworkArgs,
+    routeTableIds: pulumi.Input<string>[],
+  ): { s3: aws.ec2.VpcEndpoint; interfaces: aws.ec2.VpcEndpoint[] } {
     const s3 = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
-        vpcId: vpcId,
+        vpcId: this.vpcId,
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds,
         policy: endpointPolicy("s3", args.accountId),
-        tags: { Name: `${args.namePrefix}-ingestion-s3` },
+        tags: { Name: `${args.resourcePrefix}-ingestion-s3` },
       },
-      child,
+      { parent: this },
     );
     const interfaces = INTERFACE_ENDPOINT_SERVICES.map(
       (service) =>
         new aws.ec2.VpcEndpoint(
           `${name}-${service}`,
           {
-            vpcId: vpcId,
+            vpcId: this.vpcId,
             serviceName: `com.amazonaws.${args.region}.${service}`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
             subnetIds: this.subnetIds,
             securityGroupIds: [this.endpointSecurityGroup.id],
             policy: endpointPolicy(service, args.accountId),
-            tags: { Name: `${args.namePrefix}-ingestion-${service}` },
+            tags: { Name: `${args.resourcePrefix}-ingestion-${service}` },
           },
-          child,
+          { parent: this },
         ),
     );
+    return { s3, interfaces };
+  }
 
-    // The S3 gateway endpoint is reached through the region's S3 prefix list, not the VPC CIDR.
-    const s3PrefixListId = s3.prefixListId;
-    this.dmsSecurityGroup = new aws.ec2.SecurityGroup(
+  /**
+   * The replications' security group: out to the sources' ports and to the endpoints only. The S3 gateway
+   * endpoint is reached through the region's S3 prefix list, not the VPC CIDR.
+   */
+  private createDmsSecurityGroup(
+    name: string,
+    args: IngestionNetworkArgs,
+    s3PrefixListId: pulumi.Input<string>,
+  ): aws.ec2.SecurityGroup {
+    return new aws.ec2.SecurityGroup(
       `${name}-dms`,
       {
-        vpcId: vpcId,
+        vpcId: this.vpcId,
         description: "DMS Serverless replications: out to the source databases and the AWS endpoints only",
         ingress: [],
         egress: [
@@ -235,77 +263,55 @@ export class IngestionNetwork extends pulumi.ComponentResource {
             prefixListIds: [s3PrefixListId],
           },
         ],
-        tags: { Name: `${args.namePrefix}-ingestion-dms` },
+        tags: { Name: `${args.resourcePrefix}-ingestion-dms` },
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.flowLogGroup = new aws.cloudwatch.LogGroup(
+  /** Flow logs of the whole VPC into a KMS-encrypted log group, delivered through a role kept to that group. */
+  private createFlowLogs(name: string, args: IngestionNetworkArgs): aws.cloudwatch.LogGroup {
+    const group = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
       {
-        name: `/lakehouse/${args.namePrefix}/ingestion/vpc-flow-logs`,
+        name: `/lakehouse/${args.resourcePrefix}/ingestion/vpc-flow-logs`,
         kmsKeyId: args.logsKmsKeyArn,
         retentionInDays: args.logRetentionDays,
         tags: classification("logs"),
       },
-      child,
+      { parent: this },
     );
-    const flowRole = new aws.iam.Role(
+    // The trust policy carries the confused-deputy guard (VPC user guide, "IAM role for publishing flow
+    // logs to CloudWatch Logs").
+    const role = new ServiceRole(
       `${name}-flow-logs`,
       {
+        service: "vpc-flow-logs.amazonaws.com",
+        accountId: args.accountId,
         description: "VPC flow logs delivery into the ingestion flow-log group",
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              // Confused-deputy guard (VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs").
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            },
-          ],
-        }),
+        statements: [
+          allow(
+            "WriteFlowLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            [group.arn, pulumi.interpolate`${group.arn}:log-stream:*`],
+          ),
+        ],
       },
-      child,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-flow-logs`,
-      {
-        role: flowRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "WriteFlowLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-              Resource: [this.flowLogGroup.arn, pulumi.interpolate`${this.flowLogGroup.arn}:log-stream:*`],
-            },
-          ],
-        }),
-      },
-      child,
+      { parent: this },
     );
     new aws.ec2.FlowLog(
       `${name}-flow-logs`,
       {
-        vpcId: vpcId,
+        vpcId: this.vpcId,
         trafficType: "ALL",
         logDestinationType: "cloud-watch-logs",
-        logDestination: this.flowLogGroup.arn,
-        iamRoleArn: flowRole.arn,
+        logDestination: group.arn,
+        iamRoleArn: role.arn,
         maxAggregationInterval: 60,
       },
-      child,
+      { parent: this },
     );
-
-    this.ready = pulumi.all([s3.id, ...interfaces.map((e) => e.id)]).apply(([id]) => id);
-    this.registerOutputs({
-      vpcId: vpcId,
-      subnetIds: this.subnetIds,
-      dmsSecurityGroupId: this.dmsSecurityGroup.id,
-    });
+    return group;
   }
 
   /** A new VPC with private subnets in the given zones and one route table with only the local route. */
@@ -322,7 +328,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
         // Interface endpoints with private DNS need both.
         enableDnsSupport: true,
         enableDnsHostnames: true,
-        tags: { Name: `${args.namePrefix}-ingestion`, ...classification("none") },
+        tags: { Name: `${args.resourcePrefix}-ingestion`, ...classification("none") },
       },
       child,
     );
@@ -333,7 +339,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
       `${name}-private`,
       // Only the implicit local route: no internet gateway, no NAT. Routes to the sources' networks are
       // added by the VPN/Direct Connect attachment (propagated), outside this component.
-      { vpcId: vpc.id, tags: { Name: `${args.namePrefix}-ingestion-private` } },
+      { vpcId: vpc.id, tags: { Name: `${args.resourcePrefix}-ingestion-private` } },
       child,
     );
     const subnets = splitCidr(args.vpcCidr, zones.length).map((cidr, i) => {
@@ -345,7 +351,7 @@ export class IngestionNetwork extends pulumi.ComponentResource {
           cidrBlock: cidr,
           availabilityZone: az,
           mapPublicIpOnLaunch: false,
-          tags: { Name: `${args.namePrefix}-ingestion-${az}` },
+          tags: { Name: `${args.resourcePrefix}-ingestion-${az}` },
         },
         child,
       );

@@ -104,6 +104,7 @@ export const curatedTableName = (source: string, table: TableConfig): string => 
 
 /** Iceberg partition transforms of config (`day(col)`, `bucket(16, col)`, `identity`...), parsed. */
 export interface PartitionField {
+  /** The source column partitioned on. */
   readonly column: string;
   /** Iceberg transform string: `day`, `bucket[16]`, `identity`... */
   readonly transform: string;
@@ -137,11 +138,17 @@ export function parsePartition(spec: string): PartitionField {
   );
 }
 
+/** One column of an Iceberg schema as Glue takes it. */
 export interface IcebergColumn {
+  /** Iceberg field id (from 1, stable across schema changes). */
   readonly id: number;
+  /** Column name (lower case: Glue lower-cases names). */
   readonly name: string;
+  /** Iceberg type (`long`, `string`, `timestamptz`, `decimal(10,2)`...). */
   readonly type: string;
+  /** Not null; required columns become the table's identifier fields. */
   readonly required: boolean;
+  /** Column comment in the catalog. */
   readonly doc: string;
 }
 
@@ -157,29 +164,52 @@ const DATE_TYPES = new Set(["date", "timestamp", "timestamptz"]);
  * seq are not kept. Column names are lower case (Glue). See docs/adr/0004-curated-iceberg-tables.md.
  */
 export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; partitions: PartitionField[] } {
+  const { problems, ...schema } = deriveCuratedSchema(table);
+  if (problems.length > 0) throw new Error(problems.join("; "));
+  return schema;
+}
+
+/**
+ * Every problem `curatedSchema` would throw on, not only the first: config validation reports them with
+ * the stack file (components/config/validate.ts) before any component runs.
+ */
+export function curatedSchemaProblems(table: TableConfig): string[] {
+  return deriveCuratedSchema(table).problems;
+}
+
+function deriveCuratedSchema(table: TableConfig): {
+  columns: IcebergColumn[];
+  partitions: PartitionField[];
+  problems: string[];
+} {
   const where = `table ${table.schema}.${table.name}`;
   const lower = (c: string) => c.toLowerCase();
-  const partitions = (table.partitionBy ?? []).map(parsePartition);
+  const problems: string[] = [];
+  const partitions = (table.partitionBy ?? []).flatMap((spec) => {
+    try {
+      return [parsePartition(spec)];
+    } catch (e) {
+      problems.push(`${where}: ${(e as Error).message}`);
+      return [];
+    }
+  });
   const keys = new Set(table.keys.map(lower));
   const dropped = new Set([...(table.piiColumns ?? []), ...(table.excludeColumns ?? [])].map(lower));
   for (const c of [...keys, ...partitions.map((p) => lower(p.column))]) {
     if (dropped.has(c))
-      throw new Error(
-        `${where}: column ${c} is a key or partition source, so it cannot be a piiColumn or excludeColumn`,
-      );
+      problems.push(`${where}: column ${c} is a key or partition source, so it cannot be a piiColumn or excludeColumn`);
   }
   const columns: IcebergColumn[] = [];
   const add = (name: string, type: string, doc: string) => {
-    if (columns.some((c) => c.name === lower(name))) throw new Error(`${where}: column ${lower(name)} declared twice`);
-    columns.push({ id: columns.length + 1, name: lower(name), type, required: keys.has(lower(name)), doc });
+    if (columns.some((c) => c.name === lower(name))) problems.push(`${where}: column ${lower(name)} declared twice`);
+    else columns.push({ id: columns.length + 1, name: lower(name), type, required: keys.has(lower(name)), doc });
   };
   if (table.columns) {
     for (const c of table.columns) {
       if (dropped.has(lower(c.name))) continue;
       add(c.name, c.type, keys.has(lower(c.name)) ? "primary key column of the source table" : "source column");
     }
-    for (const k of keys)
-      if (!columns.some((c) => c.name === k)) throw new Error(`${where}: key ${k} is not in columns`);
+    for (const k of keys) if (!columns.some((c) => c.name === k)) problems.push(`${where}: key ${k} is not in columns`);
   } else {
     for (const k of table.keys) add(k, "string", "primary key column of the source table");
     for (const p of partitions) {
@@ -193,14 +223,13 @@ export function curatedSchema(table: TableConfig): { columns: IcebergColumn[]; p
   }
   for (const p of partitions) {
     const col = columns.find((c) => c.name === lower(p.column));
-    if (!col) throw new Error(`${where}: partition source ${p.column} is not in columns`);
-    if (TIME_TRANSFORMS.has(p.transform) && !DATE_TYPES.has(col.type)) {
-      throw new Error(`${where}: ${p.transform}(${p.column}) needs a date or timestamp column, not ${col.type}`);
-    }
+    if (!col) problems.push(`${where}: partition source ${p.column} is not in columns`);
+    else if (TIME_TRANSFORMS.has(p.transform) && !DATE_TYPES.has(col.type))
+      problems.push(`${where}: ${p.transform}(${p.column}) needs a date or timestamp column, not ${col.type}`);
   }
   add(HIDDEN_COLUMNS.watermark, "string", "CDC merge watermark: phase#commit ts#change seq of the row's last change");
   add(HIDDEN_COLUMNS.sourceFile, "string", "CDC merge lineage: raw DMS file of the row's current version");
-  return { columns, partitions };
+  return { columns, partitions, problems };
 }
 
 /**

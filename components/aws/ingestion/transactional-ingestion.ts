@@ -11,10 +11,11 @@ import { IngestionAlerts } from "./alerts";
 import { CdcMergeJobs, type CdcMergeTable } from "./cdc-merge-job";
 import { DmsSource } from "./dms-source";
 import { IcebergTable, maintenanceForSla } from "./iceberg-table";
-import { IngestionNetwork, RFC1918 } from "./network";
+import { IngestionNetwork, RFC1918, type IngestionNetworkArgs } from "./network";
 import { defaultTableNames } from "../../../functions/cdc-merge/merge-sql";
 import { parseTableSpec } from "../../../functions/cdc-merge/spec";
-import { serviceTrustPolicy } from "../service-trust";
+import { ServiceRole } from "../iam/service-role";
+import { TableOptimizerRole } from "../iam/table-optimizer-role";
 import {
   curatedSchema,
   curatedTableName,
@@ -29,34 +30,46 @@ import {
 export const DMS_VPC_ROLE_NAME = "dms-vpc-role";
 export const DMS_VPC_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole";
 
+/** A bucket another layer made, as far as ingestion needs it. */
+export interface BucketRef {
+  /** Bucket name. */
+  readonly name: pulumi.Input<string>;
+  /** Bucket ARN. */
+  readonly arn: pulumi.Input<string>;
+  /** Resolves once the bucket's encryption, public access block and policy exist (`SecureBucket.ready`). */
+  readonly ready: pulumi.Input<string>;
+}
+
 export interface TransactionalIngestionArgs {
-  /** `lakehouse-<env>`. */
+  /** `lakehouse-<env>`; the ingestion's names start with `<namePrefix>-<cell>`. */
   readonly namePrefix: string;
+  /** The cell (`br`, `eu`). */
   readonly cell: string;
+  /** The cell's AWS account. */
   readonly accountId: string;
+  /** The cell's AWS region. */
   readonly region: string;
   /** The cell's transactional sources (already filtered by cell). */
   readonly sources: readonly TransactionalSource[];
   /** `lakehouse:sourceCredentials`, by name; each password a secret Output (DeployConfig). */
   readonly credentials: Readonly<Record<string, SourceCredential>>;
+  /** The cell's lake key (secrets, raw and curated data). */
   readonly lakeKeyArn: pulumi.Input<string>;
+  /** The cell's logs key (log groups). */
   readonly logsKeyArn: pulumi.Input<string>;
-  readonly raw: {
-    readonly name: pulumi.Input<string>;
-    readonly arn: pulumi.Input<string>;
-    readonly ready: pulumi.Input<string>;
-  };
-  readonly warehouse: {
-    readonly name: pulumi.Input<string>;
-    readonly arn: pulumi.Input<string>;
-    readonly ready: pulumi.Input<string>;
-  };
+  /** The raw bucket DMS writes to (`SecureBucket`: name, ARN, and `ready` once it is secured). */
+  readonly raw: BucketRef;
+  /** The warehouse bucket holding the curated Iceberg tables. */
+  readonly warehouse: BucketRef;
+  /** The curated Glue database. */
   readonly curatedDatabaseName: pulumi.Input<string>;
   /** The cell's pseudonymisation key in Secrets Manager (`PseudonymisationKey.awsSecretArn`). */
   readonly pseudonymisationSecretArn: pulumi.Input<string>;
   /** Addresses told when an ingestion alarm fires. @default [] */
   readonly alertEmails?: readonly string[];
+  /** Days logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
+  /** The erasure SLA in days: bounds the tables' snapshot expiry and orphan cleanup. */
   readonly erasureSlaDays: number;
   /** DMS capacity per source (deriveSizing). */
   readonly dmsCapacity: { readonly min: number; readonly max: number };
@@ -64,11 +77,15 @@ export interface TransactionalIngestionArgs {
   readonly multiAz: boolean;
   /** @default { vpcCidr: "10.80.0.0/22", sourceCidrs: RFC 1918 } */
   readonly network?: {
+    /** The VPC's CIDR. @default "10.80.0.0/22" */
     readonly vpcCidr?: string;
+    /** Networks of the source databases. @default the RFC 1918 ranges */
     readonly sourceCidrs?: readonly string[];
-    /** An existing VPC (with `subnetIds`, `routeTableIds`; `vpcCidr` is then its CIDR). */
+    /** An existing VPC (with `subnetIds`, `routeTableIds`; `vpcCidr` is then its CIDR). @default a new VPC */
     readonly vpcId?: string;
+    /** Private subnets of the existing VPC. @default [] */
     readonly subnetIds?: readonly string[];
+    /** Route tables of the existing VPC (the S3 gateway endpoint). @default [] */
     readonly routeTableIds?: readonly string[];
   };
   /**
@@ -95,63 +112,111 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
 
     this.alerts = new IngestionAlerts(
       `${name}-alerts`,
-      { namePrefix: prefix, accountId, region, emails: args.alertEmails },
+      { resourcePrefix: prefix, accountId, region, emails: args.alertEmails },
       child,
     );
-    this.network = new IngestionNetwork(
-      `${name}-network`,
+    this.network = new IngestionNetwork(`${name}-network`, networkArgs(prefix, args), child);
+    const subnetGroup = this.createSubnetGroup(name, args, prefix);
+    this.sources = this.createSources(name, args, prefix, subnetGroup);
+
+    // The table optimizers' role (Glue user guide, "Table optimization prerequisites").
+    const optimizer = new TableOptimizerRole(
+      `${name}-optimizer`,
       {
-        namePrefix: prefix,
-        region,
         accountId,
-        vpcCidr: args.network?.vpcCidr ?? "10.80.0.0/22",
-        sourceCidrs: args.network?.sourceCidrs ?? [...RFC1918],
-        sourcePorts: args.sources.map((s) => s.port),
-        logsKmsKeyArn: args.logsKeyArn,
-        logRetentionDays: args.logRetentionDays,
-        existing: args.network?.vpcId
-          ? {
-              vpcId: args.network.vpcId,
-              subnetIds: args.network.subnetIds ?? [],
-              routeTableIds: args.network.routeTableIds ?? [],
-            }
-          : undefined,
+        region,
+        description: "Glue table optimizers of the curated Iceberg tables",
+        warehouseBucketArn: args.warehouse.arn,
+        prefix: "curated/",
+        lakeKeyArn: args.lakeKeyArn,
+        databaseName: args.curatedDatabaseName,
+        sidLabel: "Curated",
       },
       child,
     );
+    const { tables, mergeTables } = this.declareTables(name, args, optimizer.arn);
+    this.tables = tables;
 
-    const vpcRoleDeps: pulumi.Resource[] = [];
-    if (args.createDmsVpcRole ?? true) {
-      const vpcRole = new aws.iam.Role(
-        `${name}-dms-vpc-role`,
-        {
-          name: DMS_VPC_ROLE_NAME,
-          description: "DMS manages the network interfaces of replications in the ingestion VPC",
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "dms.amazonaws.com" }, Action: "sts:AssumeRole" }],
-          }),
-        },
-        child,
-      );
-      vpcRoleDeps.push(
-        new aws.iam.RolePolicyAttachment(
-          `${name}-dms-vpc-role`,
-          { role: vpcRole.name, policyArn: DMS_VPC_MANAGED_POLICY },
-          child,
-        ),
-      );
-    }
-    const subnetGroup = new aws.dms.ReplicationSubnetGroup(
+    this.merge =
+      mergeTables.length > 0
+        ? new CdcMergeJobs(
+            `${name}-merge`,
+            {
+              resourcePrefix: prefix,
+              accountId,
+              region,
+              tables: mergeTables,
+              curatedDatabaseName: args.curatedDatabaseName,
+              pseudonymisationSecretArn: args.pseudonymisationSecretArn,
+              lakeKeyArn: args.lakeKeyArn,
+              logsKeyArn: args.logsKeyArn,
+              rawBucketName: args.raw.name,
+              rawBucketArn: args.raw.arn,
+              warehouseBucketName: args.warehouse.name,
+              warehouseBucketArn: args.warehouse.arn,
+              workers: args.mergeWorkers,
+              logRetentionDays: args.logRetentionDays,
+              alertTopicArn: this.alerts.topicArn,
+            },
+            child,
+          )
+        : undefined;
+
+    this.registerOutputs({
+      replications: Object.fromEntries(Object.entries(this.sources).map(([k, s]) => [k, s.replication.arn])),
+      tables: Object.keys(tables),
+    });
+  }
+
+  /**
+   * The replications' subnet group, after the account-wide `dms-vpc-role` DMS needs to place network
+   * interfaces in it (DMS user guide, "Creating the IAM roles to use with AWS DMS").
+   */
+  private createSubnetGroup(
+    name: string,
+    args: TransactionalIngestionArgs,
+    prefix: string,
+  ): aws.dms.ReplicationSubnetGroup {
+    const vpcRole =
+      (args.createDmsVpcRole ?? true)
+        ? new ServiceRole(
+            `${name}-dms-vpc-role`,
+            {
+              service: "dms.amazonaws.com",
+              accountId: args.accountId,
+              roleName: DMS_VPC_ROLE_NAME,
+              description: "DMS manages the network interfaces of replications in the ingestion VPC",
+              managedPolicyArns: [DMS_VPC_MANAGED_POLICY],
+              // No aws:SourceAccount here, unlike every other role: this role has a name DMS fixes, one per
+              // account, and DMS assumes it for the account's network setup rather than on behalf of a
+              // resource. The DMS user guide documents its trust policy without a condition ("Creating the
+              // IAM roles to use with AWS DMS"), its confused-deputy page only covers the roles passed to
+              // DMS per resource, and DMS has been seen failing to use its account-wide roles once a
+              // source condition is added (terraform-aws-modules/terraform-aws-dms#84, an upstream
+              // blocker). The managed policy it gets only manages network interfaces.
+              sourceCondition: "none",
+            },
+            { parent: this },
+          )
+        : undefined;
+    return new aws.dms.ReplicationSubnetGroup(
       `${name}-subnets`,
       {
         replicationSubnetGroupId: `${prefix}-ingestion`,
         replicationSubnetGroupDescription: `Private subnets of the ${args.cell} ingestion VPC`,
         subnetIds: this.network.subnetIds,
       },
-      { parent: this, dependsOn: vpcRoleDeps },
+      { parent: this, dependsOn: vpcRole ? [...vpcRole.attachments] : [] },
     );
+  }
 
+  /** One DMS source per configured transactional source. */
+  private createSources(
+    name: string,
+    args: TransactionalIngestionArgs,
+    prefix: string,
+    subnetGroup: aws.dms.ReplicationSubnetGroup,
+  ): Record<string, DmsSource> {
     const sources: Record<string, DmsSource> = {};
     for (const source of args.sources) {
       // Own properties only: `credentials: constructor` must not find Object.prototype's (validation
@@ -164,9 +229,9 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
       sources[source.name] = new DmsSource(
         `${name}-${source.name}`,
         {
-          namePrefix: prefix,
-          accountId,
-          region,
+          resourcePrefix: prefix,
+          accountId: args.accountId,
+          region: args.region,
           source,
           credentials: pulumi.secret(cred),
           lakeKeyArn: args.lakeKeyArn,
@@ -182,84 +247,21 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
           alertTopicArn: this.alerts.topicArn,
           dependsOn: [this.network],
         },
-        child,
+        { parent: this },
       );
     }
-    this.sources = sources;
+    return sources;
+  }
 
-    // The table optimizers' role (Glue user guide, "Table optimization prerequisites").
-    const optimizerRole = new aws.iam.Role(
-      `${name}-optimizer`,
-      {
-        description: "Glue table optimizers of the curated Iceberg tables",
-        assumeRolePolicy: serviceTrustPolicy("glue.amazonaws.com", accountId),
-      },
-      child,
-    );
-    const db = pulumi.output(args.curatedDatabaseName);
-    const optimizerPolicy = new aws.iam.RolePolicy(
-      `${name}-optimizer`,
-      {
-        role: optimizerRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "CuratedFiles",
-              Effect: "Allow",
-              Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-              Resource: pulumi.interpolate`${args.warehouse.arn}/curated/*`,
-            },
-            {
-              Sid: "ListCurated",
-              Effect: "Allow",
-              Action: ["s3:ListBucket"],
-              Resource: args.warehouse.arn,
-              Condition: { StringLike: { "s3:prefix": ["curated/*"] } },
-            },
-            {
-              Sid: "LakeKey",
-              Effect: "Allow",
-              Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-              Resource: args.lakeKeyArn,
-            },
-            {
-              Sid: "CuratedTables",
-              Effect: "Allow",
-              Action: ["glue:GetTable", "glue:UpdateTable"],
-              Resource: [
-                `arn:aws:glue:${region}:${accountId}:catalog`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:database/${db}`,
-                pulumi.interpolate`arn:aws:glue:${region}:${accountId}:table/${db}/*`,
-              ],
-            },
-            { Sid: "LakeFormationDataAccess", Effect: "Allow", Action: ["lakeformation:GetDataAccess"], Resource: "*" },
-            {
-              Sid: "OptimizerLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-              Resource: [
-                `arn:aws:logs:${region}:${accountId}:log-group:/aws-glue/iceberg-compaction/*`,
-                `arn:aws:logs:${region}:${accountId}:log-group:/aws-glue/iceberg-retention/*`,
-                `arn:aws:logs:${region}:${accountId}:log-group:/aws-glue/iceberg-orphan-file-deletion/*`,
-              ],
-            },
-          ],
-        }),
-      },
-      child,
-    );
-    const optimizerLf = new aws.lakeformation.Permissions(
-      `${name}-optimizer-lf`,
-      {
-        principal: optimizerRole.arn,
-        permissions: ["DESCRIBE", "SELECT", "INSERT", "DELETE", "ALTER"],
-        table: { databaseName: args.curatedDatabaseName, wildcard: true },
-      },
-      child,
-    );
-    const optimizerRoleArn = pulumi.all([optimizerRole.arn, optimizerPolicy.id, optimizerLf.id]).apply(([arn]) => arn);
-
+  /**
+   * Per source table, its curated Iceberg table with the merge's tombstone and ledger tables (siblings,
+   * never nested: orphan-file deletion walks a table's whole location), and what the merge job needs.
+   */
+  private declareTables(
+    name: string,
+    args: TransactionalIngestionArgs,
+    optimizerRoleArn: pulumi.Output<string>,
+  ): { tables: Record<string, IcebergTable>; mergeTables: CdcMergeTable[] } {
     const maintenance = maintenanceForSla(args.erasureSlaDays);
     const tables: Record<string, IcebergTable> = {};
     const mergeTables: CdcMergeTable[] = [];
@@ -275,7 +277,6 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         const names = defaultTableNames(spec);
         const { columns, partitions } = curatedSchema(table);
         const where = `${table.schema}.${table.name} of ${source.name}`;
-        // Siblings, never nested: orphan-file deletion walks a table's whole location.
         const declare = (
           glueName: string,
           description: string,
@@ -286,7 +287,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
           tables[glueName] = new IcebergTable(
             `${name}-${glueName.replace(/_+/g, "-")}`,
             {
-              accountId,
+              accountId: args.accountId,
               databaseName: args.curatedDatabaseName,
               tableName: glueName,
               columns: schema,
@@ -296,7 +297,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               optimizerRoleArn,
               maintenance,
             },
-            child,
+            { parent: this },
           );
           return tables[glueName];
         };
@@ -325,36 +326,27 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
         });
       }
     }
-    this.tables = tables;
-
-    this.merge =
-      mergeTables.length > 0
-        ? new CdcMergeJobs(
-            `${name}-merge`,
-            {
-              namePrefix: prefix,
-              accountId,
-              region,
-              tables: mergeTables,
-              curatedDatabaseName: args.curatedDatabaseName,
-              pseudonymisationSecretArn: args.pseudonymisationSecretArn,
-              lakeKeyArn: args.lakeKeyArn,
-              logsKeyArn: args.logsKeyArn,
-              rawBucketName: args.raw.name,
-              rawBucketArn: args.raw.arn,
-              warehouseBucketName: args.warehouse.name,
-              warehouseBucketArn: args.warehouse.arn,
-              workers: args.mergeWorkers,
-              logRetentionDays: args.logRetentionDays,
-              alertTopicArn: this.alerts.topicArn,
-            },
-            child,
-          )
-        : undefined;
-
-    this.registerOutputs({
-      replications: Object.fromEntries(Object.entries(sources).map(([k, s]) => [k, s.replication.arn])),
-      tables: Object.keys(tables),
-    });
+    return { tables, mergeTables };
   }
+}
+
+/** The ingestion network's args from the ingestion's (defaults: a new `10.80.0.0/22` VPC, RFC 1918 sources). */
+export function networkArgs(prefix: string, args: TransactionalIngestionArgs): IngestionNetworkArgs {
+  return {
+    resourcePrefix: prefix,
+    region: args.region,
+    accountId: args.accountId,
+    vpcCidr: args.network?.vpcCidr ?? "10.80.0.0/22",
+    sourceCidrs: args.network?.sourceCidrs ?? [...RFC1918],
+    sourcePorts: args.sources.map((s) => s.port),
+    logsKmsKeyArn: args.logsKeyArn,
+    logRetentionDays: args.logRetentionDays,
+    existing: args.network?.vpcId
+      ? {
+          vpcId: args.network.vpcId,
+          subnetIds: args.network.subnetIds ?? [],
+          routeTableIds: args.network.routeTableIds ?? [],
+        }
+      : undefined,
+  };
 }

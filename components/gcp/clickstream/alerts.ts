@@ -8,13 +8,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { daysToDuration } from "../../conventions";
 
 export interface ClickstreamAlertsArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** `lakehouse-<environment>-<cell>`: alert and channel display names start with it. */
   readonly resourcePrefix: string;
-  /** Subscription ids (short names). */
+  /** The Dataflow job's subscription id (short name), whose backlog age pages. */
   readonly dataflowSubscription: pulumi.Input<string>;
+  /** The dead-letter subscription id (short name): any message there pages. */
   readonly deadLetterSubscription: pulumi.Input<string>;
-  /** Dataflow job name and collector service name. */
+  /** The Dataflow job's name. */
   readonly jobName: pulumi.Input<string>;
+  /** The collector's Cloud Run service name, whose 5xx rate pages. */
   readonly collectorService: pulumi.Input<string>;
   /** Backlog age that pages, in seconds. @default 600 */
   readonly maxBacklogAgeSeconds?: number;

@@ -97,7 +97,9 @@ const DEADLETTER_COLUMNS: readonly Column[] = [
 ];
 
 export interface ClickstreamTableArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the policy-tag taxonomy lives there, with the dataset. */
   readonly region: string;
   /** Dataset id of `clickstream_raw`. */
   readonly datasetId: pulumi.Input<string>;

@@ -36,7 +36,9 @@ export const CLICKSTREAM_SERVICES = [
 ] as const;
 
 export interface ClickstreamArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: every clickstream resource lives there. */
   readonly region: string;
   /** `lakehouse-<environment>-<cell>`: every physical name starts with it. */
   readonly resourcePrefix: string;
@@ -44,18 +46,25 @@ export interface ClickstreamArgs {
   readonly storage: GcpStorageCore;
   /** The cell's pseudonymisation key secret (`projects/<p>/secrets/<id>`). */
   readonly pseudonymisationSecretId: pulumi.Input<string>;
+  /** Retention per data class, in days (the clickstream class bounds the topic, table and views). */
   readonly retention: Retention;
+  /** Configured traffic: clickstream events per day and their peak factor (collector sizing). */
   readonly scale: Scale;
+  /** Sizes derived from the scale (deriveSizing): peak events per second, Dataflow workers. */
   readonly sizing: Sizing;
+  /** BigQuery time-travel window of the views' dataset, in hours. */
   readonly maxTimeTravelHours: number;
   /** Days within which an erasure is physically complete (bounds the Pub/Sub replay window). */
   readonly erasureSlaDays: number;
   /** Collector write keys (secret config): a secret Output, so that the state records it encrypted. */
   readonly writeKeys: pulumi.Output<string[]>;
+  /** Notebook instances for data scientists. */
   readonly workbench: WorkbenchConfig;
-  /** Personas relevant to ML: data scientists (notebooks, Vertex) and the marketing application (predict). */
+  /** Data scientists: notebooks and Vertex model building. @default none (no grants) */
   readonly dataScientists?: PersonaConfig;
+  /** The marketing application: may call the offers endpoint. @default none (no grants) */
   readonly marketingApp?: PersonaConfig;
+  /** Production: deletion protection on every stateful resource of the layer. */
   readonly protect: boolean;
   /** Addresses told when a clickstream alert fires. @default [] */
   readonly alertEmails?: readonly string[];
@@ -75,42 +84,73 @@ export class Clickstream extends pulumi.ComponentResource {
   constructor(name: string, args: ClickstreamArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every cloud resource below waits for its API through the cell's transformation (api-requirements.ts).
     super("lakehouse:gcp:Clickstream", name, args, opts);
-    const child = { parent: this };
-    const { project, region, storage } = args;
-    const prefix = args.resourcePrefix;
-    const keys = storage.keyRing.keys;
-    const projectNumber = storage.keyRing.projectNumber;
-    const stagingBucket = storage.staging.name;
-
-    this.network = new ClickstreamNetwork(`${name}-network`, { project, region, resourcePrefix: prefix }, child);
-
-    this.topic = new EventTopic(
-      `${name}-topic`,
+    const { project, region } = args;
+    this.network = new ClickstreamNetwork(
+      `${name}-network`,
+      { project, region, resourcePrefix: args.resourcePrefix },
+      { parent: this },
+    );
+    this.topic = this.createTopic(name, args);
+    this.collector = this.createCollector(name, args, this.topic);
+    this.table = this.createTable(name, args);
+    this.pipeline = this.createPipeline(name, args);
+    this.views = this.createViews(name, args);
+    this.ml = this.createMlServing(name, args);
+    this.workbench = this.createWorkbench(name, args);
+    this.alerts = new ClickstreamAlerts(
+      `${name}-alerts`,
       {
         project,
-        region,
-        resourcePrefix: prefix,
-        kmsKeyName: keys.pubsub.id,
-        projectNumber,
+        resourcePrefix: args.resourcePrefix,
+        dataflowSubscription: this.topic.subscription.name,
+        deadLetterSubscription: this.topic.deadLetterSubscription.name,
+        jobName: this.pipeline.job.name,
+        collectorService: this.collector.service.name,
+        emails: args.alertEmails,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({
+      collectorUrl: this.collector.url,
+      topic: this.topic.topicId,
+      eventsTable: this.table.tableSpec,
+      endpoint: this.ml.endpoint.id,
+    });
+  }
+
+  /** The events' topic, kept for the Pub/Sub replay window the erasure SLA allows. */
+  private createTopic(name: string, args: ClickstreamArgs): EventTopic {
+    return new EventTopic(
+      `${name}-topic`,
+      {
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        kmsKeyName: args.storage.keyRing.keys.pubsub.id,
+        projectNumber: args.storage.keyRing.projectNumber,
         retentionDays: args.retention.clickstream,
         erasureSlaDays: args.erasureSlaDays,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.collector = new CollectorService(
+  /** The public tracking endpoint, sized from the configured event volume. */
+  private createCollector(name: string, args: ClickstreamArgs, topic: EventTopic): CollectorService {
+    const { storage } = args;
+    return new CollectorService(
       `${name}-collector`,
       {
-        project,
-        region,
-        resourcePrefix: prefix,
-        projectNumber,
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        projectNumber: storage.keyRing.projectNumber,
         apis: storage.services,
         keyRingId: storage.keyRing.keyRing.id,
-        secretsKmsKeyName: keys.secrets.id,
-        stagingBucket,
-        topicId: this.topic.topicId,
-        topicName: this.topic.topic.name,
+        secretsKmsKeyName: storage.keyRing.keys.secrets.id,
+        stagingBucket: storage.staging.name,
+        topicId: topic.topicId,
+        topicName: topic.topic.name,
         pseudonymisationSecretId: args.pseudonymisationSecretId,
         writeKeys: args.writeKeys,
         eventsPerDay: args.scale.clickstreamEventsPerDay,
@@ -118,67 +158,78 @@ export class Clickstream extends pulumi.ComponentResource {
         peakEventsPerSecond: args.sizing.eventsPerSecond.peak,
         protect: args.protect,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    const raw = storage.datasets.clickstream_raw;
-    this.table = new ClickstreamTable(
+  /** `clickstream_raw.events` in the storage core's dataset. */
+  private createTable(name: string, args: ClickstreamArgs): ClickstreamTable {
+    return new ClickstreamTable(
       `${name}-events`,
       {
-        project,
-        region,
-        resourcePrefix: prefix,
-        datasetId: raw.datasetId,
-        kmsKeyName: keys.bigquery.id,
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        datasetId: args.storage.datasets.clickstream_raw.datasetId,
+        kmsKeyName: args.storage.keyRing.keys.bigquery.id,
         retentionDays: args.retention.clickstream,
         protect: args.protect,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.pipeline = new StreamToBigQuery(
+  /** Dataflow from the topic's subscription into the table, on the clickstream network's private workers. */
+  private createPipeline(name: string, args: ClickstreamArgs): StreamToBigQuery {
+    return new StreamToBigQuery(
       `${name}-dataflow`,
       {
-        project,
-        region,
-        resourcePrefix: prefix,
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
         subscriptionId: this.topic.subscriptionId,
         subscriptionName: this.topic.subscription.name,
         outputTableSpec: this.table.tableSpec,
         deadletterTableSpec: this.table.deadletterTableSpec,
-        datasetId: raw.datasetId,
-        stagingBucket,
+        datasetId: args.storage.datasets.clickstream_raw.datasetId,
+        stagingBucket: args.storage.staging.name,
         networkSelfLink: this.network.networkSelfLink,
         subnetworkSelfLink: this.network.subnetworkSelfLink,
-        kmsKeyName: keys.dataflow.id,
+        kmsKeyName: args.storage.keyRing.keys.dataflow.id,
         maxWorkers: args.sizing.dataflowMaxWorkers,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.views = new MarketingViews(
+  /** Marketing's real-time views and the ML features over the events table. */
+  private createViews(name: string, args: ClickstreamArgs): MarketingViews {
+    return new MarketingViews(
       `${name}-views`,
       {
-        project,
-        region,
-        sourceDatasetId: raw.datasetId,
+        project: args.project,
+        region: args.region,
+        sourceDatasetId: args.storage.datasets.clickstream_raw.datasetId,
         eventsTable: this.table.tableRef,
-        kmsKeyName: keys.bigquery.id,
+        kmsKeyName: args.storage.keyRing.keys.bigquery.id,
         maxTimeTravelHours: args.maxTimeTravelHours,
         retentionDays: args.retention.clickstream,
         protect: args.protect,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.ml = new MlServing(
+  /** Feature serving and the offers endpoint: the marketing app predicts, data scientists build models. */
+  private createMlServing(name: string, args: ClickstreamArgs): MlServing {
+    return new MlServing(
       `${name}-ml`,
       {
-        project,
-        region,
-        resourcePrefix: prefix,
-        kmsKeyName: keys.vertex.id,
-        projectNumber,
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        kmsKeyName: args.storage.keyRing.keys.vertex.id,
+        projectNumber: args.storage.keyRing.projectNumber,
         featuresUri: this.views.featuresUri,
         featuresDatasetId: this.views.datasetId,
         identifyingPolicyTags: [this.table.policyTags["pseudonymous-id"].name],
@@ -187,17 +238,21 @@ export class Clickstream extends pulumi.ComponentResource {
         modelBuilders: args.dataScientists?.gcpMembers ?? [],
         protect: args.protect,
       },
-      child,
+      { parent: this },
     );
+  }
 
-    this.workbench = new Workbench(
+  /** Data scientists' notebooks, reading the curated and PII-free datasets only. */
+  private createWorkbench(name: string, args: ClickstreamArgs): Workbench {
+    const { storage } = args;
+    return new Workbench(
       `${name}-workbench`,
       {
-        project,
-        region,
-        resourcePrefix: prefix,
+        project: args.project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
         keyRingId: storage.keyRing.keyRing.id,
-        projectNumber,
+        projectNumber: storage.keyRing.projectNumber,
         apis: storage.services,
         networkSelfLink: this.network.networkSelfLink,
         subnetworkSelfLink: this.network.subnetworkSelfLink,
@@ -206,28 +261,7 @@ export class Clickstream extends pulumi.ComponentResource {
         users: args.dataScientists?.gcpMembers ?? [],
         protect: args.protect,
       },
-      child,
+      { parent: this },
     );
-
-    this.alerts = new ClickstreamAlerts(
-      `${name}-alerts`,
-      {
-        project,
-        resourcePrefix: prefix,
-        dataflowSubscription: this.topic.subscription.name,
-        deadLetterSubscription: this.topic.deadLetterSubscription.name,
-        jobName: this.pipeline.job.name,
-        collectorService: this.collector.service.name,
-        emails: args.alertEmails,
-      },
-      child,
-    );
-
-    this.registerOutputs({
-      collectorUrl: this.collector.url,
-      topic: this.topic.topicId,
-      eventsTable: this.table.tableSpec,
-      endpoint: this.ml.endpoint.id,
-    });
   }
 }

@@ -15,7 +15,7 @@ import type { ApiEnablement } from "../api-requirements";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { collectorInstances } from "../../../functions/collector/sizing";
-import { classification } from "../../conventions";
+import { classification, publicEndpointLabel } from "../../conventions";
 import {
   COLLECTOR_COMMAND,
   COLLECTOR_RUNTIME,
@@ -48,9 +48,6 @@ export const COLLECTOR_CONTRACT = {
   secretEnv: { hmacKey: "COLLECTOR_HMAC_KEY", writeKeys: "COLLECTOR_WRITE_KEYS" },
 } as const;
 
-/** Label that marks the one public endpoint; the policy pack's allUsers exemption is keyed on it. */
-export const PUBLIC_ENDPOINT_LABEL = { "public-endpoint": "tracking-api" } as const;
-
 /** Where source archives live in the staging bucket; the Cloud Run service agent may read this prefix only. */
 export const COLLECTOR_SOURCE_PREFIX = "functions/collector/";
 
@@ -68,8 +65,73 @@ function toAssetArchive(entries: readonly ArchiveEntry[]): pulumi.asset.AssetArc
   return new pulumi.asset.AssetArchive(assets);
 }
 
-export interface CollectorServiceArgs {
+/**
+ * Domain of Cloud Run's service agent (`service-<number>@serverless-robot-prod.iam.gserviceaccount.com`),
+ * which uses the service's key and fetches its source (cloud.google.com/run/docs/securing/using-cmek).
+ */
+const CLOUD_RUN_AGENT_DOMAIN = "serverless-robot-prod";
+
+/** What the collector's container is run with; everything else is fixed by its deployment contract. */
+export interface CollectorContainerInputs {
+  /** The project the collector publishes in. */
   readonly project: string;
+  /** `projects/<p>/topics/<t>`: where events go. */
+  readonly topicId: pulumi.Input<string>;
+  /** Consent category that allows analytics. */
+  readonly consentCategory: string;
+  /** CORS origins the collector answers. */
+  readonly corsOrigins: readonly string[];
+  /** Secret holding the pseudonymisation (HMAC) key. */
+  readonly hmacKeySecret: pulumi.Input<string>;
+  /** Secret holding the accepted write keys. */
+  readonly writeKeysSecret: pulumi.Input<string>;
+  /** Google's runtime base image the archive runs on. */
+  readonly baseImage: string;
+  /** The uploaded source archive. */
+  readonly source: gcp.storage.BucketObject;
+}
+
+/** The collector's one container: the archive on the base image, its contract's port and variables. */
+export function collectorContainer(
+  inputs: CollectorContainerInputs,
+): gcp.types.input.cloudrunv2.ServiceTemplateContainer {
+  const secretEnv = (envName: string, secret: pulumi.Input<string>) => ({
+    name: envName,
+    valueSource: { secretKeyRef: { secret, version: "latest" } },
+  });
+  return {
+    // Source deploy without build: the archive is unpacked on the runtime base image and run
+    // with the package's start command (registry example "Cloudrunv2 Service Zip Deploy":
+    // image "scratch", baseImageUri, commands/args, sourceCode.cloudStorageSource).
+    image: "scratch",
+    baseImageUri: inputs.baseImage,
+    commands: [COLLECTOR_COMMAND[0]],
+    args: COLLECTOR_COMMAND.slice(1),
+    sourceCode: {
+      cloudStorageSource: {
+        bucket: inputs.source.bucket,
+        object: inputs.source.name,
+        generation: inputs.source.generation.apply((g) => String(g)),
+      },
+    },
+    ports: { containerPort: COLLECTOR_CONTRACT.port },
+    // One single-threaded Node process: 1 vCPU, CPU always allocated so Pub/Sub batches flush.
+    resources: { limits: { cpu: "1", memory: "512Mi" }, cpuIdle: false, startupCpuBoost: true },
+    envs: [
+      { name: COLLECTOR_CONTRACT.env.project, value: inputs.project },
+      { name: COLLECTOR_CONTRACT.env.topic, value: inputs.topicId },
+      { name: COLLECTOR_CONTRACT.env.consentCategory, value: inputs.consentCategory },
+      { name: COLLECTOR_CONTRACT.env.corsOrigins, value: inputs.corsOrigins.join(",") },
+      secretEnv(COLLECTOR_CONTRACT.secretEnv.hmacKey, inputs.hmacKeySecret),
+      secretEnv(COLLECTOR_CONTRACT.secretEnv.writeKeys, inputs.writeKeysSecret),
+    ],
+  };
+}
+
+export interface CollectorServiceArgs {
+  /** The cell's GCP project. */
+  readonly project: string;
+  /** The cell's GCP region: the service, its secret replica and its base image live there. */
   readonly region: string;
   /** Resource-name prefix (`lakehouse-prod-br`). */
   readonly resourcePrefix: string;
@@ -94,8 +156,9 @@ export interface CollectorServiceArgs {
    * Output: component args are recorded in the state, which encrypts only values marked secret.
    */
   readonly writeKeys: pulumi.Output<string[]>;
-  /** Clickstream events per day and peak factor, for instance sizing. */
+  /** Clickstream events per day, for instance sizing. */
   readonly eventsPerDay: number;
+  /** Peak-to-average ratio of the event rate, for instance sizing. */
   readonly peakFactor: number;
   /** Peak events per second (deriveSizing), recorded on the service for operators. */
   readonly peakEventsPerSecond: number;
@@ -103,6 +166,7 @@ export interface CollectorServiceArgs {
   readonly corsOrigins?: readonly string[];
   /** Consent category that allows analytics. @default "analytics" */
   readonly consentCategory?: string;
+  /** Production: deletion protection on the service and its secret, and on its key. */
   readonly protect: boolean;
 }
 
@@ -129,7 +193,6 @@ export class CollectorService extends pulumi.ComponentResource {
     super("lakehouse:gcp:CollectorService", name, args, opts);
     const child = { parent: this };
     const { project, region } = args;
-    const prefix = args.resourcePrefix;
 
     // Its own key: Cloud Run CMEK covers the instances' data; used by Cloud Run's service agent
     // (cloud.google.com/run/docs/securing/using-cmek). No image registry: nothing is built (ADR 0009).
@@ -139,65 +202,25 @@ export class CollectorService extends pulumi.ComponentResource {
         keyRingId: args.keyRingId,
         keyName: "collector",
         projectNumber: args.projectNumber,
-        agents: [{ domain: "serverless-robot-prod", api: "run.googleapis.com" }],
+        agents: [{ domain: CLOUD_RUN_AGENT_DOMAIN, api: "run.googleapis.com" }],
         apis: args.apis,
         protect: args.protect,
       },
       child,
     );
-
     this.serviceAccount = new gcp.serviceaccount.Account(
       `${name}-sa`,
-      { project, accountId: serviceAccountId(prefix, "collector"), displayName: "Clickstream collector (runtime)" },
-      child,
-    );
-    const runtime = this.serviceAccount.member;
-
-    // Write keys: a secret, CMEK, replicated only in the cell region.
-    this.writeKeysSecret = new gcp.secretmanager.Secret(
-      `${name}-write-keys`,
       {
         project,
-        secretId: `${prefix}-collector-write-keys`,
-        replication: {
-          userManaged: {
-            replicas: [{ location: region, customerManagedEncryption: { kmsKeyName: args.secretsKmsKeyName } }],
-          },
-        },
-        deletionProtection: args.protect,
-        labels: classification("none"),
+        accountId: serviceAccountId(args.resourcePrefix, "collector"),
+        displayName: "Clickstream collector (runtime)",
       },
       child,
     );
-    const writeKeysVersion = new gcp.secretmanager.SecretVersion(
-      `${name}-write-keys-version`,
-      { secret: this.writeKeysSecret.id, secretData: pulumi.secret(args.writeKeys.apply((keys) => keys.join(","))) },
-      child,
-    );
+    const writeKeys = this.storeWriteKeys(name, args);
+    this.writeKeysSecret = writeKeys.secret;
+    const runtimeGrants = this.grantRuntime(name, args);
 
-    // Least privilege (README "IAM"): publish to this topic, read these two secrets. No project role.
-    const grants: pulumi.Resource[] = [
-      new gcp.pubsub.TopicIAMMember(
-        `${name}-publisher`,
-        { project, topic: args.topicName, role: "roles/pubsub.publisher", member: runtime },
-        child,
-      ),
-      new gcp.secretmanager.SecretIamMember(
-        `${name}-hmac-key-accessor`,
-        {
-          project,
-          secretId: args.pseudonymisationSecretId,
-          role: "roles/secretmanager.secretAccessor",
-          member: runtime,
-        },
-        child,
-      ),
-      new gcp.secretmanager.SecretIamMember(
-        `${name}-write-keys-accessor`,
-        { project, secretId: this.writeKeysSecret.id, role: "roles/secretmanager.secretAccessor", member: runtime },
-        child,
-      ),
-    ];
     // The runnable archive, built by the program from the files on disk (collector-archive.ts); the
     // name carries the content hash, so any change uploads a new object and rolls a new revision.
     const archive = collectorArchive();
@@ -213,87 +236,14 @@ export class CollectorService extends pulumi.ComponentResource {
     );
     this.sourceUri = pulumi.interpolate`gs://${this.source.bucket}/${this.source.name}`;
     this.baseImage = collectorBaseImage(region);
-
-    // Cloud Run fetches the archive as its service agent, the identity that pulls a service's images
-    // (cloud.google.com/artifact-registry/docs/integrate-cloud-run: images in another project need "Artifact
-    // Registry Reader permissions to the Cloud Run Service Agent"); read-only, and only below the collector's
-    // prefix (IAM conditions on buckets need uniform bucket-level access, which the staging bucket has:
-    // cloud.google.com/storage/docs/access-control/iam#conditions).
-    this.sourceReader = new gcp.storage.BucketIAMMember(
-      `${name}-source-reader`,
-      {
-        bucket: args.stagingBucket,
-        role: "roles/storage.objectViewer",
-        member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@serverless-robot-prod.iam.gserviceaccount.com`,
-        condition: {
-          title: "collector-source-only",
-          description: "Objects under the collector's source prefix",
-          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${COLLECTOR_SOURCE_PREFIX}")`,
-        },
-      },
-      child,
-    );
+    this.sourceReader = this.grantSourceRead(name, args);
 
     this.instances = collectorInstances({ eventsPerDay: args.eventsPerDay, peakFactor: args.peakFactor });
-    const serviceName = `${prefix}-collector`;
-    const labels = { ...classification("clickstream"), ...PUBLIC_ENDPOINT_LABEL };
-    const secretEnv = (envName: string, secret: pulumi.Input<string>) => ({
-      name: envName,
-      valueSource: { secretKeyRef: { secret, version: "latest" } },
-    });
-    this.service = new gcp.cloudrunv2.Service(
-      name,
-      {
-        project,
-        location: region,
-        name: serviceName,
-        description: `Segment-compatible tracking intake (source ${archive.hash}); sized for ${Math.ceil(args.peakEventsPerSecond)} events/s at peak`,
-        // Public: browsers and apps on the open internet post to it (ADR 0005); write keys authorise.
-        ingress: "INGRESS_TRAFFIC_ALL",
-        deletionProtection: args.protect,
-        labels,
-        template: {
-          serviceAccount: this.serviceAccount.email,
-          encryptionKey: this.key.id,
-          maxInstanceRequestConcurrency: COLLECTOR_CONTRACT.concurrency,
-          scaling: { minInstanceCount: this.instances.min, maxInstanceCount: this.instances.max },
-          // The collector drains within 8 s of SIGTERM; requests wait at most 10 s for Pub/Sub.
-          timeout: "60s",
-          executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
-          labels,
-          containers: [
-            {
-              // Source deploy without build: the archive is unpacked on the runtime base image and run
-              // with the package's start command (registry example "Cloudrunv2 Service Zip Deploy":
-              // image "scratch", baseImageUri, commands/args, sourceCode.cloudStorageSource).
-              image: "scratch",
-              baseImageUri: this.baseImage,
-              commands: [COLLECTOR_COMMAND[0]],
-              args: COLLECTOR_COMMAND.slice(1),
-              sourceCode: {
-                cloudStorageSource: {
-                  bucket: this.source.bucket,
-                  object: this.source.name,
-                  generation: this.source.generation.apply((g) => String(g)),
-                },
-              },
-              ports: { containerPort: COLLECTOR_CONTRACT.port },
-              // One single-threaded Node process: 1 vCPU, CPU always allocated so Pub/Sub batches flush.
-              resources: { limits: { cpu: "1", memory: "512Mi" }, cpuIdle: false, startupCpuBoost: true },
-              envs: [
-                { name: COLLECTOR_CONTRACT.env.project, value: project },
-                { name: COLLECTOR_CONTRACT.env.topic, value: args.topicId },
-                { name: COLLECTOR_CONTRACT.env.consentCategory, value: args.consentCategory ?? "analytics" },
-                { name: COLLECTOR_CONTRACT.env.corsOrigins, value: (args.corsOrigins ?? ["*"]).join(",") },
-                secretEnv(COLLECTOR_CONTRACT.secretEnv.hmacKey, args.pseudonymisationSecretId),
-                secretEnv(COLLECTOR_CONTRACT.secretEnv.writeKeys, this.writeKeysSecret.id),
-              ],
-            },
-          ],
-        },
-      },
-      { parent: this, dependsOn: [...grants, writeKeysVersion, this.sourceReader] },
-    );
+    this.service = this.createService(name, args, archive.hash, [
+      ...runtimeGrants,
+      writeKeys.version,
+      this.sourceReader,
+    ]);
 
     // The one exemption: unauthenticated invocation of this service. Browsers cannot carry Google
     // identity tokens; the collector checks write keys itself (ADR 0005).
@@ -309,5 +259,125 @@ export class CollectorService extends pulumi.ComponentResource {
       sourceUri: this.sourceUri,
       instances: this.instances,
     });
+  }
+
+  /** Write keys: a secret, CMEK, replicated only in the cell region. */
+  private storeWriteKeys(name: string, args: CollectorServiceArgs) {
+    const secret = new gcp.secretmanager.Secret(
+      `${name}-write-keys`,
+      {
+        project: args.project,
+        secretId: `${args.resourcePrefix}-collector-write-keys`,
+        replication: {
+          userManaged: {
+            replicas: [{ location: args.region, customerManagedEncryption: { kmsKeyName: args.secretsKmsKeyName } }],
+          },
+        },
+        deletionProtection: args.protect,
+        labels: classification("none"),
+      },
+      { parent: this },
+    );
+    const version = new gcp.secretmanager.SecretVersion(
+      `${name}-write-keys-version`,
+      { secret: secret.id, secretData: pulumi.secret(args.writeKeys.apply((keys) => keys.join(","))) },
+      { parent: this },
+    );
+    return { secret, version };
+  }
+
+  /** Least privilege (README "IAM"): publish to this topic, read these two secrets. No project role. */
+  private grantRuntime(name: string, args: CollectorServiceArgs): pulumi.Resource[] {
+    const { project } = args;
+    const member = this.serviceAccount.member;
+    const accessor = "roles/secretmanager.secretAccessor";
+    return [
+      new gcp.pubsub.TopicIAMMember(
+        `${name}-publisher`,
+        { project, topic: args.topicName, role: "roles/pubsub.publisher", member },
+        { parent: this },
+      ),
+      new gcp.secretmanager.SecretIamMember(
+        `${name}-hmac-key-accessor`,
+        { project, secretId: args.pseudonymisationSecretId, role: accessor, member },
+        { parent: this },
+      ),
+      new gcp.secretmanager.SecretIamMember(
+        `${name}-write-keys-accessor`,
+        { project, secretId: this.writeKeysSecret.id, role: accessor, member },
+        { parent: this },
+      ),
+    ];
+  }
+
+  /**
+   * Cloud Run fetches the archive as its service agent, the identity that pulls a service's images
+   * (cloud.google.com/artifact-registry/docs/integrate-cloud-run: images in another project need "Artifact
+   * Registry Reader permissions to the Cloud Run Service Agent"); read-only, and only below the collector's
+   * prefix (IAM conditions on buckets need uniform bucket-level access, which the staging bucket has:
+   * cloud.google.com/storage/docs/access-control/iam#conditions).
+   */
+  private grantSourceRead(name: string, args: CollectorServiceArgs): gcp.storage.BucketIAMMember {
+    return new gcp.storage.BucketIAMMember(
+      `${name}-source-reader`,
+      {
+        bucket: args.stagingBucket,
+        role: "roles/storage.objectViewer",
+        member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${CLOUD_RUN_AGENT_DOMAIN}.iam.gserviceaccount.com`,
+        condition: {
+          title: "collector-source-only",
+          description: "Objects under the collector's source prefix",
+          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${COLLECTOR_SOURCE_PREFIX}")`,
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  /** The service, created once everything it reads at start-up is readable (`dependsOn`). */
+  private createService(
+    name: string,
+    args: CollectorServiceArgs,
+    archiveHash: string,
+    dependsOn: pulumi.Resource[],
+  ): gcp.cloudrunv2.Service {
+    const serviceName = `${args.resourcePrefix}-collector`;
+    const labels = { ...classification("clickstream"), ...publicEndpointLabel() };
+    return new gcp.cloudrunv2.Service(
+      name,
+      {
+        project: args.project,
+        location: args.region,
+        name: serviceName,
+        description: `Segment-compatible tracking intake (source ${archiveHash}); sized for ${Math.ceil(args.peakEventsPerSecond)} events/s at peak`,
+        // Public: browsers and apps on the open internet post to it (ADR 0005); write keys authorise.
+        ingress: "INGRESS_TRAFFIC_ALL",
+        deletionProtection: args.protect,
+        labels,
+        template: {
+          serviceAccount: this.serviceAccount.email,
+          encryptionKey: this.key.id,
+          maxInstanceRequestConcurrency: COLLECTOR_CONTRACT.concurrency,
+          scaling: { minInstanceCount: this.instances.min, maxInstanceCount: this.instances.max },
+          // The collector drains within 8 s of SIGTERM; requests wait at most 10 s for Pub/Sub.
+          timeout: "60s",
+          executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
+          labels,
+          containers: [
+            collectorContainer({
+              project: args.project,
+              topicId: args.topicId,
+              consentCategory: args.consentCategory ?? "analytics",
+              corsOrigins: args.corsOrigins ?? ["*"],
+              hmacKeySecret: args.pseudonymisationSecretId,
+              writeKeysSecret: this.writeKeysSecret.id,
+              baseImage: this.baseImage,
+              source: this.source,
+            }),
+          ],
+        },
+      },
+      { parent: this, dependsOn },
+    );
   }
 }

@@ -6,6 +6,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { erasureBudget } from "../../../policy/contract";
 import { classification, daysToDuration } from "../../conventions";
 
 /** Pub/Sub topic message retention ceiling: 31 days (cloud.google.com/pubsub/docs/replay-overview). */
@@ -71,12 +72,14 @@ export const CLICKSTREAM_EVENT_PROTO = [
   "}",
 ].join("\n");
 
-/** The topic's message retention: the replay window, bounded by retention, the erasure SLA and Pub/Sub. */
+/** The topic's message retention: the replay window, bounded by retention, the erasure budget and Pub/Sub. */
 export function replayWindowDays(a: { retentionDays: number; erasureSlaDays: number; replayDays?: number }): number {
-  return Math.max(1, Math.min(a.replayDays ?? 7, a.retentionDays, a.erasureSlaDays, PUBSUB_MAX_TOPIC_RETENTION_DAYS));
+  const erasable = erasureBudget(a.erasureSlaDays).messageRetentionDays;
+  return Math.max(1, Math.min(a.replayDays ?? 7, a.retentionDays, erasable, PUBSUB_MAX_TOPIC_RETENTION_DAYS));
 }
 
 export interface EventTopicArgs {
+  /** The cell's GCP project. */
   readonly project: string;
   /** The cell's GCP region: the only region messages may be stored in. */
   readonly region: string;

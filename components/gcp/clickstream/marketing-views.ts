@@ -10,7 +10,9 @@ import { VIEWS, type ViewName, type ViewSqlOptions } from "./view-sql";
 export const VIEWS_DATASET_ID = "clickstream_views";
 
 export interface MarketingViewsArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the views' dataset location. */
   readonly region: string;
   /** Dataset id of `clickstream_raw` (the views are authorised there). */
   readonly sourceDatasetId: pulumi.Input<string>;
@@ -28,6 +30,7 @@ export interface MarketingViewsArgs {
   readonly featureLookbackDays?: number;
   /** Recent categories kept per visitor. @default 5 */
   readonly lastCategories?: number;
+  /** Production: the views' dataset and views cannot be deleted through Pulumi. */
   readonly protect: boolean;
 }
 

@@ -31,15 +31,19 @@ export function endpointId(resourcePrefix: string): string {
 }
 
 export interface MlServingArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the feature store and endpoint serve from it. */
   readonly region: string;
+  /** `lakehouse-<environment>-<cell>`: names and the endpoint's numeric id derive from it. */
   readonly resourcePrefix: string;
   /** Cloud KMS key for Vertex AI (keyRing.keys.vertex.id). */
   readonly kmsKeyName: pulumi.Input<string>;
   /** Project number: the Vertex AI service agent syncs the feature view. */
   readonly projectNumber: pulumi.Input<string>;
-  /** `bq://project.dataset.view` of the features view, and its dataset id (read grant for the sync). */
+  /** `bq://project.dataset.view` of the features view. */
   readonly featuresUri: pulumi.Input<string>;
+  /** The features view's dataset id (read grant for the sync). */
   readonly featuresDatasetId: pulumi.Input<string>;
   /** Policy tags the features view reads through (fine-grained reader for the sync agent). */
   readonly identifyingPolicyTags: readonly pulumi.Input<string>[];
@@ -51,6 +55,7 @@ export interface MlServingArgs {
   readonly predictors: readonly string[];
   /** Principals that build and deploy models (data scientists): roles/aiplatform.user. */
   readonly modelBuilders: readonly string[];
+  /** Production: the feature online store is not force-destroyed with its views. */
   readonly protect: boolean;
 }
 

@@ -8,8 +8,11 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ClickstreamNetworkArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the subnet lives there. */
   readonly region: string;
+  /** `lakehouse-<environment>-<cell>`: physical names start with it. */
   readonly resourcePrefix: string;
   /** Primary range of the subnet. @default "10.64.0.0/20" (4,091 addresses: far above maxWorkers + notebooks) */
   readonly cidr?: string;

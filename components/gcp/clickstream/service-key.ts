@@ -1,18 +1,19 @@
 /**
  * A Cloud KMS key in the cell's key ring for one consuming service that the storage core has no key
- * for (Cloud Functions, Workbench disks), granted to exactly the Google service agents that encrypt
- * with it, with the same rotation and destruction rules as the cell's other keys.
+ * for (Cloud Run, Workbench disks), granted to exactly the Google service agents that encrypt
+ * with it, made like the cell's other keys (cmek-key.ts).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { daysToDuration } from "../../conventions";
 import type { ApiEnablement } from "../api-requirements";
+import { cmekKeyArgs, idOnceGranted, KEY_USER_ROLE } from "../cmek-key";
 
 export interface ServiceKeyArgs {
   /** The cell key ring's id. */
   readonly keyRingId: pulumi.Input<string>;
   /** Key name inside the ring (the ring is the cell's, so the purpose is enough). */
   readonly keyName: string;
+  /** The project's number: service agents' addresses are built from it. */
   readonly projectNumber: pulumi.Input<string>;
   /**
    * The service agents that encrypt with the key: the domain of `service-<number>@<domain>.iam.gserviceaccount.com`
@@ -22,8 +23,9 @@ export interface ServiceKeyArgs {
   readonly agents: readonly { readonly domain: string; readonly api: string }[];
   /** The cell's API enablement: each grant waits for its agent's API. */
   readonly apis: ApiEnablement;
-  /** @default 90 */
+  /** Rotation period in days. @default KEY_ROTATION_DAYS (90, cmek-key.ts) */
   readonly rotationDays?: number;
+  /** Prevent key destruction through Pulumi (production). */
   readonly protect: boolean;
 }
 
@@ -36,15 +38,12 @@ export class ServiceKey extends pulumi.ComponentResource {
     super("lakehouse:gcp:ServiceKey", name, args, opts);
     this.key = new gcp.kms.CryptoKey(
       name,
-      {
+      cmekKeyArgs({
         name: args.keyName,
         keyRing: args.keyRingId,
-        purpose: "ENCRYPT_DECRYPT",
-        rotationPeriod: daysToDuration(args.rotationDays ?? 90),
-        destroyScheduledDuration: daysToDuration(30),
-        versionTemplate: { algorithm: "GOOGLE_SYMMETRIC_ENCRYPTION", protectionLevel: "SOFTWARE" },
-        deletionPolicy: args.protect ? "PREVENT" : "DELETE",
-      },
+        rotationDays: args.rotationDays,
+        protect: args.protect,
+      }),
       { parent: this },
     );
     const grants = args.agents.map(({ domain, api }) => {
@@ -55,13 +54,13 @@ export class ServiceKey extends pulumi.ComponentResource {
         `${name}-${domain}`,
         {
           cryptoKeyId: this.key.id,
-          role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+          role: KEY_USER_ROLE,
           member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${domain}.iam.gserviceaccount.com`,
         },
         { parent: this, dependsOn: [enabled] },
       );
     });
-    this.id = pulumi.all([this.key.id, ...grants.map((g) => g.etag)]).apply(([id]) => id);
+    this.id = idOnceGranted(this.key, grants);
     this.registerOutputs({ id: this.id });
   }
 }

@@ -30,21 +30,27 @@ export function pubsubToBigQueryTemplatePath(region: string, version = "latest")
 export const DATAFLOW_WORKER_PORTS = "12345-12346";
 
 export interface StreamToBigQueryArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the job and its workers run there. */
   readonly region: string;
+  /** `lakehouse-<environment>-<cell>`: physical names start with it. */
   readonly resourcePrefix: string;
   /** `projects/<p>/subscriptions/<s>`. */
   readonly subscriptionId: pulumi.Input<string>;
   /** Subscription short name, for the subscriber grant. */
   readonly subscriptionName: pulumi.Input<string>;
-  /** `project:dataset.table` of the events table and of the dead-letter table. */
+  /** `project:dataset.table` of the events table. */
   readonly outputTableSpec: pulumi.Input<string>;
+  /** `project:dataset.table` of the dead-letter table (rows the UDF or BigQuery rejected). */
   readonly deadletterTableSpec: pulumi.Input<string>;
   /** Dataset the job writes to (bigquery.dataEditor there only). */
   readonly datasetId: pulumi.Input<string>;
+  /** The staging bucket's name: template files, the UDF and the job's temporary files. */
   readonly stagingBucket: pulumi.Input<string>;
-  /** Network and subnetwork self links. */
+  /** The clickstream network's self link. */
   readonly networkSelfLink: pulumi.Input<string>;
+  /** The clickstream subnet's self link: workers get private addresses only. */
   readonly subnetworkSelfLink: pulumi.Input<string>;
   /** Cloud KMS key for Dataflow (keyRing.keys.dataflow.id). */
   readonly kmsKeyName: pulumi.Input<string>;

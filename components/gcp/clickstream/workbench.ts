@@ -14,17 +14,23 @@ import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
 export interface WorkbenchArgs {
+  /** The cell's GCP project. */
   readonly project: string;
+  /** The cell's GCP region: the instances run in one of its zones. */
   readonly region: string;
   /** Zone suffix the instances run in. @default the region's first zone in components/config/regions.ts */
   readonly zoneSuffix?: string;
+  /** `lakehouse-<environment>-<cell>`: physical names start with it. */
   readonly resourcePrefix: string;
-  /** The cell key ring's id (the disks get a key of their own) and the project number (its agents). */
+  /** The cell key ring's id: the disks get a key of their own there. */
   readonly keyRingId: pulumi.Input<string>;
+  /** The project number, for the disk key's service agents. */
   readonly projectNumber: pulumi.Input<string>;
   /** The cell's API enablement (the disk key's agents exist once their APIs are on). */
   readonly apis: ApiEnablement;
+  /** The clickstream network's self link. */
   readonly networkSelfLink: pulumi.Input<string>;
+  /** The clickstream subnet's self link: the instances get no public address. */
   readonly subnetworkSelfLink: pulumi.Input<string>;
   /** Dataset ids the notebooks may read (curated, marts). */
   readonly readableDatasets: readonly pulumi.Input<string>[];
@@ -32,6 +38,7 @@ export interface WorkbenchArgs {
   readonly config: WorkbenchConfig;
   /** Data scientists: may open and run the instances. */
   readonly users: readonly string[];
+  /** Production: instance deletion protection, and the disk key cannot be destroyed through Pulumi. */
   readonly protect: boolean;
 }
 

@@ -4,6 +4,7 @@
  * a local gRPC Publisher.
  */
 import { createHmac } from "node:crypto";
+import * as http from "node:http";
 import { gzipSync } from "node:zlib";
 import { Analytics } from "@segment/analytics-node";
 import { expect } from "chai";
@@ -412,6 +413,26 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
   });
 
   describe("protocol details", () => {
+    it("answers an Expect: 100-continue upload over every limit with 400, without asking for the body", async () => {
+      const auth = { authorization: basic(WRITE_KEY) };
+      const { status, continued } = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = http.request(
+          `${collector.url}/v1/batch`,
+          { method: "POST", agent: false, headers: { ...auth, "content-length": "900000", expect: "100-continue" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, continued }));
+          },
+        );
+        req.on("continue", () => (continued = true));
+        req.on("error", reject);
+        req.flushHeaders();
+      });
+      expect(status).to.equal(400);
+      expect(continued, "100 Continue sent for a body no route accepts").to.equal(false);
+    });
+
     it("parses text/plain bodies with writeKey in the body (analytics.js) and the short paths", async () => {
       const r = await request(
         `${collector.url}/v1/p`,
