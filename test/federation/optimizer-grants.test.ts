@@ -5,8 +5,8 @@
  * its table (the table itself, or every table of its database).
  */
 import { expect } from "chai";
-import type { Plan, PlannedResource } from "../../tools/plan/types";
-import { ofType, planOf } from "../helpers/plan";
+import type { PlannedResource } from "../../tools/plan/types";
+import { ofType, planOf, waitsFor } from "../helpers/plan";
 
 const OPTIMIZER = "aws:glue/catalogTableOptimizer:CatalogTableOptimizer";
 const LF = "aws:lakeformation/permissions:Permissions";
@@ -19,23 +19,6 @@ const covers = (grant: PlannedResource, optimizer: PlannedResource): boolean => 
     (t.wildcard === true || t.name === optimizer.inputs.tableName)
   );
 };
-
-/** URNs `r` waits for, through dependencies of dependencies (components expanded to their children). */
-function waitsFor(plan: Plan, r: PlannedResource): Set<string> {
-  const byUrn = new Map(plan.resources.map((x) => [x.urn, x]));
-  const seen = new Set<string>();
-  const todo = [...r.dependencies];
-  while (todo.length > 0) {
-    const u = todo.pop()!;
-    if (seen.has(u)) continue;
-    seen.add(u);
-    const d = byUrn.get(u);
-    if (!d) continue;
-    todo.push(...d.dependencies);
-    if (!d.custom) todo.push(...plan.resources.filter((c) => c.parent === u).map((c) => c.urn));
-  }
-  return seen;
-}
 
 describe("Glue table optimizers wait for their role's Lake Formation grant", function () {
   this.timeout(300_000);

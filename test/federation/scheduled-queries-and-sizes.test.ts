@@ -9,8 +9,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Plan, PlannedResource } from "../../tools/plan/types";
-import { ofType, planOf } from "../helpers/plan";
+import { ofType, planOf, waitsFor } from "../helpers/plan";
 
 const DIR = path.join(__dirname, "../../components/federation");
 const sources = fs
@@ -22,23 +21,6 @@ interface PolicyStatement {
   Sid: string;
   Action: string | string[];
   Resource: string | string[];
-}
-
-/** URNs `r` waits for, through dependencies of dependencies (components expanded to their children). */
-function waitsFor(plan: Plan, r: PlannedResource): Set<string> {
-  const byUrn = new Map(plan.resources.map((x) => [x.urn, x]));
-  const seen = new Set<string>();
-  const todo = [...r.dependencies];
-  while (todo.length > 0) {
-    const u = todo.pop()!;
-    if (seen.has(u)) continue;
-    seen.add(u);
-    const d = byUrn.get(u);
-    if (!d) continue;
-    todo.push(...d.dependencies);
-    if (!d.custom) todo.push(...plan.resources.filter((c) => c.parent === u).map((c) => c.urn));
-  }
-  return seen;
 }
 
 describe("federation: scheduled Athena queries", function () {

@@ -75,3 +75,20 @@ export function descendants(plan: Plan, urn: string): PlannedResource[] {
   walk(urn);
   return out;
 }
+
+/** URNs `r` waits for, through dependencies of dependencies (components expanded to their children). */
+export function waitsFor(plan: Plan, r: PlannedResource): Set<string> {
+  const byUrn = new Map(plan.resources.map((x) => [x.urn, x]));
+  const seen = new Set<string>();
+  const todo = [...r.dependencies];
+  while (todo.length > 0) {
+    const u = todo.pop()!;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    const d = byUrn.get(u);
+    if (!d) continue;
+    todo.push(...d.dependencies);
+    if (!d.custom) todo.push(...plan.resources.filter((c) => c.parent === u).map((c) => c.urn));
+  }
+  return seen;
+}
