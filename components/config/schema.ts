@@ -4,7 +4,7 @@
  * Components never read config: `index.ts` loads it once and hands typed args down.
  */
 import { z } from "zod";
-import { DATA_CLASSES } from "./jurisdictions";
+import { DATA_CLASSES, JURISDICTIONS, type DataClass, type JurisdictionId } from "./jurisdictions";
 
 const positiveDays = z.number().int("must be a whole number of days").positive("must be greater than 0");
 const name = z
@@ -15,14 +15,10 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_$#]{0,127}$/, "must be a SQL identifier (letters, digits, _, $, #)");
 
 /** Retention in days per data class. */
-export const retentionSchema = z.strictObject({
-  raw: positiveDays,
-  curated: positiveDays,
-  marts: positiveDays,
-  clickstream: positiveDays,
-  logs: positiveDays,
-  audit: positiveDays,
-});
+/** Days per data class: one key per class of the contract (policy/contract), every one required. */
+export const retentionSchema = z.strictObject(
+  Object.fromEntries(DATA_CLASSES.map((c) => [c, positiveDays])) as Record<DataClass, typeof positiveDays>,
+);
 const retentionOverrideSchema = retentionSchema.partial();
 
 export const FEDERATION_MODES = ["omni", "in-country-copy"] as const;
@@ -31,7 +27,7 @@ export const cellSchema = z.strictObject({
   /** Short cell name, used in every resource name of the cell (`br`, `eu`, `br2`...). */
   name,
   /** The law the cell's data falls under. */
-  jurisdiction: z.enum(["br", "eu"]),
+  jurisdiction: z.enum(Object.keys(JURISDICTIONS) as [JurisdictionId, ...JurisdictionId[]]),
   aws: z.strictObject({
     region: z.string().min(1),
     /** The AWS account the cell deploys into (the provider refuses any other: `allowedAccountIds`). */

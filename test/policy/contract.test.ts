@@ -111,12 +111,6 @@ type Kind = "tag key" | "region" | "list" | "erasure arithmetic";
 const PENDING: readonly { readonly kind: Kind; readonly file: string; readonly what: string; readonly why: string }[] =
   [
     {
-      kind: "list",
-      file: "components/config/schema.ts",
-      what: "data classes",
-      why: "retentionSchema to be built from DATA_CLASSES",
-    },
-    {
       kind: "erasure arithmetic",
       file: "components/config/validate.ts",
       what: "sla * 24",
