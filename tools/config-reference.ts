@@ -108,7 +108,7 @@ export function renderConfigReference(): string {
           .map(([k, v]) => `${k} ${v}`)
           .join(", ")} days; audit ≥ ${j.auditFloorDays} days; erasure SLA ≤ ${j.erasureSlaCeilingDays} days`,
     ),
-    "- `bigqueryTimeTravelHours` is 48-168 in steps of 24 and at most `erasureSlaDays` × 24.",
+    "- `bigqueryTimeTravelHours` is 48-168 in steps of 24, and a day for the live delete, the time travel and BigQuery's 7-day fail-safe fit in `erasureSlaDays` (so the SLA is at least 10 days).",
     "",
   );
   return lines.join("\n");

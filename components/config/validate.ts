@@ -6,7 +6,9 @@
 import { z } from "zod";
 import { defaultTableNames } from "../../functions/cdc-merge/merge-sql";
 import { parseTableSpec, RESERVED_PREFIX, type CdcTableSpec } from "../../functions/cdc-merge/spec";
+import { erasureBudget, shortestErasureSla } from "../../policy/contract";
 import {
+  BIGQUERY_FAIL_SAFE_DAYS,
   JURISDICTIONS,
   OMNI_AWS_REGIONS,
   TIME_TRAVEL_HOURS,
@@ -205,9 +207,13 @@ function crossFieldProblems(lh: Raw): string[] {
       problems.push(
         `${NAMESPACE}:bigqueryTimeTravelHours: ${tt} is not allowed by BigQuery (48 to 168, a multiple of 24)`,
       );
-    } else if (sla !== undefined && tt > sla * 24) {
+    } else if (sla !== undefined && tt / 24 > erasureBudget(sla).timeTravelDays) {
+      // The pack's bound (policy/contract/erasure.ts): the live delete, then time travel, then BigQuery's
+      // fixed fail-safe, all inside the SLA; with the 48-hour minimum that needs an SLA of 10 days or more.
       problems.push(
-        `${NAMESPACE}:bigqueryTimeTravelHours: ${tt} hours keeps erased rows longer than the erasure SLA of ${sla} days`,
+        `${NAMESPACE}:bigqueryTimeTravelHours: ${tt} hours of time travel, after a day for the live delete and before ` +
+          `BigQuery's ${BIGQUERY_FAIL_SAFE_DAYS}-day fail-safe, keeps erased rows longer than the erasure SLA of ${sla} ` +
+          `days (erasureSlaDays ${shortestErasureSla("timeTravelDays", tt / 24)} or more fits it)`,
       );
     }
   }

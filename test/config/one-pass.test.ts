@@ -46,6 +46,9 @@ const EXPECTED: readonly string[] = [
   "lakehouse:sources.transactional[0].tables[2]: 'orders.Orders' maps to the curated table orders_orders like sources.transactional[0].tables[0]",
   "lakehouse:sources.transactional[0].caCertificatePem: is required for engine mysql",
   "lakehouse:sources.transactional[0].credentials: no entry 'orders-replica' in lakehouse:sourceCredentials",
+  // Not a constructor's throw but the same pass: with a 2-day SLA, dev's 48 hours of BigQuery time travel
+  // (plus the live delete and the 7-day fail-safe) cannot fit either, and that is said at once too.
+  "lakehouse:bigqueryTimeTravelHours: 48 hours of time travel",
 ];
 
 /** Problems must match EXPECTED one to one: each expected prefix once, and nothing else. */
@@ -74,7 +77,7 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("validation reports all six in one StackConfigError naming the stack file", function () {
+  it("validation reports all seven in one StackConfigError naming the stack file", function () {
     const { config, secretKeys } = readStackConfig(STACK, file);
     let error: unknown;
     try {
@@ -86,7 +89,7 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
     const e = error as StackConfigError;
     expect(e.stackFile).to.equal(STACK_FILE);
     expect(e.message).to.match(
-      new RegExp(`^Invalid stack config in ${STACK_FILE.replace(/\./g, "\\.")} \\(6 problems\\)`),
+      new RegExp(`^Invalid stack config in ${STACK_FILE.replace(/\./g, "\\.")} \\(7 problems\\)`),
     );
     expectExactly(e.problems);
     for (const p of e.problems) expect(e.message).to.contain(`  - ${p}\n`);
@@ -103,12 +106,12 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
     // threw, and it runs before the first resource (index.ts).
     expect(error, String(error)).to.be.instanceOf(PlanConfigError);
     const e = error as PlanConfigError;
-    expect(e.message).to.contain(`Invalid stack config in ${STACK_FILE} (6 problems)`);
+    expect(e.message).to.contain(`Invalid stack config in ${STACK_FILE} (7 problems)`);
     expect(e.message).to.contain("no resource was declared");
     expectExactly(e.problems);
   });
 
-  it("erasureSlaDays 2 is refused and 3 accepted; a /26 ingestion VPC is refused, alone", function () {
+  it("erasureSlaDays 2 is refused by Iceberg, 9 by BigQuery time travel, 10 accepted; a /26 ingestion VPC is refused, alone", function () {
     const base = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Json };
     const { config: devRaw, secretKeys } = readStackConfig("dev");
     // One change at a time: that key's own problem, nothing else.
@@ -123,12 +126,28 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
       }
       return [];
     };
-    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 2))).to.deep.equal([
+    expect(
+      one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 2)).filter((p) =>
+        p.startsWith("lakehouse:erasureSlaDays"),
+      ),
+    ).to.deep.equal([
       "lakehouse:erasureSlaDays: 2 days leaves no room for Iceberg snapshot retention: erased rows leave the current " +
         "snapshot within 1 day, old snapshots are kept at least 1 day and expire on a daily run, so physical removal " +
         "needs at least 3 days",
     ]);
-    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 3))).to.deep.equal([]);
+    // 9 days fit Iceberg's maintenance but not dev's 48 hours of time travel after the live delete and
+    // before BigQuery's 7-day fail-safe: refused under the time-travel key, with the SLA that would fit.
+    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 9))).to.deep.equal([
+      "lakehouse:bigqueryTimeTravelHours: 48 hours of time travel, after a day for the live delete and before " +
+        "BigQuery's 7-day fail-safe, keeps erased rows longer than the erasure SLA of 9 days (erasureSlaDays 10 or more fits it)",
+    ]);
+    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 10))).to.deep.equal([]);
+    // 3 days fit Iceberg's maintenance; BigQuery's time travel and fail-safe then refuse it under their own key.
+    expect(
+      one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 3)).filter((p) =>
+        p.startsWith("lakehouse:erasureSlaDays"),
+      ),
+    ).to.deep.equal([]);
     expect(
       one("lakehouse:cells", (c) => (c["lakehouse:cells"][0].network = { vpcCidr: "10.90.0.0/26" })),
     ).to.deep.equal(["lakehouse:cells[0].network.vpcCidr: must be an IPv4 CIDR from /16 to /24"]);

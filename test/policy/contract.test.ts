@@ -109,14 +109,7 @@ type Kind = "tag key" | "region" | "list" | "erasure arithmetic";
  * there (so its entry goes with it) and nothing else may appear.
  */
 const PENDING: readonly { readonly kind: Kind; readonly file: string; readonly what: string; readonly why: string }[] =
-  [
-    {
-      kind: "erasure arithmetic",
-      file: "components/config/validate.ts",
-      what: "sla * 24",
-      why: "the time-travel bound to become erasureBudget(sla).timeTravelDays (it omits the fail-safe today)",
-    },
-  ];
+  [];
 
 /** Fails on any finding of `kind` that is not pending, and on a pending entry no longer found. */
 function expectOnlyPending(kind: Kind, found: readonly Finding[]): void {
