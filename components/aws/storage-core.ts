@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Retention } from "../config/schema";
 import { AnalystWorkgroup } from "./analyst-workgroup";
 import { AuditTrail } from "./audit-trail";
+import { s3BucketName, type BucketPurpose } from "./bucket-names";
 import { noncurrentDaysForErasure } from "../conventions";
 import { CustomerManagedKey, type KeyServiceGrant } from "./customer-managed-key";
 import { allowService } from "./iam/statements";
@@ -123,9 +124,9 @@ export class AwsStorageCore extends pulumi.ComponentResource {
     });
   }
 
-  /** `<namePrefix>-<cell>-<purpose>-<account>`: bucket names are global, the account keeps them unique. */
-  private physical(args: AwsStorageCoreArgs, purpose: string): string {
-    return `${args.namePrefix}-${args.cell}-${purpose}-${args.accountId}`;
+  /** `<namePrefix>-<cell>-<purpose>-<account>` (./bucket-names.ts, which validation checks too). */
+  private physical(args: AwsStorageCoreArgs, purpose: BucketPurpose): string {
+    return s3BucketName(`${args.namePrefix}-${args.cell}`, purpose, args.accountId);
   }
 
   /** The access-log bucket and the Object-Locked audit bucket CloudTrail writes to, both under the logs key. */

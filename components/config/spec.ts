@@ -8,7 +8,7 @@ import { cellTags, type CellTags } from "../../policy/contract";
 import { omniLocationOf } from "../federation/limits";
 import { erasureBudgetProblems } from "./erasure-budget";
 import { JURISDICTIONS, type Jurisdiction } from "./jurisdictions";
-import { NAMESPACE } from "./namespace";
+import { cellPrefix, NAMESPACE, stackPrefix } from "./namespace";
 import type { CellConfig, LakehouseConfig, Retention, TransactionalSource } from "./schema";
 import { deriveSizing, type Sizing } from "./sizing";
 import { cellRetention, omniRegionProblems, StackConfigError } from "./validate";
@@ -75,13 +75,17 @@ function deriveCell(
   if (problems.length > 0) return { problems };
   const federation: FederationChoice =
     cell.federation === "omni" ? { mode: "omni", location: location! } : { mode: "in-country-copy" };
-  const stack = `lakehouse-${config.environment}`;
+  const stack = stackPrefix(config.environment);
   const transactionalSources = config.sources.transactional.filter((s) => s.cell === cell.name);
   const spec: CellSpec = {
     name: cell.name,
     cell,
     jurisdiction: JURISDICTIONS[cell.jurisdiction],
-    names: { stack, cell: `${stack}-${cell.name}`, deploySession: `${stack}-${cell.name}` },
+    names: {
+      stack,
+      cell: cellPrefix(config.environment, cell.name),
+      deploySession: cellPrefix(config.environment, cell.name),
+    },
     tags: cellTags({ cell: cell.name, jurisdiction: cell.jurisdiction, environment: config.environment }),
     sizing: deriveSizing(config.scale, transactionalSources.length),
     retention: cellRetention(config, cell.name),

@@ -33,10 +33,11 @@ import {
   type Retention,
   type TableConfig,
 } from "./schema";
+import { longestBucketName, S3_BUCKET_NAME_MAX } from "../aws/bucket-names";
 import { cidrOverlaps, isCidr, parseCidr, type Cidr } from "./cidr";
 import { scaleLimitProblems } from "./cell-limits";
 import { erasureBudgetProblems } from "./erasure-budget";
-import { NAMESPACE } from "./namespace";
+import { cellPrefix, NAMESPACE } from "./namespace";
 
 export { NAMESPACE };
 
@@ -136,6 +137,7 @@ function crossFieldProblems(lh: Raw): string[] {
       else names.set(cellName, i);
     }
     problems.push(...deployRoleProblems(cell, at));
+    problems.push(...bucketNameProblems(lh.environment, cellName, cell.aws, at));
     problems.push(...networkProblems(cell.network, at));
     const project = isObj(cell.gcp) ? str(cell.gcp.project) : undefined;
     if (project !== undefined) {
@@ -314,6 +316,24 @@ function crossFieldProblems(lh: Raw): string[] {
     });
   }
   return problems;
+}
+
+/**
+ * S3 bucket names are global and at most 63 characters; a cell's are `lakehouse-<env>-<cell>-<purpose>-
+ * <account>` (components/aws/bucket-names.ts), so the environment and the cell name share what is left.
+ * Without this check a long cell name passes validation and fails at the first bucket of `pulumi up`.
+ */
+function bucketNameProblems(environment: unknown, cellName: string | undefined, aws: unknown, at: string): string[] {
+  const env = str(environment);
+  const accountId = isObj(aws) ? str(aws.accountId) : undefined;
+  if (env === undefined || cellName === undefined || accountId === undefined) return [];
+  const longest = longestBucketName(cellPrefix(env, cellName), accountId);
+  if (longest.length <= S3_BUCKET_NAME_MAX) return [];
+  return [
+    `${at}.name: '${cellName}' makes the S3 bucket name '${longest}' ${longest.length} characters long with ` +
+      `environment '${env}'; S3 allows ${S3_BUCKET_NAME_MAX} (use a cell name of at most ` +
+      `${cellName.length - (longest.length - S3_BUCKET_NAME_MAX)} characters)`,
+  ];
 }
 
 /** A cell with `federation: omni` needs a BigQuery Omni location paired with its AWS region. */

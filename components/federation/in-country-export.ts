@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AnalystWorkgroup } from "../aws/analyst-workgroup";
+import { s3BucketName } from "../aws/bucket-names";
 import {
   glueTables,
   lakeFormationDataAccess,
@@ -103,7 +104,7 @@ export class InCountryExport extends pulumi.ComponentResource {
     this.bucket = new SecureBucket(
       `${name}-bucket`,
       {
-        bucketName: `${args.resourcePrefix}-federation-exports-${args.accountId}`,
+        bucketName: s3BucketName(args.resourcePrefix, "federation-exports", args.accountId),
         kmsKeyArn: args.lakeKeyArn,
         dataClass: "curated",
         expirationDays: args.expirationDays,

@@ -235,6 +235,25 @@ describe("stack config validation", () => {
     }
   });
 
+  it("a cell name that makes an S3 bucket name longer than 63 characters is refused, with the length that fits", () => {
+    // lakehouse-staging-<cell>-federation-exports-<12 digits>: 50 characters besides the cell name.
+    const long = (name: string) =>
+      problemsOf({
+        ...mutate(
+          devRaw(),
+          "cells",
+          firstCell((c) => (c.name = name)),
+        ),
+        "lakehouse:environment": "staging",
+      }).filter((p) => p.startsWith("lakehouse:cells[0].name"));
+    expect(long("abcdefghijklmnopqrst")).to.deep.equal([
+      "lakehouse:cells[0].name: 'abcdefghijklmnopqrst' makes the S3 bucket name " +
+        "'lakehouse-staging-abcdefghijklmnopqrst-federation-exports-111111111111' 70 characters long with environment " +
+        "'staging'; S3 allows 63 (use a cell name of at most 13 characters)",
+    ]);
+    expect(long("abcdefghijklm")).to.deep.equal([]);
+  });
+
   it("a region is accepted exactly when it belongs to the cell's jurisdiction (property)", () => {
     const allAws = [...new Set(Object.values(JURISDICTIONS).flatMap((j) => j.awsRegions)), "us-east-1", "ap-south-1"];
     fc.assert(
