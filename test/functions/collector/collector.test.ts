@@ -10,6 +10,7 @@ import { Analytics } from "@segment/analytics-node";
 import { expect } from "chai";
 import { type CollectorProcess, startCollectorProcess, TEST_HMAC_KEY_HEX } from "./helpers/collector-process";
 import { FakePubSub } from "./helpers/fake-pubsub";
+import { useCollectorFixture } from "./helpers/fixture";
 import { basic, request } from "./helpers/http";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RudderAnalytics = require("@rudderstack/rudder-sdk-node") as new (
@@ -54,19 +55,7 @@ describe("collector (as deployed, real SDKs, real Pub/Sub client)", function () 
   let fake: FakePubSub;
   let collector: CollectorProcess;
 
-  before(async () => {
-    fake = new FakePubSub();
-    await fake.start();
-    collector = await startCollectorProcess({ ...BASE_ENV, PUBSUB_EMULATOR_HOST: fake.host });
-  });
-  after(async () => {
-    await collector?.stop();
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.setMode("ok");
-    fake.messages.length = 0;
-  });
+  useCollectorFixture(BASE_ENV, (f, c) => ([fake, collector] = [f, c]));
 
   it("Segment analytics-node: every event arrives exactly once, pseudonymised, consent respected", async () => {
     const analytics = new Analytics({

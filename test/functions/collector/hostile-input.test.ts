@@ -9,6 +9,7 @@ import * as net from "node:net";
 import { expect } from "chai";
 import { type CollectorProcess, startCollectorProcess, TEST_HMAC_KEY_HEX } from "./helpers/collector-process";
 import { FakePubSub } from "./helpers/fake-pubsub";
+import { useCollectorFixture } from "./helpers/fixture";
 import { basic, type Reply, request } from "./helpers/http";
 
 const WRITE_KEY = "wk_hostile_0123456789abcdef";
@@ -44,19 +45,7 @@ describe("collector: hostile and careless input (issue 11)", function () {
   let fake: FakePubSub;
   let collector: CollectorProcess;
 
-  before(async () => {
-    fake = new FakePubSub();
-    await fake.start();
-    collector = await startCollectorProcess({ ...BASE_ENV, PUBSUB_EMULATOR_HOST: fake.host });
-  });
-  after(async () => {
-    await collector?.stop();
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.setMode("ok");
-    fake.messages.length = 0;
-  });
+  useCollectorFixture(BASE_ENV, (f, c) => ([fake, collector] = [f, c]));
 
   describe("batch-level context (item 1: limits hold on what is published)", () => {
     it("rejects a batch-level context over 8 KB with 400 naming it, publishing nothing", async () => {

@@ -6,8 +6,9 @@
 import { createHash, createHmac } from "node:crypto";
 import { expect } from "chai";
 import { publishedStrings } from "./helpers/published";
-import { type CollectorProcess, startCollectorProcess, TEST_HMAC_KEY_HEX } from "./helpers/collector-process";
+import { type CollectorProcess, TEST_HMAC_KEY_HEX } from "./helpers/collector-process";
 import { FakePubSub } from "./helpers/fake-pubsub";
+import { useCollectorFixture } from "./helpers/fixture";
 import { basic, request } from "./helpers/http";
 import { MAX_IDENTIFIER_CHARS, PSEUDONYM_CACHE_MAX_BYTES, Pseudonymiser } from "../../../functions/collector/privacy";
 
@@ -32,25 +33,15 @@ describe("collector under hostile and careless input: privacy (issue 11)", funct
   let fake: FakePubSub;
   let collector: CollectorProcess;
 
-  before(async () => {
-    fake = new FakePubSub();
-    await fake.start();
-    collector = await startCollectorProcess({
+  useCollectorFixture(
+    {
       COLLECTOR_WRITE_KEYS: `${WRITE_KEY}=web`,
       METADATA_SERVER_DETECTION: "none",
-      PUBSUB_EMULATOR_HOST: fake.host,
       COLLECTOR_CORS_ORIGINS: ALLOWED_ORIGIN,
       COLLECTOR_QUERY_ALLOWLIST: "ref",
-    });
-  });
-  after(async () => {
-    await collector?.stop();
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.setMode("ok");
-    fake.messages.length = 0;
-  });
+    },
+    (f, c) => ([fake, collector] = [f, c]),
+  );
 
   function post(path: string, body: string | Buffer, headers: Record<string, string> = {}) {
     return request(`${collector.url}${path}`, "POST", body, { authorization: basic(WRITE_KEY), ...headers });
