@@ -23,7 +23,7 @@ import {
   parsePartition,
   sslModeFor,
 } from "../aws/ingestion/plan-rules";
-import { dailyFeedBytes, OMNI_CROSS_CLOUD_TRANSFER_BYTES } from "../federation/limits";
+import { omniTransferProblems } from "../federation/limits";
 import {
   ORDERS_CUSTOMER_PSEUDONYM,
   PSEUDONYMISABLE_TYPES,
@@ -306,13 +306,7 @@ function crossFieldProblems(lh: Raw): string[] {
     problems.push(...scaleLimitProblems(scale.data, fewest));
     cells.forEach((cell, i) => {
       if (!isObj(cell) || str(cell.federation) !== "omni") return;
-      const bytes = dailyFeedBytes(scale.data);
-      if (bytes > OMNI_CROSS_CLOUD_TRANSFER_BYTES)
-        problems.push(
-          `${NAMESPACE}:scale.transactionsPerDay: ${scale.data.transactionsPerDay} orders a day make a daily Omni ` +
-            `cross-cloud transfer of ${(bytes / 1e9).toFixed(1)} GB for cells[${i}] (federation: omni), above BigQuery ` +
-            `Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed`,
-        );
+      problems.push(...omniTransferProblems(`cells[${i}]`, scale.data));
     });
   }
   return problems;

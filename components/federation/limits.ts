@@ -34,28 +34,18 @@ export const omniLocationOf = (cell: CellConfig): string | undefined =>
   Object.hasOwn(OMNI_AWS_REGIONS, cell.aws.region) ? OMNI_AWS_REGIONS[cell.aws.region] : undefined;
 
 /**
- * Problems the Omni path of a cell would hit at run time that config can cause. Validation of
- * `federation: omni` in a region without Omni is in components/config/validate.ts; this adds the limits
- * that depend on scale.
+ * The daily orders feed of an Omni cell breaks BigQuery Omni's 60 GB per cross-cloud transfer: the
+ * problem, naming the cell as `cell` says (validation passes `cells[<i>]`), or none. Validation checks it
+ * for every `federation: omni` cell (components/config/validate.ts), with Omni's region pairing.
  */
-export function omniLimitProblems(cell: CellConfig, scale: Scale): string[] {
-  if (cell.federation !== "omni") return [];
-  const problems: string[] = [];
-  const location = omniLocationOf(cell);
-  if (location === undefined) {
-    problems.push(
-      `lakehouse:cells[${cell.name}].federation: no BigQuery Omni location pairs with AWS '${cell.aws.region}'`,
-    );
-  }
+export function omniTransferProblems(cell: string, scale: Scale): string[] {
   const bytes = dailyFeedBytes(scale);
-  if (bytes > OMNI_CROSS_CLOUD_TRANSFER_BYTES) {
-    problems.push(
-      `lakehouse:scale.transactionsPerDay: ${scale.transactionsPerDay} orders a day make a daily Omni cross-cloud transfer of ` +
-        `${(bytes / GB).toFixed(1)} GB for cell '${cell.name}', above BigQuery Omni's 60 GB per transfer; ` +
-        `use federation 'in-country-copy' for this cell or split the feed`,
-    );
-  }
-  return problems;
+  if (bytes <= OMNI_CROSS_CLOUD_TRANSFER_BYTES) return [];
+  return [
+    `lakehouse:scale.transactionsPerDay: ${scale.transactionsPerDay} orders a day make a daily Omni ` +
+      `cross-cloud transfer of ${(bytes / GB).toFixed(1)} GB for ${cell} (federation: omni), above BigQuery ` +
+      `Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed`,
+  ];
 }
 
 /** BI Engine's largest reservation per project and location (BigQuery quotas, "BI Engine"). */

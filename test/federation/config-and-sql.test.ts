@@ -7,7 +7,7 @@ import {
   biEngineBytes,
   dailyFeedBytes,
   OMNI_CROSS_CLOUD_TRANSFER_BYTES,
-  omniLimitProblems,
+  omniTransferProblems,
 } from "../../components/federation/limits";
 import {
   athenaFeedUnload,
@@ -47,19 +47,15 @@ describe("federation config", () => {
     const prod = load("prod");
     const eu = prod.cells.find((c) => c.name === "eu")!;
     expect(dailyFeedBytes(prod.scale)).to.be.below(OMNI_CROSS_CLOUD_TRANSFER_BYTES);
-    expect(omniLimitProblems(eu, prod.scale)).to.deep.equal([]);
+    expect(eu.federation).to.equal("omni");
+    expect(omniTransferProblems("cells[1]", prod.scale)).to.deep.equal([]);
     const huge = { ...prod.scale, transactionsPerDay: 1_000_000_000 };
-    expect(omniLimitProblems(eu, huge)).to.deep.equal([
+    expect(omniTransferProblems("cells[1]", huge)).to.deep.equal([
       "lakehouse:scale.transactionsPerDay: 1000000000 orders a day make a daily Omni cross-cloud transfer of 96.0 GB " +
-        "for cell 'eu', above BigQuery Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed",
+        "for cells[1] (federation: omni), above BigQuery Omni's 60 GB per transfer; use federation 'in-country-copy' for this cell or split the feed",
     ]);
-    // The in-country path has no such cap.
-    expect(
-      omniLimitProblems(
-        prod.cells.find((c) => c.name === "br")!,
-        huge,
-      ),
-    ).to.deep.equal([]);
+    // The in-country path has no such cap: validation asks only omni cells (validate.test.ts runs it on prod).
+    expect(prod.cells.find((c) => c.name === "br")!.federation).to.equal("in-country-copy");
   });
 
   it("fails the prod program as a config error when the scale breaks the Omni transfer cap", async () => {
@@ -71,6 +67,9 @@ describe("federation config", () => {
     expect(err).to.be.instanceOf(PlanConfigError);
     expect((err as PlanConfigError).message).to.include("Pulumi.prod.yaml");
     expect((err as PlanConfigError).message).to.include("above BigQuery Omni's 60 GB per transfer");
+    // Only the Omni cell (eu, cells[1]) is held to the cap; br's in-country copy has none.
+    const transfer = (err as PlanConfigError).problems.filter((p) => p.includes("Omni cross-cloud transfer"));
+    expect(transfer.map((p) => /for (cells\[\d+\])/.exec(p)?.[1])).to.deep.equal(["cells[1]"]);
   });
 
   it("sizes BI Engine from the clickstream volume, between 1 GiB and 250 GiB", () => {
