@@ -10,7 +10,11 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AwsStorageCore } from "./aws/storage-core";
+import { IngestionAlerts } from "./aws/ingestion/alerts";
+import { IngestionNetwork, ingestionNetworkArgs } from "./aws/ingestion/network";
 import { TransactionalIngestion } from "./aws/ingestion/transactional-ingestion";
+import type { AwsSourceContext } from "./aws/sources/context";
+import { AwsSources, hasAwsSources } from "./aws/sources/sources";
 import type { Jurisdiction } from "./config/jurisdictions";
 import type { DeployConfig } from "./config/load";
 import type { CellSpec } from "./config/spec";
@@ -80,6 +84,8 @@ export class Cell extends pulumi.ComponentResource {
   public readonly clickstream: Clickstream;
   /** DMS CDC -> raw -> Glue MERGE -> Iceberg; undefined when the cell declares no transactional source. */
   public readonly ingestion: TransactionalIngestion | undefined;
+  /** Kafka, Cassandra, Elasticsearch, CSV feeds and APIs -> Iceberg; undefined when the cell declares none. */
+  public readonly sources: AwsSources | undefined;
   /** One SQL surface: Omni (eu) or in-country copy (br), lake feed, PII-free marts, persona grants on both clouds. */
   public readonly federation: Federation;
 
@@ -158,7 +164,12 @@ export class Cell extends pulumi.ComponentResource {
       },
       { parent: this, providers: [this.awsProvider, this.gcpProvider, this.randomProvider] },
     );
-    this.ingestion = spec.transactionalSources.length > 0 ? this.ingestionLayer(name, args, awsOpts) : undefined;
+    const context = this.sourceContext(name, args, awsOpts);
+    this.ingestion =
+      spec.transactionalSources.length > 0 ? this.ingestionLayer(name, args, context(), awsOpts) : undefined;
+    this.sources = hasAwsSources(spec.sources)
+      ? new AwsSources(`${name}-sources`, { context: context(), sources: spec.sources }, awsOpts)
+      : undefined;
     this.clickstream = this.clickstreamLayer(name, args, gcpOpts);
     this.federation = new Federation(
       `${name}-federation`,
@@ -176,10 +187,73 @@ export class Cell extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
+  /**
+   * What every AWS source lands into, made on first use: a cell without AWS sources has no ingestion network
+   * and no ingestion alert topic. The network and the topic were first made by `TransactionalIngestion`; they
+   * keep their names, and the alias names that former parent, so existing stacks keep them (children follow
+   * their parent's aliases: Pulumi docs, "Refactoring with aliases", re-parenting).
+   */
+  private sourceContext(
+    name: string,
+    { spec, config }: CellArgs,
+    opts: pulumi.ComponentResourceOptions,
+  ): () => AwsSourceContext {
+    const { cell } = spec;
+    const resourcePrefix = `${spec.names.stack}-${cell.name}`;
+    const moved = {
+      ...opts,
+      aliases: [{ parent: pulumi.createUrn(`${name}-ingestion`, "lakehouse:aws:TransactionalIngestion", this) }],
+    };
+    let network: IngestionNetwork | undefined;
+    let context: AwsSourceContext | undefined;
+    return () =>
+      (context ??= {
+        resourcePrefix,
+        cell: cell.name,
+        accountId: cell.aws.accountId,
+        region: cell.aws.region,
+        lakeKeyArn: this.aws.lakeKey.arn,
+        logsKeyArn: this.aws.logsKey.arn,
+        landing: this.aws.buckets.landing,
+        raw: this.aws.buckets.raw,
+        warehouse: this.aws.buckets.warehouse,
+        rawDatabaseName: this.aws.catalog.databaseNames.raw,
+        curatedDatabaseName: this.aws.catalog.databaseNames.curated,
+        workgroupName: this.aws.workgroup.name,
+        network: () =>
+          (network ??= new IngestionNetwork(
+            `${name}-ingestion-network`,
+            ingestionNetworkArgs({
+              resourcePrefix,
+              region: cell.aws.region,
+              accountId: cell.aws.accountId,
+              network: cell.network,
+              sourcePorts: spec.transactionalSources.map((s) => s.port),
+              logsKmsKeyArn: this.aws.logsKey.arn,
+              logRetentionDays: spec.retention.logs,
+            }),
+            moved,
+          )),
+        alerts: new IngestionAlerts(
+          `${name}-ingestion-alerts`,
+          { resourcePrefix, accountId: cell.aws.accountId, region: cell.aws.region, emails: config.alertEmails },
+          moved,
+        ),
+        credentials: config.sourceCredentials,
+        pseudonymisationSecretArn: this.pseudonymisationKey.awsSecretArn,
+        retention: spec.retention,
+        erasureSlaDays: spec.erasure.slaDays,
+        sizing: spec.sizing,
+        multiAz: spec.multiAz,
+        protect: spec.protect,
+      });
+  }
+
   /** DMS CDC of the cell's transactional sources into the raw zone, merged into curated Iceberg tables. */
   private ingestionLayer(
     name: string,
     { spec, config }: CellArgs,
+    context: AwsSourceContext,
     opts: pulumi.ComponentResourceOptions,
   ): TransactionalIngestion {
     const { cell } = spec;
@@ -198,12 +272,12 @@ export class Cell extends pulumi.ComponentResource {
         warehouse: this.aws.buckets.warehouse,
         curatedDatabaseName: this.aws.catalog.databaseNames.curated,
         pseudonymisationSecretArn: this.pseudonymisationKey.awsSecretArn,
-        alertEmails: config.alertEmails,
         logRetentionDays: spec.retention.logs,
         erasureSlaDays: spec.erasure.slaDays,
         dmsCapacity: spec.sizing.dmsCapacity,
         multiAz: spec.multiAz,
-        network: spec.cell.network,
+        network: context.network(),
+        alerts: context.alerts,
       },
       opts,
     );

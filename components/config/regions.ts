@@ -118,6 +118,30 @@ export const AWS_REGIONS: Readonly<Record<string, RegionFacts<AwsProduct>>> = {
   "eu-south-2": verifiedAws,
 };
 
+/**
+ * What an event-streaming source meets in each AWS region a cell may use (docs/adr/0011-event-streams-into-iceberg.md;
+ * the region-independent quotas are in components/aws/sources/kafka/limits.ts):
+ * - `mskServerless`: "What is MSK Serverless?" (MSK developer guide) lists Europe (Frankfurt, Stockholm, Ireland,
+ *   Paris, London) and no South American region; Milan and Spain are not listed.
+ * - `firehoseIcebergUpsertMiBps`: "Considerations and limitations" of the Apache Iceberg Tables destination
+ *   (Amazon Data Firehose developer guide): a stream that updates or deletes rows is held to 5 MiB/s in US East
+ *   (N. Virginia), US West (Oregon) and Europe (Ireland) and to 1 MiB/s in every other Region (stated for Direct
+ *   PUT; keyed streams from MSK are planned against it).
+ */
+export interface AwsStreamFacts {
+  readonly mskServerless: boolean;
+  readonly firehoseIcebergUpsertMiBps: number;
+}
+export const AWS_STREAM_FACTS: Readonly<Record<string, AwsStreamFacts>> = {
+  "sa-east-1": { mskServerless: false, firehoseIcebergUpsertMiBps: 1 },
+  "eu-west-1": { mskServerless: true, firehoseIcebergUpsertMiBps: 5 },
+  "eu-west-3": { mskServerless: true, firehoseIcebergUpsertMiBps: 1 },
+  "eu-central-1": { mskServerless: true, firehoseIcebergUpsertMiBps: 1 },
+  "eu-north-1": { mskServerless: true, firehoseIcebergUpsertMiBps: 1 },
+  "eu-south-1": { mskServerless: false, firehoseIcebergUpsertMiBps: 1 },
+  "eu-south-2": { mskServerless: false, firehoseIcebergUpsertMiBps: 1 },
+};
+
 /** Products every cell needs in its regions. */
 export const REQUIRED_GCP_PRODUCTS: readonly GcpProduct[] = GCP_PRODUCTS;
 export const REQUIRED_AWS_PRODUCTS: readonly AwsProduct[] = AWS_PRODUCTS;

@@ -9,7 +9,7 @@ import { omniLocationOf } from "../federation/limits";
 import { erasureBudgetProblems } from "./erasure-budget";
 import { JURISDICTIONS, type Jurisdiction } from "./jurisdictions";
 import { cellPrefix, NAMESPACE, stackPrefix } from "./namespace";
-import type { CellConfig, LakehouseConfig, Retention, TransactionalSource } from "./schema";
+import type { CellConfig, LakehouseConfig, Retention, Sources, TransactionalSource } from "./schema";
 import { deriveSizing, type Sizing } from "./sizing";
 import { cellRetention, omniRegionProblems, StackConfigError } from "./validate";
 
@@ -52,12 +52,24 @@ export interface CellSpec {
   readonly extraAllowedLocations: readonly string[];
   /** The cell's transactional sources; empty when the cell ingests none (then no ingestion layer). */
   readonly transactionalSources: readonly TransactionalSource[];
+  /** Every source of the cell by kind (`lakehouse:sources`, filtered by `cell`), transactional included. */
+  readonly sources: CellSources;
   /** AWS principals of the cell's account made Lake Formation admins (platform engineers). */
   readonly lakeAdmins: readonly string[];
   /** Production: multi-AZ DMS replications. */
   readonly multiAz: boolean;
   /** Protect stateful resources (Pulumi `protect`/`retainOnDelete` and the clouds' deletion protection). */
   readonly protect: boolean;
+}
+
+/** A cell's sources: each kind of `lakehouse:sources`, only the entries whose `cell` is this cell. */
+export type CellSources = { readonly [K in keyof Sources]: readonly Sources[K][number][] };
+
+/** The entries of every source kind that belong to `cell`. */
+export function sourcesOfCell(sources: Sources, cell: string): CellSources {
+  return Object.fromEntries(
+    Object.entries(sources).map(([kind, list]) => [kind, (list as { cell: string }[]).filter((s) => s.cell === cell)]),
+  ) as unknown as CellSources;
 }
 
 /** The derivation of one cell: its spec, or the problems that stop it. */
@@ -76,7 +88,8 @@ function deriveCell(
   const federation: FederationChoice =
     cell.federation === "omni" ? { mode: "omni", location: location! } : { mode: "in-country-copy" };
   const stack = stackPrefix(config.environment);
-  const transactionalSources = config.sources.transactional.filter((s) => s.cell === cell.name);
+  const sources = sourcesOfCell(config.sources, cell.name);
+  const transactionalSources = sources.transactional;
   const spec: CellSpec = {
     name: cell.name,
     cell,
@@ -93,6 +106,7 @@ function deriveCell(
     federation,
     extraAllowedLocations: federation.mode === "omni" ? [federation.location] : [],
     transactionalSources,
+    sources,
     // Only the platform engineers' principals in the cell's own account administer its catalog; the deploy
     // role is made an administrator by the storage core.
     lakeAdmins: (config.personas.platformEngineers?.awsPrincipals ?? []).filter((arn) =>

@@ -24,6 +24,8 @@ import {
   sslModeFor,
 } from "../aws/ingestion/plan-rules";
 import { omniTransferProblems } from "../federation/limits";
+import { nosqlErasureProblems } from "../aws/sources/nosql-rules";
+import { kafkaProblems } from "../aws/sources/kafka/config-rules";
 import {
   ORDERS_CUSTOMER_PSEUDONYM,
   PSEUDONYMISABLE_TYPES,
@@ -275,6 +277,18 @@ function crossFieldProblems(lh: Raw): string[] {
         });
         problems.push(...sourceTrustProblems(src, at));
       }
+      if (kind === "cassandra" || kind === "elasticsearch") {
+        problems.push(...nosqlErasureProblems(src, at, num(lh.erasureSlaDays)));
+        // A Glue connection names one subnet and its availability zone; a VPC this program did not create
+        // does not tell its subnets' zones to the plan (components/aws/sources/nosql-extract-parts.ts).
+        const cellIndex = cells.findIndex((c) => isObj(c) && c.name === src.cell);
+        const cellConfig = cells[cellIndex];
+        if (isObj(cellConfig) && isObj(cellConfig.network) && cellConfig.network.vpcId !== undefined)
+          problems.push(
+            `${at}: cell '${String(src.cell)}' runs in an existing VPC (${NAMESPACE}:cells[${cellIndex}].network.vpcId); ` +
+              `${kind} extraction runs only in the ingestion VPC this program creates (drop vpcId, or move the source to another cell)`,
+          );
+      }
       const cred = str(src.credentials);
       if (cred !== undefined && own(creds, cred) === undefined) {
         problems.push(
@@ -285,6 +299,9 @@ function crossFieldProblems(lh: Raw): string[] {
       }
     });
   }
+
+  // Event streams: what each mode needs, the topics' tables, and the limits the scale exceeds (ADR 0011).
+  problems.push(...kafkaProblems(lh));
 
   // Every cell deploys the collector (components/cell.ts), which refuses every write without a key.
   if (cells.length > 0 && writeKeyCount(lh.collectorWriteKeys) === 0) {

@@ -67,3 +67,39 @@ export function shortestErasureSla(
 ): number {
   return days - erasureBudget(0)[stage];
 }
+
+/** Longest snapshot retention the Iceberg optimizers are given, days (`maintenanceForSla`, iceberg-table.ts). */
+export const ICEBERG_MAX_SNAPSHOT_RETENTION_DAYS = 7;
+/** Interval between the Iceberg retention optimizer's runs, days (`maintenanceForSla`). */
+export const ICEBERG_MAINTENANCE_RUN_DAYS = 1;
+
+/**
+ * Days the data files of a deleted Iceberg row outlive its delete: snapshot retention (bounded by the budget's
+ * Iceberg stage less a run interval, at most a week) plus the interval between retention runs.
+ */
+export function icebergShareDays(slaDays: number): number {
+  const retention = Math.min(
+    ICEBERG_MAX_SNAPSHOT_RETENTION_DAYS,
+    erasureBudget(slaDays).icebergMaintenanceDays - ICEBERG_MAINTENANCE_RUN_DAYS,
+  );
+  return retention + ICEBERG_MAINTENANCE_RUN_DAYS;
+}
+
+/**
+ * A source that shows no deletes to an incremental read (Cassandra, Elasticsearch): a row deleted there leaves
+ * the curated table at the next reconcile (a full read every `reconcileHours`), which waits up to
+ * `scheduleGapDays` for its run, then its files at snapshot expiry. Returns those days in total, the Iceberg
+ * share of them, and the most reconcile hours that still fit the SLA (0 or less: none does).
+ */
+export function reconciledDeletion(
+  reconcileHours: number,
+  scheduleGapDays: number,
+  slaDays: number,
+): { readonly totalDays: number; readonly icebergDays: number; readonly roomHours: number } {
+  const icebergDays = icebergShareDays(slaDays);
+  return {
+    totalDays: reconcileHours / 24 + scheduleGapDays + icebergDays,
+    icebergDays,
+    roomHours: Math.floor((slaDays - scheduleGapDays - icebergDays) * 24),
+  };
+}

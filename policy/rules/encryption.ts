@@ -59,6 +59,8 @@ function rawAt(r: ResourceView, path: string): unknown {
 const UNKNOWN_MARK = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const S3_BUCKET = "aws:s3/bucket:Bucket";
+/** API cursors (components/aws/sources/api-source.ts): which records of a source have landed. */
+const DYNAMODB_TABLE = "aws:dynamodb/table:Table";
 const S3_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
 
 /** Checks SSE rules (split resource or legacy inline block); returns true if at least one rule is KMS with a key. */
@@ -281,6 +283,8 @@ const SIMPLE_CMEK: Readonly<Record<string, readonly [path: string, hint: string]
     "encryptionInfo.encryptionAtRestKmsKeyArn",
     "set encryptionInfo.encryptionAtRestKmsKeyArn.",
   ],
+  // Failed events wait here for replay: they are the same personal data the function moves.
+  "aws:sqs/queue:Queue": ["kmsMasterKeyId", "set kmsMasterKeyId (failed events wait here with their data)."],
   // EventBridge Scheduler stores the target input with the schedule (here: query text naming tables
   // and pseudonymous columns); without kmsKeyArn it uses an AWS-owned key that no one can audit.
   "aws:scheduler/schedule:Schedule": ["kmsKeyArn", "set kmsKeyArn (the schedule stores its target input)."],
@@ -303,6 +307,7 @@ export const storesCmek: ResourceRule = {
     "aws:kinesis/stream:Stream",
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
     "aws:dms/s3Endpoint:S3Endpoint",
+    DYNAMODB_TABLE,
   ],
   validate(r, ctx) {
     const simple = SIMPLE_CMEK[r.type];
@@ -348,6 +353,27 @@ export const storesCmek: ResourceRule = {
         }
         return;
       }
+      case DYNAMODB_TABLE: {
+        // "If enabled is false then server-side encryption is set to AWS-owned key"; enabled without a
+        // kmsKeyArn is the AWS-managed aws/dynamodb (Pulumi registry, aws.dynamodb.Table "serverSideEncryption").
+        if (bool(r.props, "serverSideEncryption.enabled") !== true) {
+          ctx.report(
+            `${label(r)} is encrypted with an AWS-owned key: set serverSideEncryption.enabled with a customer-managed kmsKeyArn.`,
+            r.urn,
+          );
+          return;
+        }
+        if (
+          requireKey(
+            r,
+            ctx,
+            "serverSideEncryption.kmsKeyArn",
+            "set serverSideEncryption.kmsKeyArn (without it, aws/dynamodb).",
+          )
+        )
+          notAwsManaged(r, ctx, "serverSideEncryption.kmsKeyArn");
+        return;
+      }
       case "aws:kinesis/stream:Stream": {
         if (str(r.props, "encryptionType") !== "KMS") {
           ctx.report(
@@ -360,6 +386,14 @@ export const storesCmek: ResourceRule = {
         return;
       }
       case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {
+        // An Iceberg destination writes undeliverable records to its S3 backup itself: with the key it is given.
+        if (get(r.props, "icebergConfiguration") !== undefined)
+          requireKey(
+            r,
+            ctx,
+            "icebergConfiguration.s3Configuration.kmsKeyArn",
+            "set icebergConfiguration.s3Configuration.kmsKeyArn (failed records are written to S3 with it).",
+          );
         // Server-side encryption applies to Direct PUT streams only; a stream reading Kinesis or MSK
         // keeps the source's encryption, and the destination bucket's own SSE-KMS covers the output.
         if (
@@ -693,6 +727,76 @@ export const objectsCmek: StackRule = {
   },
 };
 
+const CONNECT_WORKER = "aws:mskconnect/workerConfiguration:WorkerConfiguration";
+const CONNECTOR = "aws:mskconnect/connector:Connector";
+const CONNECT_PLUGIN = "aws:mskconnect/customPlugin:CustomPlugin";
+/** Kafka Connect settings that hold a credential (passwords, JAAS configs, keys). */
+const SECRET_SETTING = /(password|jaas\.config|secret\.access\.key|token)$/i;
+/** A value resolved at run time by a config provider (`${secretsmanager:...}`, `${s3import:...}`). */
+const PROVIDER_REFERENCE = /^\$\{[a-z0-9]+:[^}]+\}$/i;
+
+/** The credential settings of a Kafka Connect map whose values are literals, not provider references. */
+export function plainConnectSecrets(settings: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(settings)
+    .filter(([k, v]) => SECRET_SETTING.test(k) && typeof v === "string" && !isUnknown(v))
+    .filter(([, v]) => {
+      const value = v as string;
+      // A JAAS line may carry several references (username, password): every quoted value must be one.
+      const quoted = [...value.matchAll(/="([^"]*)"/g)].map((m) => m[1]);
+      return quoted.length > 0 ? quoted.some((q) => !PROVIDER_REFERENCE.test(q)) : !PROVIDER_REFERENCE.test(value);
+    })
+    .map(([k]) => k);
+}
+
+export const kafkaConnectSecrets: StackRule = {
+  kind: "stack",
+  name: "kafka-connect-secrets-by-reference",
+  description:
+    "MSK Connect configurations name credentials only through config providers (Secrets Manager), and connector plugins come from an encrypted bucket of this stack.",
+  domain: "encryption",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: AT_REST,
+  remediation:
+    "Store the credential in Secrets Manager (lake key) and write the setting as ${secretsmanager:<secret ARN>:<field>} with the MSK config provider declared in the worker configuration; a literal password in a connector or worker configuration is stored in plain text by MSK Connect. Upload connector plugins to a bucket of this stack and point the custom plugin's location.s3.bucketArn at it.",
+  resourceTypes: [CONNECT_WORKER, CONNECTOR, CONNECT_PLUGIN],
+  validate(resources, ctx) {
+    for (const w of resources.filter((r) => r.type === CONNECT_WORKER)) {
+      const text = str(w.props, "propertiesFileContent") ?? "";
+      const settings = Object.fromEntries(
+        text
+          .split(/\r?\n/)
+          .filter((l) => l.includes("=") && !l.trim().startsWith("#"))
+          .map((l) => [l.slice(0, l.indexOf("=")).trim(), l.slice(l.indexOf("=") + 1).trim()]),
+      );
+      for (const k of plainConnectSecrets(settings))
+        ctx.report(`${label(w)} sets '${k}' in plain text; reference it through a config provider.`, w.urn);
+    }
+    eachKnown(
+      resources.filter((r) => r.type === CONNECTOR),
+      ctx,
+      (c) => {
+        const config = get(c.props, "connectorConfiguration");
+        if (config === undefined || typeof config !== "object" || config === null) return;
+        for (const k of plainConnectSecrets(config as Record<string, unknown>))
+          ctx.report(`${label(c)} sets '${k}' in plain text; reference it through a config provider.`, c.urn);
+      },
+    );
+    const buckets = resources.filter((r) => r.type === "aws:s3/bucket:Bucket");
+    eachKnown(
+      resources.filter((r) => r.type === CONNECT_PLUGIN),
+      ctx,
+      (p) => {
+        if (!referenced(buckets, p, "location.s3.bucketArn", ["arn"]))
+          ctx.report(
+            `${label(p)} loads its code from '${str(p.props, "location.s3.bucketArn") ?? "?"}', a bucket not declared in this stack.`,
+            p.urn,
+          );
+      },
+    );
+  },
+};
+
 export const encryptionRules = [
   s3BucketCmk,
   kmsKeyRotation,
@@ -704,4 +808,5 @@ export const encryptionRules = [
   computeCmek,
   secretVersionsInManagedSecrets,
   objectsCmek,
+  kafkaConnectSecrets,
 ] as const;

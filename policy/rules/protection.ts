@@ -5,7 +5,21 @@
  */
 import { STATEFUL_TYPES, isStateful, type StatefulType } from "../contract";
 import { A } from "./articles";
-import { bool, dataClassOf, environmentOf, get, label, num, str, type ResourceRule, type ResourceView } from "./common";
+import {
+  bool,
+  dataClassOf,
+  eachKnown,
+  environmentOf,
+  get,
+  label,
+  num,
+  reference,
+  referenced,
+  str,
+  type ResourceRule,
+  type ResourceView,
+  type StackRule,
+} from "./common";
 
 /**
  * The cloud's own deletion-protection flag of each stateful type, where one exists. Keyed by the
@@ -133,4 +147,72 @@ export const projectServicesKept: ResourceRule = {
   },
 };
 
-export const protectionRules = [deletionProtection, hmacKeyStrength, projectServicesKept] as const;
+const FUNCTION = "aws:lambda/function:Function";
+const INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig";
+
+export const functionFailuresKept: StackRule = {
+  kind: "stack",
+  name: "function-failures-kept",
+  description:
+    "Every Lambda function logs to a log group of this stack and keeps the asynchronous events that failed every retry (an on-failure destination or a dead-letter queue), never dropping them.",
+  domain: "protection",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
+  remediation:
+    'Set loggingConfig.logGroup to a log group declared in the stack (encrypted, with retention), created before the function. Give the function an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an encrypted SQS queue) or a deadLetterConfig.targetArn. Without either, Lambda discards an event after its last retry (Lambda developer guide, "Error handling and automatic retries"): a file or a pull that is never loaded, and no trace of it.',
+  resourceTypes: [FUNCTION, INVOKE_CONFIG],
+  validate(resources, ctx) {
+    const functions = resources.filter((r) => r.type === FUNCTION);
+    const configs = resources.filter((r) => r.type === INVOKE_CONFIG);
+    const kept = new Set<string>();
+    eachKnown(configs, ctx, (c) => {
+      const target = referenced(functions, c, "functionName", ["name"]);
+      if (reference(c.props, "destinationConfig.onFailure.destination", ctx, c, "a queue created in this update")) {
+        if (target) kept.add(target.urn);
+      } else {
+        ctx.report(`${label(c)} has no on-failure destination: events that fail every retry are dropped.`, c.urn);
+      }
+    });
+    eachKnown(functions, ctx, (f) => {
+      if (reference(f.props, "loggingConfig.logGroup", ctx, f, "a log group created in this update") === undefined)
+        ctx.report(
+          `${label(f)} logs to the log group Lambda creates itself (no key, kept forever): set loggingConfig.logGroup.`,
+          f.urn,
+        );
+      if (!kept.has(f.urn) && reference(f.props, "deadLetterConfig.targetArn", ctx, f, "a queue") === undefined)
+        ctx.report(
+          `${label(f)} drops asynchronous events after its last retry: give it an on-failure destination or a dead-letter queue.`,
+          f.urn,
+        );
+    });
+  },
+};
+
+const DYNAMODB_TABLE = "aws:dynamodb/table:Table";
+
+export const dynamodbPointInTimeRecovery: ResourceRule = {
+  kind: "resource",
+  name: "dynamodb-point-in-time-recovery",
+  description:
+    "Every DynamoDB table (the API sources' cursors: which records have landed) can be restored to any second of the last 35 days.",
+  domain: "protection",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
+  remediation:
+    'Set pointInTimeRecovery.enabled to true (DynamoDB developer guide, "Point-in-time recovery for DynamoDB"). A cursor lost or overwritten by mistake makes a puller start over (duplicates to reconcile) or skip records; a restore brings back the exact position.',
+  resourceTypes: [DYNAMODB_TABLE],
+  validate(r, ctx) {
+    if (bool(r.props, "pointInTimeRecovery.enabled") !== true)
+      ctx.report(`${label(r)} has no point-in-time recovery: set pointInTimeRecovery.enabled to true.`, r.urn);
+  },
+};
+
+export const protectionRules = [
+  deletionProtection,
+  hmacKeyStrength,
+  projectServicesKept,
+  functionFailuresKept,
+  dynamodbPointInTimeRecovery,
+] as const;

@@ -13,7 +13,9 @@ import {
   isRecord,
   label,
   list,
+  peekStr,
   policyDocument,
+  reference,
   str,
   type ResourceRule,
   type ResourceView,
@@ -304,9 +306,166 @@ export const publicEndpointDeclared: StackRule = {
   },
 };
 
+const LAMBDA_PERMISSION = "aws:lambda/permission:Permission";
+const FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl";
+const BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification";
+/** A bucket notification's destinations: list property and the ARN field of each entry. */
+const NOTIFICATION_DESTINATIONS = [
+  ["lambdaFunctions", "lambdaFunctionArn"],
+  ["queues", "queueArn"],
+  ["topics", "topicArn"],
+] as const;
+
+/** The one account the resource's AWS provider may deploy to (`allowedAccountIds`, JSON-encoded by the engine). */
+function providerAccount(r: ResourceView): string | undefined {
+  const raw = r.provider ? get(r.provider.props, "allowedAccountIds") : undefined;
+  let ids: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      ids = JSON.parse(raw);
+    } catch {
+      return undefined;
+    }
+  }
+  const accounts = asArray(ids).filter((a): a is string => typeof a === "string");
+  return accounts.length === 1 ? accounts[0] : undefined;
+}
+
+export const invocationsScoped: ResourceRule = {
+  kind: "resource",
+  name: "invocations-scoped",
+  description:
+    "Functions run only for named resources of their own account: a Lambda permission names its caller's sourceArn (and sourceAccount for S3), never '*'; no function URL is unauthenticated; bucket notifications go to EventBridge or to destinations in the bucket's account.",
+  domain: "public-access",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Give aws.lambda.Permission the sourceArn of the one rule, schedule or bucket that invokes it (and sourceAccount when the principal is s3.amazonaws.com: bucket ARNs carry no account); never principal '*'. Set a function URL's authorizationType to AWS_IAM, or invoke the function through EventBridge instead. Send bucket notifications to EventBridge (eventbridge: true) or to a function, queue or topic of the same account.",
+  resourceTypes: [LAMBDA_PERMISSION, FUNCTION_URL, BUCKET_NOTIFICATION],
+  validate(r, ctx) {
+    if (r.type === LAMBDA_PERMISSION) {
+      const principal = str(r.props, "principal") ?? "";
+      if (principal === "*") {
+        ctx.report(`${label(r)} lets any principal invoke the function.`, r.urn);
+        return;
+      }
+      // A service principal without sourceArn admits every resource of that service, in every account
+      // (Lambda developer guide, "Granting function access to AWS services": the confused deputy).
+      if (principal.endsWith(".amazonaws.com")) {
+        if (reference(r.props, "sourceArn", ctx, r) === undefined)
+          ctx.report(
+            `${label(r)} lets ${principal} invoke the function for any resource in any account: set sourceArn.`,
+            r.urn,
+          );
+        if (principal === "s3.amazonaws.com" && str(r.props, "sourceAccount") === undefined)
+          ctx.report(`${label(r)} names a bucket, whose ARN carries no account: set sourceAccount.`, r.urn);
+      }
+      return;
+    }
+    if (r.type === FUNCTION_URL) {
+      const auth = str(r.props, "authorizationType");
+      if (auth !== "AWS_IAM")
+        ctx.report(
+          `${label(r)} has authorizationType '${auth ?? "unset"}': anyone on the internet can call it.`,
+          r.urn,
+        );
+      return;
+    }
+    const account = providerAccount(r);
+    for (const [prop, field] of NOTIFICATION_DESTINATIONS) {
+      list(r.props, prop).forEach((_, i) => {
+        const arn = peekStr(r.props, `${prop}[${i}].${field}`);
+        if (typeof arn !== "string") return; // unknown: a resource of this update, placed by the residency rule
+        const owner = arn.split(":")[4];
+        if (typeof account === "string" && owner !== account)
+          ctx.report(
+            `${label(r)} sends object events (keys can name people) to '${arn}', outside the bucket's account ${account}.`,
+            r.urn,
+          );
+      });
+    }
+  },
+};
+
+const MSK_CLUSTER = "aws:msk/cluster:Cluster";
+const MSK_SERVERLESS = "aws:msk/serverlessCluster:ServerlessCluster";
+const MSK_CLUSTER_POLICY = "aws:msk/clusterPolicy:ClusterPolicy";
+const FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream";
+
+export const kafkaPrivateIam: ResourceRule = {
+  kind: "resource",
+  name: "kafka-private-authenticated",
+  description:
+    "Kafka is private and authenticated: MSK brokers admit no unauthenticated clients, MSK Serverless uses IAM, cluster policies admit only named principals or this account's services, and Firehose reads MSK over private connectivity.",
+  domain: "public-access",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: NO_PUBLIC,
+  remediation:
+    "Keep clientAuthentication.unauthenticated false with IAM (sasl.iam) or another authentication on; set clientAuthentication.sasl.iam.enabled on MSK Serverless; grant a cluster policy to a service principal with an aws:SourceAccount condition or to named roles, never '*'; set a Firehose MSK source's authenticationConfiguration.connectivity to 'PRIVATE' (multi-VPC private connectivity).",
+  resourceTypes: [MSK_CLUSTER, MSK_SERVERLESS, MSK_CLUSTER_POLICY, FIREHOSE],
+  validate(r, ctx) {
+    if (r.type === MSK_CLUSTER) {
+      // Public broker access is no-public-network-exposure's; this rule checks who may connect.
+      if (bool(r.props, "clientAuthentication.unauthenticated") === true)
+        ctx.report(
+          `${label(r)} admits unauthenticated clients: set clientAuthentication.unauthenticated to false.`,
+          r.urn,
+        );
+      const authenticated =
+        bool(r.props, "clientAuthentication.sasl.iam") === true ||
+        bool(r.props, "clientAuthentication.sasl.scram") === true ||
+        get(r.props, "clientAuthentication.tls") !== undefined;
+      if (!authenticated)
+        ctx.report(`${label(r)} has no client authentication: turn on clientAuthentication.sasl.iam.`, r.urn);
+      return;
+    }
+    if (r.type === MSK_SERVERLESS) {
+      if (bool(r.props, "clientAuthentication.sasl.iam.enabled") !== true)
+        ctx.report(
+          `${label(r)} does not use IAM authentication: set clientAuthentication.sasl.iam.enabled to true.`,
+          r.urn,
+        );
+      return;
+    }
+    if (r.type === FIREHOSE) {
+      if (get(r.props, "mskSourceConfiguration") === undefined) return;
+      const connectivity = str(r.props, "mskSourceConfiguration.authenticationConfiguration.connectivity");
+      if (connectivity !== "PRIVATE")
+        ctx.report(
+          `${label(r)} reads MSK over '${connectivity ?? "unset"}' connectivity (public bootstrap brokers); use 'PRIVATE'.`,
+          r.urn,
+        );
+      return;
+    }
+    const doc = policyDocument(get(r.props, "policy"));
+    if (!doc) {
+      ctx.report(`${label(r)} has no readable policy document.`, r.urn);
+      return;
+    }
+    doc.Statement.forEach((st, i) => {
+      if (st.Effect !== "Allow") return;
+      const p = st.Principal;
+      const aws = isRecord(p) ? asArray(p.AWS) : [];
+      const services = isRecord(p) ? asArray(p.Service) : [];
+      const cond = isRecord(st.Condition) ? JSON.stringify(st.Condition) : "";
+      if (p === "*" || aws.includes("*"))
+        ctx.report(`${label(r)} statement ${i} allows any principal on the cluster.`, r.urn);
+      else if (services.length > 0 && !/aws:Source(Account|Arn)/.test(cond))
+        ctx.report(
+          `${label(r)} statement ${i} admits ${services.join(", ")} for any account: add an aws:SourceAccount condition.`,
+          r.urn,
+        );
+    });
+  },
+};
+
 export const publicAccessRules = [
   s3PublicAccessBlock,
   noPublicPrincipals,
   publicEndpointDeclared,
   noPublicNetwork,
+  invocationsScoped,
+  kafkaPrivateIam,
 ] as const;

@@ -24,12 +24,14 @@ import {
   bool,
   dataClassOf,
   durationDays,
+  eachKnown,
   effectiveTags,
   get,
   label,
   list,
   num,
   peekStr,
+  referenced,
   str,
   type ResolvedJurisdiction,
   type ResourceRule,
@@ -382,26 +384,79 @@ export const logRetention: ResourceRule = {
   },
 };
 
+/**
+ * Days a Kafka topic (`configs` JSON, `retention.ms`) or broker configuration (`serverProperties`,
+ * `log.retention.ms|minutes|hours`) keeps messages; -1 for forever. Kafka's default is 168 hours (Apache Kafka
+ * documentation, broker config `log.retention.hours`), which a topic without `retention.ms` inherits.
+ */
+function kafkaRetentionDays(r: ResourceView): number {
+  if (r.type === "aws:msk/topic:Topic") {
+    const raw = str(r.props, "configs");
+    let ms: unknown;
+    try {
+      ms = raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown>)["retention.ms"];
+    } catch {
+      ms = undefined;
+    }
+    if (ms === undefined) return 7;
+    return Number(ms) < 0 ? -1 : Number(ms) / 86_400_000;
+  }
+  const props = new Map(
+    (str(r.props, "serverProperties") ?? "")
+      .split(/\r?\n/)
+      .map((l) => l.split("=").map((x) => x.trim()) as [string, string])
+      .filter(([k, v]) => k !== undefined && v !== undefined),
+  );
+  for (const [key, perDay] of [
+    ["log.retention.ms", 86_400_000],
+    ["log.retention.minutes", 1440],
+    ["log.retention.hours", 24],
+  ] as const) {
+    const v = props.get(key);
+    if (v !== undefined) return Number(v) < 0 ? -1 : Number(v) / perDay;
+  }
+  return 7;
+}
+
 export const streamRetention: ResourceRule = {
   kind: "resource",
   name: "stream-retention",
-  description: "Message streams (Pub/Sub, Kinesis) retain messages no longer than the erasure SLA.",
+  description:
+    "Message streams and queues (Pub/Sub, Kinesis, SQS, Kafka topics) retain messages no longer than the erasure SLA.",
   domain: "retention",
   severity: "medium",
   enforcementLevel: "mandatory",
   articles: ERASURE,
   remediation:
-    "Keep messageRetentionDuration on Pub/Sub topics and subscriptions, and retentionPeriod on Kinesis streams, within the erasure SLA. Streams are buffers: the lake is the system of record, and a replayable copy outlives an erasure for as long as it is retained.",
-  resourceTypes: ["gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription", "aws:kinesis/stream:Stream"],
+    "Keep messageRetentionDuration on Pub/Sub topics and subscriptions, retentionPeriod on Kinesis streams, messageRetentionSeconds on SQS queues, retention.ms on MSK topics and log.retention.* in MSK configurations (Kafka's default is 7 days) within the erasure SLA. Streams are buffers: the lake is the system of record, and a replayable copy outlives an erasure for as long as it is retained.",
+  resourceTypes: [
+    "gcp:pubsub/topic:Topic",
+    "gcp:pubsub/subscription:Subscription",
+    "aws:kinesis/stream:Stream",
+    "aws:sqs/queue:Queue",
+    "aws:msk/topic:Topic",
+    "aws:msk/configuration:Configuration",
+  ],
   validate(r, ctx) {
     const j = requireJurisdiction(r, ctx);
     if (!j) return;
     const allowed = erasureBudget(j.settings.erasureSlaCeilingDays).messageRetentionDays;
     let days: number | undefined;
     let what: string;
-    if (r.type === "aws:kinesis/stream:Stream") {
+    if (r.type === "aws:msk/topic:Topic" || r.type === "aws:msk/configuration:Configuration") {
+      what = r.type === "aws:msk/topic:Topic" ? "configs retention.ms" : "serverProperties log.retention.*";
+      days = kafkaRetentionDays(r);
+      if (days === -1) {
+        ctx.report(`${label(r)} keeps messages forever (${what} -1).`, r.urn);
+        return;
+      }
+    } else if (r.type === "aws:kinesis/stream:Stream") {
       what = "retentionPeriod";
       days = (num(r.props, "retentionPeriod") ?? 24) / 24;
+    } else if (r.type === "aws:sqs/queue:Queue") {
+      what = "messageRetentionSeconds";
+      // SQS keeps a message 4 days unless told otherwise (SQS API reference, SetQueueAttributes).
+      days = (num(r.props, what) ?? 4 * 86_400) / 86_400;
     } else {
       what = "messageRetentionDuration";
       const raw = str(r.props, what);
@@ -604,12 +659,44 @@ export const erasurePropagation: StackRule = {
   },
 };
 
+const LOG_STREAM = "aws:cloudwatch/logStream:LogStream";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+
+export const logStreamsInDeclaredGroups: StackRule = {
+  kind: "stack",
+  name: "log-streams-in-declared-groups",
+  description:
+    "Every CloudWatch log stream belongs to a log group declared in this stack (so its key and retention are checked).",
+  domain: "retention",
+  severity: "medium",
+  enforcementLevel: "mandatory",
+  articles: ERASURE,
+  remediation:
+    "Create the log group in this stack (aws.cloudwatch.LogGroup with kmsKeyId and retentionInDays) and set the stream's logGroupName from it. A stream in a group created elsewhere inherits a key and a retention nobody here checks: log events can carry personal data.",
+  resourceTypes: [LOG_STREAM, LOG_GROUP],
+  validate(resources, ctx) {
+    const groups = resources.filter((r) => r.type === LOG_GROUP);
+    eachKnown(
+      resources.filter((r) => r.type === LOG_STREAM),
+      ctx,
+      (s) => {
+        if (!referenced(groups, s, "logGroupName", ["name", "id"]))
+          ctx.report(
+            `${label(s)} writes into '${str(s.props, "logGroupName") ?? "?"}', a log group not declared in this stack.`,
+            s.urn,
+          );
+      },
+    );
+  },
+};
+
 export const retentionRules = [
   s3Retention,
   gcsRetention,
   bigqueryRetention,
   logRetention,
   streamRetention,
+  logStreamsInDeclaredGroups,
   icebergSnapshotExpiry,
   erasurePropagation,
 ] as const;

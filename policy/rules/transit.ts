@@ -18,6 +18,7 @@ import {
   type StackRule,
   eachKnown,
   referenced,
+  UnknownInputError,
 } from "./common";
 
 const IN_TRANSIT = [A.gdpr32_1_a, A.gdpr5_1_f, A.lgpd46, A.lgpd6_vii];
@@ -90,15 +91,25 @@ const DMS_API_ENGINES = new Set([
 export const dataInTransit: ResourceRule = {
   kind: "resource",
   name: "tls-in-transit",
-  description: "DMS endpoints and MSK clusters encrypt traffic with TLS.",
+  description: "DMS endpoints, MSK clusters and MSK Connect connectors encrypt traffic with TLS.",
   domain: "transit",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: IN_TRANSIT,
   remediation:
-    "Set sslMode to 'verify-full' (or at least 'require') on DMS database endpoints, with the source's CA in certificateArn for verify modes, and securityProtocol 'ssl-encryption' or 'sasl-ssl' on Kafka endpoints. On MSK, keep encryptionInTransit.clientBroker 'TLS' and inCluster true.",
-  resourceTypes: ["aws:dms/endpoint:Endpoint", "aws:msk/cluster:Cluster"],
+    "Set sslMode to 'verify-full' (or at least 'require') on DMS database endpoints, with the source's CA in certificateArn for verify modes, and securityProtocol 'ssl-encryption' or 'sasl-ssl' on Kafka endpoints. On MSK, keep encryptionInTransit.clientBroker 'TLS' and inCluster true; on MSK Connect, set kafkaClusterEncryptionInTransit.encryptionType 'TLS'.",
+  resourceTypes: ["aws:dms/endpoint:Endpoint", "aws:msk/cluster:Cluster", "aws:mskconnect/connector:Connector"],
   validate(r, ctx) {
+    if (r.type === "aws:mskconnect/connector:Connector") {
+      // MSK Connect reaches the brokers in PLAINTEXT unless told TLS (MSK Connect API, KafkaClusterEncryptionInTransit).
+      const enc = str(r.props, "kafkaClusterEncryptionInTransit.encryptionType") ?? "PLAINTEXT";
+      if (enc !== "TLS")
+        ctx.report(
+          `${label(r)} reads Kafka with encryptionType '${enc}'; set kafkaClusterEncryptionInTransit.encryptionType to 'TLS'.`,
+          r.urn,
+        );
+      return;
+    }
     if (r.type === "aws:dms/endpoint:Endpoint") {
       const engine = (str(r.props, "engineName") ?? "").toLowerCase();
       if (DMS_API_ENGINES.has(engine)) return;
@@ -215,4 +226,77 @@ export const dmsTlsTrust: StackRule = {
   },
 };
 
-export const transitRules = [s3TlsOnly, dataInTransit, pubsubSchemaEnforced, dmsTlsTrust] as const;
+const GLUE_CONNECTION = "aws:glue/connection:Connection";
+/** Connection properties (and OpenSearch `SparkProperties` keys) that hold a password in clear. */
+const PLAIN_PASSWORD =
+  /^(PASSWORD|KAFKA_SASL_SCRAM_PASSWORD|KAFKA_SASL_PLAIN_PASSWORD|KAFKA_CLIENT_KEY_PASSWORD|.*\.auth\.pass|.*password)$/i;
+
+/** The connection's properties, with OpenSearch's `SparkProperties` JSON merged in (undefined while unknown). */
+function glueConnectionProperties(r: ResourceView): Record<string, unknown> | undefined {
+  const props = get(r.props, "connectionProperties");
+  if (!isRecord(props)) return {};
+  const spark = peekStr(props, "SparkProperties");
+  if (spark === null) return undefined;
+  let parsed: unknown = {};
+  try {
+    parsed = spark === undefined ? {} : JSON.parse(spark);
+  } catch {
+    parsed = {};
+  }
+  return { ...props, ...(isRecord(parsed) ? parsed : {}) };
+}
+
+export const glueConnectionPrivateTls: ResourceRule = {
+  kind: "resource",
+  name: "glue-connection-private-tls",
+  description:
+    "Glue connections run in a VPC subnet behind security groups, encrypt traffic to their data store, and take credentials from Secrets Manager, never from their properties.",
+  domain: "transit",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: IN_TRANSIT,
+  remediation:
+    "Set physicalConnectionRequirements.subnetId (a private subnet), availabilityZone and securityGroupIdLists on every aws.glue.Connection, so the job reaches the source through the VPC rather than a public route. Turn TLS on: JDBC_ENFORCE_SSL 'true' on JDBC, KAFKA_SSL_ENABLED 'true' on Kafka, an https:// opensearch.nodes and opensearch.net.ssl 'true' in an OpenSearch connection's SparkProperties. Reference the credentials with SECRET_ID (secretId in SparkProperties) instead of USERNAME/PASSWORD, because connection properties are readable by anyone who may call glue:GetConnection.",
+  resourceTypes: [GLUE_CONNECTION],
+  validate(r, ctx) {
+    const type = (str(r.props, "connectionType") ?? "JDBC").toUpperCase();
+    const subnet = peekStr(r.props, "physicalConnectionRequirements.subnetId");
+    const groups = get(r.props, "physicalConnectionRequirements.securityGroupIdLists");
+    if (subnet === undefined || subnet === "")
+      ctx.report(
+        `${label(r)} is not placed in a VPC subnet: set physicalConnectionRequirements.subnetId to a private subnet.`,
+        r.urn,
+      );
+    else if (!Array.isArray(groups) || groups.length === 0)
+      ctx.report(`${label(r)} has no security group: set physicalConnectionRequirements.securityGroupIdLists.`, r.urn);
+    const props = glueConnectionProperties(r);
+    if (props === undefined) throw new UnknownInputError("connectionProperties.SparkProperties", undefined);
+    const plain = Object.keys(props).filter((k) => PLAIN_PASSWORD.test(k));
+    if (plain.length > 0)
+      ctx.report(
+        `${label(r)} holds a password in its properties (${plain.join(", ")}); reference a Secrets Manager secret with SECRET_ID (secretId in SparkProperties).`,
+        r.urn,
+      );
+    const is = (k: string) => String(props[k] ?? "").toLowerCase() === "true";
+    if (type === "JDBC" && !is("JDBC_ENFORCE_SSL"))
+      ctx.report(`${label(r)} does not enforce TLS: set JDBC_ENFORCE_SSL to 'true'.`, r.urn);
+    if (type === "KAFKA" && !is("KAFKA_SSL_ENABLED"))
+      ctx.report(`${label(r)} does not use TLS: set KAFKA_SSL_ENABLED to 'true'.`, r.urn);
+    if (type === "OPENSEARCH") {
+      const nodes = String(props["opensearch.nodes"] ?? "");
+      if (!nodes.startsWith("https://") || !is("opensearch.net.ssl"))
+        ctx.report(
+          `${label(r)} reaches OpenSearch without TLS: use an https:// opensearch.nodes and set opensearch.net.ssl to 'true'.`,
+          r.urn,
+        );
+    }
+  },
+};
+
+export const transitRules = [
+  s3TlsOnly,
+  dataInTransit,
+  pubsubSchemaEnforced,
+  dmsTlsTrust,
+  glueConnectionPrivateTls,
+] as const;

@@ -136,10 +136,17 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
         "needs at least 3 days",
     ]);
     // 9 days fit Iceberg's maintenance but not dev's 48 hours of time travel after the live delete and
-    // before BigQuery's 7-day fail-safe: refused under the time-travel key, with the SLA that would fit.
+    // before BigQuery's 7-day fail-safe: refused under the time-travel key, with the SLA that would fit. Nor
+    // do they fit the daily reconcile of the NoSQL sources (a delete at the source is seen only by a full read).
+    const reconcile = (kind: string, cron: string) =>
+      `lakehouse:sources.${kind}[0].reconcileEveryHours: a row deleted at the source can stay in the lake 10 days ` +
+      `(reconcile every 24 h, up to 1 day(s) between runs of '${cron}', 8 days of snapshot retention), beyond the ` +
+      `erasure SLA of 9 days; schedule the job more often`;
     expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 9))).to.deep.equal([
       "lakehouse:bigqueryTimeTravelHours: 48 hours of time travel, after a day for the live delete and before " +
         "BigQuery's 7-day fail-safe, keeps erased rows longer than the erasure SLA of 9 days (erasureSlaDays 10 or more fits it)",
+      reconcile("cassandra", "cron(0 3 * * ? *)"),
+      reconcile("elasticsearch", "cron(30 3 * * ? *)"),
     ]);
     expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 10))).to.deep.equal([]);
     // 3 days fit Iceberg's maintenance; BigQuery's time travel and fail-safe then refuse it under their own key.

@@ -31,13 +31,15 @@ describe("federation: scheduled Athena queries", function () {
     const schedules = ofType(plan, "aws:scheduler/schedule:Schedule").filter(
       (s) => (s.inputs.target as { arn: string }).arn === "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution",
     );
-    // br: marts refresh + expire + export; eu: marts refresh + expire.
+    // br: marts refresh + expire + export; eu: marts refresh + expire; each API source's MERGE into Iceberg.
     expect(schedules.map((s) => s.name).sort()).to.deep.equal([
       "br-federation-aws-marts-expire",
       "br-federation-aws-marts-refresh",
       "br-federation-in-country-export-schedule",
+      "br-sources-payments-br-merge-schedule",
       "eu-federation-aws-marts-expire",
       "eu-federation-aws-marts-refresh",
+      "eu-sources-payments-eu-merge-schedule",
     ]);
     for (const s of schedules) {
       const target = s.inputs.target as { roleArn: string; input: string; retryPolicy: unknown };

@@ -298,8 +298,15 @@ describe("IAM in the dev plan: consumers wait for the role's policies", function
       expect(consumer, name).to.exist;
       expect(consumer.dependencies, name).to.include(urnOf("aws:iam/rolePolicy:RolePolicy", role));
     }
-    for (const job of rs.filter((r) => r.type === "aws:glue/job:Job")) {
-      expect(job.dependencies, job.name).to.include(urnOf("aws:iam/rolePolicy:RolePolicy", "br-ingestion-merge-role"));
+    // Every Glue job (CDC merges, NoSQL extractions) waits for the inline policy of the role it runs as.
+    const jobs = rs.filter((r) => r.type === "aws:glue/job:Job");
+    expect(jobs.length, "Glue jobs in dev").to.be.greaterThan(1);
+    for (const job of jobs) {
+      const role = rs.find((r) => r.type === "aws:iam/role:Role" && r.outputs.arn === job.inputs.roleArn);
+      expect(role, `${job.name}: its role`).to.exist;
+      const policy = policies.find((p) => p.inputs.role === role!.id || p.inputs.role === role!.outputs.name);
+      expect(policy, `${job.name}: its role's inline policy`).to.exist;
+      expect(job.dependencies, job.name).to.include(policy!.urn);
     }
     for (const o of rs.filter((r) => r.type === "aws:glue/catalogTableOptimizer:CatalogTableOptimizer")) {
       const role = policies.find((p) => o.dependencies.includes(p.urn));

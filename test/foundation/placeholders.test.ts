@@ -26,9 +26,11 @@ function leavesNamed(doc: unknown, names: readonly string[]): { at: string; valu
   return out;
 }
 
+/** The dev stack's credentials, in the stack file's order: one per source that needs one. */
+const DEV_CREDENTIALS = ["partner-kafka", "orders", "sessions", "catalog-search", "payments"];
 const DEV_PLACEHOLDERS = [
   "lakehouse:sources.transactional[0].caCertificatePem",
-  "lakehouse:sourceCredentials.orders.password",
+  ...DEV_CREDENTIALS.map((c) => `lakehouse:sourceCredentials.${c}.password`),
   "lakehouse:collectorWriteKeys",
 ];
 
@@ -75,7 +77,9 @@ describe("placeholders are refused by a real update (issue 11, item 16)", functi
       const { problems, message } = err as PlanConfigError;
       expect(problems.map((p) => p.slice(0, p.indexOf(":", "lakehouse:".length)))).to.deep.equal(DEV_PLACEHOLDERS);
       expect(message).to.include("Pulumi.dev.yaml").and.include("no resource was declared");
-      expect(problems[1]).to.include("pulumi config set --secret --path 'lakehouse:sourceCredentials.orders.password'");
+      expect(problems[DEV_PLACEHOLDERS.indexOf("lakehouse:sourceCredentials.orders.password")]).to.include(
+        "pulumi config set --secret --path 'lakehouse:sourceCredentials.orders.password'",
+      );
       expect(problems[0]).to.include("placeholder").and.include("pulumi up");
     });
 
@@ -109,7 +113,9 @@ describe("placeholders are refused by a real update (issue 11, item 16)", functi
         preview: false,
         configOverrides: {
           "lakehouse:sources": sources,
-          "lakehouse:sourceCredentials": { orders: { username: "dms_reader", password: "s3cr3t-Pa55word-0001" } },
+          "lakehouse:sourceCredentials": Object.fromEntries(
+            DEV_CREDENTIALS.map((c, i) => [c, { username: "lake_reader", password: `s3cr3t-Pa55word-000${i}` }]),
+          ),
           "lakehouse:collectorWriteKeys": "wk_live_0123456789abcdef",
         },
       });

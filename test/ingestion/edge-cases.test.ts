@@ -95,8 +95,21 @@ describe("transactional ingestion: config variants (dev stack)", function () {
       subnetIds: ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
       routeTableIds: ["rtb-0a1b2c3d4e5f60733"],
     };
-    const plan = await devWith((_sources, cells) => {
+    // NoSQL extractions need the VPC this program creates (their Glue connection names a subnet's zone):
+    // with an existing VPC, validation refuses them with the key, so this variant leaves them out.
+    const refused = await devWith((_sources, cells) => {
       cells[0].network = existing;
+    }).then(
+      () => undefined,
+      (e: unknown) => String(e),
+    );
+    expect(refused).to.include(
+      "lakehouse:sources.cassandra[0]: cell 'br' runs in an existing VPC (lakehouse:cells[0].network.vpcId)",
+    );
+    const plan = await devWith((sources, cells) => {
+      cells[0].network = existing;
+      sources.cassandra = [];
+      sources.elasticsearch = [];
     });
     expect(ofType(plan, "aws:ec2/vpc:Vpc").filter((v) => v.name.includes("ingestion"))).to.have.length(0);
     expect(ofType(plan, "aws:ec2/subnet:Subnet").filter((v) => v.name.includes("ingestion"))).to.have.length(0);
@@ -136,9 +149,14 @@ describe("transactional ingestion: config variants (dev stack)", function () {
     expect(String(error)).to.include("Pulumi.dev.yaml");
   });
 
-  it("declares no ingestion at all for a cell without transactional sources", async function () {
+  it("declares no ingestion at all for a cell without sources in its VPC", async function () {
+    // The ingestion VPC is shared by every source that runs inside it (DMS, Kafka, Cassandra, Elasticsearch);
+    // CSV feeds and APIs run outside it.
     const plan = await devWith((sources) => {
       sources.transactional = [];
+      sources.kafka = [];
+      sources.cassandra = [];
+      sources.elasticsearch = [];
     });
     expect(plan.resources.filter((r) => r.urn.includes("lakehouse:aws:TransactionalIngestion"))).to.have.length(0);
     expect(ofType(plan, "aws:dms/replicationConfig:ReplicationConfig")).to.have.length(0);

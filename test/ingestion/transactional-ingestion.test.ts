@@ -49,8 +49,13 @@ const byName = (rs: readonly PlannedResource[], name: string, type?: string): Pl
   if (found.length !== 1) throw new Error(`expected one ${name}, found ${found.length}`);
   return found[0];
 };
+/** The cell's transactional ingestion with the network and alert topic it shares with the cell's other sources. */
 const sub = (ctx: Ctx, cell: string): PlannedResource[] =>
-  descendants(ctx.plan, named(ctx.plan, T.ingestion, `${cell}-ingestion`).urn);
+  [
+    named(ctx.plan, T.ingestion, `${cell}-ingestion`),
+    named(ctx.plan, "lakehouse:aws:IngestionNetwork", `${cell}-ingestion-network`),
+    named(ctx.plan, "lakehouse:aws:IngestionAlerts", `${cell}-ingestion-alerts`),
+  ].flatMap((c) => descendants(ctx.plan, c.urn));
 /** ARN of the cell's pseudonymisation key in Secrets Manager. */
 const keySecretArn = (ctx: Ctx, cell: string) =>
   named(ctx.plan, "aws:secretsmanager/secret:Secret", `${cell}-pseudonymisation-key-aws`).outputs.arn;

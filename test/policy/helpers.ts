@@ -43,6 +43,8 @@ export function fixtures(plan: Plan): ResourceInput[] {
   const landing = custom("aws:s3/bucket:Bucket", "br-aws-landing");
   const hmacSecret = custom("aws:secretsmanager/secret:Secret", "br-pseudonymisation-key-aws");
   const privateRoutes = custom("aws:ec2/routeTable:RouteTable", "br-ingestion-network-private");
+  // A log group no case removes (the flow-log cases drop the flow logs' group).
+  const deliveryLogs = custom("aws:cloudwatch/logGroup:LogGroup", "br-ingestion-merge-logs-error");
   const role = (name: string) => `arn:aws:iam::${account}:role/${name}`;
   const readCatalog = JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["glue:GetTable"], Resource: "*" }] });
   const providerOf = (p: typeof aws): PlannedProvider => ({
@@ -91,10 +93,16 @@ export function fixtures(plan: Plan): ResourceInput[] {
       kafkaVersion: "3.6.0",
       numberOfBrokerNodes: 3,
       brokerNodeGroupInfo: { instanceType: "kafka.m7g.large", clientSubnets: ["a", "b", "c"], securityGroups: ["sg"] },
+      clientAuthentication: { sasl: { iam: true }, unauthenticated: false },
       encryptionInfo: {
         encryptionAtRestKmsKeyArn: lakeKey,
         encryptionInTransit: { clientBroker: "TLS", inCluster: true },
       },
+    }),
+    // The CSV loader as a URL would be: only with IAM authentication.
+    fixture("aws:lambda/functionUrl:FunctionUrl", "br-csv-url", {
+      functionName: "lakehouse-dev-br-csv-supplier-prices",
+      authorizationType: "AWS_IAM",
     }),
     fixture("aws:kinesis/stream:Stream", "br-events", {
       encryptionType: "KMS",
@@ -111,11 +119,74 @@ export function fixtures(plan: Plan): ResourceInput[] {
       },
       { extendedS3Configuration: [raw.urn] },
     ),
-    fixture("aws:lambda/function:Function", "br-api-ingest", {
-      role: role("api-ingest"),
-      runtime: "nodejs20.x",
-      kmsKeyArn: lakeKey,
-      environment: { variables: { CURSOR_TABLE: "x" } },
+    // ---- event streams (docs/adr/0011): the prod plan's MSK path; the serverless cluster; MSK Connect's connector.
+    fixture("aws:msk/serverlessCluster:ServerlessCluster", "br-kafka-serverless", {
+      clusterName: "br-kafka-serverless",
+      clientAuthentication: { sasl: { iam: { enabled: true } } },
+      vpcConfigs: [{ subnetIds: ["a", "b", "c"], securityGroupIds: ["sg"] }],
+    }),
+    fixture(
+      "aws:msk/clusterPolicy:ClusterPolicy",
+      "br-kafka-firehose",
+      {
+        clusterArn: `arn:aws:kafka:sa-east-1:${account}:cluster/br-kafka/uuid`,
+        policy: JSON.stringify({
+          Statement: [
+            {
+              Sid: "FirehosePrivateConnection",
+              Effect: "Allow",
+              Principal: { Service: "firehose.amazonaws.com" },
+              Action: "kafka:CreateVpcConnection",
+              Resource: `arn:aws:kafka:sa-east-1:${account}:cluster/br-kafka/uuid`,
+              Condition: { StringEquals: { "aws:SourceAccount": account } },
+            },
+          ],
+        }),
+      },
+      { clusterArn: [urnOf("aws:msk/cluster:Cluster", "br-kafka")] },
+    ),
+    fixture("aws:msk/topic:Topic", "br-kafka-topic", {
+      clusterArn: `arn:aws:kafka:sa-east-1:${account}:cluster/br-kafka/uuid`,
+      name: "cart-events",
+      partitionCount: 21,
+      replicationFactor: 3,
+      configs: JSON.stringify({ "retention.ms": String(72 * 3_600_000), "cleanup.policy": "delete" }),
+    }),
+    fixture("aws:msk/configuration:Configuration", "br-kafka-config", {
+      name: "br-kafka-brokers",
+      kafkaVersions: ["3.8.x.kraft"],
+      serverProperties: "auto.create.topics.enable=false\nlog.retention.hours=72",
+    }),
+    fixture(
+      "aws:cloudwatch/logStream:LogStream",
+      "br-events-delivery",
+      { name: "DestinationDelivery", logGroupName: String(deliveryLogs.inputs.name) },
+      { logGroupName: [deliveryLogs.urn] },
+    ),
+    fixture(
+      "aws:mskconnect/customPlugin:CustomPlugin",
+      "br-partner-plugin",
+      {
+        name: "br-partner-iceberg-sink",
+        contentType: "ZIP",
+        location: { s3: { bucketArn: landing.outputs.arn, fileKey: "_system/kafka-connect/plugin.zip" } },
+      },
+      { location: [landing.urn] },
+    ),
+    fixture("aws:mskconnect/connector:Connector", "br-partner-connector", {
+      name: "br-partner-clicks",
+      kafkaconnectVersion: "3.7.x",
+      kafkaCluster: {
+        apacheKafkaCluster: { bootstrapServers: "kafka-1:9096", vpc: { securityGroups: ["sg"], subnets: ["a", "b"] } },
+      },
+      kafkaClusterClientAuthentication: { authenticationType: "NONE" },
+      kafkaClusterEncryptionInTransit: { encryptionType: "TLS" },
+      connectorConfiguration: {
+        "connector.class": "org.apache.iceberg.connect.IcebergSinkConnector",
+        "consumer.override.sasl.jaas.config":
+          'org.apache.kafka.common.security.scram.ScramLoginModule required username="${secretsmanager:s:username}" password="${secretsmanager:s:password}";',
+      },
+      serviceExecutionRoleArn: role("partner-connect"),
     }),
     fixture("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "br-kafka-ingress", {
       securityGroupId: "sg",
@@ -138,13 +209,6 @@ export function fixtures(plan: Plan): ResourceInput[] {
       { routeTableId: privateRoutes.id, destinationCidrBlock: "10.96.0.0/16", transitGatewayId: "tgw-0123" },
       { routeTableId: [privateRoutes.urn] },
     ),
-    fixture("aws:dynamodb/table:Table", "br-api-cursors", {
-      billingMode: "PAY_PER_REQUEST",
-      hashKey: "source",
-      attributes: [{ name: "source", type: "S" }],
-      serverSideEncryption: { enabled: true, kmsKeyArn: lakeKey },
-      pointInTimeRecovery: { enabled: true },
-    }),
     fixture(
       "aws:s3/bucketObject:BucketObject",
       "br-api-ingest-code",

@@ -206,6 +206,27 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
+    "DynamoDB cursor table on the AWS-owned key",
+    set("br-sources-payments-cursor", (i) => (rec(i.serverSideEncryption).enabled = false)),
+    [
+      "stores-cmek: aws:dynamodb/table:Table 'br-sources-payments-cursor' is encrypted with an AWS-owned key: set serverSideEncryption.enabled with a customer-managed kmsKeyArn.",
+    ],
+  ],
+  [
+    "DynamoDB cursor table on aws/dynamodb",
+    set("br-sources-payments-cursor", (i) => delete rec(i.serverSideEncryption).kmsKeyArn),
+    [
+      "stores-cmek: aws:dynamodb/table:Table 'br-sources-payments-cursor' has no customer-managed key: set serverSideEncryption.kmsKeyArn (without it, aws/dynamodb).",
+    ],
+  ],
+  [
+    "DynamoDB cursor table without point-in-time recovery",
+    set("br-sources-payments-cursor", (i) => (rec(i.pointInTimeRecovery).enabled = false)),
+    [
+      "dynamodb-point-in-time-recovery: aws:dynamodb/table:Table 'br-sources-payments-cursor' has no point-in-time recovery: set pointInTimeRecovery.enabled to true.",
+    ],
+  ],
+  [
     "Kinesis stream unencrypted",
     set("br-events", (i) => (i.encryptionType = "NONE")),
     [
@@ -277,6 +298,47 @@ const CASES: readonly Case[] = [
     set("br-kafka", (i) => (rec(rec(i.encryptionInfo).encryptionInTransit).clientBroker = "TLS_PLAINTEXT")),
     [
       "tls-in-transit: aws:msk/cluster:Cluster 'br-kafka' allows 'TLS_PLAINTEXT' between clients and brokers; set encryptionInTransit.clientBroker to 'TLS'.",
+    ],
+  ],
+  [
+    "Glue connection outside the VPC",
+    set("br-sources-catalog-search-extract-connection", (i) => delete rec(i.physicalConnectionRequirements).subnetId),
+    [
+      "glue-connection-private-tls: aws:glue/connection:Connection 'br-sources-catalog-search-extract-connection' is not placed in a VPC subnet: set physicalConnectionRequirements.subnetId to a private subnet.",
+    ],
+  ],
+  [
+    "Glue connection without a security group",
+    set(
+      "br-sources-catalog-search-extract-connection",
+      (i) => (rec(i.physicalConnectionRequirements).securityGroupIdLists = []),
+    ),
+    [
+      "glue-connection-private-tls: aws:glue/connection:Connection 'br-sources-catalog-search-extract-connection' has no security group: set physicalConnectionRequirements.securityGroupIdLists.",
+    ],
+  ],
+  [
+    "OpenSearch connection over http with its password in the properties",
+    set("br-sources-catalog-search-extract-connection", (i) => {
+      const props = rec(i.connectionProperties);
+      const spark = JSON.parse(props.SparkProperties as string) as Record<string, string>;
+      spark["opensearch.nodes"] = "http://search.dev.acme.internal";
+      spark["opensearch.net.http.auth.pass"] = "hunter2";
+      props.SparkProperties = JSON.stringify(spark);
+    }),
+    [
+      "glue-connection-private-tls: aws:glue/connection:Connection 'br-sources-catalog-search-extract-connection' holds a password in its properties (opensearch.net.http.auth.pass); reference a Secrets Manager secret with SECRET_ID (secretId in SparkProperties).",
+      "glue-connection-private-tls: aws:glue/connection:Connection 'br-sources-catalog-search-extract-connection' reaches OpenSearch without TLS: use an https:// opensearch.nodes and set opensearch.net.ssl to 'true'.",
+    ],
+  ],
+  [
+    "JDBC Glue connection without TLS",
+    set("br-sources-catalog-search-extract-connection", (i) => {
+      i.connectionType = "JDBC";
+      i.connectionProperties = { JDBC_CONNECTION_URL: "jdbc:mysql://db:3306/x", SECRET_ID: "s" };
+    }),
+    [
+      "glue-connection-private-tls: aws:glue/connection:Connection 'br-sources-catalog-search-extract-connection' does not enforce TLS: set JDBC_ENFORCE_SSL to 'true'.",
     ],
   ],
   // ---- residency
@@ -495,6 +557,74 @@ const CASES: readonly Case[] = [
     set("br-ingestion-network-endpoints", (i) => (first(i.ingress).cidrBlocks = ["0.0.0.0/0"])),
     [
       "no-public-network-exposure: aws:ec2/securityGroup:SecurityGroup 'br-ingestion-network-endpoints' ingress 0 is open to the internet.",
+    ],
+  ],
+  [
+    "CSV loader's object events sent to a queue of another account",
+    set("br-sources-landing-events", (i) => {
+      i.eventbridge = false;
+      i.queues = [{ queueArn: "arn:aws:sqs:sa-east-1:999999999999:elsewhere", events: ["s3:ObjectCreated:*"] }];
+    }),
+    [
+      "invocations-scoped: aws:s3/bucketNotification:BucketNotification 'br-sources-landing-events' sends object events (keys can name people) to 'arn:aws:sqs:sa-east-1:999999999999:elsewhere', outside the bucket's account 111111111111.",
+    ],
+  ],
+  [
+    "A function URL without authentication",
+    set("br-csv-url", (i) => (i.authorizationType = "NONE")),
+    [
+      "invocations-scoped: aws:lambda/functionUrl:FunctionUrl 'br-csv-url' has authorizationType 'NONE': anyone on the internet can call it.",
+    ],
+  ],
+  [
+    "A puller whose failed runs are dropped (no on-failure destination)",
+    set("br-sources-payments-puller-async", (i) => delete i.destinationConfig),
+    [
+      "function-failures-kept: aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig 'br-sources-payments-puller-async' has no on-failure destination: events that fail every retry are dropped.",
+      "function-failures-kept: aws:lambda/function:Function 'br-sources-payments-puller' drops asynchronous events after its last retry: give it an on-failure destination or a dead-letter queue.",
+    ],
+  ],
+  [
+    "A loader logging to the log group Lambda makes itself",
+    set("br-sources-supplier-prices-loader", (i) => delete i.loggingConfig, "aws:lambda/function:Function"),
+    [
+      "function-failures-kept: aws:lambda/function:Function 'br-sources-supplier-prices-loader' logs to the log group Lambda creates itself (no key, kept forever): set loggingConfig.logGroup.",
+    ],
+  ],
+  [
+    "A loader's environment under an AWS-managed key",
+    set("br-sources-supplier-prices-loader", (i) => delete i.kmsKeyArn, "aws:lambda/function:Function"),
+    [
+      "compute-cmek: aws:lambda/function:Function 'br-sources-supplier-prices-loader' has no customer-managed key: set kmsKeyArn to encrypt its environment variables.",
+    ],
+  ],
+  [
+    "A dead-letter queue without a customer-managed key, keeping failed events 16 days",
+    set(
+      "br-sources-payments-puller-dead-letters",
+      (i) => {
+        delete i.kmsMasterKeyId;
+        i.messageRetentionSeconds = 16 * 86_400;
+      },
+      "aws:sqs/queue:Queue",
+    ),
+    [
+      "stores-cmek: aws:sqs/queue:Queue 'br-sources-payments-puller-dead-letters' has no customer-managed key: set kmsMasterKeyId (failed events wait here with their data).",
+      "stream-retention: aws:sqs/queue:Queue 'br-sources-payments-puller-dead-letters' retains messages 16 days (messageRetentionSeconds); the LGPD erasure SLA is 15 days.",
+    ],
+  ],
+  [
+    "CSV loader invocable by EventBridge for any rule (no sourceArn)",
+    set("br-sources-supplier-prices-invoke", (i) => delete i.sourceArn),
+    [
+      "invocations-scoped: aws:lambda/permission:Permission 'br-sources-supplier-prices-invoke' lets events.amazonaws.com invoke the function for any resource in any account: set sourceArn.",
+    ],
+  ],
+  [
+    "CSV loader invocable by anyone",
+    set("br-sources-supplier-prices-invoke", (i) => (i.principal = "*")),
+    [
+      "invocations-scoped: aws:lambda/permission:Permission 'br-sources-supplier-prices-invoke' lets any principal invoke the function.",
     ],
   ],
   // ---- least privilege
@@ -1099,6 +1229,133 @@ const CASES: readonly Case[] = [
     [
       "privileged-access-approved: gcp:privilegedaccessmanager/entitlement:entitlement 'br-break-glass' does not ask requesters for a justification: set requesterJustificationConfig.",
       "privileged-access-approved: gcp:privilegedaccessmanager/entitlement:entitlement 'br-break-glass' grants the primitive role 'roles/owner'.",
+    ],
+  ],
+  // ---- event streams (docs/adr/0011-event-streams-into-iceberg.md)
+  [
+    "MSK brokers public and unauthenticated",
+    set("br-kafka", (i) => {
+      i.brokerNodeGroupInfo = {
+        ...rec(i.brokerNodeGroupInfo),
+        connectivityInfo: { publicAccess: { type: "SERVICE_PROVIDED_EIPS" } },
+      };
+      i.clientAuthentication = { unauthenticated: true };
+    }),
+    [
+      "no-public-network-exposure: aws:msk/cluster:Cluster 'br-kafka' exposes brokers publicly (publicAccess.type 'SERVICE_PROVIDED_EIPS').",
+      "kafka-private-authenticated: aws:msk/cluster:Cluster 'br-kafka' admits unauthenticated clients: set clientAuthentication.unauthenticated to false.",
+      "kafka-private-authenticated: aws:msk/cluster:Cluster 'br-kafka' has no client authentication: turn on clientAuthentication.sasl.iam.",
+    ],
+  ],
+  [
+    "MSK Serverless without IAM",
+    set("br-kafka-serverless", (i) => (i.clientAuthentication = { sasl: { iam: { enabled: false } } })),
+    [
+      "kafka-private-authenticated: aws:msk/serverlessCluster:ServerlessCluster 'br-kafka-serverless' does not use IAM authentication: set clientAuthentication.sasl.iam.enabled to true.",
+    ],
+  ],
+  [
+    "MSK cluster policy for anyone, and for Firehose of any account",
+    set(
+      "br-kafka-firehose",
+      (i) =>
+        (i.policy = JSON.stringify({
+          Statement: [
+            { Effect: "Allow", Principal: "*", Action: "kafka:CreateVpcConnection", Resource: "*" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "firehose.amazonaws.com" },
+              Action: "kafka:CreateVpcConnection",
+              Resource: "*",
+            },
+          ],
+        })),
+    ),
+    [
+      "kafka-private-authenticated: aws:msk/clusterPolicy:ClusterPolicy 'br-kafka-firehose' statement 0 allows any principal on the cluster.",
+      "kafka-private-authenticated: aws:msk/clusterPolicy:ClusterPolicy 'br-kafka-firehose' statement 1 admits firehose.amazonaws.com for any account: add an aws:SourceAccount condition.",
+    ],
+  ],
+  [
+    "Firehose reading MSK over public bootstrap brokers",
+    set("br-events-to-lake", (i) => {
+      i.mskSourceConfiguration = {
+        mskClusterArn: "arn:aws:kafka:sa-east-1:111111111111:cluster/br-kafka/uuid",
+        topicName: "cart-events",
+        authenticationConfiguration: { connectivity: "PUBLIC", roleArn: "arn:aws:iam::111111111111:role/firehose" },
+      };
+    }),
+    [
+      "kafka-private-authenticated: aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream 'br-events-to-lake' reads MSK over 'PUBLIC' connectivity (public bootstrap brokers); use 'PRIVATE'.",
+    ],
+  ],
+  [
+    "Firehose Iceberg destination backing up failed records without a key",
+    set("br-events-to-lake", (i) => {
+      i.icebergConfiguration = {
+        s3Configuration: { bucketArn: "arn:aws:s3:::raw", roleArn: "arn:aws:iam::111111111111:role/firehose" },
+      };
+    }),
+    [
+      "stores-cmek: aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream 'br-events-to-lake' has no customer-managed key: set icebergConfiguration.s3Configuration.kmsKeyArn (failed records are written to S3 with it).",
+    ],
+  ],
+  [
+    "MSK Connect reading Kafka in plain text",
+    set("br-partner-connector", (i) => (i.kafkaClusterEncryptionInTransit = { encryptionType: "PLAINTEXT" })),
+    [
+      "tls-in-transit: aws:mskconnect/connector:Connector 'br-partner-connector' reads Kafka with encryptionType 'PLAINTEXT'; set kafkaClusterEncryptionInTransit.encryptionType to 'TLS'.",
+    ],
+  ],
+  [
+    "MSK Connect with a literal password, a worker config with a keystore password, a plugin from elsewhere",
+    (b) => {
+      let r = mutate(b, "br-partner-connector", (i) => {
+        i.connectorConfiguration = {
+          ...rec(i.connectorConfiguration),
+          "consumer.override.sasl.jaas.config":
+            'x required username="${secretsmanager:s:username}" password="hunter2";',
+        };
+      });
+      r = mutate(
+        r,
+        "br-sources-partner-events-connect-worker",
+        (i) =>
+          (i.propertiesFileContent = `${String(i.propertiesFileContent)}\nconsumer.ssl.keystore.password=changeit`),
+      );
+      return mutate(r, "br-partner-plugin", (i, x) => {
+        i.location = { s3: { bucketArn: "arn:aws:s3:::plugins-of-someone-else", fileKey: "p.zip" } };
+        x.propertyDependencies = {};
+      });
+    },
+    [
+      "kafka-connect-secrets-by-reference: aws:mskconnect/workerConfiguration:WorkerConfiguration 'br-sources-partner-events-connect-worker' sets 'consumer.ssl.keystore.password' in plain text; reference it through a config provider.",
+      "kafka-connect-secrets-by-reference: aws:mskconnect/connector:Connector 'br-partner-connector' sets 'consumer.override.sasl.jaas.config' in plain text; reference it through a config provider.",
+      "kafka-connect-secrets-by-reference: aws:mskconnect/customPlugin:CustomPlugin 'br-partner-plugin' loads its code from 'arn:aws:s3:::plugins-of-someone-else', a bucket not declared in this stack.",
+    ],
+  ],
+  [
+    "Kafka topic keeping events forever, broker config keeping them 30 days",
+    (b) =>
+      mutate(
+        mutate(b, "br-kafka-topic", (i) => (i.configs = JSON.stringify({ "retention.ms": "-1" }))),
+        "br-kafka-config",
+        (i) => (i.serverProperties = "log.retention.hours=720"),
+      ),
+    [
+      "stream-retention: aws:msk/topic:Topic 'br-kafka-topic' keeps messages forever (configs retention.ms -1).",
+      "stream-retention: aws:msk/configuration:Configuration 'br-kafka-config' retains messages 30 days (serverProperties log.retention.*); the LGPD erasure SLA is 15 days.",
+    ],
+  ],
+  [
+    "Log stream in a log group of another stack",
+    (b) =>
+      mutate(b, "br-events-delivery", (i, x) => {
+        i.logGroupName = "/aws/kinesisfirehose/made-elsewhere";
+        x.propertyDependencies = {};
+      }),
+    [
+      "log-streams-in-declared-groups: aws:cloudwatch/logStream:LogStream 'br-events-delivery' writes into '/aws/kinesisfirehose/made-elsewhere', a log group not declared in this stack.",
     ],
   ],
   // ---- protection (on the prod plan), pseudonymisation

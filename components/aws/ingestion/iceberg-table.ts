@@ -9,7 +9,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ICEBERG_TABLE_PROPERTIES } from "../../../functions/cdc-merge/merge-sql";
-import { erasureBudget } from "../../../policy/contract";
+import {
+  ICEBERG_MAINTENANCE_RUN_DAYS,
+  ICEBERG_MAX_SNAPSHOT_RETENTION_DAYS,
+  erasureBudget,
+} from "../../../policy/contract";
 import { classification } from "../../conventions";
 import type { IcebergColumn, PartitionField } from "./plan-rules";
 
@@ -31,11 +35,11 @@ export interface IcebergMaintenance {
  * recovery) and at most 7.
  */
 export function maintenanceForSla(erasureSlaDays: number): IcebergMaintenance {
-  const runRateHours = 24;
-  const budget = erasureBudget(erasureSlaDays).icebergMaintenanceDays - runRateHours / 24;
+  const runRateHours = ICEBERG_MAINTENANCE_RUN_DAYS * 24;
+  const budget = erasureBudget(erasureSlaDays).icebergMaintenanceDays - ICEBERG_MAINTENANCE_RUN_DAYS;
   if (budget < 1)
     throw new Error(`erasureSlaDays ${erasureSlaDays} leaves no room for snapshot retention (needs at least 3)`);
-  const snapshotRetentionDays = Math.min(7, budget);
+  const snapshotRetentionDays = Math.min(ICEBERG_MAX_SNAPSHOT_RETENTION_DAYS, budget);
   return {
     snapshotRetentionDays,
     // Glue's minimum; the age limit is what bounds erasure, not the count.

@@ -15,8 +15,13 @@ import { classification } from "../../conventions";
 import { ServiceRole } from "../iam/service-role";
 import { allow, statement, staticPolicyDocument } from "../iam/statements";
 
-/** Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs and Monitoring (replication logs, metrics). */
-export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring"] as const;
+/**
+ * Interface endpoints: Secrets Manager and KMS (endpoint credentials), STS (role sessions), CloudWatch Logs
+ * and Monitoring (replication logs, metrics), Glue (the Data Catalog and connections, for the Glue jobs of
+ * the NoSQL sources that run in this VPC: "VPC Connection" setup in the Glue developer guide lists the STS,
+ * Glue and Secrets Manager endpoints for a VPC without internet).
+ */
+export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "kms", "sts", "logs", "monitoring", "glue"] as const;
 
 /**
  * What may pass each endpoint: the calls DMS and its roles make, named (no wildcard actions). Endpoint
@@ -55,6 +60,15 @@ export const ENDPOINT_ACTIONS: Readonly<
     "logs:AssociateKmsKey",
   ],
   monitoring: ["cloudwatch:PutMetricData"],
+  // What the NoSQL extraction jobs call from inside the VPC: their connection, and the curated tables.
+  glue: [
+    "glue:GetConnection",
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:UpdateTable",
+    "glue:CreateTable",
+  ],
 };
 
 /** The endpoint policy of one service (see ENDPOINT_ACTIONS). */
@@ -113,6 +127,47 @@ export interface IngestionNetworkArgs {
   };
 }
 
+/** The cell's network config (`lakehouse:cells[].network`), as far as the ingestion network reads it. */
+export interface CellNetworkConfig {
+  /** The VPC's CIDR. @default "10.80.0.0/22" */
+  readonly vpcCidr?: string;
+  /** Networks of the sources. @default the RFC 1918 ranges */
+  readonly sourceCidrs?: readonly string[];
+  /** An existing VPC (with `subnetIds`, `routeTableIds`; `vpcCidr` is then its CIDR). @default a new VPC */
+  readonly vpcId?: string;
+  /** Private subnets of the existing VPC. @default [] */
+  readonly subnetIds?: readonly string[];
+  /** Route tables of the existing VPC (the S3 gateway endpoint). @default [] */
+  readonly routeTableIds?: readonly string[];
+}
+
+/** The ingestion network's args from the cell's network config (defaults: a new `10.80.0.0/22` VPC, RFC 1918 sources). */
+export function ingestionNetworkArgs(s: {
+  /** `lakehouse-<env>-<cell>`. */
+  readonly resourcePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly network?: CellNetworkConfig;
+  /** Ports of the transactional sources (DMS egress). */
+  readonly sourcePorts: readonly number[];
+  readonly logsKmsKeyArn: pulumi.Input<string>;
+  readonly logRetentionDays: number;
+}): IngestionNetworkArgs {
+  return {
+    resourcePrefix: s.resourcePrefix,
+    region: s.region,
+    accountId: s.accountId,
+    vpcCidr: s.network?.vpcCidr ?? "10.80.0.0/22",
+    sourceCidrs: s.network?.sourceCidrs ?? [...RFC1918],
+    sourcePorts: s.sourcePorts,
+    logsKmsKeyArn: s.logsKmsKeyArn,
+    logRetentionDays: s.logRetentionDays,
+    existing: s.network?.vpcId
+      ? { vpcId: s.network.vpcId, subnetIds: s.network.subnetIds ?? [], routeTableIds: s.network.routeTableIds ?? [] }
+      : undefined,
+  };
+}
+
 /** Splits an IPv4 CIDR into `count` equal subnets (the next power of two). */
 export function splitCidr(cidr: string, count: number): string[] {
   const [ip, bitsText] = cidr.split("/");
@@ -137,6 +192,12 @@ export class IngestionNetwork extends pulumi.ComponentResource {
   public readonly dmsSecurityGroup: aws.ec2.SecurityGroup;
   public readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
   public readonly flowLogGroup: aws.cloudwatch.LogGroup;
+  /** The region's S3 prefix list (the gateway endpoint's), for egress rules of other security groups in the VPC. */
+  public readonly s3PrefixListId: pulumi.Output<string>;
+  /** Networks of the sources (egress rules of the security groups of jobs that read them). */
+  public readonly sourceCidrs: readonly string[];
+  /** The VPC's CIDR (the new VPC's, or the existing one's as config states it): clients admitted inside. */
+  public readonly vpcCidr: string;
   /** Resolves once the endpoints exist: replications must not start before their dependencies are reachable. */
   public readonly ready: pulumi.Output<string>;
 
@@ -175,6 +236,9 @@ export class IngestionNetwork extends pulumi.ComponentResource {
     );
     const { s3, interfaces } = this.createEndpoints(name, args, routeTableIds);
     this.dmsSecurityGroup = this.createDmsSecurityGroup(name, args, s3.prefixListId);
+    this.s3PrefixListId = s3.prefixListId;
+    this.sourceCidrs = [...args.sourceCidrs];
+    this.vpcCidr = args.vpcCidr;
     this.flowLogGroup = this.createFlowLogs(name, args);
 
     this.ready = pulumi.all([s3.id, ...interfaces.map((e) => e.id)]).apply(([id]) => id);

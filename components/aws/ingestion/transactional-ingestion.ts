@@ -7,11 +7,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SourceCredential } from "../../config/load";
 import type { TransactionalSource } from "../../config/schema";
-import { IngestionAlerts } from "./alerts";
+import type { IngestionAlerts } from "./alerts";
 import { CdcMergeJobs, type CdcMergeTable } from "./cdc-merge-job";
 import { DmsSource } from "./dms-source";
 import { IcebergTable, maintenanceForSla } from "./iceberg-table";
-import { IngestionNetwork, RFC1918, type IngestionNetworkArgs } from "./network";
+import type { IngestionNetwork } from "./network";
 import { defaultTableNames } from "../../../functions/cdc-merge/merge-sql";
 import { parseTableSpec } from "../../../functions/cdc-merge/spec";
 import { ServiceRole } from "../iam/service-role";
@@ -65,8 +65,6 @@ export interface TransactionalIngestionArgs {
   readonly curatedDatabaseName: pulumi.Input<string>;
   /** The cell's pseudonymisation key in Secrets Manager (`PseudonymisationKey.awsSecretArn`). */
   readonly pseudonymisationSecretArn: pulumi.Input<string>;
-  /** Addresses told when an ingestion alarm fires. @default [] */
-  readonly alertEmails?: readonly string[];
   /** Days logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
   /** The erasure SLA in days: bounds the tables' snapshot expiry and orphan cleanup. */
@@ -75,19 +73,10 @@ export interface TransactionalIngestionArgs {
   readonly dmsCapacity: { readonly min: number; readonly max: number };
   /** Production: multi-AZ replications. */
   readonly multiAz: boolean;
-  /** @default { vpcCidr: "10.80.0.0/22", sourceCidrs: RFC 1918 } */
-  readonly network?: {
-    /** The VPC's CIDR. @default "10.80.0.0/22" */
-    readonly vpcCidr?: string;
-    /** Networks of the source databases. @default the RFC 1918 ranges */
-    readonly sourceCidrs?: readonly string[];
-    /** An existing VPC (with `subnetIds`, `routeTableIds`; `vpcCidr` is then its CIDR). @default a new VPC */
-    readonly vpcId?: string;
-    /** Private subnets of the existing VPC. @default [] */
-    readonly subnetIds?: readonly string[];
-    /** Route tables of the existing VPC (the S3 gateway endpoint). @default [] */
-    readonly routeTableIds?: readonly string[];
-  };
+  /** The cell's private ingestion network (shared with the other AWS sources; see `ingestionNetworkArgs`). */
+  readonly network: IngestionNetwork;
+  /** The cell's ingestion alert topic (shared with the other AWS sources). */
+  readonly alerts: IngestionAlerts;
   /**
    * Create the account-wide `dms-vpc-role`. Set false when another stack or cell in the same account
    * already owns it (the name is fixed by DMS). @default true
@@ -110,12 +99,8 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     const { accountId, region } = args;
     const prefix = `${args.namePrefix}-${args.cell}`;
 
-    this.alerts = new IngestionAlerts(
-      `${name}-alerts`,
-      { resourcePrefix: prefix, accountId, region, emails: args.alertEmails },
-      child,
-    );
-    this.network = new IngestionNetwork(`${name}-network`, networkArgs(prefix, args), child);
+    this.alerts = args.alerts;
+    this.network = args.network;
     const subnetGroup = this.createSubnetGroup(name, args, prefix);
     this.sources = this.createSources(name, args, prefix, subnetGroup);
 
@@ -328,25 +313,4 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     }
     return { tables, mergeTables };
   }
-}
-
-/** The ingestion network's args from the ingestion's (defaults: a new `10.80.0.0/22` VPC, RFC 1918 sources). */
-export function networkArgs(prefix: string, args: TransactionalIngestionArgs): IngestionNetworkArgs {
-  return {
-    resourcePrefix: prefix,
-    region: args.region,
-    accountId: args.accountId,
-    vpcCidr: args.network?.vpcCidr ?? "10.80.0.0/22",
-    sourceCidrs: args.network?.sourceCidrs ?? [...RFC1918],
-    sourcePorts: args.sources.map((s) => s.port),
-    logsKmsKeyArn: args.logsKeyArn,
-    logRetentionDays: args.logRetentionDays,
-    existing: args.network?.vpcId
-      ? {
-          vpcId: args.network.vpcId,
-          subnetIds: args.network.subnetIds ?? [],
-          routeTableIds: args.network.routeTableIds ?? [],
-        }
-      : undefined,
-  };
 }
