@@ -7,6 +7,7 @@
  * on CDC latency and replication events.
  */
 import * as aws from "@pulumi/aws";
+import { credentialSecret } from "../credential-secret";
 import * as pulumi from "@pulumi/pulumi";
 import { DMS_S3_ENDPOINT_SETTINGS } from "../../../functions/cdc-merge/spec";
 import type { TransactionalSource } from "../../config/schema";
@@ -86,33 +87,18 @@ export class DmsSource extends pulumi.ComponentResource {
   /** The source's credentials in Secrets Manager, in the shape DMS reads. */
   private createSecret(name: string, args: DmsSourceArgs): aws.secretsmanager.Secret {
     const { source } = args;
-    const secret = new aws.secretsmanager.Secret(
-      `${name}-credentials`,
+    return credentialSecret(
+      name,
       {
-        name: `${args.resourcePrefix}/dms/${source.name}`,
+        secretName: `${args.resourcePrefix}/dms/${source.name}`,
         description: `DMS credentials of source ${source.name} (${source.engine})`,
         kmsKeyId: args.lakeKeyArn,
-        recoveryWindowInDays: 7,
-        tags: classification("none"),
+        credential: args.credentials,
+        // The secret shape DMS reads (DMS user guide, "Using secrets to access AWS DMS endpoints").
+        shape: (username, password) => ({ username, password, host: source.host, port: source.port }),
       },
-      { parent: this },
+      this,
     );
-    // The secret shape DMS reads (DMS user guide, "Using secrets to access AWS DMS endpoints").
-    new aws.secretsmanager.SecretVersion(
-      `${name}-credentials`,
-      {
-        secretId: secret.id,
-        secretString: pulumi.secret(
-          pulumi
-            .output(args.credentials)
-            .apply((c) =>
-              JSON.stringify({ username: c.username, password: c.password, host: source.host, port: source.port }),
-            ),
-        ),
-      },
-      { parent: this },
-    );
-    return secret;
   }
 
   /**

@@ -13,6 +13,7 @@
  * outside the VPC").
  */
 import * as aws from "@pulumi/aws";
+import { credentialSecret } from "../credential-secret";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApiSource as ApiSourceConfig } from "../../config/schema";
 import { classification } from "../../conventions";
@@ -122,28 +123,16 @@ export class ApiSource extends pulumi.ComponentResource {
       : undefined;
     if (!cred)
       throw new Error(`lakehouse:sourceCredentials has no entry '${source.credentials}' for API ${source.name}`);
-    const secret = new aws.secretsmanager.Secret(
-      `${name}-credentials`,
+    return credentialSecret(
+      name,
       {
-        name: `${context.resourcePrefix}/api/${source.name}`,
+        secretName: `${context.resourcePrefix}/api/${source.name}`,
         description: `Credential of the ${source.name} API (${source.baseUrl})`,
         kmsKeyId: context.lakeKeyArn,
-        recoveryWindowInDays: 7,
-        tags: classification("none"),
+        credential: cred,
       },
-      { parent: this },
+      this,
     );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-credentials`,
-      {
-        secretId: secret.id,
-        secretString: pulumi.secret(
-          pulumi.output(cred.password).apply((password) => JSON.stringify({ username: cred.username, password })),
-        ),
-      },
-      { parent: this },
-    );
-    return secret;
   }
 
   /** Every `schedule`, as a role that may invoke this function only (no resource policy on the function needed). */

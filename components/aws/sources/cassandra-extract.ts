@@ -7,6 +7,7 @@
  * secret (`--secret_arn`).
  */
 import * as aws from "@pulumi/aws";
+import { credentialSecret } from "../credential-secret";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import {
@@ -16,7 +17,6 @@ import {
   renderCassandraConfig,
 } from "../../../functions/nosql-extract/cloud-config";
 import type { CassandraSource } from "../../config/schema";
-import { classification } from "../../conventions";
 import type { AwsSourceContext } from "./context";
 import { NOSQL_SPARK_CATALOG, NoSqlExtractJob } from "./nosql-extract";
 
@@ -105,24 +105,15 @@ export function credentialsSecret(
   // Own properties only: `credentials: constructor` must not find Object.prototype's.
   const cred = Object.hasOwn(ctx.credentials, credentials) ? ctx.credentials[credentials] : undefined;
   if (!cred) throw new Error(`lakehouse:sourceCredentials has no entry '${credentials}' for source ${source}`);
-  const secret = new aws.secretsmanager.Secret(
-    `${name}-credentials`,
+  return credentialSecret(
+    name,
     {
-      name: `${ctx.resourcePrefix}/${kind}/${source}`,
+      secretName: `${ctx.resourcePrefix}/${kind}/${source}`,
       description: `Credentials of the ${kind} source ${source} (read by its Glue extraction)`,
       kmsKeyId: ctx.lakeKeyArn,
-      recoveryWindowInDays: 7,
-      tags: classification("none"),
+      credential: cred,
+      shape,
     },
-    { parent },
+    parent,
   );
-  new aws.secretsmanager.SecretVersion(
-    `${name}-credentials`,
-    {
-      secretId: secret.id,
-      secretString: pulumi.secret(pulumi.output(cred.password).apply((p) => JSON.stringify(shape(cred.username, p)))),
-    },
-    { parent },
-  );
-  return secret;
 }

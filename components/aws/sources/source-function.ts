@@ -199,44 +199,43 @@ export class SourceFunction extends pulumi.ComponentResource {
 
   /** Errors (any failed invocation) and dead letters (an event given up on) page the cell's ingestion alerts. */
   private alarms(name: string, functionName: string, context: AwsSourceContext): void {
-    const topic = context.alerts.topicArn;
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-errors`,
+    const runbook = (section: string) => `(runbook: components/aws/sources/README.md, "${section}")`;
+    const anyOf = (
+      suffix: string,
+      description: string,
+      metric: Pick<aws.cloudwatch.MetricAlarmArgs, "namespace" | "metricName" | "dimensions" | "statistic">,
+    ) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${suffix}`,
+        {
+          name: `${functionName}-${suffix}`,
+          alarmDescription: description,
+          ...metric,
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: [context.alerts.topicArn],
+          okActions: [context.alerts.topicArn],
+        },
+        { parent: this },
+      );
+    anyOf("errors", `${functionName} failed ${runbook("Function errors")}`, {
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: functionName },
+      statistic: "Sum",
+    });
+    anyOf(
+      "dead-letters",
+      `${functionName} gave up on an event, kept in its dead-letter queue ${runbook("Dead letters")}`,
       {
-        name: `${functionName}-errors`,
-        alarmDescription: `${functionName} failed (runbook: components/aws/sources/README.md, "Function errors")`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: { FunctionName: functionName },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [topic],
-        okActions: [topic],
-      },
-      { parent: this },
-    );
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-dead-letters`,
-      {
-        name: `${functionName}-dead-letters`,
-        alarmDescription: `${functionName} gave up on an event, kept in its dead-letter queue (runbook: components/aws/sources/README.md, "Dead letters")`,
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: `${functionName}-dead-letters` },
         statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [topic],
-        okActions: [topic],
       },
-      { parent: this },
     );
   }
 }

@@ -8,6 +8,7 @@
  * once `networkReady` (a connector that cannot reach its brokers fails its creation).
  */
 import * as aws from "@pulumi/aws";
+import { credentialSecret } from "../../credential-secret";
 import * as pulumi from "@pulumi/pulumi";
 import type { SourceCredential } from "../../../config/load";
 import type { KafkaSource } from "../../../config/schema";
@@ -289,28 +290,16 @@ export class ConnectDelivery extends pulumi.ComponentResource {
     context: AwsSourceContext,
     cred: SourceCredential,
   ): aws.secretsmanager.Secret {
-    const secret = new aws.secretsmanager.Secret(
-      `${name}-credentials`,
+    return credentialSecret(
+      name,
       {
-        name: `${id}/kafka`,
+        secretName: `${id}/kafka`,
         description: `Kafka client credentials of ${id}`,
         kmsKeyId: context.lakeKeyArn,
-        recoveryWindowInDays: 7,
-        tags: classification("none"),
+        credential: cred,
       },
-      { parent: this },
+      this,
     );
-    new aws.secretsmanager.SecretVersion(
-      `${name}-credentials`,
-      {
-        secretId: secret.id,
-        secretString: pulumi.secret(
-          pulumi.output(cred).apply((c) => JSON.stringify({ username: c.username, password: c.password })),
-        ),
-      },
-      { parent: this },
-    );
-    return secret;
   }
 
   /** The plugin (uploaded by the operator) and one connector per topic, with their alarms. */
