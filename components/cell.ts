@@ -25,7 +25,11 @@ import { cellApis } from "./gcp/cell-apis";
 import { ProjectServices } from "./gcp/project-services";
 import { Clickstream } from "./gcp/clickstream/clickstream";
 import { PseudonymisationKey } from "./privacy/pseudonymisation-key";
+import { PersonalDataCatalog } from "./privacy/personal-data";
 import { Federation } from "./federation/federation";
+import { cellPrincipals } from "./federation/personas-aws";
+import { AwsSubjectRights } from "./aws/rights/subject-rights";
+import { GcpSubjectRights, suppressionObjectUri } from "./gcp/rights/subject-rights";
 
 export interface CellArgs {
   /** The cell's spec, derived from the validated config (deriveCellSpecs): names, sizing, sources, budgets. */
@@ -80,6 +84,11 @@ export class Cell extends pulumi.ComponentResource {
   public readonly aws: AwsStorageCore;
   public readonly gcp: GcpStorageCore;
   public readonly pseudonymisationKey: PseudonymisationKey;
+  /**
+   * Every table and prefix of the cell holding data about a person, declared by the layer that creates it
+   * (components/privacy/personal-data.ts); the subject-rights workers get its `json()`.
+   */
+  public readonly personalData: PersonalDataCatalog;
   /** Real-time clickstream on GCP: collector, Pub/Sub, Dataflow, BigQuery, views, Vertex AI, Workbench. */
   public readonly clickstream: Clickstream;
   /** DMS CDC -> raw -> Glue MERGE -> Iceberg; undefined when the cell declares no transactional source. */
@@ -88,6 +97,10 @@ export class Cell extends pulumi.ComponentResource {
   public readonly sources: AwsSources | undefined;
   /** One SQL surface: Omni (eu) or in-country copy (br), lake feed, PII-free marts, persona grants on both clouds. */
   public readonly federation: Federation;
+  /** Data-subject requests on AWS: intake, requests table, worker, audit and exports buckets, suppression table. */
+  public readonly subjectRights: AwsSubjectRights;
+  /** Data-subject requests on GCP: the worker (Cloud Run, hourly by Cloud Scheduler), exports and suppression buckets. */
+  public readonly gcpRights: GcpSubjectRights;
 
   constructor(name: string, args: CellArgs, opts?: pulumi.ComponentResourceOptions) {
     const { spec, config } = args;
@@ -103,6 +116,7 @@ export class Cell extends pulumi.ComponentResource {
     });
     const { cell, names, protect } = spec;
     this.jurisdiction = spec.jurisdiction;
+    this.personalData = new PersonalDataCatalog(cell.name);
     this.awsProvider = new aws.Provider(`${name}-aws`, awsProviderArgs(spec), { parent: this });
     this.gcpProvider = new gcp.Provider(`${name}-gcp`, gcpProviderArgs(spec), { parent: this });
     this.randomProvider = new random.Provider(`${name}-random`, {}, { parent: this });
@@ -181,9 +195,29 @@ export class Cell extends pulumi.ComponentResource {
         gcp: this.gcp,
         clickstreamReady: [this.clickstream.table.table],
         curatedTables: this.ingestion?.tables,
+        personalData: this.personalData,
       },
       { parent: this, providers: [this.awsProvider, this.gcpProvider] },
     );
+    const [gcpWorkerSubject, resolveGcpWorkerSubject] = pulumi.deferredOutput<string>();
+    this.subjectRights = new AwsSubjectRights(
+      `${name}-subject-rights`,
+      {
+        context: context(),
+        jurisdiction: spec.jurisdiction.id,
+        accessLogsBucketName: this.aws.buckets["access-logs"].name,
+        queryResultsBucketArn: this.aws.buckets["query-results"].arn,
+        registryJson: this.personalData.json(),
+        // Grants follow the registry: every AWS table a component declared as holding data about a person.
+        registeredTables: this.personalData.awsTables(),
+        privacyOfficers: cellPrincipals(config.personas, "privacyOfficers", cell.aws.accountId),
+        // The GCP worker's account, made below: its role needs the account's id, the worker the role's ARN.
+        gcpWorkerSubject,
+      },
+      awsOpts,
+    );
+    this.gcpRights = this.gcpRightsLayer(name, args, gcpOpts);
+    resolveGcpWorkerSubject(this.gcpRights.workerServiceAccountUniqueId);
     this.registerOutputs({});
   }
 
@@ -246,6 +280,7 @@ export class Cell extends pulumi.ComponentResource {
         sizing: spec.sizing,
         multiAz: spec.multiAz,
         protect: spec.protect,
+        personalData: this.personalData,
       });
   }
 
@@ -278,6 +313,43 @@ export class Cell extends pulumi.ComponentResource {
         multiAz: spec.multiAz,
         network: context.network(),
         alerts: context.alerts,
+        personalData: { catalog: this.personalData, rawExpiryDays: spec.retention.raw },
+      },
+      opts,
+    );
+  }
+
+  /** The GCP worker of data-subject requests, reading the requests and writing the audit on AWS (subjectRights). */
+  private gcpRightsLayer(name: string, { spec, config }: CellArgs, opts: pulumi.ComponentResourceOptions) {
+    const { cell } = spec;
+    const aws = this.subjectRights;
+    const storage = this.gcp;
+    if (aws.gcpWorkerRoleArn === undefined) throw new Error("the AWS subject rights were made without the GCP worker");
+    return new GcpSubjectRights(
+      `${name}-gcp-rights`,
+      {
+        cell: cell.name,
+        project: cell.gcp.project,
+        region: cell.gcp.region,
+        resourcePrefix: spec.names.cell,
+        projectNumber: storage.keyRing.projectNumber,
+        apis: storage.services,
+        keyRingId: storage.keyRing.keyRing.id,
+        storageKmsKeyName: storage.keyRing.keys.storage.id,
+        stagingBucket: storage.staging.name,
+        retention: spec.retention,
+        erasureSlaDays: spec.erasure.slaDays,
+        // The datasets of the catalog's GCP tables (events; the lake feed's orders): test/subject-rights/gcp-plan.test.ts
+        // fails when the registry names a dataset missing here.
+        datasets: [storage.datasets.clickstream_raw.datasetId, this.federation.feed.datasetId],
+        exportReaders: config.personas.privacyOfficers?.gcpMembers ?? [],
+        collectorServiceAccountEmail: this.clickstream.collector.serviceAccount.email,
+        awsRoleArn: aws.gcpWorkerRoleArn,
+        awsRegion: cell.aws.region,
+        requestsTable: aws.requests.name,
+        auditBucket: aws.audit.name,
+        registryJson: this.personalData.json(),
+        protect: spec.protect,
       },
       opts,
     );
@@ -308,6 +380,9 @@ export class Cell extends pulumi.ComponentResource {
         marketingApp: config.personas.marketingApp,
         protect: spec.protect,
         alertEmails: config.alertEmails,
+        personalData: this.personalData,
+        // The list the GCP worker writes (gcpRights); its bucket name is known before the bucket exists.
+        suppressionObjectUri: suppressionObjectUri(spec.cell.gcp.project, spec.names.cell),
       },
       opts,
     );

@@ -40,6 +40,17 @@ export interface JurisdictionSettings {
   readonly auditFloorDays: number;
   /** Longest time, in days, within which an erasure must be physically complete. */
   readonly erasureSlaCeilingDays: number;
+  /**
+   * The erasure SLA the stack promises (its `lakehouse:erasureSlaDays`), which the rules hold stores to when it
+   * is shorter than the ceiling: the offline gate sets it from the stack, `pulumi preview` through
+   * `--policy-pack-config` (policy/README.md). @default erasureSlaCeilingDays
+   */
+  readonly erasureSlaDays?: number;
+}
+
+/** The SLA the rules check a jurisdiction's stores against: the configured one, never above the legal ceiling. */
+export function erasureSlaOf(j: JurisdictionSettings): number {
+  return Math.min(j.erasureSlaDays ?? j.erasureSlaCeilingDays, j.erasureSlaCeilingDays);
 }
 
 export interface PackSettings {
@@ -93,6 +104,7 @@ const jurisdictionSchema: PolicyConfigJSONSchema = {
     },
     auditFloorDays: { type: "integer", minimum: 1 },
     erasureSlaCeilingDays: { type: "integer", minimum: 1 },
+    erasureSlaDays: { type: "integer", minimum: 1 },
   },
 };
 
@@ -138,6 +150,11 @@ function mergeJurisdiction(base: JurisdictionSettings | undefined, raw: unknown)
     ) as Record<DataClass, number>,
     auditFloorDays: asNumber(raw.auditFloorDays, base?.auditFloorDays ?? 365),
     erasureSlaCeilingDays: asNumber(raw.erasureSlaCeilingDays, base?.erasureSlaCeilingDays ?? 30),
+    ...(typeof raw.erasureSlaDays === "number" && Number.isFinite(raw.erasureSlaDays)
+      ? { erasureSlaDays: raw.erasureSlaDays }
+      : base?.erasureSlaDays !== undefined
+        ? { erasureSlaDays: base.erasureSlaDays }
+        : {}),
   };
 }
 

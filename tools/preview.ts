@@ -6,6 +6,9 @@
 import { parseArgs } from "node:util";
 import { evaluateStack, listStacks, PlanConfigError, type Plan, type PlannedResource } from "./plan/evaluate";
 import { formatGateResult, runPolicyGate } from "./policy/gate";
+import { cellErasureBounds } from "../components/config/erasure-budget";
+import { deriveCellSpecs } from "../components/config/spec";
+import { parseStackConfig } from "../components/config/validate";
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +72,20 @@ function counts(plan: Plan): string[] {
   return out;
 }
 
+/** Per cell, each store's erasure bound (policy/contract/erasure-bounds.ts) against the configured SLA. */
+function erasureBounds(plan: Plan): string[] {
+  const specs = deriveCellSpecs(parseStackConfig(plan.config, plan.stackFile), plan.stackFile);
+  const out = [bold("Erasure bound (days from a request until erased data is physically gone):")];
+  for (const spec of specs) {
+    out.push(`  cell ${spec.name} (SLA ${spec.erasure.slaDays} days)`);
+    for (const b of cellErasureBounds(spec)) {
+      const verdict = b.exempt !== undefined ? dim("kept") : b.days <= b.slaDays ? green("ok") : red("OVER");
+      out.push(`    ${b.store.padEnd(42)} ${b.reachedBy.padEnd(22)} ${String(b.days).padStart(5)}  ${verdict}`);
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   console.log(
@@ -100,6 +117,8 @@ async function main(): Promise<number> {
   console.log(
     `\nResources:\n    ${green(`+ ${plan.resources.length} to create`)} (${custom} cloud resources, ${plan.resources.length - custom} components)`,
   );
+  console.log("");
+  for (const l of erasureBounds(plan)) console.log(l);
   console.log(`\nStack file: ${plan.stackFile}; secret keys as placeholders: ${plan.secretKeys.join(", ") || "none"}`);
   console.log(
     `Evaluated in ${(plan.durationMs / 1000).toFixed(1)}s (program) / ${((Date.now() - started) / 1000).toFixed(1)}s (total)`,

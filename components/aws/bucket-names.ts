@@ -7,7 +7,7 @@
 /** S3's longest bucket name. */
 export const S3_BUCKET_NAME_MAX = 63;
 
-/** Every purpose a cell's buckets are named for: the storage core's, and the in-country export's. */
+/** Every purpose a cell's buckets are named for: the storage core's, the in-country export's, the rights'. */
 export const BUCKET_PURPOSES = [
   "landing",
   "raw",
@@ -16,6 +16,9 @@ export const BUCKET_PURPOSES = [
   "access-logs",
   "audit",
   "federation-exports",
+  // Data-subject requests (components/aws/rights): the Object-Locked audit records and the access exports.
+  "rights-audit",
+  "rights-exports",
 ] as const;
 export type BucketPurpose = (typeof BUCKET_PURPOSES)[number];
 

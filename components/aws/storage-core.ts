@@ -8,7 +8,7 @@ import type { Retention } from "../config/schema";
 import { AnalystWorkgroup } from "./analyst-workgroup";
 import { AuditTrail } from "./audit-trail";
 import { s3BucketName, type BucketPurpose } from "./bucket-names";
-import { noncurrentDaysForErasure } from "../conventions";
+import { expiringNoncurrentDays, QUERY_RESULTS_MAX_DAYS, warehouseNoncurrentDays } from "../../policy/contract";
 import { CustomerManagedKey, type KeyServiceGrant } from "./customer-managed-key";
 import { allowService } from "./iam/statements";
 import { LakeCatalog } from "./lake-catalog";
@@ -197,8 +197,9 @@ export class AwsStorageCore extends pulumi.ComponentResource {
     args: AwsStorageCoreArgs,
     accessLogs: SecureBucket,
   ): Record<LakeBucket, SecureBucket> {
-    const { retention } = args;
-    const noncurrent = noncurrentDaysForErasure(args.erasureSlaDays);
+    const { retention, erasureSlaDays: sla } = args;
+    // Old versions live what the erasure bound leaves them (policy/contract/erasure-bounds.ts): after the
+    // expiry of an expiring bucket, after the live delete and snapshot expiry in the warehouse.
     const lake = (purpose: LakeBucket, dataClass: "raw" | "curated", expirationDays: number | undefined) =>
       new SecureBucket(
         `${name}-${purpose}`,
@@ -208,7 +209,8 @@ export class AwsStorageCore extends pulumi.ComponentResource {
           dataClass,
           expirationDays,
           ...(expirationDays === undefined ? { tableFormat: "iceberg" as const } : {}),
-          noncurrentVersionExpirationDays: noncurrent,
+          noncurrentVersionExpirationDays:
+            expirationDays === undefined ? warehouseNoncurrentDays(sla) : expiringNoncurrentDays(sla, expirationDays),
           accessLogs: { bucket: accessLogs.name, prefix: `s3/${purpose}/` },
         },
         { parent: this },
@@ -220,7 +222,7 @@ export class AwsStorageCore extends pulumi.ComponentResource {
       // expiry of live data files would corrupt tables. Noncurrent versions still expire within the SLA.
       warehouse: lake("warehouse", "curated", undefined),
       // Query results are copies of whatever was queried: keep them a week at most.
-      "query-results": lake("query-results", "curated", Math.min(7, retention.curated)),
+      "query-results": lake("query-results", "curated", Math.min(QUERY_RESULTS_MAX_DAYS, retention.curated)),
     };
   }
 }

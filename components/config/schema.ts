@@ -746,6 +746,8 @@ export const PERSONAS = [
   "marketingApp",
   "compliance",
   "breakGlass",
+  // File data-subject requests (the cell's intake) and read their exports (components/aws/rights).
+  "privacyOfficers",
 ] as const;
 export type PersonaId = (typeof PERSONAS)[number];
 

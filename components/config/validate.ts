@@ -9,6 +9,7 @@ import { parseTableSpec, RESERVED_PREFIX, type CdcTableSpec } from "../../functi
 import { erasureBudget, shortestErasureSla } from "../../policy/contract";
 import {
   BIGQUERY_FAIL_SAFE_DAYS,
+  DATA_CLASSES,
   JURISDICTIONS,
   OMNI_AWS_REGIONS,
   TIME_TRAVEL_HOURS,
@@ -38,7 +39,7 @@ import {
 import { longestBucketName, S3_BUCKET_NAME_MAX } from "../aws/bucket-names";
 import { cidrOverlaps, isCidr, parseCidr, type Cidr } from "./cidr";
 import { scaleLimitProblems } from "./cell-limits";
-import { erasureBudgetProblems } from "./erasure-budget";
+import { erasureBoundProblems, erasureBudgetProblems, type CellErasureView } from "./erasure-budget";
 import { cellPrefix, NAMESPACE } from "./namespace";
 
 export { NAMESPACE };
@@ -221,6 +222,7 @@ function crossFieldProblems(lh: Raw): string[] {
       );
     }
   }
+  problems.push(...cellErasureProblems(lh, cells, retention, sla, tt));
 
   const sources = isObj(lh.sources) ? lh.sources : {};
   const creds = isObj(lh.sourceCredentials) ? lh.sourceCredentials : {};
@@ -702,6 +704,49 @@ function componentRuleProblems(config: LakehouseConfig, reported: readonly strin
         }),
       );
     });
+  });
+  return problems;
+}
+
+/**
+ * Every cell's stores against the erasure SLA (components/config/erasure-budget.ts), from the raw values, so
+ * that they are reported with the other problems; skipped while a number they need is missing or invalid.
+ */
+function cellErasureProblems(
+  lh: Raw,
+  cells: readonly unknown[],
+  retention: Raw,
+  sla: number | undefined,
+  tt: number | undefined,
+): string[] {
+  // An SLA too short for Iceberg maintenance is reported on its own; every store would be over it too.
+  if (sla === undefined || sla <= 0 || erasureBudgetProblems(sla).length > 0) return [];
+  const sources = isObj(lh.sources) ? lh.sources : {};
+  const problems: string[] = [];
+  cells.forEach((cell, i) => {
+    if (!isObj(cell) || str(cell.name) === undefined) return;
+    const name = str(cell.name)!;
+    const overrides = isObj(cell.retention) ? cell.retention : {};
+    const days = DATA_CLASSES.map((c) => num(overrides[c]) ?? num(retention[c]));
+    if (days.some((d) => d === undefined || d <= 0)) return;
+    const ofCell = (kind: string) => arr(sources[kind]).filter((s) => isObj(s) && s.cell === name);
+    const view: CellErasureView = {
+      name,
+      retention: Object.fromEntries(DATA_CLASSES.map((c, k) => [c, days[k]!])) as Record<DataClass, number>,
+      // An invalid time travel is reported on its own key; the bound then uses BigQuery's shortest.
+      erasure: { slaDays: sla, timeTravelHours: tt ?? TIME_TRAVEL_HOURS.min },
+      federation: { mode: str(cell.federation) === "omni" ? "omni" : "in-country-copy" },
+      sources: {
+        kafka: ofCell("kafka").map((k) => ({ mode: str((k as Raw).mode) ?? "msk-provisioned" })),
+        apis: ofCell("apis"),
+        csvFeeds: ofCell("csvFeeds"),
+      },
+    };
+    const keyOf = (key: string) =>
+      key.startsWith("retention.") && num(overrides[key.slice("retention.".length)]) !== undefined
+        ? `${NAMESPACE}:cells[${i}].${key}`
+        : `${NAMESPACE}:${key}`;
+    problems.push(...erasureBoundProblems(view, keyOf));
   });
   return problems;
 }

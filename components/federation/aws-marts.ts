@@ -34,6 +34,7 @@ import {
   writeQueryOutput,
 } from "./athena-schedule";
 import { athenaMartsExpire, athenaMartsMerge, type OrdersTable } from "./sql";
+import type { PersonalDataCatalog } from "../privacy/personal-data";
 
 export interface AthenaMartsArgs {
   /** `lakehouse-<environment>-<cell>`: every physical name the marts create starts with it. */
@@ -58,6 +59,11 @@ export interface AthenaMartsArgs {
   readonly lakeKeyArn: pulumi.Input<string>;
   /** The curated orders table the mart is built from. */
   readonly orders: OrdersTable;
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
   /** The curated orders table's Glue name, from its resource, so the column grant waits for the table. */
   readonly ordersTableName: pulumi.Input<string>;
   /** Days a mart row is kept (`retention.marts`). */
@@ -189,6 +195,8 @@ export class AthenaMarts extends pulumi.ComponentResource {
         location: pulumi.interpolate`s3://${args.warehouseBucketName}/${MART_PREFIX}`,
         optimizerRoleArn,
         maintenance: maintenanceForSla(args.erasureSlaDays),
+        // One row per pseudonymous customer and day: personal data (GDPR Recital 26), erased with the source.
+        personalData: args.personalData,
       },
       { parent: this },
     );

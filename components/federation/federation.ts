@@ -20,6 +20,7 @@ import { AwsPersonaAccess } from "./personas-aws";
 import { GcpPersonaAccess } from "./personas-gcp";
 import { ordersTableOf, type OrdersTable } from "./sql";
 import { noncurrentDaysForErasure } from "../conventions";
+import type { PersonalDataCatalog } from "../privacy/personal-data";
 
 export interface FederationArgs {
   /** The cell (`lakehouse:cells[]`): its jurisdiction, regions, account, project and federation choice. */
@@ -40,6 +41,11 @@ export interface FederationArgs {
    * @default {} (then the cell has no orders table and no grant names one)
    */
   readonly curatedTables?: Readonly<Record<string, IcebergTable>>;
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
 }
 
 /** Days of history the marts cover: 90, or less where a source's retention is shorter. */
@@ -145,6 +151,7 @@ export class Federation extends pulumi.ComponentResource {
         // transferring data into clustered table" (BigQuery docs, "Load data with BigQuery Omni
         // operations", Filter data > Limitations). The in-country load (a load job) may cluster.
         clustered: cell.federation !== "omni",
+        personalData: args.personalData,
       },
       { parent: this },
     );
@@ -233,6 +240,7 @@ export class Federation extends pulumi.ComponentResource {
         feedDatasetId: this.feed.datasetId,
         feedTableId: this.feed.ordersDaily.tableId,
         protect: config.protect,
+        personalData: args.personalData,
         servicesReady: args.gcp.services.ready,
       },
       { parent: this },
@@ -284,6 +292,7 @@ export class Federation extends pulumi.ComponentResource {
         retentionDays: args.retention.marts,
         erasureSlaDays: config.erasureSlaDays,
         bytesScannedCutoffPerQuery: SCHEDULED_QUERY_SCAN_CUTOFF_BYTES,
+        personalData: args.personalData,
       },
       { parent: this },
     );

@@ -117,6 +117,15 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // The transfer lands the exports here under the same prefix; the load deletes them after each run.
+    args.personalData?.prefix({
+      cloud: "gcp",
+      bucket: this.feedBucket.name,
+      prefix: EXPORT_PREFIX,
+      dataClass: "curated",
+      expiresAfterDays: args.expirationDays,
+      holds: "Exports of orders per pseudonymous customer and day (customer_pseudo_id), until the load takes them",
+    });
     const transfer = this.transfer(name, args);
     this.transferRole = transfer.role;
     this.transferJob = transfer.job;

@@ -19,6 +19,7 @@ import {
 import { SecureBucket } from "../aws/secure-bucket";
 import { serviceTrustPolicy } from "../aws/service-trust";
 import { noncurrentDaysForErasure } from "../conventions";
+import type { PersonalDataCatalog } from "../privacy/personal-data";
 import {
   athenaQuerySchedule,
   listPrefixesWithLocation,
@@ -55,6 +56,11 @@ export interface InCountryExportArgs {
   readonly ordersTableName: pulumi.Input<string>;
   /** Days an export object lives (the copy moves it within the hour; this bounds leftovers). */
   readonly expirationDays: number;
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
   /** The erasure SLA in days; bounds how long a noncurrent export version survives. */
   readonly erasureSlaDays: number;
   /** Athena per-query cutoff, bytes. */
@@ -113,6 +119,15 @@ export class InCountryExport extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    args.personalData?.prefix({
+      cloud: "aws",
+      bucket: this.bucket.name,
+      prefix: EXPORT_PREFIX,
+      dataClass: "curated",
+      expiresAfterDays: args.expirationDays,
+      holds:
+        "Nightly exports of orders per pseudonymous customer and day (customer_pseudo_id), until the copy moves them",
+    });
     const workgroup = new AnalystWorkgroup(
       `${name}-workgroup`,
       {

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { classification, daysToMs } from "../conventions";
 import { SecureDataset } from "../gcp/secure-dataset";
 import { FEED_COLUMNS } from "./sql";
+import type { PersonalDataCatalog } from "../privacy/personal-data";
 
 export interface LakeFeedArgs {
   /** The cell's GCP project. */
@@ -31,6 +32,11 @@ export interface LakeFeedArgs {
    * @default true
    */
   readonly clustered?: boolean;
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
 }
 
 export class LakeFeed extends pulumi.ComponentResource {
@@ -77,6 +83,16 @@ export class LakeFeed extends pulumi.ComponentResource {
       { parent: this },
     );
     this.ordersDailyRef = pulumi.interpolate`${args.project}.${this.dataset.datasetId}.${this.ordersDaily.tableId}`;
+    // Without direct identifiers, but one row per customer and day: pseudonymous data is personal data
+    // (GDPR Recital 26, LGPD Art. 13 §4), so the subject's rows are erased and exported like the source's.
+    args.personalData?.table({
+      cloud: "gcp",
+      dataset: pulumi.interpolate`${args.project}.${this.dataset.datasetId}`,
+      table: this.ordersDaily.tableId,
+      subjectColumns: ["customer_pseudo_id"],
+      dataClass: "curated",
+      holds: "Orders per pseudonymous customer and UTC day, fed from the curated orders",
+    });
     this.registerOutputs({ datasetId: this.datasetId, ordersDaily: this.ordersDailyRef });
   }
 }

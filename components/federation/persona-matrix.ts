@@ -21,9 +21,11 @@ import { PERSONAS } from "../config/schema";
  *   the lake dataset: Omni-federated in eu, in-country copy in br);
  * - `clickstream`: pseudonymised website/app events (BigQuery `clickstream_raw`);
  * - `marts`: PII-free KPI and segment views (BigQuery `marts`, AWS marts database);
- * - `audit`: CloudTrail files and Cloud Audit Logs (who read which personal data).
+ * - `audit`: CloudTrail files and Cloud Audit Logs (who read which personal data);
+ * - `requests`: the data-subject request intake and the access exports it produces (one subject's rows,
+ *   for a week: components/aws/rights, components/gcp/rights).
  */
-export const ZONES = ["raw", "curated", "clickstream", "marts", "audit"] as const;
+export const ZONES = ["raw", "curated", "clickstream", "marts", "audit", "requests"] as const;
 export type Zone = (typeof ZONES)[number];
 
 /**
@@ -37,19 +39,43 @@ export type Access = (typeof ACCESS_LEVELS)[number];
 
 export const PERSONA_MATRIX: Readonly<Record<PersonaId, Readonly<Record<Zone, Access>>>> = {
   // Operate the platform through Pulumi and CI; read the audit trail for incident response, no data.
-  platformEngineers: { raw: "none", curated: "none", clickstream: "none", marts: "none", audit: "read" },
+  platformEngineers: {
+    raw: "none",
+    curated: "none",
+    clickstream: "none",
+    marts: "none",
+    audit: "read",
+    requests: "none",
+  },
   // Build and debug pipelines on pseudonymised data; raw only through break-glass like anyone else.
-  dataEngineers: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none" },
+  dataEngineers: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none", requests: "none" },
   // Train models on pseudonymised data (Vertex AI Workbench over BigQuery and the federated lake).
-  dataScientists: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none" },
-  analysts: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
-  businessUsers: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
+  dataScientists: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none", requests: "none" },
+  analysts: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
+  businessUsers: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
   // The offers application reads customer segments (pseudonymous ids only), nothing else.
-  marketingApp: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none" },
+  marketingApp: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
   // The DPO verifies who accessed what (GDPR Art. 30, 39; LGPD Art. 37, 41); data access goes through
   // the data-subject-request workers, not through standing grants.
-  compliance: { raw: "none", curated: "none", clickstream: "none", marts: "none", audit: "read" },
-  breakGlass: { raw: "break-glass", curated: "break-glass", clickstream: "break-glass", marts: "none", audit: "none" },
+  compliance: { raw: "none", curated: "none", clickstream: "none", marts: "none", audit: "read", requests: "none" },
+  breakGlass: {
+    raw: "break-glass",
+    curated: "break-glass",
+    clickstream: "break-glass",
+    marts: "none",
+    audit: "none",
+    requests: "none",
+  },
+  // The controller's privacy team: file access and erasure requests, read the exports (ADR 0013); no
+  // standing access to any zone, the workers do the reading and deleting.
+  privacyOfficers: {
+    raw: "none",
+    curated: "none",
+    clickstream: "none",
+    marts: "none",
+    audit: "none",
+    requests: "read",
+  },
 };
 
 /** Zones a persona reads with standing access. */
@@ -69,6 +95,7 @@ export const PERSONA_TITLES: Readonly<Record<PersonaId, string>> = {
   marketingApp: "Marketing application",
   compliance: "DPO / compliance",
   breakGlass: "Break-glass",
+  privacyOfficers: "Privacy officers",
 };
 
 const ZONE_WHERE: Readonly<Record<Zone, string>> = {
@@ -78,6 +105,8 @@ const ZONE_WHERE: Readonly<Record<Zone, string>> = {
   clickstream: "BigQuery `clickstream_raw`",
   marts: "BigQuery `marts` (authorized views), AWS Glue `<env>_<cell>_marts` + Athena workgroup",
   audit: "S3 audit bucket (CloudTrail), Cloud Audit Logs (`roles/logging.privateLogViewer`)",
+  requests:
+    "data-subject request intake (Lambda function URL, `AWS_IAM`), S3 `rights-exports` bucket and the GCS exports bucket (`requests/<id>/`)",
 };
 
 const CELL: Readonly<Record<Access, string>> = { none: "-", read: "read", "break-glass": "break-glass (JIT, audited)" };
@@ -133,6 +162,12 @@ export function renderPersonaDoc(): string {
     "| read | one IAM role per persona (`lakehouse-<env>-<cell>-<persona>`), trusted by the persona's `awsPrincipals` of the cell's account; named actions only (Athena, Glue read, `lakeformation:GetDataAccess`, `s3:GetObject` on the zone prefix, `kms:Decrypt` on the lake key); Lake Formation `DESCRIBE` on the zone database and `SELECT`/`DESCRIBE` on its tables | `roles/bigquery.dataViewer` per dataset of the zone (`gcp.bigquery.DatasetAccess`, which keeps the authorized views intact), `roles/bigquery.jobUser` on the project; audit: `roles/logging.privateLogViewer` |",
     "| break-glass | a separate role requiring MFA, one-hour sessions, Lake Formation grants on raw and curated; CloudTrail records the `AssumeRole` and every S3 data event | a Privileged Access Manager entitlement (`roles/bigquery.dataViewer` on the zone datasets, at most one hour, written justification, approved by the compliance group); Cloud Audit Logs record the grant and every read |",
     "| none | no statement, no grant | no binding |",
+    "",
+    "The `requests` zone is reached through the data-subject request machinery (ADR 0013), not through table",
+    "grants: on AWS a role per cell (`lakehouse-<env>-<cell>-privacy-officers`, trusted by the persona's",
+    "`awsPrincipals`) that may call the intake's function URL (`AWS_IAM`; the function's resource policy names",
+    "the role for `lambda:InvokeFunctionUrl` and, through the URL only, `lambda:InvokeFunction`) and read the",
+    "exports bucket, whose policy denies every other principal; on GCP read on the exports bucket.",
     "",
     "No grant anywhere uses a primitive role (`roles/owner`, `roles/editor`, `roles/viewer`) or a wildcard",
     "action; consumers of marts read authorized views and need no access to the sources.",

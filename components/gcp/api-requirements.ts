@@ -32,6 +32,7 @@ export const API_OF_TYPE: Readonly<Record<string, string>> = {
   "gcp:bigquery/iamMember:IamMember": "bigquery.googleapis.com",
   "gcp:bigquerydatapolicy/dataPolicy:DataPolicy": "bigquerydatapolicy.googleapis.com",
   "gcp:cloudbuild/trigger:Trigger": "cloudbuild.googleapis.com",
+  "gcp:cloudscheduler/job:Job": "cloudscheduler.googleapis.com",
   "gcp:cloudrunv2/service:Service": "run.googleapis.com",
   "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": "run.googleapis.com",
   "gcp:compute/firewall:Firewall": "compute.googleapis.com",

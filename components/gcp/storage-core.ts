@@ -10,8 +10,7 @@ import type { ProjectServices } from "./project-services";
 import { ResidencyGuardrails } from "./residency-guardrails";
 import { SecureGcsBucket } from "./secure-bucket";
 import { SecureDataset } from "./secure-dataset";
-import { erasureBudget } from "../../policy/contract";
-import { noncurrentDaysForErasure } from "../conventions";
+import { expiringNoncurrentDays, STAGING_MAX_DAYS } from "../../policy/contract";
 
 export const DATASETS = {
   clickstream_raw: { dataClass: "clickstream", description: "Pseudonymised website and app events" },
@@ -110,10 +109,14 @@ export class GcpStorageCore extends pulumi.ComponentResource {
         kmsKeyName: this.keyRing.keys.storage.id,
         // Staging holds templates, UDFs and temporary job files; a month is plenty, raw retention at most.
         dataClass: "raw",
-        expirationDays: Math.min(30, args.retention.raw),
-        noncurrentVersionExpirationDays: noncurrentDaysForErasure(args.erasureSlaDays),
-        // GCS soft delete keeps at most 7 days here and never past the objects' share of the erasure budget.
-        softDeleteDays: Math.min(7, Math.max(0, erasureBudget(args.erasureSlaDays).objectCopyDays)),
+        expirationDays: Math.min(STAGING_MAX_DAYS, args.retention.raw),
+        noncurrentVersionExpirationDays: expiringNoncurrentDays(
+          args.erasureSlaDays,
+          Math.min(STAGING_MAX_DAYS, args.retention.raw),
+        ),
+        // Soft delete is off (0) or 7 days at least (cloud.google.com/storage/docs/soft-delete): a week after the
+        // expiry would carry Dataflow temp files past the erasure SLA (policy/contract/erasure-bounds.ts).
+        softDeleteDays: 0,
         protect: args.protect,
       },
       child,

@@ -69,6 +69,11 @@ export interface GlueJobConfig {
   readonly sourceFileColumn: string;
   readonly sourceRowColumn: string;
   readonly names: CdcTableNames;
+  /**
+   * The suppression list the steps read (`names.suppression`) when the table pseudonymises, else null.
+   * The program declares it; the job checks it exists before the first batch and never creates it.
+   */
+  readonly suppressionTable: string | null;
   readonly maxFilesPerBatch: number;
   readonly stepOrder: readonly string[];
   readonly steps: readonly CdcStep[];
@@ -107,6 +112,7 @@ export function renderGlueJobConfig(spec: CdcTableSpec, options: GlueJobConfigOp
     sourceFileColumn: SOURCE_FILE_COLUMN,
     sourceRowColumn: SOURCE_ROW_COLUMN,
     names,
+    suppressionTable: spec.pseudonymise.length > 0 ? names.suppression : null,
     maxFilesPerBatch: options.maxFilesPerBatch ?? DEFAULT_MAX_FILES_PER_BATCH,
     stepOrder: STEP_ORDER,
     steps: sql.steps,

@@ -15,6 +15,7 @@ import {
   generateMergeSql,
   purgeTombstonesSql,
   quoteIdent,
+  suppressionTableName,
   type CdcMergeSql,
   type CdcStep,
   type CdcStepName,
@@ -22,6 +23,7 @@ import {
 } from "./merge-sql";
 import { registerPseudonymiseFunction } from "./pseudonymise";
 import { DMS_DEFAULTS, FULL_LOAD_FILE, batchColumns, parseTableSpec, tableColumns, type CdcTableSpec } from "./spec";
+import { duckdbSuppressionDdl } from "./suppression";
 
 const q = (name: string): string => quoteIdent(name, "duckdb");
 const lit = (s: string): string => `'${s.split("'").join("''")}'`;
@@ -229,7 +231,11 @@ export class DuckDbCdcApplier {
     for (const c of batchColumns(spec)) {
       if (!known.has(c.toLowerCase())) throw new Error(`column "${c}" of table ${spec.name} is in no file`);
     }
-    return new DuckDbCdcApplier(spec, options.names ?? defaultTableNames(spec), connection, types, instance);
+    const names = options.names ?? defaultTableNames(spec);
+    // In the cloud the program declares the suppression list (the job only reads it); locally the
+    // applier stands in for that declaration, empty unless the caller seeded it on the connection.
+    if (spec.pseudonymise.length > 0) await connection.run(duckdbSuppressionDdl(q(suppressionTableName(names))));
+    return new DuckDbCdcApplier(spec, names, connection, types, instance);
   }
 
   /** Applies one batch of files through every step (or up to `stopAfter`). */

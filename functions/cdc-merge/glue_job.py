@@ -13,6 +13,9 @@ Job arguments:
   --pseudonymisation_secret_arn  Secrets Manager ARN of the cell's pseudonymisation key; required when
                          the config pseudonymises a column (the job refuses to run without it)
 
+A table that pseudonymises reads the cell's suppression list (`suppressionTable` in the config, erased
+subjects' pseudonyms): the program declares it, the job checks it is there and never creates it.
+
 Exactly once: a file is recorded in the ledger only after the table merge committed; a run applies
 every file not in the ledger. Re-applying a file is a no-op (watermarks only move forward), so a
 crash anywhere, a retried run or two overlapping runs leave the same table.
@@ -282,6 +285,33 @@ def register_pseudonymise(spark, cfg: dict, secret_arn) -> None:
     spark.udf.register(cfg["pseudonymiseFunction"], lambda v: pseudonymise(key, v), StringType())
 
 
+SUPPRESSION_PSEUDONYM_COLUMN = "pseudonym"  # functions/cdc-merge/suppression.ts
+
+
+def require_suppression_table(spark, cfg: dict) -> None:
+    """Fails before any batch when a pseudonymising table's suppression list is missing or has no pseudonym.
+
+    The program declares `subject_suppression` (an Iceberg table of erased subjects' pseudonyms); the job
+    only reads it and never creates it, so a missing table is a deployment fault to report, not to paper
+    over: merging without the list could bring an erased subject back.
+    """
+    name = cfg.get("suppressionTable")
+    if not name:
+        return
+    try:
+        fields = {f.name.lower(): f.dataType.simpleString() for f in spark.table(quote(name)).schema.fields}
+    except Exception as e:  # noqa: BLE001 - AnalysisException and catalog errors alike: name the table
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ValueError(
+            f"table {cfg['table']} pseudonymises, but its suppression list {name} cannot be read ({first}); "
+            "it is declared by the program (subject-rights), not by this job"
+        ) from e
+    if fields.get(SUPPRESSION_PSEUDONYM_COLUMN) != "string":
+        raise ValueError(
+            f"suppression list {name} has no string column {SUPPRESSION_PSEUDONYM_COLUMN!r} (columns: {fields})"
+        )
+
+
 def run_steps(spark, cfg: dict) -> None:
     for step in cfg["steps"]:
         if step["kind"] == "check":
@@ -331,6 +361,7 @@ def main(argv: List[str]) -> None:
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
     register_pseudonymise(spark, cfg, optional.get("pseudonymisation_secret_arn"))
+    require_suppression_table(spark, cfg)
 
     listed = list_parquet(s3, args["source_s3_prefix"])
     todo = pending_files(listed, applied_files(spark, cfg["names"]["ledger"]))

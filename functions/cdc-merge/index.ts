@@ -4,6 +4,7 @@ export * from "./merge-sql";
 export * from "./files";
 export * from "./cloud-config";
 export * from "./pseudonymise";
+export * from "./suppression";
 export {
   CdcInputError,
   CdcValidationError,

@@ -22,7 +22,10 @@
  *   so the state per key is a max over all changes ever applied: re-applying a file, overlapping
  *   batches or any batch order give the same table;
  * - the ledger records each applied file (and its max watermark) after the merges; it decides which
- *   files the next run reads and is the audit trail, but correctness does not depend on it.
+ *   files the next run reads and is the audit trail, but correctness does not depend on it;
+ * - a table that pseudonymises consults the suppression list (suppression.ts): a key whose latest change
+ *   carries an erased subject's pseudonym is applied as a delete at that change's watermark (tombstone,
+ *   and the row removed if present), so a source replaying an erased subject does not bring it back.
  */
 import {
   CHANGE_SEQ_WIDTH,
@@ -32,6 +35,7 @@ import {
   tableColumns,
   type CdcTableSpec,
 } from "./spec";
+import { SUPPRESSION_PSEUDONYM_COLUMN, SUPPRESSION_TABLE } from "./suppression";
 
 export type Dialect = "duckdb" | "spark";
 
@@ -46,26 +50,41 @@ export const LATEST_VIEW = "cdc_latest";
 
 const OP = "_cdc_op";
 const RANK = "_cdc_rn";
+/** A suppressed pseudonym, as joined into `cdc_latest` (reserved prefix: no table column can clash). */
+const SUPPRESSED = "_cdc_suppressed";
 /** Rows a check's `explain` query returns at most. */
 export const EXPLAIN_ROWS = 5;
 /** Watermark of a row with no commit timestamp (full load without TimestampColumnName). */
 const NO_TS = "0000-00-00 00:00:00.000000";
 
-/** Fully qualified names of the three tables one source table uses (dotted, unquoted parts). */
+/** Fully qualified names of the tables one source table uses (dotted, unquoted parts). */
 export interface CdcTableNames {
   readonly table: string;
   readonly tombstones: string;
   readonly ledger: string;
+  /**
+   * The cell's suppression list, read (never written) when the spec pseudonymises a column.
+   * @default `SUPPRESSION_TABLE` in the namespace of `table` (the curated database)
+   */
+  readonly suppression?: string;
 }
 
-/** Default names: the curated table plus `<table>__cdc_tombstones` and `<table>__cdc_ledger`. */
-export function defaultTableNames(spec: CdcTableSpec, namespace?: string): CdcTableNames {
+/** Default names: the curated table, `<table>__cdc_tombstones`, `<table>__cdc_ledger`, the suppression list. */
+export function defaultTableNames(spec: CdcTableSpec, namespace?: string): Required<CdcTableNames> {
   const prefix = namespace ? `${namespace}.` : "";
   return {
     table: `${prefix}${spec.name}`,
     tombstones: `${prefix}${spec.name}__cdc_tombstones`,
     ledger: `${prefix}${spec.name}__cdc_ledger`,
+    suppression: `${prefix}${SUPPRESSION_TABLE}`,
   };
+}
+
+/** The suppression list's name: the given one, else `SUPPRESSION_TABLE` beside the curated table. */
+export function suppressionTableName(names: CdcTableNames): string {
+  if (names.suppression !== undefined) return names.suppression;
+  const dot = names.table.lastIndexOf(".");
+  return dot < 0 ? SUPPRESSION_TABLE : `${names.table.slice(0, dot + 1)}${SUPPRESSION_TABLE}`;
 }
 
 /**
@@ -295,6 +314,7 @@ export function generateMergeSql(
       `SELECT ${list(keys, "b")}, concat(b.${srcFile}, ', ', t.${srcFileOut}) AS files\n${otherLoadFile}\n` +
       `ORDER BY ${list(keys, "b")} LIMIT ${EXPLAIN_ROWS}`,
   };
+  const suppressed = suppressionJoins(spec, d, q(suppressionTableName(names)), opCol);
   const create = (name: string, select: string): string =>
     `CREATE TABLE IF NOT EXISTS ${name}${d.createTableSuffix}${d.tableProperties} AS ${select}`;
 
@@ -349,12 +369,13 @@ export function generateMergeSql(
     // ROW_NUMBER in a subquery rather than QUALIFY: Spark SQL has no QUALIFY clause.
     latestView: [
       `CREATE OR REPLACE TEMPORARY VIEW ${q(LATEST_VIEW)} AS`,
-      `SELECT ${list(cols)}, ${opCol}, ${wm}, ${srcFile}`,
+      `SELECT ${list(cols, "ranked")}, ${suppressed.op} AS ${opCol}, ranked.${wm}, ranked.${srcFile}`,
       "FROM (",
       `  SELECT c.*, row_number() OVER (PARTITION BY ${list(keys)} ORDER BY ${wm} DESC, ${srcFile} DESC, ${srcRow} DESC) AS ${q(RANK)}`,
       `  FROM ${q(CHANGES_VIEW)} AS c`,
       ") AS ranked",
-      `WHERE ${q(RANK)} = 1`,
+      ...suppressed.joins,
+      `WHERE ranked.${q(RANK)} = 1`,
     ].join("\n"),
 
     mergeTombstones: [
@@ -407,6 +428,36 @@ export function generateMergeSql(
     steps,
     purgeTombstones: `DELETE FROM ${tombstones} WHERE ${wm} < '${HORIZON_PLACEHOLDER}'`,
   };
+}
+
+/**
+ * The anti-join with the suppression list, applied to each key's latest change: one LEFT JOIN per
+ * pseudonym column (a row is the subject's when any of them matches, as the erasure worker decides),
+ * each against the DISTINCT pseudonyms so a pseudonym listed twice cannot duplicate a change. A join
+ * rather than `IN (subquery)` in the projection: Spark long rejected predicate subqueries outside filters
+ * and joins ("IN/EXISTS predicate sub-queries can only be used in Filter/Join", SPARK-37131), and a plain
+ * join plans the same in both engines.
+ * A suppressed upsert becomes a delete at its watermark rather than being dropped: the tombstone stops an
+ * older, late change of the key, and a row the key still has (it changed hands to the erased subject, or
+ * a merge raced the erasure) goes too. Deletes pass unchanged. No pseudonym column: nothing to suppress,
+ * and the table is not read.
+ */
+function suppressionJoins(
+  spec: CdcTableSpec,
+  d: DialectOps,
+  suppressionTable: string,
+  opCol: string,
+): { op: string; joins: string[] } {
+  const op = `ranked.${opCol}`;
+  if (spec.pseudonymise.length === 0) return { op, joins: [] };
+  const alias = (i: number): string => d.ident(`_cdc_sup${i}`);
+  const joins = spec.pseudonymise.map(
+    (p, i) =>
+      `LEFT JOIN (SELECT DISTINCT ${d.ident(SUPPRESSION_PSEUDONYM_COLUMN)} AS ${d.ident(SUPPRESSED)} FROM ${suppressionTable}) ` +
+      `AS ${alias(i)} ON ${alias(i)}.${d.ident(SUPPRESSED)} = ranked.${d.ident(p.as)}`,
+  );
+  const hit = spec.pseudonymise.map((_, i) => `${alias(i)}.${d.ident(SUPPRESSED)} IS NOT NULL`).join(" OR ");
+  return { op: `(CASE WHEN ${op} <> 'D' AND (${hit}) THEN 'D' ELSE ${op} END)`, joins };
 }
 
 /** Quotes a (possibly dotted) identifier for a dialect; exported for the appliers. */

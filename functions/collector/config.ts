@@ -5,6 +5,7 @@
  */
 import { totalmem } from "node:os";
 import { decodeHmacKey, MIN_HMAC_KEY_BYTES } from "./privacy";
+import { parseGcsUri } from "./suppression";
 
 export interface CollectorConfig {
   /** TCP port; Cloud Run injects PORT. */
@@ -35,6 +36,13 @@ export interface CollectorConfig {
   readonly publishTimeoutMs: number;
   /** Seconds suggested to clients in `Retry-After` when shedding load. */
   readonly retryAfterSeconds: number;
+  /**
+   * The suppression object of erased subjects (SUPPRESSION_OBJECT_URI, `gs://bucket/object`).
+   * @default undefined: nothing is suppressed
+   */
+  readonly suppression?: { readonly bucket: string; readonly object: string };
+  /** Time between reads of the suppression object (COLLECTOR_SUPPRESSION_REFRESH_SECONDS). @default 60_000 */
+  readonly suppressionRefreshMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -100,6 +108,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
   if (hmacKey.length < MIN_HMAC_KEY_BYTES) {
     errors.push(`COLLECTOR_HMAC_KEY must decode (hex or base64) to at least ${MIN_HMAC_KEY_BYTES} bytes`);
   }
+  const suppressionUri = env.SUPPRESSION_OBJECT_URI ?? "";
+  const suppression = suppressionUri === "" ? undefined : parseGcsUri(suppressionUri);
+  if (suppressionUri !== "" && suppression === undefined) {
+    errors.push(`SUPPRESSION_OBJECT_URI must be gs://<bucket>/<object>, got "${suppressionUri}"`);
+  }
   const config: CollectorConfig = {
     port: int(env, "PORT", 8080, 0, 65535, errors),
     host: env.COLLECTOR_HOST ?? "0.0.0.0",
@@ -121,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CollectorConfi
     bodyTimeoutMs: int(env, "COLLECTOR_BODY_TIMEOUT_MS", 10_000, 100, 600_000, errors),
     publishTimeoutMs: int(env, "COLLECTOR_PUBLISH_TIMEOUT_MS", 10_000, 100, 600_000, errors),
     retryAfterSeconds: int(env, "COLLECTOR_RETRY_AFTER_SECONDS", 1, 1, 3600, errors),
+    ...(suppression !== undefined ? { suppression } : {}),
+    suppressionRefreshMs: 1000 * int(env, "COLLECTOR_SUPPRESSION_REFRESH_SECONDS", 60, 1, 3600, errors),
   };
   if (errors.length > 0) throw new ConfigError(`collector configuration:\n  - ${errors.join("\n  - ")}`);
   return config;

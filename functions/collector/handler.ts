@@ -14,6 +14,7 @@ import type { CollectorConfig } from "./config";
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, type OutgoingMessage } from "./event";
 import { BodyProcessor, type Job, type Processed, type Rejected, type Route } from "./process";
 import { messagesBytes, type Publisher, type Waiter } from "./publisher";
+import type { SuppressionList } from "./suppression";
 import { type TransformWorker, WORKER_MIN_BODY_BYTES, type WorkerReply } from "./worker-pool";
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
@@ -68,7 +69,9 @@ function basicUser(header: string): string | undefined {
 /** Distinct Authorization values remembered (each maps to a configured key; the SDKs send the same one every time). */
 const AUTH_CACHE_MAX = 256;
 
-type Ready = Rejected | { readonly ok: true; readonly count: number; readonly messages: OutgoingMessage[] };
+type Ready =
+  | Rejected
+  | { readonly ok: true; readonly count: number; readonly suppressed: number; readonly messages: OutgoingMessage[] };
 
 function inline(r: Processed): Ready {
   if (!r.ok) return r;
@@ -77,7 +80,7 @@ function inline(r: Processed): Ready {
     const e = r.events[i];
     messages[i] = { data: Buffer.from(e.json), attributes: { messageId: e.messageId } };
   }
-  return { ok: true, count: r.count, messages };
+  return { ok: true, count: r.count, suppressed: r.suppressed, messages };
 }
 
 function fromWorker(reply: WorkerReply): Ready {
@@ -93,7 +96,7 @@ function fromWorker(reply: WorkerReply): Ready {
     messages[i] = { data: data.subarray(start, end), attributes: { messageId: reply.ids[i] } };
     start = end;
   }
-  return { ok: true, count: reply.count, messages };
+  return { ok: true, count: reply.count, suppressed: reply.suppressed, messages };
 }
 
 /** What an AckWait needs from its collector. */
@@ -207,12 +210,17 @@ class AckDeadlines {
   }
 }
 
+/**
+ * `suppression`: erased subjects whose events are answered 200 and never published (suppression.ts).
+ * @default none (nothing suppressed)
+ */
 export function createCollector(
   config: CollectorConfig,
   publisher: Publisher,
   transformWorker?: Pick<TransformWorker, "available" | "run">,
+  suppression?: SuppressionList,
 ): Collector {
-  const processor = new BodyProcessor(config);
+  const processor = new BodyProcessor(config, suppression);
   const worker = transformWorker ?? { available: false, run: () => false };
   const anyOrigin = config.corsOrigins.includes("*");
   const origins = new Set(config.corsOrigins);
@@ -397,6 +405,8 @@ export function createCollector(
     }
     const count = result.count;
     const messages = result.messages;
+    // Acknowledged like consent drops (200: the tracker must not retry them), counted, never published.
+    if (result.suppressed > 0 && suppression !== undefined) suppression.dropped += result.suppressed;
     if (count === 0) {
       send(req, res, 200, OK_BODY);
       return;

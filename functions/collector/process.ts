@@ -14,6 +14,7 @@ import {
   validateEvent,
 } from "./event";
 import { type Json, type JsonObject, Pseudonymiser } from "./privacy";
+import type { SuppressionList } from "./suppression";
 
 export type Route = EventType | "batch";
 
@@ -92,6 +93,8 @@ export interface Transformed {
   readonly count: number;
   /** What to publish, one per event that consent allows. */
   readonly events: TransformedEvent[];
+  /** Events dropped because their subject was erased (suppression.ts); counted in `count`. */
+  readonly suppressed: number;
 }
 
 export type Processed = Rejected | Transformed;
@@ -173,11 +176,32 @@ function pathKey(path: string, key: string): string {
   return path === "" ? k : k.startsWith("[") ? `${path}${k}` : `${path}.${k}`;
 }
 
+/** The identifiers that name the subject of an event (suppression.ts); groupId names a group, not a person. */
+const SUBJECT_FIELDS = ["userId", "anonymousId", "previousId"] as const;
+
 export class BodyProcessor {
   private readonly pseudonymiser: Pseudonymiser;
 
-  constructor(private readonly settings: TransformSettings) {
+  /** `suppression`: erased subjects whose events are dropped. @default none (nothing suppressed) */
+  constructor(
+    private readonly settings: TransformSettings,
+    private readonly suppression?: SuppressionList,
+  ) {
     this.pseudonymiser = new Pseudonymiser(settings.hmacKey, settings.queryAllowList);
+  }
+
+  /**
+   * True when one of the event's subject ids is suppressed. Validated ids are hashable; the pseudonyms
+   * land in the Pseudonymiser's cache, so the transformation that follows for a kept event hashes nothing twice.
+   */
+  private isSuppressed(ev: JsonObject, list: SuppressionList): boolean {
+    for (const f of SUBJECT_FIELDS) {
+      const v = ev[f];
+      if ((typeof v === "string" && v !== "") || typeof v === "number") {
+        if (list.has(this.pseudonymiser.hash(v))) return true;
+      }
+    }
+    return false;
   }
 
   process(raw: Uint8Array, job: Job): Processed {
@@ -273,8 +297,17 @@ export class BodyProcessor {
     // budget, then exact. Ordinary batches never need the exact count (no per-event byteLength).
     let published = 0;
     let exact = false;
+    let suppressed = 0;
+    // Empty list (the usual case): no hashing, no lookup.
+    const list = this.suppression !== undefined && this.suppression.size > 0 ? this.suppression : undefined;
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
+      // Before consent and transformation: an erased subject's event is dropped whatever it holds.
+      if (list !== undefined && this.isSuppressed(ev, list)) {
+        suppressed++;
+        events[i] = EMPTY;
+        continue;
+      }
       if (sharedText !== undefined) {
         // The privacy rules rewrite nested objects (context.device, context.traits) in place: every
         // event gets its own copy of the batch context, or the second event would hash the first's
@@ -302,7 +335,7 @@ export class BodyProcessor {
         );
       }
     }
-    return { ok: true, count: events.length, events: out };
+    return { ok: true, count: events.length, events: out, suppressed };
   }
 }
 

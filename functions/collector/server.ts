@@ -6,14 +6,18 @@ import { createServer, type Server } from "node:http";
 import { declaresOversizeBody } from "./body";
 import { type CollectorConfig, loadConfig } from "./config";
 import { MAX_BATCH_BYTES } from "./event";
+import { gcsSuppressionSource } from "./gcs-suppression";
 import { createCollector, log } from "./handler";
 import { Publisher } from "./publisher";
+import { type SuppressionSource, SuppressionList, SuppressionLoader } from "./suppression";
 import { TransformWorker } from "./worker-pool";
 
 export interface RunningCollector {
   readonly server: Server;
   readonly publisher: Publisher;
   readonly port: number;
+  /** Erased subjects in force (empty when SUPPRESSION_OBJECT_URI is unset). */
+  readonly suppression: SuppressionList;
   /** Drains: stop accepting, answer what is in flight, flush Pub/Sub, close the client. */
   stop(): Promise<void>;
 }
@@ -27,12 +31,33 @@ const SHUTDOWN_BUDGET_MS = 8_000;
 /** server.requestTimeout/headersTimeout are enforced by a sweep this often (Node's default is 30 s). */
 const CONNECTIONS_CHECK_MS = 1_000;
 
-export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+/**
+ * `suppressionSource` replaces the GCS read of `config.suppression` (tests).
+ * @default the object read with @google-cloud/storage (gcs-suppression.ts)
+ */
+export async function startCollector(
+  config: CollectorConfig,
+  suppressionSource?: SuppressionSource,
+): Promise<RunningCollector> {
+  const suppression = new SuppressionList();
+  let loader: SuppressionLoader | undefined;
+  const source =
+    suppressionSource ??
+    (config.suppression !== undefined
+      ? gcsSuppressionSource(config.suppression.bucket, config.suppression.object)
+      : undefined);
+  if (source !== undefined) {
+    loader = new SuppressionLoader(suppression, source, { refreshMs: config.suppressionRefreshMs, log });
+    // Before listening: an erased subject's events must not be published while the list is unread.
+    await loader.start();
+  }
   const publisher = new Publisher(config);
-  const worker = new TransformWorker(config, (err) =>
-    log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err),
+  const worker = new TransformWorker(
+    config,
+    (err) => log("WARNING", "transform worker unavailable, transforming on the event-loop thread", err),
+    suppression,
   );
-  const collector = createCollector(config, publisher, worker);
+  const collector = createCollector(config, publisher, worker, suppression);
   // How often Node checks requestTimeout/headersTimeout (default 30 s): the 408 comes at most this long
   // after the deadline. The check walks only connections with a request under way (a list kept in C++).
   const server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, collector);
@@ -56,9 +81,13 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
   server.requestTimeout = config.bodyTimeoutMs;
   server.headersTimeout = config.bodyTimeoutMs;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (err: Error): void => {
+      void loader?.stop();
+      reject(err);
+    };
+    server.once("error", failed);
     server.listen(config.port, config.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });
@@ -78,10 +107,11 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
       await publisher.close().catch((err: unknown) => log("WARNING", "closing the Pub/Sub client", err));
       server.closeAllConnections();
       await worker.close();
+      await loader?.stop();
     })();
     return stopping;
   };
-  return { server, publisher, port, stop };
+  return { server, publisher, port, suppression, stop };
 }
 
 /** Starts from environment variables and installs the SIGTERM/SIGINT drain. */

@@ -5,19 +5,28 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { BodyProcessor, type Job } from "./process";
-import type { WorkerReply, WorkerSettings } from "./worker-pool";
+import { SuppressionList } from "./suppression";
+import type { SuppressionUpdate, WorkerReply, WorkerSettings } from "./worker-pool";
 
 const init = workerData as WorkerSettings;
-const processor = new BodyProcessor({
-  writeKeys: new Map(init.writeKeys),
-  hmacKey: Buffer.from(init.hmacKey),
-  consentCategory: init.consentCategory,
-  queryAllowList: init.queryAllowList,
-});
+const suppression = new SuppressionList(init.suppression);
+const processor = new BodyProcessor(
+  {
+    writeKeys: new Map(init.writeKeys),
+    hmacKey: Buffer.from(init.hmacKey),
+    consentCategory: init.consentCategory,
+    queryAllowList: init.queryAllowList,
+  },
+  suppression,
+);
 const port = parentPort;
 if (port === null) throw new Error("transform-worker.ts must run as a worker thread");
 
-port.on("message", (msg: { id: number; raw: Uint8Array; job: Job }) => {
+port.on("message", (msg: { id: number; raw: Uint8Array; job: Job } | SuppressionUpdate) => {
+  if ("suppression" in msg) {
+    suppression.replace(msg.suppression);
+    return;
+  }
   let reply: WorkerReply;
   const transfer: ArrayBuffer[] = [];
   try {
@@ -36,7 +45,15 @@ port.on("message", (msg: { id: number; raw: Uint8Array; job: Job }) => {
         ends[i] = off;
         ids[i] = r.events[i].messageId;
       }
-      reply = { id: msg.id, ok: true, count: r.count, data: data.buffer as ArrayBuffer, ends, ids };
+      reply = {
+        id: msg.id,
+        ok: true,
+        count: r.count,
+        suppressed: r.suppressed,
+        data: data.buffer as ArrayBuffer,
+        ends,
+        ids,
+      };
       transfer.push(data.buffer as ArrayBuffer, ends.buffer);
     }
   } catch (err) {

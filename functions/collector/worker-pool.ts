@@ -13,6 +13,7 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Job, TransformSettings } from "./process";
+import type { SuppressionList } from "./suppression";
 
 /** Bodies at least this large go to the worker (a 20-event analytics.js batch is ~16 KB, one event ~0.8 KB). */
 export const WORKER_MIN_BODY_BYTES = 4096;
@@ -22,6 +23,13 @@ export interface WorkerSettings {
   readonly hmacKey: Uint8Array;
   readonly consentCategory: string;
   readonly queryAllowList: string[];
+  /** The suppressed pseudonyms at start; later lists arrive as `{ suppression }` messages. */
+  readonly suppression: string[];
+}
+
+/** A new suppression list for the worker's copy (posted in order with the jobs: later jobs see it). */
+export interface SuppressionUpdate {
+  readonly suppression: readonly string[];
 }
 
 export type WorkerReply =
@@ -36,6 +44,8 @@ export type WorkerReply =
       readonly id: number;
       readonly ok: true;
       readonly count: number;
+      /** Events dropped as suppressed (process.ts Transformed.suppressed). */
+      readonly suppressed: number;
       /** The events' JSON, back to back; event i ends at ends[i]. */
       readonly data: ArrayBuffer;
       readonly ends: Uint32Array;
@@ -50,15 +60,18 @@ export class TransformWorker {
   private readonly pending = new Map<number, WorkerCallback>();
   private nextId = 1;
 
+  /** `suppression`: the event-loop thread's list, mirrored into the worker. @default none */
   constructor(
     settings: TransformSettings,
     private readonly onError: (err: unknown) => void,
+    suppression?: SuppressionList,
   ) {
     const workerData: WorkerSettings = {
       writeKeys: [...settings.writeKeys],
       hmacKey: new Uint8Array(settings.hmacKey),
       consentCategory: settings.consentCategory,
       queryAllowList: [...(settings.queryAllowList ?? [])],
+      suppression: suppression?.list() ?? [],
     };
     // Same extension as this file: .js once compiled (dist/); .ts under tsx (collector:local, tests,
     // benchmark), where the worker registers tsx's CommonJS hook before loading it.
@@ -86,6 +99,11 @@ export class TransformWorker {
     } catch (err) {
       this.fail(err);
     }
+    // Messages reach the worker in order: every body queued after a new list is judged by it.
+    suppression?.onReplace((list) => {
+      const update: SuppressionUpdate = { suppression: list };
+      this.worker?.postMessage(update);
+    });
   }
 
   get available(): boolean {

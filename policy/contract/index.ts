@@ -5,6 +5,7 @@
  * of these facts is written again elsewhere.
  */
 export * from "./erasure";
+export * from "./erasure-bounds";
 export * from "./jurisdictions";
 export * from "./stateful";
 export * from "./tags";

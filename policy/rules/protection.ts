@@ -18,6 +18,7 @@ import {
   str,
   type ResourceRule,
   type ResourceView,
+  type RuleContext,
   type StackRule,
 } from "./common";
 
@@ -149,20 +150,47 @@ export const projectServicesKept: ResourceRule = {
 
 const FUNCTION = "aws:lambda/function:Function";
 const INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig";
+const EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping";
+
+/**
+ * A mapping that reads a stream (DynamoDB, Kinesis, Kafka: the sources that take a `startingPosition`)
+ * retries a failing batch until its records expire by default (`maximumRetryAttempts` -1), blocking the
+ * shard, and then drops them; it must bound its retries and keep the records that fail them (Lambda
+ * developer guide, "Using Lambda with DynamoDB", error handling and on-failure destinations).
+ */
+function checkStreamMapping(m: ResourceView, ctx: RuleContext): void {
+  if (str(m.props, "startingPosition") === undefined) return; // a queue: its own redrive policy keeps failures
+  if (
+    reference(m.props, "destinationConfig.onFailure.destinationArn", ctx, m, "a queue created in this update") ===
+    undefined
+  )
+    ctx.report(`${label(m)} has no on-failure destination: stream records that fail every retry are dropped.`, m.urn);
+  const retries = num(m.props, "maximumRetryAttempts");
+  if (retries === undefined || retries < 0)
+    ctx.report(
+      `${label(m)} retries a failing batch until its records expire (maximumRetryAttempts ${retries ?? "unset"}), blocking the shard: set a bound.`,
+      m.urn,
+    );
+}
 
 export const functionFailuresKept: StackRule = {
   kind: "stack",
   name: "function-failures-kept",
   description:
-    "Every Lambda function logs to a log group of this stack and keeps the asynchronous events that failed every retry (an on-failure destination or a dead-letter queue), never dropping them.",
+    "Every Lambda function logs to a log group of this stack and keeps the asynchronous events that failed every retry (an on-failure destination or a dead-letter queue), never dropping them; a stream's event source mapping bounds its retries and keeps the records that fail them.",
   domain: "protection",
   severity: "medium",
   enforcementLevel: "mandatory",
   articles: [A.gdpr32_1_b, A.gdpr32_1_c, A.lgpd46],
   remediation:
-    'Set loggingConfig.logGroup to a log group declared in the stack (encrypted, with retention), created before the function. Give the function an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an encrypted SQS queue) or a deadLetterConfig.targetArn. Without either, Lambda discards an event after its last retry (Lambda developer guide, "Error handling and automatic retries"): a file or a pull that is never loaded, and no trace of it.',
-  resourceTypes: [FUNCTION, INVOKE_CONFIG],
+    'Set loggingConfig.logGroup to a log group declared in the stack (encrypted, with retention), created before the function. Give the function an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an encrypted SQS queue) or a deadLetterConfig.targetArn. Without either, Lambda discards an event after its last retry (Lambda developer guide, "Error handling and automatic retries"): a file or a pull that is never loaded, and no trace of it. Give an aws.lambda.EventSourceMapping on a stream a maximumRetryAttempts of 0 or more and a destinationConfig.onFailure.destinationArn (an encrypted SQS queue).',
+  resourceTypes: [FUNCTION, INVOKE_CONFIG, EVENT_SOURCE_MAPPING],
   validate(resources, ctx) {
+    eachKnown(
+      resources.filter((r) => r.type === EVENT_SOURCE_MAPPING),
+      ctx,
+      (m) => checkStreamMapping(m, ctx),
+    );
     const functions = resources.filter((r) => r.type === FUNCTION);
     const configs = resources.filter((r) => r.type === INVOKE_CONFIG);
     const kept = new Set<string>();
@@ -195,7 +223,7 @@ export const dynamodbPointInTimeRecovery: ResourceRule = {
   kind: "resource",
   name: "dynamodb-point-in-time-recovery",
   description:
-    "Every DynamoDB table (the API sources' cursors: which records have landed) can be restored to any second of the last 35 days.",
+    "Every DynamoDB table (the API sources' cursors: which records have landed; the data-subject requests) can be restored to any second of the last 35 days.",
   domain: "protection",
   severity: "medium",
   enforcementLevel: "mandatory",

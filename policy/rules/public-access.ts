@@ -335,13 +335,13 @@ export const invocationsScoped: ResourceRule = {
   kind: "resource",
   name: "invocations-scoped",
   description:
-    "Functions run only for named resources of their own account: a Lambda permission names its caller's sourceArn (and sourceAccount for S3), never '*'; no function URL is unauthenticated; bucket notifications go to EventBridge or to destinations in the bucket's account.",
+    "Functions run only for named resources of their own account: a Lambda permission names its caller's sourceArn (and sourceAccount for S3), never '*'; no function URL is unauthenticated, nor a URL permission granted for an unauthenticated URL; bucket notifications go to EventBridge or to destinations in the bucket's account.",
   domain: "public-access",
   severity: "high",
   enforcementLevel: "mandatory",
   articles: NO_PUBLIC,
   remediation:
-    "Give aws.lambda.Permission the sourceArn of the one rule, schedule or bucket that invokes it (and sourceAccount when the principal is s3.amazonaws.com: bucket ARNs carry no account); never principal '*'. Set a function URL's authorizationType to AWS_IAM, or invoke the function through EventBridge instead. Send bucket notifications to EventBridge (eventbridge: true) or to a function, queue or topic of the same account.",
+    "Give aws.lambda.Permission the sourceArn of the one rule, schedule or bucket that invokes it (and sourceAccount when the principal is s3.amazonaws.com: bucket ARNs carry no account); never principal '*'. Set a function URL's authorizationType to AWS_IAM (and a lambda:InvokeFunctionUrl permission's functionUrlAuthType to AWS_IAM), or invoke the function through EventBridge instead. Send bucket notifications to EventBridge (eventbridge: true) or to a function, queue or topic of the same account.",
   resourceTypes: [LAMBDA_PERMISSION, FUNCTION_URL, BUCKET_NOTIFICATION],
   validate(r, ctx) {
     if (r.type === LAMBDA_PERMISSION) {
@@ -350,6 +350,14 @@ export const invocationsScoped: ResourceRule = {
         ctx.report(`${label(r)} lets any principal invoke the function.`, r.urn);
         return;
       }
+      // A function URL permission for auth type NONE is what makes a URL public (Lambda developer guide,
+      // "Control access to Lambda function URLs"); only AWS_IAM URLs are allowed here.
+      const action = str(r.props, "action");
+      if (action === "lambda:InvokeFunctionUrl" && str(r.props, "functionUrlAuthType") !== "AWS_IAM")
+        ctx.report(
+          `${label(r)} grants lambda:InvokeFunctionUrl for auth type '${str(r.props, "functionUrlAuthType") ?? "unset"}': set functionUrlAuthType to AWS_IAM.`,
+          r.urn,
+        );
       // A service principal without sourceArn admits every resource of that service, in every account
       // (Lambda developer guide, "Granting function access to AWS services": the confused deputy).
       if (principal.endsWith(".amazonaws.com")) {

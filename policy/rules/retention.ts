@@ -18,6 +18,7 @@ import {
   type DataClass,
   type ErasureBudget,
 } from "../contract";
+import { erasureSlaOf } from "../config";
 import { A } from "./articles";
 import {
   attachedTo,
@@ -72,7 +73,7 @@ function boundsOf(r: ResourceView, ctx: RuleContext): Bounds | undefined {
     cls: c.cls,
     ceiling: j.settings.retentionCeilingDays[c.cls],
     floor: c.cls === "audit" ? j.settings.auditFloorDays : 0,
-    budget: erasureBudget(j.settings.erasureSlaCeilingDays),
+    budget: erasureBudget(erasureSlaOf(j.settings)),
   };
 }
 
@@ -87,10 +88,13 @@ const LIVE_WAITS = `${dayCount(LIVE_DELETION_DAYS)} to delete the live rows`;
  * what the erasure budget leaves for the stage once the stages before it (`waits`) are counted.
  */
 function slaReason(j: ResolvedJurisdiction, days: number, allowed: number, waits: string): string {
-  const sla = j.settings.erasureSlaCeilingDays;
-  return days > sla
-    ? `the ${j.settings.law} erasure SLA is ${sla} days`
-    : `the ${j.settings.law} erasure SLA of ${sla} days leaves ${allowed} after ${waits}`;
+  const sla = erasureSlaOf(j.settings);
+  // The stack's own SLA when it promises less than the law's ceiling (policy/config.ts erasureSlaDays).
+  const whose =
+    sla < j.settings.erasureSlaCeilingDays
+      ? `configured erasure SLA (${j.settings.law} allows ${j.settings.erasureSlaCeilingDays})`
+      : `${j.settings.law} erasure SLA`;
+  return days > sla ? `the ${whose} is ${sla} days` : `the ${whose} of ${sla} days leaves ${allowed} after ${waits}`;
 }
 
 /** Checks an expiry in days against the class bounds; `what` names the setting. */
@@ -375,7 +379,7 @@ export const logRetention: ResourceRule = {
       cls: c,
       ceiling: j.settings.retentionCeilingDays[c],
       floor: c === "audit" ? j.settings.auditFloorDays : 0,
-      budget: erasureBudget(j.settings.erasureSlaCeilingDays),
+      budget: erasureBudget(erasureSlaOf(j.settings)),
     };
     const what = r.type === "aws:cloudwatch/logGroup:LogGroup" ? "retentionInDays" : "retentionDays";
     // Cloud Logging buckets default to 30 days.
@@ -440,7 +444,7 @@ export const streamRetention: ResourceRule = {
   validate(r, ctx) {
     const j = requireJurisdiction(r, ctx);
     if (!j) return;
-    const allowed = erasureBudget(j.settings.erasureSlaCeilingDays).messageRetentionDays;
+    const allowed = erasureBudget(erasureSlaOf(j.settings)).messageRetentionDays;
     let days: number | undefined;
     let what: string;
     if (r.type === "aws:msk/topic:Topic" || r.type === "aws:msk/configuration:Configuration") {
@@ -497,7 +501,7 @@ export const icebergSnapshotExpiry: StackRule = {
     for (const o of optimizers) {
       const j = requireJurisdiction(o, ctx);
       if (!j) continue;
-      const allowed = erasureBudget(j.settings.erasureSlaCeilingDays).icebergMaintenanceDays;
+      const allowed = erasureBudget(erasureSlaOf(j.settings)).icebergMaintenanceDays;
       const type = str(o.props, "type");
       if (bool(o.props, "configuration.enabled") === false) ctx.report(`${label(o)} is disabled.`, o.urn);
       if (type === "retention") {
@@ -643,7 +647,7 @@ export const erasurePropagation: StackRule = {
       if (!j) continue;
       const schedule = str(t.props, "schedule") ?? "";
       const gap = cronLongestGapDays(schedule);
-      const sla = j.settings.erasureSlaCeilingDays;
+      const sla = erasureSlaOf(j.settings);
       if (gap === undefined) {
         ctx.report(
           `${label(t)} has the schedule '${schedule}', which this rule cannot read, so its gap against the ${sla}-day erasure SLA cannot be verified.`,

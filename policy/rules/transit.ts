@@ -17,6 +17,7 @@ import {
   type ResourceView,
   type StackRule,
   eachKnown,
+  reference,
   referenced,
   UnknownInputError,
 } from "./common";
@@ -293,10 +294,56 @@ export const glueConnectionPrivateTls: ResourceRule = {
   },
 };
 
+const SCHEDULER_JOB = "gcp:cloudscheduler/job:Job";
+
+/**
+ * A Cloud Scheduler job's HTTP target (here: the subject-rights worker) is a private service reached over
+ * the internet's front end: the call is TLS and carries a Google-signed token of a user-managed account,
+ * the one the service's invoker grant names. The Cloud Scheduler service agent cannot be that account
+ * (cloud.google.com/scheduler/docs/http-target-auth: "Do not use the default Cloud Scheduler service
+ * account"), and the default compute account holds roles/editor. Pub/Sub and App Engine targets are
+ * authenticated by Google itself.
+ */
+export const scheduledCallsAuthenticated: ResourceRule = {
+  kind: "resource",
+  name: "scheduled-calls-authenticated",
+  description:
+    "A Cloud Scheduler job calls its HTTP target over HTTPS with an OIDC or OAuth token of a dedicated service account.",
+  domain: "transit",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  articles: [...IN_TRANSIT, A.gdpr32_1_b, A.lgpd49],
+  remediation:
+    "Give the job's httpTarget an https:// uri and an oidcToken (Cloud Run and Cloud Functions targets, audience = the service URL) or an oauthToken (Google APIs) whose serviceAccountEmail is a service account created for the schedule, holding only the invoker role on its target; never the default compute account or the Cloud Scheduler service agent.",
+  resourceTypes: [SCHEDULER_JOB],
+  validate(r, ctx) {
+    if (get(r.props, "httpTarget") === undefined) return;
+    const uri = peekStr(r.props, "httpTarget.uri");
+    if (uri === null) reference(r.props, "httpTarget.uri", ctx, r, "the URL of a service created in this update");
+    else if (uri === undefined || !uri.startsWith("https://"))
+      ctx.report(`${label(r)} calls '${uri ?? "unset"}' without TLS: use an https:// uri.`, r.urn);
+    const kind = get(r.props, "httpTarget.oidcToken") !== undefined ? "oidcToken" : "oauthToken";
+    if (get(r.props, `httpTarget.${kind}`) === undefined) {
+      ctx.report(
+        `${label(r)} calls its target without a token: set httpTarget.oidcToken or httpTarget.oauthToken.`,
+        r.urn,
+      );
+      return;
+    }
+    const path = `httpTarget.${kind}.serviceAccountEmail`;
+    const email = peekStr(r.props, path);
+    if (email === null) reference(r.props, path, ctx, r, "a service account created in this update");
+    else if (email === undefined) ctx.report(`${label(r)} sets ${kind} without a serviceAccountEmail.`, r.urn);
+    else if (/-compute@developer\.gserviceaccount\.com$|@gcp-sa-cloudscheduler\.iam\.gserviceaccount\.com$/.test(email))
+      ctx.report(`${label(r)} signs its calls as '${email}': use a service account dedicated to the schedule.`, r.urn);
+  },
+};
+
 export const transitRules = [
   s3TlsOnly,
   dataInTransit,
   pubsubSchemaEnforced,
   dmsTlsTrust,
   glueConnectionPrivateTls,
+  scheduledCallsAuthenticated,
 ] as const;

@@ -251,7 +251,9 @@ describe("cdc merge SQL generation", () => {
     const config = renderGlueJobConfig(spec, { database: "sales" });
 
     it("carries the Spark steps for the Glue catalog names and survives JSON", () => {
-      expect(config.names).to.deep.equal(names);
+      // The suppression list sits beside the table; a table without pseudonyms does not read it.
+      expect(config.names).to.deep.equal({ ...names, suppression: "glue_catalog.sales.subject_suppression" });
+      expect(config.suppressionTable).to.equal(null);
       expect(JSON.parse(JSON.stringify(config))).to.deep.equal(config);
       expect(config.steps.map((s) => s.sql)).to.deep.equal(spark.steps.map((s) => s.sql));
       expect(config.stepOrder).to.deep.equal(STEP_ORDER);

@@ -194,7 +194,7 @@ for (const stack of ["dev", "prod"]) {
             expect(replicas[0].customerManagedEncryption.kmsKeyName).to.match(/cryptoKeys\/secrets$/);
           });
 
-          it("runs as its own account with publisher on the topic and accessor on its two secrets only", () => {
+          it("runs as its own account with publisher on the topic, accessor on its two secrets and reader of the suppression list only", () => {
             const svc = only(plan, run, cell.name);
             const email = (svc.inputs.template as any).serviceAccount as string;
             expect(email).to.equal(
@@ -203,14 +203,23 @@ for (const stack of ["dev", "prod"]) {
             const grants = plan.resources.filter(
               (r) => r.cell === cell.name && r.inputs.member === `serviceAccount:${email}`,
             );
+            const suppressionBucket = plan.resources.find(
+              (r) =>
+                r.cell === cell.name &&
+                r.type === "gcp:storage/bucket:Bucket" &&
+                r.name.endsWith("-rights-suppression"),
+            )?.inputs.name;
+            expect(suppressionBucket, "suppression bucket").to.be.a("string");
             const summary = grants
-              .map((g) => `${g.type}|${g.inputs.role}|${g.inputs.topic ?? g.inputs.secretId}`)
+              .map((g) => `${g.type}|${g.inputs.role}|${g.inputs.topic ?? g.inputs.secretId ?? g.inputs.bucket}`)
               .sort();
             expect(summary).to.deep.equal(
               [
                 `gcp:pubsub/topicIAMMember:TopicIAMMember|roles/pubsub.publisher|${prefix}-clickstream`,
                 `gcp:secretmanager/secretIamMember:SecretIamMember|roles/secretmanager.secretAccessor|projects/${project}/secrets/${prefix}-collector-write-keys`,
                 `gcp:secretmanager/secretIamMember:SecretIamMember|roles/secretmanager.secretAccessor|projects/${project}/secrets/${prefix}-pseudonymisation-key`,
+                // The erased subjects' pseudonyms (components/gcp/rights): read, never written.
+                `gcp:storage/bucketIAMMember:BucketIAMMember|roles/storage.objectViewer|${suppressionBucket}`,
               ].sort(),
             );
           });

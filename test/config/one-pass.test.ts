@@ -111,7 +111,7 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
     expectExactly(e.problems);
   });
 
-  it("erasureSlaDays 2 is refused by Iceberg, 9 by BigQuery time travel, 10 accepted; a /26 ingestion VPC is refused, alone", function () {
+  it("erasureSlaDays 2 is refused by Iceberg, 9 by BigQuery time travel and the stores' bounds, 12 accepted; a /26 ingestion VPC is refused, alone", function () {
     const base = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Json };
     const { config: devRaw, secretKeys } = readStackConfig("dev");
     // One change at a time: that key's own problem, nothing else.
@@ -142,19 +142,32 @@ describe("every config problem in one pass (issue 12, item 2)", function () {
       `lakehouse:sources.${kind}[0].reconcileEveryHours: a row deleted at the source can stay in the lake 10 days ` +
       `(reconcile every 24 h, up to 1 day(s) between runs of '${cron}', 8 days of snapshot retention), beyond the ` +
       `erasure SLA of 9 days; schedule the job more often`;
-    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 9))).to.deep.equal([
+    // The stores' bounds (components/config/erasure-budget.ts) are over 9 days as well, each under the key that
+    // sets them: the warehouse's snapshot expiry then old versions, dev's 7 days of raw files, query results.
+    const bound = (key: string, value: number) =>
+      `lakehouse:${key}: ${value} days keeps erased personal data in cell 'br' past the erasure SLA of 9 days`;
+    const nine = one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 9));
+    expect(nine.filter((p) => !/keeps erased personal data in cell/.test(p))).to.deep.equal([
       "lakehouse:bigqueryTimeTravelHours: 48 hours of time travel, after a day for the live delete and before " +
         "BigQuery's 7-day fail-safe, keeps erased rows longer than the erasure SLA of 9 days (erasureSlaDays 10 or more fits it)",
       reconcile("cassandra", "cron(0 3 * * ? *)"),
       reconcile("elasticsearch", "cron(30 3 * * ? *)"),
     ]);
-    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 10))).to.deep.equal([]);
-    // 3 days fit Iceberg's maintenance; BigQuery's time travel and fail-safe then refuse it under their own key.
+    expect(nine.filter((p) => /keeps erased personal data in cell/.test(p)).map((p) => p.split(" (")[0])).to.deep.equal(
+      [bound("erasureSlaDays", 9), bound("retention.raw", 7), bound("retention.curated", 90)],
+    );
+    // 12 days is the shortest SLA every store of dev fits (the warehouse: 1 + 8 days of Iceberg + 1 + 2 of lifecycle).
+    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 11))).to.have.length(3);
+    expect(one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 12))).to.deep.equal([]);
+    // 3 days fit Iceberg's maintenance; BigQuery's time travel and fail-safe then refuse it under their own key,
+    // and the stores' bounds under theirs.
     expect(
-      one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 3)).filter((p) =>
-        p.startsWith("lakehouse:erasureSlaDays"),
-      ),
-    ).to.deep.equal([]);
+      one("lakehouse:erasureSlaDays", (c) => (c["lakehouse:erasureSlaDays"] = 3))
+        .filter((p) => p.startsWith("lakehouse:erasureSlaDays"))
+        .map((p) => p.split(" (")[0]),
+    ).to.deep.equal([
+      "lakehouse:erasureSlaDays: 3 days keeps erased personal data in cell 'br' past the erasure SLA of 3 days",
+    ]);
     expect(
       one("lakehouse:cells", (c) => (c["lakehouse:cells"][0].network = { vpcCidr: "10.90.0.0/26" })),
     ).to.deep.equal(["lakehouse:cells[0].network.vpcCidr: must be an IPv4 CIDR from /16 to /24"]);

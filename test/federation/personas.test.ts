@@ -64,6 +64,12 @@ function derivedMatrix(
     const p = personaOfMember(String(r.inputs.member));
     if (p && r.inputs.role === "roles/logging.privateLogViewer") grant(p, "audit", "read");
   }
+  // The data-subject request exports bucket on GCP (components/gcp/rights): read by the privacy officers.
+  for (const r of ofType(plan, "gcp:storage/bucketIAMMember:BucketIAMMember", cellName)) {
+    const p = personaOfMember(String(r.inputs.member));
+    if (p && r.inputs.role === "roles/storage.objectViewer" && /exports/.test(String(r.inputs.bucket)))
+      grant(p, "requests", "read");
+  }
   for (const r of ofType(plan, "gcp:privilegedaccessmanager/entitlement:entitlement", cellName)) {
     const principals = (r.inputs.eligibleUsers as { principals: string[] }[]).flatMap((u) => u.principals);
     const bindings = (
@@ -97,6 +103,8 @@ function derivedMatrix(
       (x) => x.inputs.role === role.outputs.name,
     )!;
     if (policyOf(policy, "policy").Statement.some((s) => s.Sid === "AuditTrailRead")) grant(p, "audit", level);
+    // The privacy officers' role (components/aws/rights): the intake URL and the exports bucket.
+    if (policyOf(policy, "policy").Statement.some((s) => s.Sid === "ReadExports")) grant(p, "requests", level);
     // A persona role trusts only principals of the cell's own account; break-glass needs MFA and short sessions.
     const trust = policyOf(role, "assumeRolePolicy").Statement;
     for (const s of trust) {

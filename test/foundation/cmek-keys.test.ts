@@ -43,8 +43,8 @@ for (const stack of ["dev", "prod"]) {
 
     it("creates each key (cell key ring and service keys alike) with exactly the shared settings", () => {
       const keys = ofType(plan, "gcp:kms/cryptoKey:CryptoKey");
-      // Six per cell from the key ring, plus the collector's and the notebooks' disk key.
-      expect(keys.length).to.equal(config.cells.length * 8);
+      // Six per cell from the key ring, plus the collector's, the notebooks' disk key and the rights worker's.
+      expect(keys.length).to.equal(config.cells.length * 9);
       for (const k of keys) {
         const expected = cmekKeyArgs({
           name: String(k.inputs.name),

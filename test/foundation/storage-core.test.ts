@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { cellRetention, deriveSizing } from "../../components/config";
-import { noncurrentDaysForErasure } from "../../components/conventions";
+import { expiringNoncurrentDays, warehouseNoncurrentDays } from "../../policy/contract";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 import { configOf, joinedTo, ofType, planOf } from "../helpers/plan";
 
@@ -114,9 +114,14 @@ for (const stack of ["dev", "prod"]) {
           expect(lifecycle("access-logs").expiration).to.deep.equal({ days: retention.logs });
           // Iceberg owns deletion of live warehouse files.
           expect(lifecycle("warehouse").expiration).to.equal(undefined);
+          // Old versions get what the erasure bound leaves after the expiry, or after snapshot expiry in the
+          // warehouse (policy/contract/erasure-bounds.ts).
           for (const p of ["landing", "raw", "warehouse", "query-results"]) {
+            const expiry = lifecycle(p).expiration?.days;
             expect(lifecycle(p).noncurrentVersionExpiration.noncurrentDays).to.equal(
-              noncurrentDaysForErasure(config.erasureSlaDays),
+              expiry === undefined
+                ? warehouseNoncurrentDays(config.erasureSlaDays)
+                : expiringNoncurrentDays(config.erasureSlaDays, expiry),
             );
             expect(lifecycle(p).noncurrentVersionExpiration.noncurrentDays).to.be.below(config.erasureSlaDays);
           }

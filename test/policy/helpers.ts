@@ -99,11 +99,6 @@ export function fixtures(plan: Plan): ResourceInput[] {
         encryptionInTransit: { clientBroker: "TLS", inCluster: true },
       },
     }),
-    // The CSV loader as a URL would be: only with IAM authentication.
-    fixture("aws:lambda/functionUrl:FunctionUrl", "br-csv-url", {
-      functionName: "lakehouse-dev-br-csv-supplier-prices",
-      authorizationType: "AWS_IAM",
-    }),
     fixture("aws:kinesis/stream:Stream", "br-events", {
       encryptionType: "KMS",
       kmsKeyId: lakeKey,

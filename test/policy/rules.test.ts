@@ -143,6 +143,7 @@ const CASES: readonly Case[] = [
     [
       "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-collector-source' has no kmsKeyName and its bucket 'acme-lakehouse-br-dev-lakehouse-dev-br-staging' is not a bucket of this stack with encryption.defaultKmsKeyName.",
       "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-clickstream-dataflow-udf' has no kmsKeyName and its bucket 'acme-lakehouse-br-dev-lakehouse-dev-br-staging' is not a bucket of this stack with encryption.defaultKmsKeyName.",
+      "objects-cmek: gcp:storage/bucketObject:BucketObject 'br-gcp-rights-source' has no kmsKeyName and its bucket 'acme-lakehouse-br-dev-lakehouse-dev-br-staging' is not a bucket of this stack with encryption.defaultKmsKeyName.",
       "stores-cmek: gcp:storage/bucket:Bucket 'br-gcp-staging' has no customer-managed key: set encryption.defaultKmsKeyName.",
     ],
   ],
@@ -539,6 +540,52 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
+    "allUsers invoker on the subject-rights worker (private: only its schedule may call it)",
+    set("br-gcp-rights-invoker", (i) => (i.member = "allUsers")),
+    [
+      "public-endpoint-declared: gcp:cloudrunv2/serviceIamMember:ServiceIamMember 'br-gcp-rights-invoker' opens gcp:cloudrunv2/service:Service 'br-gcp-rights-worker' to allUsers, but that service is not labelled public-endpoint=tracking-api.",
+    ],
+  ],
+  [
+    "Scheduler job calling its target without a token",
+    set("br-gcp-rights-schedule", (i) => delete rec(i.httpTarget).oidcToken),
+    [
+      "scheduled-calls-authenticated: gcp:cloudscheduler/job:Job 'br-gcp-rights-schedule' calls its target without a token: set httpTarget.oidcToken or httpTarget.oauthToken.",
+    ],
+  ],
+  [
+    "Scheduler job calling over plain HTTP",
+    set("br-gcp-rights-schedule", (i) => (rec(i.httpTarget).uri = "http://worker.example/run")),
+    [
+      "scheduled-calls-authenticated: gcp:cloudscheduler/job:Job 'br-gcp-rights-schedule' calls 'http://worker.example/run' without TLS: use an https:// uri.",
+    ],
+  ],
+  [
+    "Scheduler job signing as the default compute account",
+    set(
+      "br-gcp-rights-schedule",
+      (i) => (rec(rec(i.httpTarget).oidcToken).serviceAccountEmail = "123456789-compute@developer.gserviceaccount.com"),
+    ),
+    [
+      "scheduled-calls-authenticated: gcp:cloudscheduler/job:Job 'br-gcp-rights-schedule' signs its calls as '123456789-compute@developer.gserviceaccount.com': use a service account dedicated to the schedule.",
+    ],
+  ],
+  [
+    "Scheduler job with a token but no account",
+    set("br-gcp-rights-schedule", (i) => delete rec(rec(i.httpTarget).oidcToken).serviceAccountEmail),
+    [
+      "scheduled-calls-authenticated: gcp:cloudscheduler/job:Job 'br-gcp-rights-schedule' sets oidcToken without a serviceAccountEmail.",
+    ],
+  ],
+  [
+    "Scheduler job publishing to Pub/Sub (no HTTP target: Google authenticates it)",
+    set("br-gcp-rights-schedule", (i) => {
+      delete i.httpTarget;
+      i.pubsubTarget = { topicName: "projects/p/topics/t", data: "e30=" };
+    }),
+    [],
+  ],
+  [
     "Workbench with a public IP",
     set("br-clickstream-workbench-1", (i) => (rec(i.gceSetup).disablePublicIp = false)),
     [
@@ -570,10 +617,28 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
-    "A function URL without authentication",
-    set("br-csv-url", (i) => (i.authorizationType = "NONE")),
+    "The data-subject request intake's URL without authentication",
+    set("br-subject-rights-intake-url", (i) => (i.authorizationType = "NONE")),
     [
-      "invocations-scoped: aws:lambda/functionUrl:FunctionUrl 'br-csv-url' has authorizationType 'NONE': anyone on the internet can call it.",
+      "invocations-scoped: aws:lambda/functionUrl:FunctionUrl 'br-subject-rights-intake-url' has authorizationType 'NONE': anyone on the internet can call it.",
+    ],
+  ],
+  [
+    "The intake's URL permission granted for an unauthenticated URL",
+    set("br-subject-rights-intake-url-officers", (i) => (i.functionUrlAuthType = "NONE")),
+    [
+      "invocations-scoped: aws:lambda/permission:Permission 'br-subject-rights-intake-url-officers' grants lambda:InvokeFunctionUrl for auth type 'NONE': set functionUrlAuthType to AWS_IAM.",
+    ],
+  ],
+  [
+    "The request worker's stream mapping retrying forever, its failures dropped",
+    set("br-subject-rights-worker-stream", (i) => {
+      delete i.destinationConfig;
+      i.maximumRetryAttempts = -1;
+    }),
+    [
+      "function-failures-kept: aws:lambda/eventSourceMapping:EventSourceMapping 'br-subject-rights-worker-stream' has no on-failure destination: stream records that fail every retry are dropped.",
+      "function-failures-kept: aws:lambda/eventSourceMapping:EventSourceMapping 'br-subject-rights-worker-stream' retries a failing batch until its records expire (maximumRetryAttempts -1), blocking the shard: set a bound.",
     ],
   ],
   [

@@ -10,7 +10,8 @@
  *   policyCoverage(types)            -> Coverage          resource types covered by a specific rule
  */
 import type { EnforcementLevel, PolicyPackConfig } from "@pulumi/policy";
-import { buildPackConfig, type SettingsOverrides } from "../../policy/config";
+import { buildPackConfig, DEFAULT_SETTINGS, type SettingsOverrides } from "../../policy/config";
+import { NAMESPACE } from "../../components/config/namespace";
 import { matchesType } from "../../policy/rules/common";
 import { defaultLevels, rules } from "../../policy/policies";
 import { evaluateStack } from "../plan/evaluate";
@@ -147,9 +148,29 @@ export async function runPolicyGateOnResources(
   }
 }
 
-/** Runs the gate over an evaluated plan. */
+/**
+ * The pack settings a stack's own config implies, under the caller's: every jurisdiction's `erasureSlaDays` is
+ * the stack's `lakehouse:erasureSlaDays`, so the rules hold stores to the SLA the stack promises, not only to the
+ * legal ceiling (the same value `--policy-pack-config` carries for `pulumi preview`: policy/README.md).
+ */
+export function stackSettings(config: Readonly<Record<string, string>>, over?: SettingsOverrides): SettingsOverrides {
+  const sla = Number(config[`${NAMESPACE}:erasureSlaDays`]);
+  if (!Number.isInteger(sla) || sla < 1) return over ?? {};
+  const ids = new Set([...Object.keys(DEFAULT_SETTINGS.jurisdictions), ...Object.keys(over?.jurisdictions ?? {})]);
+  return {
+    ...over,
+    jurisdictions: Object.fromEntries(
+      [...ids].map((id) => [id, { erasureSlaDays: sla, ...(over?.jurisdictions?.[id] ?? {}) }]),
+    ),
+  };
+}
+
+/** Runs the gate over an evaluated plan, with the stack's erasure SLA in the pack settings (`stackSettings`). */
 export function runPolicyGate(plan: Plan, opts: GateOptions = {}): Promise<GateResult> {
-  return runPolicyGateOnResources(plan.stack, plan.resources, opts);
+  return runPolicyGateOnResources(plan.stack, plan.resources, {
+    ...opts,
+    settings: stackSettings(plan.config, opts.settings),
+  });
 }
 
 function configProblemsOf(e: unknown): readonly string[] | undefined {

@@ -21,8 +21,20 @@ import { serviceOnlyTrustPolicy, serviceTrustPolicy } from "../service-trust";
 import { policyDocument, type Statement } from "./statements";
 
 export interface ServiceRoleArgs {
-  /** The service principal that assumes the role, e.g. `glue.amazonaws.com` or `dms.<region>.amazonaws.com`. */
+  /**
+   * The service principal that assumes the role, e.g. `glue.amazonaws.com` or `dms.<region>.amazonaws.com`.
+   * Ignored when `trustPolicy` is given.
+   */
   readonly service: string;
+  /**
+   * A trust policy for a role no AWS service assumes: people's principals (a persona role) or a web identity
+   * (`googleIdentityTrust`). @default the service's trust policy (`service`, `sourceCondition`)
+   */
+  readonly trustPolicy?: pulumi.Input<string>;
+  /** Longest session, seconds (3600-43200). @default 3600 (IAM's default) */
+  readonly maxSessionDuration?: number;
+  /** Tags beyond the provider's defaults (e.g. `persona`). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
   /** The account the role lives in; the trust policy admits the service only on its behalf. */
   readonly accountId: string;
   /** What the role is for (shown in the IAM console). */
@@ -94,9 +106,12 @@ export class ServiceRole extends pulumi.ComponentResource {
         ...(args.roleName !== undefined ? { name: args.roleName } : {}),
         description: args.description,
         assumeRolePolicy:
-          (args.sourceCondition ?? "source-account") === "source-account"
+          args.trustPolicy ??
+          ((args.sourceCondition ?? "source-account") === "source-account"
             ? serviceTrustPolicy(args.service, args.accountId)
-            : serviceOnlyTrustPolicy(args.service),
+            : serviceOnlyTrustPolicy(args.service)),
+        ...(args.maxSessionDuration !== undefined ? { maxSessionDuration: args.maxSessionDuration } : {}),
+        ...(args.tags !== undefined ? { tags: { ...args.tags } } : {}),
       },
       child,
     );

@@ -15,6 +15,7 @@ import {
   erasureBudget,
 } from "../../../policy/contract";
 import { classification } from "../../conventions";
+import { pseudonymColumns, type PersonalDataCatalog } from "../../privacy/personal-data";
 import type { IcebergColumn, PartitionField } from "./plan-rules";
 
 export interface IcebergMaintenance {
@@ -68,6 +69,16 @@ export interface IcebergTableArgs {
   readonly optimizerRoleArn: pulumi.Input<string>;
   /** Snapshot expiry and orphan cleanup, bounded by the erasure SLA (`maintenanceForSla`). */
   readonly maintenance: IcebergMaintenance;
+  /**
+   * The cell's registry of personal data: the table declares itself there when it has subject columns,
+   * so the data-subject request workers reach it (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
+  /**
+   * Columns holding a subject's pseudonym. An empty list says the table holds no subject key (bookkeeping).
+   * @default the columns named `*_pseudo_id` (`PSEUDONYM_COLUMN`)
+   */
+  readonly subjectColumns?: readonly string[];
 }
 
 export class IcebergTable extends pulumi.ComponentResource {
@@ -172,6 +183,18 @@ export class IcebergTable extends pulumi.ComponentResource {
       }),
     };
     this.name = this.table.name;
+    const subjectColumns = args.subjectColumns ?? pseudonymColumns(columns.map((c) => c.name));
+    if (args.personalData && subjectColumns.length > 0) {
+      args.personalData.table({
+        cloud: "aws",
+        dataset: this.table.databaseName,
+        table: this.table.name,
+        subjectColumns,
+        dataClass: "curated",
+        holds: args.description,
+        key: name,
+      });
+    }
     this.registerOutputs({ name: this.name });
   }
 }

@@ -15,12 +15,14 @@ import type { IngestionNetwork } from "./network";
 import { defaultTableNames } from "../../../functions/cdc-merge/merge-sql";
 import { parseTableSpec } from "../../../functions/cdc-merge/spec";
 import { ServiceRole } from "../iam/service-role";
+import { pseudonymColumns, type PersonalDataCatalog } from "../../privacy/personal-data";
 import { TableOptimizerRole } from "../iam/table-optimizer-role";
 import {
   curatedSchema,
   curatedTableName,
   LEDGER_SCHEMA,
   mergeColumns,
+  rawPrefix,
   tombstoneSchema,
   type IcebergColumn,
   type PartitionField,
@@ -84,6 +86,12 @@ export interface TransactionalIngestionArgs {
   readonly createDmsVpcRole?: boolean;
   /** G.1X workers per merge job. @default 2 */
   readonly mergeWorkers?: number;
+  /**
+   * The cell's registry of personal data, and the days the raw bucket keeps an object (`retention.raw`):
+   * the curated tables with pseudonyms and the raw CDC prefixes of sources with personal columns are
+   * declared there (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: { readonly catalog: PersonalDataCatalog; readonly rawExpiryDays: number };
 }
 
 export class TransactionalIngestion extends pulumi.ComponentResource {
@@ -103,6 +111,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
     this.network = args.network;
     const subnetGroup = this.createSubnetGroup(name, args, prefix);
     this.sources = this.createSources(name, args, prefix, subnetGroup);
+    this.declareRawPrefixes(args);
 
     // The table optimizers' role (Glue user guide, "Table optimization prerequisites").
     const optimizer = new TableOptimizerRole(
@@ -239,6 +248,30 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
   }
 
   /**
+   * The raw CDC files of every source with personal columns (`piiColumns` or `pseudonymise`): whole source
+   * rows, direct identifiers included, reached only by the raw bucket's expiry.
+   */
+  private declareRawPrefixes(args: TransactionalIngestionArgs): void {
+    const personal = args.personalData;
+    if (!personal) return;
+    for (const source of args.sources) {
+      const columns = source.tables.flatMap((t) => [
+        ...(t.piiColumns ?? []),
+        ...(t.pseudonymise ?? []).map((p) => p.column),
+      ]);
+      if (columns.length === 0) continue;
+      personal.catalog.prefix({
+        cloud: "aws",
+        bucket: args.raw.name,
+        prefix: rawPrefix(source.name),
+        dataClass: "raw",
+        expiresAfterDays: personal.rawExpiryDays,
+        holds: `DMS CDC files of ${source.name}: whole source rows, with ${[...new Set(columns.map((c) => c.toLowerCase()))].join(", ")}`,
+      });
+    }
+  }
+
+  /**
    * Per source table, its curated Iceberg table with the merge's tombstone and ledger tables (siblings,
    * never nested: orphan-file deletion walks a table's whole location), and what the merge job needs.
    */
@@ -266,6 +299,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
           glueName: string,
           description: string,
           schema: readonly IcebergColumn[],
+          subjectColumns: readonly string[],
           spec?: readonly PartitionField[],
         ) => {
           if (tables[glueName]) throw new Error(`two source tables map to the curated table ${glueName}`);
@@ -281,6 +315,8 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               location: pulumi.interpolate`s3://${warehouseName}/curated/${source.name}/${glueName}/`,
               optimizerRoleArn,
               maintenance,
+              personalData: args.personalData?.catalog,
+              subjectColumns,
             },
             { parent: this },
           );
@@ -291,14 +327,19 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
             names.table,
             `Curated ${where}, merged from DMS CDC (pseudonymous: no piiColumns)`,
             columns,
+            // The merge's pseudonyms (`pseudonymise[].as`), and source columns that already are pseudonyms.
+            [...new Set([...spec.pseudonymise.map((p) => p.as), ...pseudonymColumns(columns.map((c) => c.name))])],
             partitions,
           ),
+          // Tombstones keep only the keys of rows the source deleted (so a replayed older change cannot bring
+          // them back): the deletion's own record, not data about a live subject. The ledger names files.
           declare(
             names.tombstones,
             `CDC merge tombstones of ${where}: deleted keys and their watermark`,
             tombstoneSchema(table),
+            [],
           ),
-          declare(names.ledger, `CDC merge ledger of ${where}: raw files applied`, LEDGER_SCHEMA),
+          declare(names.ledger, `CDC merge ledger of ${where}: raw files applied`, LEDGER_SCHEMA, []),
         ];
         mergeTables.push({
           source: source.name,

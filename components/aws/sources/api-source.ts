@@ -234,9 +234,20 @@ export class ApiSource extends pulumi.ComponentResource {
         location: pulumi.interpolate`s3://${warehouse}/${names.warehousePrefix}`,
         optimizerRoleArn: optimizer.arn,
         maintenance: maintenanceForSla(context.erasureSlaDays),
+        personalData: context.personalData,
       },
       { parent: this },
     );
+    // Every field of every record lands here, declared columns or not ("Fields not listed, personal data
+    // included, stay in the landing zone only"): the prefix is personal data, erased by the bucket's expiry.
+    context.personalData?.prefix({
+      cloud: "aws",
+      bucket: context.landing.name,
+      prefix: names.landingPrefix,
+      dataClass: "raw",
+      expiresAfterDays: context.retention.raw,
+      holds: `Pages of the ${source.name} API as landed: whole records, undeclared fields included`,
+    });
     return { landing, table };
   }
 

@@ -10,6 +10,7 @@ import type { Sizing } from "../../config/sizing";
 import type { IngestionAlerts } from "../ingestion/alerts";
 import type { IngestionNetwork } from "../ingestion/network";
 import type { BucketRef } from "../ingestion/transactional-ingestion";
+import type { PersonalDataCatalog } from "../../privacy/personal-data";
 
 export interface AwsSourceContext {
   /** `lakehouse-<env>-<cell>`: the start of every physical name a source makes (S3- and IAM-safe). */
@@ -57,4 +58,9 @@ export interface AwsSourceContext {
   readonly multiAz: boolean;
   /** Protect stateful resources. */
   readonly protect: boolean;
+  /**
+   * The cell's registry of personal data: each source declares its tables with pseudonym columns and its
+   * landing/raw prefixes holding personal data there (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
 }

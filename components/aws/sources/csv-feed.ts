@@ -39,6 +39,7 @@ import {
   type Statement,
 } from "../iam/statements";
 import { IcebergTable, maintenanceForSla } from "../ingestion/iceberg-table";
+import { PSEUDONYM_COLUMN } from "../../privacy/personal-data";
 import type { IcebergColumn } from "../ingestion/plan-rules";
 import type { AwsSourceContext } from "./context";
 import { SourceFunction } from "./source-function";
@@ -74,6 +75,29 @@ export function csvFeedNames(context: AwsSourceContext, feed: CsvFeed) {
 }
 type Names = ReturnType<typeof csvFeedNames>;
 
+/**
+ * A feed with `pii` or pseudonym columns holds personal data in its files: as dropped (landing bucket),
+ * validated and quarantined (raw bucket), each erased by its bucket's expiry (`retention.raw`).
+ */
+function declarePersonalFiles(context: AwsSourceContext, feed: CsvFeed, n: Names): void {
+  const personal = feed.columns.filter((c) => c.pii || PSEUDONYM_COLUMN.test(c.name.toLowerCase())).map((c) => c.name);
+  if (!context.personalData || personal.length === 0) return;
+  const files = [
+    { bucket: context.landing.name, prefix: n.landing, what: "as dropped" },
+    { bucket: context.raw.name, prefix: n.rawFeed, what: "validated and quarantined" },
+  ];
+  for (const f of files) {
+    context.personalData.prefix({
+      cloud: "aws",
+      bucket: f.bucket,
+      prefix: f.prefix,
+      dataClass: "raw",
+      expiresAfterDays: context.retention.raw,
+      holds: `CSV files of feed ${feed.name} ${f.what}, with ${personal.join(", ")}`,
+    });
+  }
+}
+
 export class CsvFeedSource extends pulumi.ComponentResource {
   public readonly table: IcebergTable;
   public readonly stagingTable: aws.glue.CatalogTable;
@@ -87,6 +111,7 @@ export class CsvFeedSource extends pulumi.ComponentResource {
     const n = csvFeedNames(context, source);
 
     this.stagingTable = stagingTable(`${name}-validated`, context, source, n, child);
+    declarePersonalFiles(context, source, n);
     const optimizer = new TableOptimizerRole(
       `${name}-optimizer`,
       {
@@ -114,6 +139,7 @@ export class CsvFeedSource extends pulumi.ComponentResource {
         location: pulumi.interpolate`s3://${warehouse}/${n.warehouse}`,
         optimizerRoleArn: optimizer.arn,
         maintenance: maintenanceForSla(context.erasureSlaDays),
+        personalData: context.personalData,
       },
       child,
     );

@@ -16,8 +16,9 @@ import type { Sizing } from "../../config/sizing";
 import { TableOptimizerRole } from "../iam/table-optimizer-role";
 import { IcebergTable, maintenanceForSla } from "../ingestion/iceberg-table";
 import type { AwsSourceContext } from "./context";
+import { pseudonymColumns } from "../../privacy/personal-data";
 import { ConnectDelivery } from "./kafka/connect-delivery";
-import { FirehoseDelivery } from "./kafka/firehose-delivery";
+import { errorPrefix, FirehoseDelivery } from "./kafka/firehose-delivery";
 import { KafkaCluster } from "./kafka/msk-cluster";
 import { sharingTopics, sizeStream, type StreamSizing } from "./kafka/stream-sizing";
 import { topicTables, type TopicTable } from "./kafka/topic-tables";
@@ -70,6 +71,7 @@ export class EventStreamSource extends pulumi.ComponentResource {
     const topics = topicTables(source);
     const tables = this.declareTables(name, context, source, topics);
     this.tables = Object.fromEntries(topics.map((t, i) => [t.tableName, tables[i]]));
+    if (source.mode !== "existing") declareErrorFiles(context, source.name, topics);
     const tablesReady = pulumi
       .all(tables.flatMap((t) => Object.values(t.optimizers).map((o) => o.id)))
       .apply(() => source.name);
@@ -169,9 +171,30 @@ export class EventStreamSource extends pulumi.ComponentResource {
             location: pulumi.interpolate`s3://${warehouse}/${prefix}${t.tableName}/`,
             optimizerRoleArn: optimizer.arn,
             maintenance,
+            personalData: context.personalData,
           },
           { parent: this },
         ),
     );
+  }
+}
+
+/**
+ * Firehose writes the events it could not deliver under the topic's error prefix of the raw bucket
+ * (`s3ErrorOutputPrefix`): personal data when the topic's events are (a pseudonym column, or a schemaless
+ * payload whose content is not declared), erased by the raw bucket's expiry.
+ */
+function declareErrorFiles(context: AwsSourceContext, source: string, topics: readonly TopicTable[]): void {
+  for (const t of topics) {
+    const keys = pseudonymColumns(t.columns.map((c) => c.name));
+    if (!t.landing && keys.length === 0) continue;
+    context.personalData?.prefix({
+      cloud: "aws",
+      bucket: context.raw.name,
+      prefix: errorPrefix(source, t.topic),
+      dataClass: "raw",
+      expiresAfterDays: context.retention.raw,
+      holds: `Events of Kafka topic ${t.topic} (${source}) Firehose could not deliver${t.landing ? " (schemaless JSON)" : `, with ${keys.join(", ")}`}`,
+    });
   }
 }

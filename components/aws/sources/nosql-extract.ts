@@ -142,6 +142,7 @@ export class NoSqlExtractJob extends pulumi.ComponentResource {
             location: pulumi.interpolate`s3://${warehouse}/${prefix}${t.glueTable}/`,
             optimizerRoleArn: optimizer.arn,
             maintenance,
+            personalData: ctx.personalData,
           },
           child,
         ),

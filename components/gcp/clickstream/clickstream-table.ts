@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { classification, daysToMs } from "../../conventions";
+import type { PersonalDataCatalog } from "../../privacy/personal-data";
 
 /** The policy tags of a cell's clickstream taxonomy: one per kind of identifying column. */
 export const IDENTIFYING_TAGS = {
@@ -63,6 +64,14 @@ export function eventColumns(schemaFile: string = UDF_SCHEMA_FILE): Column[] {
  * then the event type (the UDF README's pair, widened to anonymous visitors, most of the traffic).
  */
 export const EVENT_CLUSTERING = ["user_pseudo_id", "anonymous_pseudo_id", "event_type"] as const;
+/**
+ * The columns of an event that carry a person's key, as the data-subject request workers match them:
+ * the user's pseudonym, the visitor's (a cookie or device id is an online identifier of a person: GDPR
+ * Recital 30), and the previous id an alias event links (the same person's earlier user or visitor id).
+ * Not `group_pseudo_id`: a group is an account or organisation, not a person, and erasing a person must
+ * not delete every event of their colleagues; their own events in it carry their user or visitor pseudonym.
+ */
+export const EVENT_SUBJECT_COLUMNS = ["user_pseudo_id", "anonymous_pseudo_id", "previous_pseudo_id"] as const;
 /** The column the table is partitioned (and expired) by. */
 export const EVENT_TIME_COLUMN = "event_timestamp";
 /** The table name other teams read: a contract (marts, erasure workers). */
@@ -111,6 +120,11 @@ export interface ClickstreamTableArgs {
   readonly protect: boolean;
   /** Resource-name prefix for the taxonomy display name. */
   readonly resourcePrefix: string;
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
 }
 
 export class ClickstreamTable extends pulumi.ComponentResource {
@@ -207,6 +221,14 @@ export class ClickstreamTable extends pulumi.ComponentResource {
     this.tableRef = pulumi.interpolate`${args.project}.${this.table.datasetId}.${this.table.tableId}`;
     this.tableSpec = pulumi.interpolate`${args.project}:${this.table.datasetId}.${this.table.tableId}`;
     this.deadletterTableSpec = pulumi.interpolate`${args.project}:${this.deadletterTable.datasetId}.${this.deadletterTable.tableId}`;
+    args.personalData?.table({
+      cloud: "gcp",
+      dataset: pulumi.interpolate`${args.project}.${this.table.datasetId}`,
+      table: this.table.tableId,
+      subjectColumns: [...EVENT_SUBJECT_COLUMNS],
+      dataClass: "clickstream",
+      holds: "Website and app events of users and visitors, by pseudonym: pages, actions, truncated IP, user agent",
+    });
     this.registerOutputs({ table: this.tableSpec, deadletterTable: this.deadletterTableSpec });
   }
 }

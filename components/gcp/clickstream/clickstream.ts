@@ -19,6 +19,7 @@ import { MlServing } from "./ml-serving";
 import { ClickstreamNetwork } from "./network";
 import { StreamToBigQuery } from "./stream-to-bigquery";
 import { Workbench } from "./workbench";
+import type { PersonalDataCatalog } from "../../privacy/personal-data";
 
 /**
  * APIs the clickstream layer uses on top of the storage core's. The cell enables them once with the
@@ -68,6 +69,13 @@ export interface ClickstreamArgs {
   readonly protect: boolean;
   /** Addresses told when a clickstream alert fires. @default [] */
   readonly alertEmails?: readonly string[];
+  /**
+   * The cell's registry of personal data, where this component declares what it stores about a person
+   * (components/privacy/personal-data.ts). @default not declared
+   */
+  readonly personalData?: PersonalDataCatalog;
+  /** `gs://` URI of the subject-rights suppression list the collector reads. @default unset (none) */
+  readonly suppressionObjectUri?: pulumi.Input<string>;
 }
 
 export class Clickstream extends pulumi.ComponentResource {
@@ -156,6 +164,7 @@ export class Clickstream extends pulumi.ComponentResource {
         eventsPerDay: args.scale.clickstreamEventsPerDay,
         peakFactor: args.scale.peakFactor,
         peakEventsPerSecond: args.sizing.eventsPerSecond.peak,
+        suppressionObjectUri: args.suppressionObjectUri,
         protect: args.protect,
       },
       { parent: this },
@@ -174,6 +183,7 @@ export class Clickstream extends pulumi.ComponentResource {
         kmsKeyName: args.storage.keyRing.keys.bigquery.id,
         retentionDays: args.retention.clickstream,
         protect: args.protect,
+        personalData: args.personalData,
       },
       { parent: this },
     );

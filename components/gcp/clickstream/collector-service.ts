@@ -16,13 +16,8 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { collectorInstances } from "../../../functions/collector/sizing";
 import { classification, publicEndpointLabel } from "../../conventions";
-import {
-  COLLECTOR_COMMAND,
-  COLLECTOR_RUNTIME,
-  collectorArchive,
-  collectorBaseImage,
-  type ArchiveEntry,
-} from "./collector-archive";
+import { COLLECTOR_COMMAND, COLLECTOR_RUNTIME, collectorArchive, collectorBaseImage } from "./collector-archive";
+import { CLOUD_RUN_AGENT_DOMAIN, toAssetArchive } from "../source-archive";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
@@ -44,32 +39,14 @@ export const COLLECTOR_CONTRACT = {
     topic: "COLLECTOR_TOPIC",
     consentCategory: "COLLECTOR_CONSENT_CATEGORY",
     corsOrigins: "COLLECTOR_CORS_ORIGINS",
+    /** `gs://<bucket>/<object>` of the subject-rights suppression list (set only when the cell has one). */
+    suppressionObjectUri: "SUPPRESSION_OBJECT_URI",
   },
   secretEnv: { hmacKey: "COLLECTOR_HMAC_KEY", writeKeys: "COLLECTOR_WRITE_KEYS" },
 } as const;
 
 /** Where source archives live in the staging bucket; the Cloud Run service agent may read this prefix only. */
 export const COLLECTOR_SOURCE_PREFIX = "functions/collector/";
-
-/** The archive as a Pulumi asset archive: generated files as text, installed packages as folders. */
-function toAssetArchive(entries: readonly ArchiveEntry[]): pulumi.asset.AssetArchive {
-  const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {};
-  for (const e of entries) {
-    assets[e.path] =
-      e.kind === "text"
-        ? new pulumi.asset.StringAsset(e.text)
-        : e.kind === "file"
-          ? new pulumi.asset.FileAsset(e.source)
-          : new pulumi.asset.FileArchive(e.source);
-  }
-  return new pulumi.asset.AssetArchive(assets);
-}
-
-/**
- * Domain of Cloud Run's service agent (`service-<number>@serverless-robot-prod.iam.gserviceaccount.com`),
- * which uses the service's key and fetches its source (cloud.google.com/run/docs/securing/using-cmek).
- */
-const CLOUD_RUN_AGENT_DOMAIN = "serverless-robot-prod";
 
 /** What the collector's container is run with; everything else is fixed by its deployment contract. */
 export interface CollectorContainerInputs {
@@ -89,6 +66,8 @@ export interface CollectorContainerInputs {
   readonly baseImage: string;
   /** The uploaded source archive. */
   readonly source: gcp.storage.BucketObject;
+  /** `gs://` URI of the suppression list the collector drops erased subjects by. @default unset (no variable) */
+  readonly suppressionObjectUri?: pulumi.Input<string>;
 }
 
 /** The collector's one container: the archive on the base image, its contract's port and variables. */
@@ -124,6 +103,10 @@ export function collectorContainer(
       { name: COLLECTOR_CONTRACT.env.corsOrigins, value: inputs.corsOrigins.join(",") },
       secretEnv(COLLECTOR_CONTRACT.secretEnv.hmacKey, inputs.hmacKeySecret),
       secretEnv(COLLECTOR_CONTRACT.secretEnv.writeKeys, inputs.writeKeysSecret),
+      // Appended last and only when set, so a cell without the list keeps the same container.
+      ...(inputs.suppressionObjectUri === undefined
+        ? []
+        : [{ name: COLLECTOR_CONTRACT.env.suppressionObjectUri, value: inputs.suppressionObjectUri }]),
     ],
   };
 }
@@ -166,6 +149,11 @@ export interface CollectorServiceArgs {
   readonly corsOrigins?: readonly string[];
   /** Consent category that allows analytics. @default "analytics" */
   readonly consentCategory?: string;
+  /**
+   * `gs://` URI of the subject-rights suppression list (rights/subject-rights.ts), readable by the
+   * collector's account. @default unset (the collector suppresses no one)
+   */
+  readonly suppressionObjectUri?: pulumi.Input<string>;
   /** Production: deletion protection on the service and its secret, and on its key. */
   readonly protect: boolean;
 }
@@ -373,6 +361,7 @@ export class CollectorService extends pulumi.ComponentResource {
               writeKeysSecret: this.writeKeysSecret.id,
               baseImage: this.baseImage,
               source: this.source,
+              suppressionObjectUri: args.suppressionObjectUri,
             }),
           ],
         },
