@@ -36,13 +36,6 @@ export const NOT_REGISTERED: readonly { table: RegExp; column?: string; kind: "e
       "pseudonyms of erased subjects: the erasure record that stops re-ingestion (GDPR Art. 17(3)(b); LGPD Art. 16 I)",
   },
   {
-    table: /(^|_)customers$/,
-    kind: "open",
-    reason:
-      "keyed by the raw customer_id with no pseudonym column, so a worker holding only pseudonyms cannot match it; " +
-      "fix: pseudonymise customer_id as customer_pseudo_id in the stack files",
-  },
-  {
     table: /./,
     column: "payload",
     kind: "open",
