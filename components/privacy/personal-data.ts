@@ -33,6 +33,8 @@ export interface PersonalTable {
   readonly dataClass: DataClass;
   /** What the table holds about a person, in a sentence. */
   readonly holds: string;
+  /** A TIMESTAMP column the table requires a filter on (`RegisteredTable.partitionFilterColumn`). @default none */
+  readonly partitionFilterColumn?: string;
   /**
    * A stable, unique key of the declaring resource (its logical name): names the resources made per table
    * (the AWS worker's Lake Formation grants), which must not change when the table's name is computed.
@@ -102,6 +104,7 @@ export class PersonalDataCatalog {
           subjectColumns: t.subjectColumns,
           dataClass: t.dataClass,
           holds: t.holds,
+          ...(t.partitionFilterColumn !== undefined ? { partitionFilterColumn: t.partitionFilterColumn } : {}),
         })),
       ),
     );

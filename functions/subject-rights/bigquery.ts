@@ -43,10 +43,19 @@ export function tableId(t: RegisteredTable): string {
   return `${t.dataset}.${t.table}`;
 }
 
+/** The lower bound the partition filter uses: before any event the lake can hold. */
+export const PARTITION_FLOOR = "TIMESTAMP '1970-01-01 00:00:00'";
+
 /** The statements for one table; `@pseudonyms` is the only value, bound as ARRAY<STRING>. */
 export function subjectSql(t: RegisteredTable): { count: string; select: string; delete: string } {
   const from = `\`${tableId(t)}\``;
-  const where = t.subjectColumns.map((c) => `\`${c}\` IN UNNEST(@pseudonyms)`).join(" OR ");
+  const subject = t.subjectColumns.map((c) => `\`${c}\` IN UNNEST(@pseudonyms)`).join(" OR ");
+  // A table with a required partition filter refuses statements without one (BigQuery docs, "Set partition
+  // filter requirements"); a constant bound below every row keeps every partition in scope.
+  const partition = t.partitionFilterColumn;
+  if (partition !== undefined && !COLUMN.test(partition))
+    throw new TableNameError(`registry: ${t.dataset}.${t.table}: column "${partition}" is not a plain name`);
+  const where = partition === undefined ? subject : `\`${partition}\` >= ${PARTITION_FLOOR} AND (${subject})`;
   return {
     count: `SELECT COUNT(*) AS n FROM ${from} WHERE ${where}`,
     select: `SELECT * FROM ${from} WHERE ${where}`,

@@ -22,6 +22,12 @@ export interface RegisteredTable {
   readonly dataClass: string;
   /** What the table holds, for the audit record and the README. */
   readonly holds: string;
+  /**
+   * A TIMESTAMP column the table requires a filter on (BigQuery `requirePartitionFilter`: a query or DML
+   * statement without a filter on it usable for partition elimination is refused). The workers add a
+   * constant lower bound on it that every row meets. @default none
+   */
+  readonly partitionFilterColumn?: string;
 }
 
 /** A bucket prefix holding personal data in files, reached by expiry within the erasure bound (not by the workers). */
@@ -75,6 +81,7 @@ const tableSchema = z
     subjectColumns: z.array(text).min(1, "a table needs at least one subject column"),
     dataClass: text,
     holds: text,
+    partitionFilterColumn: text.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -94,6 +101,7 @@ const tableSchema = z
     };
     check(t.table, ["table"]);
     t.subjectColumns.forEach((c, i) => check(c, ["subjectColumns", i]));
+    if (t.partitionFilterColumn !== undefined) check(t.partitionFilterColumn, ["partitionFilterColumn"]);
   });
 
 const prefixSchema = z

@@ -61,6 +61,11 @@ export class FakeBigQuery {
   readonly parameters: Record<string, unknown>[] = [];
   /** A statement matching this fails with a 400 invalidQuery (a per-table failure). */
   failOn: RegExp | undefined;
+  /**
+   * Tables created with `requirePartitionFilter`, by `project.dataset.table`, with their partitioning column:
+   * a statement on one without a constant bound on that column fails, as BigQuery refuses it.
+   */
+  readonly partitionFilters = new Map<string, string>();
   private readonly jobs = new Map<string, StoredJob>();
   private server: http.Server | undefined;
   private nextJob = 1;
@@ -131,6 +136,12 @@ export class FakeBigQuery {
     }
     this.parameters.push(seen);
     if (this.failOn?.test(sql)) throw new Error(`fake failure for: ${sql}`);
+    for (const [id, column] of this.partitionFilters) {
+      if (sql.includes(`\`${id}\``) && !new RegExp(`\`${column}\`\\s*>=\\s*TIMESTAMP '`).test(sql))
+        throw new Error(
+          `Cannot query over table '${id}' without a filter over column(s) '${column}' that can be used for partition elimination`,
+        );
+    }
     const reader = await this.db.runAndReadAll(toDuckDb(sql), values, types);
     const dml = /^\s*(DELETE|UPDATE|INSERT|MERGE)\b/i.test(sql);
     if (dml) return { schema: { fields: [] }, rows: [], dml, affected: reader.rowsChanged };

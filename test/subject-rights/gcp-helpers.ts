@@ -38,6 +38,8 @@ export const REGISTRY: PersonalDataRegistry = {
       dataset: `${PROJECT}.clickstream`,
       table: "events",
       subjectColumns: ["user_id", "anonymous_id"],
+      // As the clickstream table: BigQuery refuses a statement without a filter on it (the fake too).
+      partitionFilterColumn: "received_at",
       dataClass: "personal",
       holds: "clickstream events",
     },
@@ -156,6 +158,7 @@ export interface GcpWorld {
 /** Fakes started, tables seeded, the worker's dependencies wired to the real clients. */
 export async function gcpWorld(): Promise<GcpWorld> {
   const bq = await FakeBigQuery.create();
+  bq.partitionFilters.set(EVENTS, "received_at");
   await seed(bq);
   const bqEndpoint = await bq.start();
   const gcs = new FakeGcs();

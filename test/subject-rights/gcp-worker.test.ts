@@ -229,7 +229,29 @@ describe("subject rights: GCP worker on BigQuery (DuckDB) and GCS", function () 
 
   it("writes one predicate per subject column, every value a parameter", () => {
     expect(subjectSql(REGISTRY.tables[0]).delete).to.equal(
-      "DELETE FROM `lake-eu-prod.clickstream.events` WHERE `user_id` IN UNNEST(@pseudonyms) OR `anonymous_id` IN UNNEST(@pseudonyms)",
+      "DELETE FROM `lake-eu-prod.clickstream.events` WHERE `received_at` >= TIMESTAMP '1970-01-01 00:00:00' AND (`user_id` IN UNNEST(@pseudonyms) OR `anonymous_id` IN UNNEST(@pseudonyms))",
     );
+  });
+});
+
+describe("subject rights: BigQuery statements on a table that requires a partition filter", () => {
+  it("carry a constant bound on the partition column, and the fake refuses a statement without one", async () => {
+    const events = REGISTRY.tables.find((t) => t.table === "events")!;
+    for (const sql of Object.values(subjectSql(events)))
+      expect(sql).to.match(/`received_at` >= TIMESTAMP '1970-01-01 00:00:00' AND \(/);
+    const w = await gcpWorld();
+    try {
+      const bare = { ...events };
+      delete (bare as { partitionFilterColumn?: string }).partitionFilterColumn;
+      let refused = "";
+      try {
+        await w.deps.tables.count(bare, [pseudo("alice")]);
+      } catch (e) {
+        refused = String(e);
+      }
+      expect(refused).to.match(/without a filter over column\(s\) 'received_at'/);
+    } finally {
+      await w.close();
+    }
   });
 });

@@ -226,6 +226,8 @@ export class ClickstreamTable extends pulumi.ComponentResource {
       dataset: pulumi.interpolate`${args.project}.${this.table.datasetId}`,
       table: this.table.tableId,
       subjectColumns: [...EVENT_SUBJECT_COLUMNS],
+      // The table requires a partition filter (above): the workers' statements carry one.
+      partitionFilterColumn: EVENT_TIME_COLUMN,
       dataClass: "clickstream",
       holds: "Website and app events of users and visitors, by pseudonym: pages, actions, truncated IP, user agent",
     });
