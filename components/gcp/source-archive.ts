@@ -25,6 +25,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import * as path from "node:path";
+import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
 
@@ -278,4 +279,42 @@ export function toAssetArchive(entries: readonly ArchiveEntry[]): pulumi.asset.A
           : new pulumi.asset.FileArchive(e.source);
   }
   return new pulumi.asset.AssetArchive(assets);
+}
+
+/**
+ * Cloud Run fetches a service's archive as its service agent, the identity that pulls a service's images
+ * (cloud.google.com/artifact-registry/docs/integrate-cloud-run: images in another project need "Artifact
+ * Registry Reader permissions to the Cloud Run Service Agent"); read-only, and only below the service's
+ * prefix (IAM conditions on buckets need uniform bucket-level access, which the staging bucket has:
+ * cloud.google.com/storage/docs/access-control/iam#conditions).
+ */
+export function grantArchiveRead(
+  name: string,
+  args: {
+    /** The staging bucket holding the archive. */
+    readonly stagingBucket: pulumi.Input<string>;
+    /** The project's number: the Cloud Run agent is `service-<number>@serverless-robot-prod...`. */
+    readonly projectNumber: pulumi.Input<string>;
+    /** The service's object prefix in the bucket (ends in `/`). */
+    readonly prefix: string;
+    /** The condition's title and description (what the prefix holds). */
+    readonly title: string;
+    readonly description: string;
+  },
+  parent: pulumi.Resource,
+): gcp.storage.BucketIAMMember {
+  return new gcp.storage.BucketIAMMember(
+    `${name}-source-reader`,
+    {
+      bucket: args.stagingBucket,
+      role: "roles/storage.objectViewer",
+      member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${CLOUD_RUN_AGENT_DOMAIN}.iam.gserviceaccount.com`,
+      condition: {
+        title: args.title,
+        description: args.description,
+        expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${args.prefix}")`,
+      },
+    },
+    { parent },
+  );
 }

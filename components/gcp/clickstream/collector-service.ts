@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { collectorInstances } from "../../../functions/collector/sizing";
 import { classification, publicEndpointLabel } from "../../conventions";
 import { COLLECTOR_COMMAND, COLLECTOR_RUNTIME, collectorArchive, collectorBaseImage } from "./collector-archive";
-import { CLOUD_RUN_AGENT_DOMAIN, toAssetArchive } from "../source-archive";
+import { CLOUD_RUN_AGENT_DOMAIN, grantArchiveRead, toAssetArchive } from "../source-archive";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
 
@@ -298,27 +298,18 @@ export class CollectorService extends pulumi.ComponentResource {
     ];
   }
 
-  /**
-   * Cloud Run fetches the archive as its service agent, the identity that pulls a service's images
-   * (cloud.google.com/artifact-registry/docs/integrate-cloud-run: images in another project need "Artifact
-   * Registry Reader permissions to the Cloud Run Service Agent"); read-only, and only below the collector's
-   * prefix (IAM conditions on buckets need uniform bucket-level access, which the staging bucket has:
-   * cloud.google.com/storage/docs/access-control/iam#conditions).
-   */
+  /** Cloud Run's agent reads the archive, below the collector's prefix only (`grantArchiveRead`). */
   private grantSourceRead(name: string, args: CollectorServiceArgs): gcp.storage.BucketIAMMember {
-    return new gcp.storage.BucketIAMMember(
-      `${name}-source-reader`,
+    return grantArchiveRead(
+      name,
       {
-        bucket: args.stagingBucket,
-        role: "roles/storage.objectViewer",
-        member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${CLOUD_RUN_AGENT_DOMAIN}.iam.gserviceaccount.com`,
-        condition: {
-          title: "collector-source-only",
-          description: "Objects under the collector's source prefix",
-          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${COLLECTOR_SOURCE_PREFIX}")`,
-        },
+        stagingBucket: args.stagingBucket,
+        projectNumber: args.projectNumber,
+        prefix: COLLECTOR_SOURCE_PREFIX,
+        title: "collector-source-only",
+        description: "Objects under the collector's source prefix",
       },
-      { parent: this },
+      this,
     );
   }
 

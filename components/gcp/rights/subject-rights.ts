@@ -38,7 +38,7 @@ import { DATASET_WRITER } from "../dataset-grants";
 import { serviceAccountId } from "../clickstream/naming";
 import { ServiceKey } from "../clickstream/service-key";
 import { SecureGcsBucket } from "../secure-bucket";
-import { CLOUD_RUN_AGENT_DOMAIN, toAssetArchive } from "../source-archive";
+import { CLOUD_RUN_AGENT_DOMAIN, grantArchiveRead, toAssetArchive } from "../source-archive";
 import { WORKER_RUN_PATH, WORKER_SOURCE_PREFIX, workerArchive, workerContainer } from "./worker-source";
 
 /** APIs this layer needs beyond the storage core's; the cell enables them with the others (cell-apis.ts). */
@@ -309,19 +309,16 @@ export class GcpSubjectRights extends pulumi.ComponentResource {
 
   /** Cloud Run's agent reads the archive, below the worker's prefix only (as for the collector, ADR 0009). */
   private grantSourceRead(name: string, args: GcpSubjectRightsArgs): gcp.storage.BucketIAMMember {
-    return new gcp.storage.BucketIAMMember(
-      `${name}-source-reader`,
+    return grantArchiveRead(
+      name,
       {
-        bucket: args.stagingBucket,
-        role: "roles/storage.objectViewer",
-        member: pulumi.interpolate`serviceAccount:service-${args.projectNumber}@${CLOUD_RUN_AGENT_DOMAIN}.iam.gserviceaccount.com`,
-        condition: {
-          title: "subject-rights-source-only",
-          description: "Objects under the subject-rights worker's source prefix",
-          expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${args.stagingBucket}/objects/${WORKER_SOURCE_PREFIX}")`,
-        },
+        stagingBucket: args.stagingBucket,
+        projectNumber: args.projectNumber,
+        prefix: WORKER_SOURCE_PREFIX,
+        title: "subject-rights-source-only",
+        description: "Objects under the subject-rights worker's source prefix",
       },
-      { parent: this },
+      this,
     );
   }
 
