@@ -257,3 +257,26 @@ export function body(
 export function owned(row: Record<string, unknown>, pseudonyms: readonly string[]): boolean {
   return ["customer_id", "email", "user_id", "anonymous_id"].some((c) => pseudonyms.includes(row[c] as string));
 }
+
+/**
+ * Registers mocha hooks that give each test a fresh started `AwsCell`, with the handlers' one JSON log line
+ * per call (CloudWatch) kept out of the test report. Returns a getter for the current test's cell.
+ */
+export function freshCellPerTest(): () => AwsCell {
+  let cell: AwsCell | undefined;
+  let quiet: typeof console.log;
+  beforeEach(async () => {
+    quiet = console.log;
+    console.log = () => undefined;
+    cell = new AwsCell();
+    await cell.start();
+  });
+  afterEach(async () => {
+    console.log = quiet;
+    await cell?.stop();
+  });
+  return () => {
+    if (!cell) throw new Error("no cell outside a test");
+    return cell;
+  };
+}

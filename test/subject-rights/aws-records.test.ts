@@ -8,35 +8,24 @@ import { expect } from "chai";
 import { DynamoRequestStore as GcpRequestStore } from "../../functions/subject-rights/gcp-server";
 import type { GcpResult } from "../../functions/subject-rights/gcp-worker";
 import type { AwsResult } from "../../functions/subject-rights/records";
-import { AwsCell, body, REQUESTS_TABLE } from "./aws-harness";
+import { body, freshCellPerTest, REQUESTS_TABLE } from "./aws-harness";
 
 const A = "3d91ad7f-4e50-4f61-9c73-8d9e0f1a2b34";
 
 describe("subject-rights requests table (DynamoDB, loopback)", () => {
-  let cell: AwsCell;
-  let quiet: typeof console.log;
-  beforeEach(async () => {
-    quiet = console.log;
-    console.log = () => undefined;
-    cell = new AwsCell();
-    await cell.start();
-  });
-  afterEach(async () => {
-    console.log = quiet;
-    await cell.stop();
-  });
+  const current = freshCellPerTest();
 
   it("completes the AWS side once: a second completion is refused and the first result stays", async () => {
-    await cell.call("POST", "/requests", body(A, "erasure", { userIds: ["u-a"] }));
+    await current().call("POST", "/requests", body(A, "erasure", { userIds: ["u-a"] }));
     const result: AwsResult = { completedAt: "2026-12-04T10:00:00.000Z", tables: [], exports: [], suppressed: 1 };
-    expect(await cell.store.completeAws(A, result)).to.equal(true);
-    expect(await cell.store.completeAws(A, { ...result, suppressed: 0 })).to.equal(false);
-    expect(cell.item(A)).to.deep.include({ awsStatus: "done", awsResult: result, gcpStatus: "pending" });
+    expect(await current().store.completeAws(A, result)).to.equal(true);
+    expect(await current().store.completeAws(A, { ...result, suppressed: 0 })).to.equal(false);
+    expect(current().item(A)).to.deep.include({ awsStatus: "done", awsResult: result, gcpStatus: "pending" });
   });
 
   it("shows the GCP worker's result, as its store writes it, on GET /requests/<id>", async () => {
-    await cell.call("POST", "/requests", body(A, "access", { userIds: ["u-a"] }));
-    const endpoint = cell.awsEndpoint;
+    await current().call("POST", "/requests", body(A, "access", { userIds: ["u-a"] }));
+    const endpoint = current().awsEndpoint;
     const gcp = new GcpRequestStore(
       new DynamoDBClient({
         endpoint,
@@ -54,7 +43,7 @@ describe("subject-rights requests table (DynamoDB, loopback)", () => {
       suppressed: 0,
     };
     expect(await gcp.complete(A, result)).to.equal(true);
-    const got = await cell.call("GET", `/requests/${A}`);
+    const got = await current().call("GET", `/requests/${A}`);
     expect(got.body.gcp).to.deep.equal({
       status: "done",
       completedAt: "2026-12-04T11:00:00.000Z",

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { hexLiteral, quoteIdentifier, selectStatement } from "../../functions/subject-rights/athena";
 import { parseRegistry } from "../../functions/subject-rights/registry";
-import { AwsCell, body, CURATED, EXPORTS_BUCKET, h, MARTS, owned, REGISTRY, SUBJECTS } from "./aws-harness";
+import { body, freshCellPerTest, CURATED, EXPORTS_BUCKET, h, MARTS, owned, REGISTRY, SUBJECTS } from "./aws-harness";
 
 const ERASE = "0a6e7a4c-1b2d-4c3e-8f40-5a6b7c8d9e01";
 const ACCESS = "1b7f8b5d-2c3e-4d4f-9a51-6b7c8d9e0f12";
@@ -16,31 +16,20 @@ const aliceIds = { userIds: [alice.userId], anonymousIds: [alice.anonymousId], e
 const alicePseudonyms = [h(alice.userId), h(alice.anonymousId), h(alice.email)];
 
 describe("subject-rights AWS worker (Athena on DuckDB, loopback)", () => {
-  let cell: AwsCell;
-  let quiet: typeof console.log;
-  beforeEach(async () => {
-    quiet = console.log;
-    console.log = () => undefined;
-    cell = new AwsCell();
-    await cell.start();
-  });
-  afterEach(async () => {
-    console.log = quiet;
-    await cell.stop();
-  });
+  const current = freshCellPerTest();
 
   it("erases the subject from every registered AWS table and leaves everyone else's rows intact", async () => {
-    const before = await cell.snapshot();
-    expect((await cell.call("POST", "/requests", body(ERASE, "erasure", aliceIds))).status).to.equal(202);
-    await cell.stream(ERASE);
-    const after = await cell.snapshot();
+    const before = await current().snapshot();
+    expect((await current().call("POST", "/requests", body(ERASE, "erasure", aliceIds))).status).to.equal(202);
+    await current().stream(ERASE);
+    const after = await current().snapshot();
 
     for (const table of ["customers", "orders", "sessions"] as const) {
       const expected = before[table].filter((r) => !owned(r, alicePseudonyms));
       expect(before[table].length, table).to.be.greaterThan(expected.length); // she had rows there
       expect(after[table], table).to.deep.equal(expected);
     }
-    const item = cell.item(ERASE);
+    const item = current().item(ERASE);
     expect(item.awsStatus).to.equal("done");
     expect(item.gcpStatus).to.equal("pending");
     expect(item.awsResult!.tables).to.deep.equal([
@@ -52,53 +41,55 @@ describe("subject-rights AWS worker (Athena on DuckDB, loopback)", () => {
     // Each pseudonym suppressed once, under this request.
     expect(after.suppression).to.have.deep.members(alicePseudonyms.map((p) => ({ pseudonym: p, request_id: ERASE })));
 
-    const audit = cell.auditRecords(ERASE);
+    const audit = current().auditRecords(ERASE);
     expect(audit.map((a) => a.key.replace(/^.*Z-/, ""))).to.deep.equal(["received.json", "aws-done.json"]);
     expect(audit[1].record).to.include({ event: "aws-done", kind: "erasure", rows: 6, suppressed: 3, pseudonyms: 3 });
     expect(audit[1].record.tables).to.deep.equal(item.awsResult!.tables);
   });
 
   it("changes nothing when the same request runs again: 0 rows, same tables, suppression once, first result kept", async () => {
-    await cell.call("POST", "/requests", body(ERASE, "erasure", aliceIds));
-    await cell.stream(ERASE);
-    const once = await cell.snapshot();
-    const firstResult = cell.item(ERASE).awsResult;
-    const queries = cell.athena.executions.length;
+    await current().call("POST", "/requests", body(ERASE, "erasure", aliceIds));
+    await current().stream(ERASE);
+    const once = await current().snapshot();
+    const firstResult = current().item(ERASE).awsResult;
+    const queries = current().athena.executions.length;
 
-    await cell.stream(ERASE);
-    expect(await cell.snapshot()).to.deep.equal(once);
-    expect(cell.item(ERASE).awsResult).to.deep.equal(firstResult);
+    await current().stream(ERASE);
+    expect(await current().snapshot()).to.deep.equal(once);
+    expect(current().item(ERASE).awsResult).to.deep.equal(firstResult);
     // The re-run only read: no DELETE or INSERT reached the engine.
-    const rerun = cell.athena.executions.slice(queries).map((e) => e.sql);
+    const rerun = current()
+      .athena.executions.slice(queries)
+      .map((e) => e.sql);
     expect(rerun.filter((s) => /^(DELETE|INSERT)/.test(s))).to.deep.equal([]);
-    const audit = cell.auditRecords(ERASE);
+    const audit = current().auditRecords(ERASE);
     expect(audit).to.have.length(3);
     expect(audit[2].record).to.include({ event: "aws-done", rows: 0, suppressed: 0 });
   });
 
   it("completes an unknown subject with zero rows, and still suppresses its pseudonyms", async () => {
-    const before = await cell.snapshot();
-    await cell.call("POST", "/requests", body(UNKNOWN, "erasure", { userIds: ["u-never-seen"] }));
-    await cell.stream(UNKNOWN);
-    const after = await cell.snapshot();
+    const before = await current().snapshot();
+    await current().call("POST", "/requests", body(UNKNOWN, "erasure", { userIds: ["u-never-seen"] }));
+    await current().stream(UNKNOWN);
+    const after = await current().snapshot();
     expect({ ...after, suppression: [] }).to.deep.equal({ ...before, suppression: [] });
     expect(after.suppression).to.deep.equal([{ pseudonym: h("u-never-seen"), request_id: UNKNOWN }]);
-    const item = cell.item(UNKNOWN);
+    const item = current().item(UNKNOWN);
     expect(item.awsStatus).to.equal("done");
     expect(item.awsResult!.tables.map((t) => t.rows)).to.deep.equal([0, 0, 0]);
-    expect(cell.athena.executions.filter((e) => e.sql.startsWith("DELETE"))).to.deep.equal([]);
+    expect(current().athena.executions.filter((e) => e.sql.startsWith("DELETE"))).to.deep.equal([]);
   });
 
   it("exports exactly the subject's rows as JSON lines under requests/<id>/aws/, SSE-KMS, and erases nothing", async () => {
-    cell.athena.pageSize = 2; // several GetQueryResults pages per table
-    const before = await cell.snapshot();
-    await cell.call("POST", "/requests", body(ACCESS, "access", aliceIds));
-    await cell.stream(ACCESS);
-    expect(await cell.snapshot()).to.deep.equal(before);
+    current().athena.pageSize = 2; // several GetQueryResults pages per table
+    const before = await current().snapshot();
+    await current().call("POST", "/requests", body(ACCESS, "access", aliceIds));
+    await current().stream(ACCESS);
+    expect(await current().snapshot()).to.deep.equal(before);
 
     const read = (key: string) =>
-      cell.aws.objects
-        .get(`${EXPORTS_BUCKET}/requests/${ACCESS}/aws/${key}`)!
+      current()
+        .aws.objects.get(`${EXPORTS_BUCKET}/requests/${ACCESS}/aws/${key}`)!
         .body.toString("utf8")
         .trim()
         .split("\n")
@@ -118,12 +109,12 @@ describe("subject-rights AWS worker (Athena on DuckDB, loopback)", () => {
       { customer_id: h(alice.userId), email: h(alice.email), country: "PT", segment: "seg-alice" },
     ]);
     // Nothing of anyone else in any export.
-    const exported = [...cell.aws.objects.keys()].filter((k) => k.startsWith(EXPORTS_BUCKET));
+    const exported = [...current().aws.objects.keys()].filter((k) => k.startsWith(EXPORTS_BUCKET));
     expect(exported).to.have.length(3);
-    const text = exported.map((k) => cell.aws.objects.get(k)!.body.toString("utf8")).join("");
+    const text = exported.map((k) => current().aws.objects.get(k)!.body.toString("utf8")).join("");
     for (const other of [SUBJECTS.bob, SUBJECTS.carol]) expect(text).to.not.include(h(other.userId));
 
-    const item = cell.item(ACCESS);
+    const item = current().item(ACCESS);
     expect(item.awsResult!.exports.map((e) => [e.table, e.rows, e.object])).to.deep.equal([
       [`${CURATED}.customers`, 1, `s3://${EXPORTS_BUCKET}/requests/${ACCESS}/aws/${CURATED}.customers.jsonl`],
       [`${CURATED}.orders`, 3, `s3://${EXPORTS_BUCKET}/requests/${ACCESS}/aws/${CURATED}.orders.jsonl`],
@@ -132,43 +123,51 @@ describe("subject-rights AWS worker (Athena on DuckDB, loopback)", () => {
     expect(item.awsResult!.exports[0].link).to.equal(
       `https://eu-west-1.console.aws.amazon.com/s3/object/${EXPORTS_BUCKET}?region=eu-west-1&prefix=requests%2F${ACCESS}%2Faws%2F${CURATED}.customers.jsonl`,
     );
-    const got = await cell.call("GET", `/requests/${ACCESS}`);
+    const got = await current().call("GET", `/requests/${ACCESS}`);
     expect((got.body.aws as { exports: unknown[] }).exports).to.have.length(3);
   });
 
   it("refuses an export the bucket did not encrypt with KMS, and leaves the request pending", async () => {
-    cell.aws.bucketEncryption.set(EXPORTS_BUCKET, "AES256");
-    await cell.call("POST", "/requests", body(ACCESS, "access", aliceIds));
+    current().aws.bucketEncryption.set(EXPORTS_BUCKET, "AES256");
+    await current().call("POST", "/requests", body(ACCESS, "access", aliceIds));
     let error: Error | undefined;
-    await cell.stream(ACCESS).catch((e: Error) => (error = e));
+    await current()
+      .stream(ACCESS)
+      .catch((e: Error) => (error = e));
     expect(error?.message).to.match(/stored with AES256 encryption, not SSE-KMS/);
-    expect(cell.item(ACCESS).awsStatus).to.equal("pending");
+    expect(current().item(ACCESS).awsStatus).to.equal("pending");
   });
 
   it("fails the invocation when a query fails: request stays pending, no done record, and a retry completes it", async () => {
-    cell.athena.failOn.push({ pattern: /^DELETE FROM "dev_eu_marts"/, reason: "ICEBERG_COMMIT_ERROR: injected" });
-    await cell.call("POST", "/requests", body(ERASE, "erasure", aliceIds));
+    current().athena.failOn.push({ pattern: /^DELETE FROM "dev_eu_marts"/, reason: "ICEBERG_COMMIT_ERROR: injected" });
+    await current().call("POST", "/requests", body(ERASE, "erasure", aliceIds));
     let error: Error | undefined;
-    await cell.stream(ERASE).catch((e: Error) => (error = e));
+    await current()
+      .stream(ERASE)
+      .catch((e: Error) => (error = e));
     expect(error?.message).to.match(/FAILED: ICEBERG_COMMIT_ERROR: injected/);
-    expect(cell.item(ERASE).awsStatus).to.equal("pending");
-    expect(cell.auditRecords(ERASE).map((a) => a.record.event)).to.deep.equal(["received"]);
+    expect(current().item(ERASE).awsStatus).to.equal("pending");
+    expect(
+      current()
+        .auditRecords(ERASE)
+        .map((a) => a.record.event),
+    ).to.deep.equal(["received"]);
 
-    cell.athena.failOn.length = 0;
-    await cell.stream(ERASE);
-    const item = cell.item(ERASE);
+    current().athena.failOn.length = 0;
+    await current().stream(ERASE);
+    const item = current().item(ERASE);
     expect(item.awsStatus).to.equal("done");
     // The retry found the tables the first attempt had already erased empty of her rows.
     expect(item.awsResult!.tables.map((t) => t.rows)).to.deep.equal([0, 0, 2]);
-    const after = await cell.snapshot();
+    const after = await current().snapshot();
     for (const rows of [after.customers, after.orders, after.sessions])
       expect(rows.filter((r) => owned(r, alicePseudonyms))).to.deep.equal([]);
   });
 
   it("passes values as execution parameters in the workgroup; DELETE/INSERT carry only checked hex and UUID literals", async () => {
-    await cell.call("POST", "/requests", body(ERASE, "erasure", aliceIds));
-    await cell.stream(ERASE);
-    const runs = cell.athena.executions;
+    await current().call("POST", "/requests", body(ERASE, "erasure", aliceIds));
+    await current().stream(ERASE);
+    const runs = current().athena.executions;
     expect(runs.every((e) => e.workgroup === "dev-eu-subject-rights")).to.equal(true);
     for (const e of runs.filter((r) => r.sql.startsWith("SELECT"))) {
       for (const p of alicePseudonyms) expect(e.sql).to.not.include(p);
@@ -183,14 +182,14 @@ describe("subject-rights AWS worker (Athena on DuckDB, loopback)", () => {
   });
 
   it("never sends a raw identifier to DynamoDB, S3 or Athena", async () => {
-    await cell.call("POST", "/requests", body(ERASE, "erasure", aliceIds));
-    await cell.stream(ERASE);
-    await cell.call("POST", "/requests", body(ACCESS, "access", { userIds: [SUBJECTS.bob.userId] }));
-    await cell.stream(ACCESS);
+    await current().call("POST", "/requests", body(ERASE, "erasure", aliceIds));
+    await current().stream(ERASE);
+    await current().call("POST", "/requests", body(ACCESS, "access", { userIds: [SUBJECTS.bob.userId] }));
+    await current().stream(ACCESS);
     const everything = [
-      cell.aws.storedText(),
-      ...cell.aws.received.map((r) => r.body.toString("utf8")),
-      ...cell.athena.executions.map((e) => `${e.sql} ${e.parameters.join(" ")}`),
+      current().aws.storedText(),
+      ...current().aws.received.map((r) => r.body.toString("utf8")),
+      ...current().athena.executions.map((e) => `${e.sql} ${e.parameters.join(" ")}`),
     ].join("\n");
     expect(everything).to.include(h(alice.userId));
     for (const v of [...Object.values(alice), SUBJECTS.bob.userId]) expect(everything).to.not.include(v);
