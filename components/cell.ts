@@ -194,6 +194,17 @@ export class Cell extends pulumi.ComponentResource {
         aws: this.aws,
         gcp: this.gcp,
         clickstreamReady: [this.clickstream.table.table],
+        clickstreamDatasets: [this.clickstream.views.datasetId],
+        // The notebooks act for the data scientists: curated and marts from the persona layer, the
+        // clickstream zone from the Workbench component (table by table).
+        personaWorkloads: [
+          {
+            persona: "dataScientists",
+            name: "notebooks",
+            email: this.clickstream.workbench.serviceAccount.email,
+            grantedElsewhere: ["clickstream"],
+          },
+        ],
         curatedTables: this.ingestion?.tables,
         personalData: this.personalData,
       },
@@ -342,6 +353,9 @@ export class Cell extends pulumi.ComponentResource {
         // The datasets of the catalog's GCP tables (events; the lake feed's orders): test/subject-rights/gcp-plan.test.ts
         // fails when the registry names a dataset missing here.
         datasets: [storage.datasets.clickstream_raw.datasetId, this.federation.feed.datasetId],
+        // Fine-Grained Reader on every identifying tag: BigQuery checks it on the columns a DELETE scans and the
+        // access export reads every column (cloud.google.com/bigquery/docs/column-level-security-writes).
+        readPolicyTags: Object.values(this.clickstream.table.policyTags).map((t) => t.name),
         exportReaders: config.personas.privacyOfficers?.gcpMembers ?? [],
         collectorServiceAccountEmail: this.clickstream.collector.serviceAccount.email,
         awsRoleArn: aws.gcpWorkerRoleArn,

@@ -17,7 +17,7 @@ import { Marts } from "./marts";
 import { OmniFeed } from "./omni-feed";
 import { OmniFederation } from "./omni";
 import { AwsPersonaAccess } from "./personas-aws";
-import { GcpPersonaAccess } from "./personas-gcp";
+import { GcpPersonaAccess, type PersonaWorkload } from "./personas-gcp";
 import { ordersTableOf, type OrdersTable } from "./sql";
 import { noncurrentDaysForErasure } from "../conventions";
 import type { PersonalDataCatalog } from "../privacy/personal-data";
@@ -35,6 +35,13 @@ export interface FederationArgs {
   readonly gcp: GcpStorageCore;
   /** Resources that create `clickstream_raw.events` (the marts' views need it to exist). @default [] */
   readonly clickstreamReady?: readonly pulumi.Resource[];
+  /**
+   * Datasets of the clickstream zone beside `clickstream_raw` (the views dataset `clickstream_views`),
+   * granted with it to the personas that read the zone. @default []
+   */
+  readonly clickstreamDatasets?: readonly pulumi.Input<string>[];
+  /** Service accounts acting for a persona (the notebooks' account), given its dataset reads. @default [] */
+  readonly personaWorkloads?: readonly PersonaWorkload[];
   /**
    * The curated Iceberg tables by Glue name (the ingestion layer's `tables`): column grants on the
    * orders table name it through its resource, so they wait for the table to exist.
@@ -124,12 +131,13 @@ export class Federation extends pulumi.ComponentResource {
         cell: cell.name,
         personas: config.personas,
         datasets: {
-          clickstream: [args.gcp.datasets.clickstream_raw.datasetId],
+          clickstream: [args.gcp.datasets.clickstream_raw.datasetId, ...(args.clickstreamDatasets ?? [])],
           curated: curatedDatasets,
           marts: [args.gcp.datasets.marts.datasetId],
         },
         // The cell enables every API it uses once, `federationServices(cell)` included (components/gcp/cell-apis.ts).
         servicesReady: args.gcp.services.ready,
+        workloads: args.personaWorkloads,
       },
       { parent: this },
     );

@@ -19,7 +19,8 @@ import { PERSONAS } from "../config/schema";
  * - `raw`: CDC/landing data with direct identifiers (AWS raw Glue database and raw bucket);
  * - `curated`: conformed, pseudonymised Iceberg tables (AWS curated database; BigQuery `curated` and
  *   the lake dataset: Omni-federated in eu, in-country copy in br);
- * - `clickstream`: pseudonymised website/app events (BigQuery `clickstream_raw`);
+ * - `clickstream`: pseudonymised website/app events and their views and ML features (BigQuery
+ *   `clickstream_raw`, `clickstream_views`);
  * - `marts`: PII-free KPI and segment views (BigQuery `marts`, AWS marts database);
  * - `audit`: CloudTrail files and Cloud Audit Logs (who read which personal data);
  * - `requests`: the data-subject request intake and the access exports it produces (one subject's rows,
@@ -49,11 +50,13 @@ export const PERSONA_MATRIX: Readonly<Record<PersonaId, Readonly<Record<Zone, Ac
   },
   // Build and debug pipelines on pseudonymised data; raw only through break-glass like anyone else.
   dataEngineers: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none", requests: "none" },
-  // Train models on pseudonymised data (Vertex AI Workbench over BigQuery and the federated lake).
+  // Train models on pseudonymised data (Vertex AI Workbench over BigQuery and the federated lake); their
+  // notebooks' service account reads the same zones (components/gcp/clickstream/workbench.ts).
   dataScientists: { raw: "none", curated: "read", clickstream: "read", marts: "read", audit: "none", requests: "none" },
   analysts: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
   businessUsers: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
-  // The offers application reads customer segments (pseudonymous ids only), nothing else.
+  // The offers application reads customer segments (pseudonymous ids only); outside the zones it may call
+  // the offers endpoint and read the online features of one feature view (ml-serving.ts), nothing else.
   marketingApp: { raw: "none", curated: "none", clickstream: "none", marts: "read", audit: "none", requests: "none" },
   // The DPO verifies who accessed what (GDPR Art. 30, 39; LGPD Art. 37, 41); data access goes through
   // the data-subject-request workers, not through standing grants.
@@ -102,7 +105,8 @@ const ZONE_WHERE: Readonly<Record<Zone, string>> = {
   raw: "AWS Glue `<env>_<cell>_raw`, S3 raw bucket (Lake Formation)",
   curated:
     "AWS Glue `<env>_<cell>_curated`, warehouse `curated/`; BigQuery `curated` and `lake` (eu: Omni-federated, br: in-country copy)",
-  clickstream: "BigQuery `clickstream_raw`",
+  clickstream:
+    "BigQuery `clickstream_raw` and `clickstream_views` (marketing's views and the ML features `user_features`)",
   marts: "BigQuery `marts` (authorized views), AWS Glue `<env>_<cell>_marts` + Athena workgroup",
   audit: "S3 audit bucket (CloudTrail), Cloud Audit Logs (`roles/logging.privateLogViewer`)",
   requests:
@@ -168,6 +172,18 @@ export function renderPersonaDoc(): string {
     "`awsPrincipals`) that may call the intake's function URL (`AWS_IAM`; the function's resource policy names",
     "the role for `lambda:InvokeFunctionUrl` and, through the URL only, `lambda:InvokeFunction`) and read the",
     "exports bucket, whose policy denies every other principal; on GCP read on the exports bucket.",
+    "",
+    "Workloads act for a persona and read as it reads, never more: the data scientists' notebooks run as one",
+    "service account per cell (`lh-<env>-<cell>-workbench`) that gets the persona's curated and marts datasets",
+    "from the persona layer and, from the Workbench component, the clickstream zone as notebooks need it: the",
+    "`clickstream_raw.events` table (a table grant, not the dataset, whose dead-letter table keeps raw payloads),",
+    "the `clickstream_views` dataset and `roles/datacatalog.categoryFineGrainedReader` on the `pseudonymous-id`",
+    "policy tag only (visitor pseudonyms key the features and labels; the `network-address` and",
+    "`quasi-identifier` columns stay unreadable). No workload gets audit, break-glass or request access.",
+    "",
+    "Serving is not a zone: the marketing application's members may call `predict` on the cell's offers",
+    "endpoint and `fetchFeatureValues` on its `user_features` feature view, each through a one-permission",
+    'custom role bound on that one resource (components/gcp/clickstream/README.md, "Serving path").',
     "",
     "No grant anywhere uses a primitive role (`roles/owner`, `roles/editor`, `roles/viewer`) or a wildcard",
     "action; consumers of marts read authorized views and need no access to the sources.",

@@ -8,6 +8,10 @@
  *   datasets for at most an hour, with a written justification, approved by the compliance group, and
  *   PAM writes the grant and its expiry to Cloud Audit Logs.
  *
+ * - a persona's workload (a service account acting for it, e.g. the data scientists' notebooks): the
+ *   persona's `read` zones' datasets, minus the zones its own component grants table by table; never
+ *   break-glass, audit or jobs (the workload's component grants what running queries needs).
+ *
  * Dataset grants are `gcp.bigquery.DatasetAccess` entries, not `DatasetIamMember`: the provider docs
  * state that the dataset IAM resources "remove any authorized view permissions from the dataset" and
  * fight with DatasetAccess, and the marts are authorized views on these very datasets.
@@ -47,6 +51,23 @@ export interface GcpPersonaAccessArgs {
   readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
   /** Resolves once the project's APIs are enabled (Privileged Access Manager included). */
   readonly servicesReady: pulumi.Input<string[]>;
+  /** Service accounts acting for a persona, with the persona's dataset reads. @default [] */
+  readonly workloads?: readonly PersonaWorkload[];
+}
+
+/** A service account that acts for a persona (its humans run it), read as the persona reads. */
+export interface PersonaWorkload {
+  /** The persona it acts for: its `read` zones are granted (break-glass and audit never are). */
+  readonly persona: PersonaId;
+  /** Short name for logical names (`notebooks`). */
+  readonly name: string;
+  /** The service account's email. */
+  readonly email: pulumi.Input<string>;
+  /**
+   * Zones the workload's own component grants, more narrowly (the notebooks read the clickstream zone's
+   * events table, not its dead-letter table). @default [] (every read zone granted here)
+   */
+  readonly grantedElsewhere?: readonly GcpDataZone[];
 }
 
 /** Maps an IAM member (`group:x`, `user:x`, `serviceAccount:x`) to the DatasetAccess field BigQuery expects. */
@@ -143,6 +164,20 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
           // Waits on the APIs, Privileged Access Manager included (Federation enables it).
           { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
         );
+      }
+    }
+    for (const w of args.workloads ?? []) {
+      const row = PERSONA_MATRIX[w.persona];
+      const zones = GCP_DATA_ZONES.filter((z) => row[z] === "read" && !(w.grantedElsewhere ?? []).includes(z));
+      for (const zone of zones) {
+        args.datasets[zone].forEach((datasetId, d) => {
+          new gcp.bigquery.DatasetAccess(
+            `${name}-${kebab(w.persona)}-${w.name}-${zone}-${d}`,
+            // BigQuery dataset ACLs name service accounts as users (REST Dataset.access.userByEmail).
+            { project, datasetId, role: DATASET_READER, userByEmail: w.email },
+            { parent: this },
+          );
+        });
       }
     }
     this.entitlements = entitlements;

@@ -77,6 +77,8 @@ export const API_OF_TYPE: Readonly<Record<string, string>> = {
   "gcp:vertex/aiEndpointIamMember:AiEndpointIamMember": "aiplatform.googleapis.com",
   "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore": "aiplatform.googleapis.com",
   "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview": "aiplatform.googleapis.com",
+  "gcp:vertex/aiFeatureOnlineStoreFeatureviewIamMember:AiFeatureOnlineStoreFeatureviewIamMember":
+    "aiplatform.googleapis.com",
   // Workbench instances are the Notebooks API v2 (notebooks.googleapis.com/v2/.../instances).
   "gcp:workbench/instance:Instance": "notebooks.googleapis.com",
   "gcp:workbench/instanceIamMember:InstanceIamMember": "notebooks.googleapis.com",

@@ -28,8 +28,18 @@ export interface PersonalTable {
   /** aws: the Glue database; gcp: `<project>.<dataset>`. */
   readonly dataset: pulumi.Input<string>;
   readonly table: pulumi.Input<string>;
-  /** Columns holding the subject's pseudonym (at least one); a row is the subject's when any matches. */
+  /**
+   * Columns holding the subject's pseudonym; a row is the subject's when any matches. Empty only when
+   * `textColumns` names at least one column.
+   */
   readonly subjectColumns: readonly string[];
+  /**
+   * Columns of free text (JSON, a failed message) that may carry a subject's pseudonym anywhere inside:
+   * the workers match a row when one contains a pseudonym (`RegisteredTable.textColumns`). Names keep
+   * their case (BigQuery's dead-letter columns are camelCase; Glue names are lower case already).
+   * @default none
+   */
+  readonly textColumns?: readonly string[];
   readonly dataClass: DataClass;
   /** What the table holds about a person, in a sentence. */
   readonly holds: string;
@@ -72,10 +82,15 @@ export class PersonalDataCatalog {
   table(entry: PersonalTable): void {
     this.open(`table ${String(entry.table)}`);
     const columns = entry.subjectColumns.map((c) => c.toLowerCase());
-    if (columns.length === 0) throw new Error(`personal table ${String(entry.table)}: needs a subject column`);
-    const bad = columns.filter((c) => !/^[a-z_][a-z0-9_]*$/.test(c));
+    const text = [...new Set(entry.textColumns ?? [])];
+    if (columns.length + text.length === 0)
+      throw new Error(`personal table ${String(entry.table)}: needs a subject column or a text column`);
+    const bad = [
+      ...columns.filter((c) => !/^[a-z_][a-z0-9_]*$/.test(c)),
+      ...text.filter((c) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c)),
+    ];
     if (bad.length > 0) throw new Error(`personal table ${String(entry.table)}: not column names: ${bad.join(", ")}`);
-    this.#tables.push({ ...entry, subjectColumns: [...new Set(columns)] });
+    this.#tables.push({ ...entry, subjectColumns: [...new Set(columns)], textColumns: text });
   }
 
   /** Declares a bucket prefix holding personal data in files. */
@@ -102,6 +117,8 @@ export class PersonalDataCatalog {
           dataset,
           table,
           subjectColumns: t.subjectColumns,
+          // Only when there are any: the registry of a cell without text columns stays as it was.
+          ...((t.textColumns ?? []).length > 0 ? { textColumns: t.textColumns } : {}),
           dataClass: t.dataClass,
           holds: t.holds,
           ...(t.partitionFilterColumn !== undefined ? { partitionFilterColumn: t.partitionFilterColumn } : {}),

@@ -21,7 +21,7 @@ import {
   StartQueryExecutionCommand,
   type ColumnInfo,
 } from "@aws-sdk/client-athena";
-import { AWS_IDENTIFIER, type RegisteredTable } from "./registry";
+import { AWS_IDENTIFIER, textColumnsOf, type RegisteredTable } from "./registry";
 
 const PSEUDONYM = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -57,12 +57,28 @@ export interface Statement {
   readonly parameters: readonly string[];
 }
 
-/** The subject's rows: any subject column holding one of the pseudonyms. */
+/**
+ * The subject's rows: any subject column holding one of the pseudonyms, or any text column containing one
+ * (`strpos(lower(col), p) > 0`, Trino's 1-based position, 0 when absent; lower() so a producer that wrote
+ * the hex in upper case is matched too). A substring match is a match on the subject: a pseudonym is 64 hex
+ * digits of an HMAC-SHA256, which another text contains by chance with negligible probability (about
+ * 16^-64 per position). Text columns are visited after the subject columns, so parameters follow the `?`
+ * in that order.
+ */
 function predicate(t: RegisteredTable, pseudonyms: readonly string[], parameterised: boolean): Statement {
   if (pseudonyms.length === 0) throw new Error("no pseudonyms: a predicate would match nothing or everything");
-  const values = parameterised ? pseudonyms.map(() => "?").join(", ") : pseudonyms.map(hexLiteral).join(", ");
-  const sql = t.subjectColumns.map((c) => `${quoteIdentifier(c)} IN (${values})`).join(" OR ");
-  const parameters = parameterised ? t.subjectColumns.flatMap(() => pseudonyms.map(stringParameter)) : [];
+  const value = (p: string): string => (parameterised ? "?" : hexLiteral(p));
+  const values = pseudonyms.map(value).join(", ");
+  const keyed = t.subjectColumns.map((c) => `${quoteIdentifier(c)} IN (${values})`);
+  const text = textColumnsOf(t).flatMap((c) =>
+    pseudonyms.map((p) => `strpos(lower(${quoteIdentifier(c)}), ${value(p)}) > 0`),
+  );
+  if (keyed.length + text.length === 0)
+    throw new Error(`${t.dataset}.${t.table}: no subject or text column: a predicate would match nothing`);
+  const sql = [...keyed, ...text].join(" OR ");
+  const parameters = parameterised
+    ? [...t.subjectColumns, ...textColumnsOf(t)].flatMap(() => pseudonyms.map(stringParameter))
+    : [];
   return { sql, parameters };
 }
 

@@ -35,7 +35,9 @@ import {
   type RequestRecord,
 } from "./records";
 import {
+  inflateRegistry,
   parseRegistry,
+  REGISTRY_DEFLATED_ENV,
   SUPPRESSION_TABLE,
   tablesOf,
   type PersonalDataRegistry,
@@ -201,7 +203,7 @@ function depsFromEnv(): AwsWorkerDeps {
   const region = env("AWS_REGION");
   const s3 = new S3Client({});
   return {
-    registry: parseRegistry(env("REGISTRY_JSON")),
+    registry: parseRegistry(inflateRegistry(env(REGISTRY_DEFLATED_ENV))),
     engine: new AthenaEngine(new AthenaClient({}), { workgroup: env("WORKGROUP") }),
     requests: new DynamoRequestStore(new DynamoDBClient({}), env("REQUESTS_TABLE")),
     audit: new S3AuditLog(s3, env("AUDIT_BUCKET")),

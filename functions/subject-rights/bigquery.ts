@@ -7,7 +7,7 @@
  * naming rules here and backquoted, so a registry entry cannot inject SQL either.
  */
 import type { BigQuery, Query } from "@google-cloud/bigquery";
-import type { RegisteredTable } from "./registry";
+import { textColumnsOf, type RegisteredTable } from "./registry";
 
 /**
  * Project ids: 6-30 characters, lower-case letters, digits and hyphens, starting with a letter, not
@@ -34,9 +34,9 @@ export function tableId(t: RegisteredTable): string {
     throw new TableNameError(`registry: GCP dataset "${t.dataset}" is not "<project>.<dataset>"`);
   }
   if (!TABLE.test(t.table)) throw new TableNameError(`registry: table name "${t.table}" is not a plain BigQuery name`);
-  if (t.subjectColumns.length === 0)
-    throw new TableNameError(`registry: ${t.dataset}.${t.table} names no subject column`);
-  for (const c of t.subjectColumns) {
+  if (t.subjectColumns.length + textColumnsOf(t).length === 0)
+    throw new TableNameError(`registry: ${t.dataset}.${t.table} names no subject or text column`);
+  for (const c of [...t.subjectColumns, ...textColumnsOf(t)]) {
     if (!COLUMN.test(c))
       throw new TableNameError(`registry: ${t.dataset}.${t.table}: column "${c}" is not a plain name`);
   }
@@ -49,7 +49,17 @@ export const PARTITION_FLOOR = "TIMESTAMP '1970-01-01 00:00:00'";
 /** The statements for one table; `@pseudonyms` is the only value, bound as ARRAY<STRING>. */
 export function subjectSql(t: RegisteredTable): { count: string; select: string; delete: string } {
   const from = `\`${tableId(t)}\``;
-  const subject = t.subjectColumns.map((c) => `\`${c}\` IN UNNEST(@pseudonyms)`).join(" OR ");
+  const keyed = t.subjectColumns.map((c) => `\`${c}\` IN UNNEST(@pseudonyms)`);
+  // A text column (JSON, a failed message) is the subject's when it contains one of the pseudonyms: STRPOS
+  // is 1-based and 0 when absent (GoogleSQL string functions). SAFE_CAST makes the test work on a BYTES
+  // column too (decoded as UTF-8; CAST fails on invalid UTF-8 and SAFE_CAST gives NULL instead, GoogleSQL
+  // conversion functions; a STRING stays as it is), LOWER matches hex written in upper
+  // case. A substring match is a match on the subject: a pseudonym is 64 hex digits of an HMAC-SHA256,
+  // which another text contains by chance with negligible probability (about 16^-64 per position).
+  const text = textColumnsOf(t).map(
+    (c) => `EXISTS(SELECT 1 FROM UNNEST(@pseudonyms) AS p WHERE STRPOS(LOWER(SAFE_CAST(\`${c}\` AS STRING)), p) > 0)`,
+  );
+  const subject = [...keyed, ...text].join(" OR ");
   // A table with a required partition filter refuses statements without one (BigQuery docs, "Set partition
   // filter requirements"); a constant bound below every row keeps every partition in scope.
   const partition = t.partitionFilterColumn;

@@ -8,6 +8,7 @@
  * as identifiers (values always travel as query parameters, but a table or column name cannot), so a
  * name that is not a plain identifier must never reach a query.
  */
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { z } from "zod";
 
 /** A table holding data about a person, as the workers read it (all values plain, resolved at deploy time). */
@@ -16,8 +17,19 @@ export interface RegisteredTable {
   /** aws: the Glue database; gcp: "<project>.<dataset>". */
   readonly dataset: string;
   readonly table: string;
-  /** Columns holding a subject's pseudonym (HMAC-SHA256 under the cell key, lower-case hex); a row is the subject's when any of them matches. */
+  /**
+   * Columns holding a subject's pseudonym (HMAC-SHA256 under the cell key, lower-case hex); a row is the
+   * subject's when any of them matches. May be empty only when `textColumns` is not.
+   */
   readonly subjectColumns: readonly string[];
+  /**
+   * Columns of text (JSON, messages) that may hold a subject's pseudonym anywhere inside: schemaless Kafka
+   * payloads, the clickstream dead letters. A row is also the subject's when one of them contains one of
+   * the pseudonyms as a substring. A pseudonym is 64 hex digits of an HMAC-SHA256: another text holds that
+   * exact run of 64 characters by chance with probability about n * 16^-64 per row (n its length), so a
+   * substring match is, for any practical purpose, a match on the subject. @default none
+   */
+  readonly textColumns?: readonly string[];
   /** The data class (policy/contract DATA_CLASSES). */
   readonly dataClass: string;
   /** What the table holds, for the audit record and the README. */
@@ -78,13 +90,21 @@ const tableSchema = z
     cloud,
     dataset: text,
     table: text,
-    subjectColumns: z.array(text).min(1, "a table needs at least one subject column"),
+    subjectColumns: z.array(text),
+    textColumns: z.array(text).optional(),
     dataClass: text,
     holds: text,
     partitionFilterColumn: text.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
+    if (t.subjectColumns.length + (t.textColumns?.length ?? 0) === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["subjectColumns"],
+        message: "a table needs at least one subject column or text column",
+      });
+    }
     const name = t.cloud === "aws" ? AWS_IDENTIFIER : GCP_IDENTIFIER;
     const datasetRule = t.cloud === "aws" ? AWS_IDENTIFIER : GCP_DATASET;
     const expected =
@@ -101,6 +121,7 @@ const tableSchema = z
     };
     check(t.table, ["table"]);
     t.subjectColumns.forEach((c, i) => check(c, ["subjectColumns", i]));
+    t.textColumns?.forEach((c, i) => check(c, ["textColumns", i]));
     if (t.partitionFilterColumn !== undefined) check(t.partitionFilterColumn, ["partitionFilterColumn"]);
   });
 
@@ -133,7 +154,31 @@ const registrySchema = z
     });
   });
 
-/** Parses and checks the JSON the program deploys (env var REGISTRY_JSON / the GCP worker's env). */
+/**
+ * The AWS worker's environment variable holding the registry: its JSON raw-deflated, base64. Lambda caps a
+ * function's environment variables at 4 KB in all, a hard quota (Lambda developer guide, "Lambda quotas"),
+ * and a cell's registry JSON outgrows that with a few sources (prod's `br` is about 4.6 KB); deflated it is
+ * about a third. The GCP worker (Cloud Run, no such cap) keeps the plain JSON in REGISTRY_JSON. To read it:
+ * `base64 -d | python3 -c 'import sys,zlib; print(zlib.decompress(sys.stdin.buffer.read(), -15).decode())'`.
+ */
+export const REGISTRY_DEFLATED_ENV = "REGISTRY_DEFLATED";
+
+/** The registry JSON as the AWS worker's REGISTRY_DEFLATED (raw deflate, no header: the same bytes on any OS). */
+export const deflateRegistry = (json: string): string =>
+  deflateRawSync(Buffer.from(json, "utf8"), { level: 9 }).toString("base64");
+
+/** The registry JSON back from REGISTRY_DEFLATED. */
+export function inflateRegistry(value: string): string {
+  try {
+    return inflateRawSync(Buffer.from(value, "base64")).toString("utf8");
+  } catch (e) {
+    throw new Error(
+      `personal-data registry: ${REGISTRY_DEFLATED_ENV} is not deflated base64 (${(e as Error).message})`,
+    );
+  }
+}
+
+/** Parses and checks the JSON the program deploys (the GCP worker's REGISTRY_JSON, the AWS worker's inflated REGISTRY_DEFLATED). */
 export function parseRegistry(json: string): PersonalDataRegistry {
   let value: unknown;
   try {
@@ -148,6 +193,9 @@ export function parseRegistry(json: string): PersonalDataRegistry {
   }
   return parsed.data;
 }
+
+/** The text columns of a registered table (none when it declares none). */
+export const textColumnsOf = (t: RegisteredTable): readonly string[] => t.textColumns ?? [];
 
 /** The registered tables of one cloud. */
 export function tablesOf(registry: PersonalDataRegistry, on: "aws" | "gcp"): readonly RegisteredTable[] {

@@ -587,7 +587,8 @@ export const computeCmek: ResourceRule = {
   validate(r, ctx) {
     switch (r.type) {
       case "gcp:artifactregistry/repository:Repository":
-        requireKey(r, ctx, "kmsKeyName", "set kmsKeyName (function and pipeline images).");
+        // Standard repositories hold images; remote ones (the notebooks' PyPI mirror) cache packages.
+        requireKey(r, ctx, "kmsKeyName", "set kmsKeyName (images, or the packages a remote repository caches).");
         return;
       case "aws:lambda/function:Function": {
         const vars = get(r.props, "environment.variables");

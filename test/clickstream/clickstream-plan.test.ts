@@ -7,7 +7,21 @@ import { expect } from "chai";
 import { deriveSizing } from "../../components/config/sizing";
 import { collectorInstances, MEASURED_EVENTS_PER_SECOND_PER_INSTANCE } from "../../functions/collector/sizing";
 import { IDENTIFYING_TAGS, UDF_SCHEMA_FILE } from "../../components/gcp/clickstream/clickstream-table";
-import { featureStoreNodes } from "../../components/gcp/clickstream/ml-serving";
+import {
+  endpointId,
+  FEATURE_SYNC_MINUTES,
+  featureStoreNodes,
+  FETCH_FEATURES_PERMISSION,
+  PREDICT_PERMISSION,
+  syncCron,
+} from "../../components/gcp/clickstream/ml-serving";
+import { notebookFiles } from "../../components/gcp/clickstream/notebooks-bucket";
+import { pipIndexUrl, PYPI_REPOSITORY_ID } from "../../components/gcp/clickstream/package-mirror";
+import {
+  NOTEBOOK_METADATA_KEYS,
+  POST_STARTUP_OBJECT,
+  postStartupScript,
+} from "../../components/gcp/clickstream/workbench-startup";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { COLLECTOR_CONTRACT, COLLECTOR_SOURCE_DIR } from "../../components/gcp/clickstream/collector-service";
@@ -38,6 +52,12 @@ function only(
   expect(found, `${type} in cell ${cell}`).to.have.length(1);
   return found[0];
 }
+
+/** The notification channels of a cell's clickstream alerts. */
+const ofChannels = (plan: Plan, cell: string): string[] =>
+  layer(plan, cell)
+    .filter((r) => r.type === "gcp:monitoring/notificationChannel:NotificationChannel")
+    .map((r) => String(r.outputs.name));
 
 for (const stack of ["dev", "prod"]) {
   describe(`clickstream layer on the ${stack} plan`, () => {
@@ -70,7 +90,9 @@ for (const stack of ["dev", "prod"]) {
           for (const r of layer(plan, cell.name).filter((x) => x.custom)) {
             for (const key of ["region", "location"]) {
               const v = r.inputs[key];
-              if (typeof v === "string") expect(v.startsWith(region), `${r.type} ${r.name}.${key}=${v}`).to.equal(true);
+              // Cloud Storage reports bucket locations upper-case (secure-bucket.ts writes them so).
+              if (typeof v === "string")
+                expect(v.toLowerCase().startsWith(region), `${r.type} ${r.name}.${key}=${v}`).to.equal(true);
             }
           }
         });
@@ -141,8 +163,13 @@ for (const stack of ["dev", "prod"]) {
             expect(svc.inputs.name).to.equal(`${prefix}-collector`);
             const key = `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/collector`;
             expect(t.encryptionKey).to.equal(key);
-            // Nothing is built, so there is no image registry (docs/adr/0009-collector-image-build.md).
-            expect(mine(plan, "gcp:artifactregistry/repository:Repository", cell.name)).to.deep.equal([]);
+            // Nothing is built, so there is no image registry (docs/adr/0009-collector-image-build.md); the one
+            // repository of the layer is the notebooks' PyPI mirror.
+            expect(
+              mine(plan, "gcp:artifactregistry/repository:Repository", cell.name).filter(
+                (r) => r.inputs.format !== "PYTHON",
+              ),
+            ).to.deep.equal([]);
             const hash = collectorArchive().hash;
             expect(t.containers[0].image).to.equal("scratch");
             expect(t.containers[0].baseImageUri).to.equal(collectorBaseImage(region));
@@ -489,7 +516,10 @@ for (const stack of ["dev", "prod"]) {
 
         it("alerts on dead letters, backlog age, watermark staleness and collector 5xx, on this cell's resources", () => {
           const policies = mine(plan, "gcp:monitoring/alertPolicy:AlertPolicy", cell.name);
-          const filters = policies.map((p) => (p.inputs.conditions as any)[0].conditionThreshold.filter as string);
+          expect(policies).to.have.length(5);
+          const filters = policies
+            .filter((p) => !/endpoint-no-model$/.test(p.name))
+            .map((p) => (p.inputs.conditions as any)[0].conditionThreshold.filter as string);
           expect(filters).to.have.length(4);
           expect(
             filters.some(
@@ -518,6 +548,30 @@ for (const stack of ["dev", "prod"]) {
           for (const p of policies) expect((p.inputs.documentation as any).content).to.be.a("string").and.not.empty;
         });
 
+        it("alerts when the offers endpoint serves no model: replicas absent or below one, on this endpoint", () => {
+          const p = only(plan, "gcp:monitoring/alertPolicy:AlertPolicy", cell.name, (r) =>
+            /endpoint-no-model$/.test(r.name),
+          );
+          const id = endpointId(prefix);
+          const conditions = p.inputs.conditions as any[];
+          expect(conditions).to.have.length(2);
+          expect(p.inputs.combiner).to.equal("OR");
+          const [absent, below] = [conditions[0].conditionAbsent, conditions[1].conditionThreshold];
+          for (const c of [absent, below]) {
+            expect(c.filter).to.equal(
+              `resource.type = "aiplatform.googleapis.com/Endpoint" AND resource.labels.endpoint_id = "${id}" AND metric.type = "aiplatform.googleapis.com/prediction/online/replicas"`,
+            );
+            expect(c.aggregations[0].crossSeriesReducer).to.equal("REDUCE_SUM");
+          }
+          // Metric-absence durations are at least 120 s, in whole minutes.
+          expect(parseInt(absent.duration, 10)).to.be.at.least(120);
+          expect(parseInt(absent.duration, 10) % 60).to.equal(0);
+          expect(below).to.include({ comparison: "COMPARISON_LT", thresholdValue: 1 });
+          expect([...(p.inputs.notificationChannels as string[])].sort()).to.deep.equal(
+            ofChannels(plan, cell.name).sort(),
+          );
+        });
+
         describe("Vertex AI and Workbench", () => {
           it("endpoint in the cell region with the Vertex key; marketing app may only predict on it", () => {
             const ep = only(plan, "gcp:vertex/aiEndpoint:AiEndpoint", cell.name);
@@ -526,11 +580,53 @@ for (const stack of ["dev", "prod"]) {
               kmsKeyName: `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex`,
             });
             expect(ep.inputs.name).to.match(/^[1-9]\d{9}$/);
-            const role = only(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name);
-            expect(role.inputs.permissions).to.deep.equal(["aiplatform.endpoints.predict"]);
+            const role = only(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name, (r) =>
+              /predict-role$/.test(r.name),
+            );
+            expect(role.inputs.permissions).to.deep.equal([PREDICT_PERMISSION]);
             const grants = mine(plan, "gcp:vertex/aiEndpointIamMember:AiEndpointIamMember", cell.name);
             expect(grants.map((g) => g.inputs.member)).to.deep.equal(config.personas.marketingApp?.gcpMembers ?? []);
             for (const g of grants) expect(g.inputs.role).to.equal(`projects/${project}/roles/${role.inputs.roleId}`);
+          });
+
+          it("the marketing application gets exactly predict on the endpoint and fetch on the feature view in this layer", () => {
+            const members = config.personas.marketingApp?.gcpMembers ?? [];
+            const roles = mine(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name);
+            const roleName = (r: PlannedResource) => `projects/${project}/roles/${String(r.inputs.roleId)}`;
+            const permissionsOf = new Map(roles.map((r) => [roleName(r), r.inputs.permissions as string[]]));
+            const fv = only(
+              plan,
+              "gcp:vertex/aiFeatureOnlineStoreFeatureview:AiFeatureOnlineStoreFeatureview",
+              cell.name,
+            );
+            const ep = only(plan, "gcp:vertex/aiEndpoint:AiEndpoint", cell.name);
+            for (const member of members) {
+              const held = layer(plan, cell.name).filter((r) => r.inputs.member === member);
+              const described = held.map((g) => {
+                const on =
+                  g.type === "gcp:vertex/aiEndpointIamMember:AiEndpointIamMember"
+                    ? `endpoint:${String(g.inputs.endpoint)}`
+                    : g.type ===
+                        "gcp:vertex/aiFeatureOnlineStoreFeatureviewIamMember:AiFeatureOnlineStoreFeatureviewIamMember"
+                      ? `featureView:${String(g.inputs.featureOnlineStore)}/${String(g.inputs.featureView)}`
+                      : `${g.type}`;
+                return `${on} ${(permissionsOf.get(String(g.inputs.role)) ?? [String(g.inputs.role)]).join(",")}`;
+              });
+              expect(described.sort(), member).to.deep.equal(
+                [
+                  `endpoint:${String(ep.inputs.name)} ${PREDICT_PERMISSION}`,
+                  `featureView:${String(fv.inputs.featureOnlineStore)}/${String(fv.inputs.name)} ${FETCH_FEATURES_PERMISSION}`,
+                ].sort(),
+              );
+            }
+            for (const r of mine(
+              plan,
+              "gcp:vertex/aiFeatureOnlineStoreFeatureviewIamMember:AiFeatureOnlineStoreFeatureviewIamMember",
+              cell.name,
+            ))
+              expect(members, "only the marketing application reads online features by grant").to.include(
+                r.inputs.member,
+              );
           });
 
           it("feature online store (Bigtable autoscaling from scale, CMEK) with a feature view synced from the features view", () => {
@@ -555,7 +651,8 @@ for (const stack of ["dev", "prod"]) {
               uri: `bq://${project}.clickstream_views.user_features`,
               entityIdColumns: ["entity_id"],
             });
-            expect((fv.inputs.syncConfig as any).cron).to.match(/^\S+ \S+ \S+ \S+ \S+$/);
+            // Scheduled, every FEATURE_SYNC_MINUTES (README "Feature freshness" says why not continuous).
+            expect(fv.inputs.syncConfig).to.deep.equal({ cron: syncCron(FEATURE_SYNC_MINUTES) });
           });
 
           it("workbench: no public IP, no IP forwarding, CMEK disks, shielded VM, idle shutdown, in the cell subnetwork", () => {
@@ -584,25 +681,146 @@ for (const stack of ["dev", "prod"]) {
             }
           });
 
-          it("workbench account reads curated and marts only (never clickstream_raw), plus query jobs", () => {
+          it("workbench account: events table (not its dataset), the views, the pseudonym tag only, plus query jobs", () => {
             const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
             const email = (w.inputs.gceSetup as any).serviceAccounts[0].email as string;
-            const grants = plan.resources.filter(
-              (r) =>
-                r.cell === cell.name &&
-                (r.inputs.member === `serviceAccount:${email}` || r.inputs.userByEmail === email),
+            const grants = layer(plan, cell.name).filter(
+              (r) => r.inputs.member === `serviceAccount:${email}` || r.inputs.userByEmail === email,
             );
             const datasets = grants.filter((g) => g.type === "gcp:bigquery/datasetAccess:DatasetAccess");
-            expect(datasets.map((d) => `${d.inputs.datasetId}|${d.inputs.role}`).sort()).to.deep.equal([
-              "curated|READER",
-              "marts|READER",
+            expect(datasets.map((d) => `${d.inputs.datasetId}|${d.inputs.role}`)).to.deep.equal([
+              "clickstream_views|READER",
             ]);
-            expect(
-              grants.some(
-                (g) => g.inputs.datasetId === "clickstream_raw" || g.inputs.datasetId === "clickstream_views",
-              ),
-            ).to.equal(false);
+            const tables = grants.filter((g) => g.type === "gcp:bigquery/iamMember:IamMember");
+            expect(tables.map((t) => `${t.inputs.datasetId}.${t.inputs.tableId}|${t.inputs.role}`)).to.deep.equal([
+              "clickstream_raw.events|roles/bigquery.dataViewer",
+            ]);
+            const tagNames = new Map(
+              mine(plan, "gcp:datacatalog/policyTag:PolicyTag", cell.name).map((t) => [
+                String(t.outputs.name ?? t.outputs.id),
+                String(t.inputs.displayName),
+              ]),
+            );
+            const tags = grants.filter((g) => g.type === "gcp:datacatalog/policyTagIamMember:PolicyTagIamMember");
+            expect(tags.map((t) => tagNames.get(String(t.inputs.policyTag)))).to.deep.equal(["pseudonymous-id"]);
+            for (const t of tags) expect(t.inputs.role).to.equal("roles/datacatalog.categoryFineGrainedReader");
             expect(grants.map((g) => g.inputs.role)).to.include("roles/bigquery.jobUser");
+            for (const g of grants) expect(String(g.inputs.role ?? ""), g.name).not.to.match(PRIMITIVE);
+          });
+
+          it("PyPI mirror: a remote repository of the public PyPI in the cell region, with its own CMEK key, read by the notebooks only", () => {
+            const repo = only(plan, "gcp:artifactregistry/repository:Repository", cell.name);
+            expect(repo.inputs).to.deep.include({
+              location: region,
+              repositoryId: PYPI_REPOSITORY_ID,
+              format: "PYTHON",
+              mode: "REMOTE_REPOSITORY",
+            });
+            expect((repo.inputs.remoteRepositoryConfig as any).pythonRepository).to.deep.equal({
+              publicRepository: "PYPI",
+            });
+            expect(repo.inputs.kmsKeyName).to.equal(
+              `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/artifacts`,
+            );
+            // The key is granted to the Artifact Registry agent, created by generateServiceIdentity first.
+            const agent = only(plan, "gcp:projects/serviceIdentity:ServiceIdentity", cell.name, (r) =>
+              /pypi-agent$/.test(r.name),
+            );
+            expect(agent.inputs.service).to.equal("artifactregistry.googleapis.com");
+            const keyGrant = only(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", cell.name, (r) =>
+              /pypi-key-agent$/.test(r.name),
+            );
+            expect(keyGrant.inputs.role).to.equal("roles/cloudkms.cryptoKeyEncrypterDecrypter");
+            expect(keyGrant.inputs.member).to.equal(agent.outputs.member);
+            const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
+            const email = (w.inputs.gceSetup as any).serviceAccounts[0].email as string;
+            const readers = mine(plan, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", cell.name);
+            expect(readers.map((r) => `${r.inputs.member}|${r.inputs.role}`)).to.deep.equal([
+              `serviceAccount:${email}|roles/artifactregistry.reader`,
+            ]);
+            expect(readers[0].inputs).to.deep.include({ location: region, repository: repo.outputs.name });
+          });
+
+          it("workbench metadata: the pip index, the post-startup script and every key the notebooks read", () => {
+            const script = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) =>
+              /post-startup$/.test(r.name),
+            );
+            expect(script.inputs.name).to.equal(POST_STARTUP_OBJECT);
+            expect(script.inputs.content).to.equal(postStartupScript());
+            const bucket = String(script.inputs.bucket);
+            const fs = only(plan, "gcp:vertex/aiFeatureOnlineStore:AiFeatureOnlineStore", cell.name);
+            for (const w of mine(plan, "gcp:workbench/instance:Instance", cell.name)) {
+              const md = (w.inputs.gceSetup as any).metadata as Record<string, string>;
+              expect(Object.keys(md)).to.include.members([...NOTEBOOK_METADATA_KEYS]);
+              expect(md).to.deep.include({
+                "lakehouse-project": project,
+                "lakehouse-region": region,
+                "lakehouse-events-table": `${project}.clickstream_raw.events`,
+                "lakehouse-features-view": `${project}.clickstream_views.user_features`,
+                "lakehouse-feature-online-store": fs.inputs.name,
+                "lakehouse-feature-view": "user_features",
+                "lakehouse-endpoint-id": endpointId(prefix),
+                "lakehouse-notebooks-bucket": bucket,
+                "lakehouse-model-artifacts": `gs://${bucket}/models/`,
+                "lakehouse-vertex-kms-key": `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/vertex`,
+                "lakehouse-pip-index-url": pipIndexUrl(region, project),
+                "post-startup-script": `gs://${bucket}/${POST_STARTUP_OBJECT}`,
+                "post-startup-script-behavior": "download_and_run_every_start",
+              });
+              expect(md["lakehouse-pip-index-url"]).to.equal(
+                `https://${region}-python.pkg.dev/${project}/${PYPI_REPOSITORY_ID}/simple/`,
+              );
+            }
+          });
+
+          it("notebooks bucket: CMEK, uniform access, no public access, in region, expiring; every notebooks/*.ipynb uploaded", () => {
+            const script = only(plan, "gcp:storage/bucketObject:BucketObject", cell.name, (r) =>
+              /post-startup$/.test(r.name),
+            );
+            const bucket = only(
+              plan,
+              "gcp:storage/bucket:Bucket",
+              cell.name,
+              (r) => r.outputs.name === script.inputs.bucket,
+            );
+            expect(bucket.inputs).to.deep.include({
+              location: region.toUpperCase(),
+              uniformBucketLevelAccess: true,
+              publicAccessPrevention: "enforced",
+            });
+            expect((bucket.inputs.encryption as any).defaultKmsKeyName).to.equal(
+              `projects/${project}/locations/${region}/keyRings/${prefix}/cryptoKeys/storage`,
+            );
+            const ages = (bucket.inputs.lifecycleRules as any[])
+              .filter((r) => r.action.type === "Delete")
+              .map((r) => r.condition.age)
+              .filter((a) => a !== undefined);
+            expect(ages).to.deep.equal([retention.clickstream]);
+            const uploaded = mine(plan, "gcp:storage/bucketObject:BucketObject", cell.name).filter(
+              (o) => o.inputs.bucket === bucket.outputs.name && String(o.inputs.name).startsWith("notebooks/"),
+            );
+            const files = notebookFiles();
+            expect(uploaded.map((o) => o.inputs.name).sort()).to.deep.equal(files.map((f) => `notebooks/${f}`));
+            // The notebooks and the package they import (`import offers` fails on the instance without it).
+            expect(files).to.include.members(["02-train-propensity.ipynb", "offers/__init__.py"]);
+            for (const o of uploaded)
+              expect(o.inputs.contentType).to.equal(
+                String(o.inputs.name).endsWith(".ipynb") ? "application/x-ipynb+json" : "text/x-python",
+              );
+            // Read by the notebooks' account; written by it under models/ only.
+            const w = mine(plan, "gcp:workbench/instance:Instance", cell.name)[0];
+            const sa = `serviceAccount:${(w.inputs.gceSetup as any).serviceAccounts[0].email as string}`;
+            const iam = mine(plan, "gcp:storage/bucketIAMMember:BucketIAMMember", cell.name).filter(
+              (g) => g.inputs.bucket === bucket.outputs.name && g.inputs.member === sa,
+            );
+            expect(iam.map((g) => g.inputs.role).sort()).to.deep.equal([
+              "roles/storage.objectCreator",
+              "roles/storage.objectViewer",
+            ]);
+            const creator = iam.find((g) => g.inputs.role === "roles/storage.objectCreator")!;
+            expect((creator.inputs.condition as any).expression).to.equal(
+              `resource.name.startsWith("projects/_/buckets/${String(bucket.outputs.name)}/objects/models/")`,
+            );
           });
 
           it("data scientists may run the notebooks and use Vertex AI", () => {

@@ -80,6 +80,11 @@ describe("lakehouse:workbench config", () => {
       const g = i.inputs.gceSetup as Record<string, any>;
       expect(g.machineType).to.equal("n2-standard-8");
       expect(g.metadata["idle-timeout-seconds"]).to.equal("1800");
+      // Every instance installs from the cell's mirror and runs the same post-startup script.
+      expect(g.metadata["lakehouse-pip-index-url"]).to.equal(
+        "https://southamerica-east1-python.pkg.dev/acme-lakehouse-br-dev/pypi-mirror/simple/",
+      );
+      expect(g.metadata["post-startup-script"]).to.match(/^gs:\/\/.+-notebooks\/scripts\/post-startup\.sh$/);
     }
   });
 });

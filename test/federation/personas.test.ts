@@ -24,6 +24,7 @@ const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefin
 
 const DATASET_ZONES: Readonly<Record<string, Zone>> = {
   clickstream_raw: "clickstream",
+  clickstream_views: "clickstream",
   curated: "curated",
   lake: "curated",
   lake_feed: "curated",
@@ -154,6 +155,103 @@ describe("personas", () => {
     const doc = readFileSync(path.resolve(__dirname, "../../docs/personas.md"), "utf8");
     expect(doc).to.equal(renderPersonaDoc());
     expect(parsePersonaTable(doc)).to.deep.equal(PERSONA_MATRIX);
+  });
+
+  for (const stack of ["prod", "dev"]) {
+    const config = configOf(stack);
+    for (const cell of config.cells) {
+      it(`${stack} cell ${cell.name}: the notebooks' service account reads exactly the data scientists' GCP zones, never an identifier beyond pseudonyms`, async () => {
+        const plan = await planOf(stack);
+        const wb = ofType(plan, "gcp:workbench/instance:Instance", cell.name);
+        expect(wb.length).to.be.greaterThan(0);
+        const email = (wb[0].inputs.gceSetup as { serviceAccounts: { email: string }[] }).serviceAccounts[0].email;
+        const member = `serviceAccount:${email}`;
+        const mine = plan.resources.filter(
+          (r) => r.cell === cell.name && (r.inputs.member === member || r.inputs.userByEmail === email),
+        );
+        const row: Record<Zone, Access> = Object.fromEntries(ZONES.map((z) => [z, "none"])) as Record<Zone, Access>;
+        for (const r of mine.filter((x) => x.type === "gcp:bigquery/datasetAccess:DatasetAccess")) {
+          expect(r.inputs.role, r.name).to.equal("READER");
+          const zone = DATASET_ZONES[String(r.inputs.datasetId)];
+          expect(zone, `dataset ${String(r.inputs.datasetId)}`).to.be.a("string");
+          row[zone] = "read";
+        }
+        // The clickstream zone's events table, granted on the table: not clickstream_raw as a whole, whose
+        // dead-letter table keeps raw payloads under the pseudonym tag.
+        const tables = mine.filter((x) => x.type === "gcp:bigquery/iamMember:IamMember");
+        for (const t of tables) {
+          expect(`${String(t.inputs.datasetId)}.${String(t.inputs.tableId)}|${String(t.inputs.role)}`).to.equal(
+            "clickstream_raw.events|roles/bigquery.dataViewer",
+          );
+          row.clickstream = "read";
+        }
+        expect(
+          mine.some(
+            (x) => x.type === "gcp:bigquery/datasetAccess:DatasetAccess" && x.inputs.datasetId === "clickstream_raw",
+          ),
+          "no dataset-wide read of clickstream_raw",
+        ).to.equal(false);
+        // Workloads get no audit, break-glass or request access, whatever the persona's row says.
+        expect(mine.map((x) => x.inputs.role)).not.to.include("roles/logging.privateLogViewer");
+        expect(
+          ofType(plan, "gcp:privilegedaccessmanager/entitlement:entitlement", cell.name).some((e) =>
+            JSON.stringify(e.inputs.eligibleUsers).includes(email),
+          ),
+        ).to.equal(false);
+        const gcpRow = { ...PERSONA_MATRIX.dataScientists, raw: "none", audit: "none", requests: "none" };
+        expect(row).to.deep.equal(gcpRow);
+        expect(PERSONA_MATRIX.dataScientists.clickstream).to.equal("read");
+
+        // Column access: the pseudonym tag only (features and labels are keyed by it), never the
+        // network-address or quasi-identifier tags.
+        const tagNames = new Map(
+          ofType(plan, "gcp:datacatalog/policyTag:PolicyTag", cell.name).map((t) => [
+            String(t.outputs.name),
+            String(t.inputs.displayName),
+          ]),
+        );
+        const tagReads = mine
+          .filter((x) => x.type === "gcp:datacatalog/policyTagIamMember:PolicyTagIamMember")
+          .map((x) => tagNames.get(String(x.inputs.policyTag)));
+        expect(tagReads).to.deep.equal(["pseudonymous-id"]);
+      });
+    }
+  }
+
+  it("prod: the marketing application holds its marts row and, to serve offers, exactly predict and fetch features", async () => {
+    const plan = await planOf("prod");
+    const config = configOf("prod");
+    const members = config.personas.marketingApp?.gcpMembers ?? [];
+    expect(members.length).to.be.greaterThan(0);
+    for (const cell of config.cells) {
+      const roles = new Map(
+        ofType(plan, "gcp:projects/iAMCustomRole:IAMCustomRole", cell.name).map((r) => [
+          `projects/${cell.gcp.project}/roles/${String(r.inputs.roleId)}`,
+          (r.inputs.permissions as string[]).join(","),
+        ]),
+      );
+      for (const member of members) {
+        const email = member.replace(/^serviceAccount:/, "");
+        const held = plan.resources
+          .filter((r) => r.cell === cell.name && (r.inputs.member === member || r.inputs.userByEmail === email))
+          .map((r) => {
+            const role = String(r.inputs.role);
+            const what = roles.get(role) ?? role;
+            if (r.type === "gcp:bigquery/datasetAccess:DatasetAccess")
+              return `dataset ${String(r.inputs.datasetId)} ${what}`;
+            return `${r.type.split(":")[1]} ${what}`;
+          })
+          .sort();
+        expect(held, `${cell.name} ${member}`).to.deep.equal(
+          [
+            "dataset marts READER",
+            "projects/iAMMember roles/bigquery.jobUser",
+            "vertex/aiEndpointIamMember aiplatform.endpoints.predict",
+            "vertex/aiFeatureOnlineStoreFeatureviewIamMember aiplatform.featureViews.fetchFeatureValues",
+          ].sort(),
+        );
+      }
+    }
   });
 
   it("nobody reads raw by default: raw is break-glass only", () => {

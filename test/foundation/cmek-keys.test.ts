@@ -43,8 +43,9 @@ for (const stack of ["dev", "prod"]) {
 
     it("creates each key (cell key ring and service keys alike) with exactly the shared settings", () => {
       const keys = ofType(plan, "gcp:kms/cryptoKey:CryptoKey");
-      // Six per cell from the key ring, plus the collector's, the notebooks' disk key and the rights worker's.
-      expect(keys.length).to.equal(config.cells.length * 9);
+      // Six per cell from the key ring, plus the collector's, the notebooks' disk key, the rights worker's and
+      // the notebooks' PyPI mirror's (`artifacts`).
+      expect(keys.length).to.equal(config.cells.length * 10);
       for (const k of keys) {
         const expected = cmekKeyArgs({
           name: String(k.inputs.name),

@@ -296,12 +296,6 @@ export function fixtures(plan: Plan): ResourceInput[] {
       ipConfiguration: "WORKER_IP_PRIVATE",
       serviceAccountEmail: `backfill@${project}.iam.gserviceaccount.com`,
     }),
-    fixture("gcp:artifactregistry/repository:Repository", "br-images", {
-      repositoryId: "images",
-      format: "DOCKER",
-      location,
-      kmsKeyName: gcpKey,
-    }),
     fixture("gcp:bigquery/reservation:Reservation", "br-slots", {
       name: "br-slots",
       location,

@@ -664,6 +664,13 @@ const CASES: readonly Case[] = [
     ],
   ],
   [
+    "The notebooks' PyPI mirror (an Artifact Registry remote repository) without a customer-managed key",
+    set("br-clickstream-workbench-pypi", (i) => delete i.kmsKeyName, "gcp:artifactregistry/repository:Repository"),
+    [
+      "compute-cmek: gcp:artifactregistry/repository:Repository 'br-clickstream-workbench-pypi' has no customer-managed key: set kmsKeyName (images, or the packages a remote repository caches).",
+    ],
+  ],
+  [
     "A dead-letter queue without a customer-managed key, keeping failed events 16 days",
     set(
       "br-sources-payments-puller-dead-letters",
@@ -1065,6 +1072,7 @@ const CASES: readonly Case[] = [
       "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-backlog' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
       "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-collector-errors' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
       "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-dead-letters' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
+      "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-endpoint-no-model' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
       "alerts-routed-in-jurisdiction: gcp:monitoring/alertPolicy:AlertPolicy 'br-clickstream-alerts-freshness' notifies channel 'projects/acme-lakehouse-br-dev/notificationChannels/1558750634015446589', which is not declared in this stack.",
     ],
   ],

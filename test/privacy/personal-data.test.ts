@@ -6,7 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { PersonalDataCatalog, pseudonymColumns } from "../../components/privacy/personal-data";
-import { parseRegistry, type PersonalDataRegistry } from "../../functions/subject-rights/registry";
+import {
+  deflateRegistry,
+  inflateRegistry,
+  parseRegistry,
+  REGISTRY_DEFLATED_ENV,
+  type PersonalDataRegistry,
+} from "../../functions/subject-rights/registry";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 import { personalBecause, planTables, registriesOf } from "./registry-rules";
 
@@ -51,6 +57,66 @@ describe("PersonalDataCatalog", () => {
     expect(() => c.prefix({ ...prefix, prefix: "cdc", expiresAfterDays: 7 })).to.throw(/ends in '\/'/);
     expect(() => c.prefix({ ...prefix, prefix: "/cdc/", expiresAfterDays: 7 })).to.throw(/relative/);
     expect(() => c.prefix({ ...prefix, prefix: "cdc/", expiresAfterDays: 0 })).to.throw(/positive integer/);
+  });
+
+  it("takes a table matched by text columns only, keeps their case, deploys them; refuses bad names", async () => {
+    const c = new PersonalDataCatalog("br");
+    const dead = {
+      cloud: "gcp" as const,
+      dataset: "proj-dev-1.clickstream_raw",
+      table: "events_deadletter",
+      subjectColumns: [],
+      dataClass: "clickstream" as const,
+      holds: "dead letters",
+    };
+    c.table({ ...dead, textColumns: ["payloadString", "payloadString", "errorMessage"] });
+    c.table(orders);
+    expect(() => c.table({ ...dead, table: "x", textColumns: ["payload string"] })).to.throw(
+      /not column names: payload string/,
+    );
+    expect(() => c.table({ ...dead, table: "y", textColumns: [] })).to.throw(/needs a subject column or a text column/);
+    const registry = parseRegistry(await valueOf(c.json()));
+    const byName = Object.fromEntries(registry.tables.map((t) => [t.table, t]));
+    expect(byName.events_deadletter).to.deep.include({
+      subjectColumns: [],
+      textColumns: ["payloadString", "errorMessage"],
+    });
+    // A table without text columns deploys as before (no empty list in the JSON).
+    expect(byName.orders_orders).to.not.have.property("textColumns");
+  });
+
+  it("parseRegistry refuses a table with neither subject nor text column, and a text column that is no identifier", () => {
+    const json = (t: Record<string, unknown>) =>
+      JSON.stringify({
+        cell: "br",
+        tables: [{ cloud: "aws", dataset: "db", table: "t", dataClass: "curated", holds: "h", ...t }],
+        prefixes: [],
+      });
+    expect(() => parseRegistry(json({ subjectColumns: [] }))).to.throw(/at least one subject column or text column/);
+    expect(() => parseRegistry(json({ subjectColumns: [], textColumns: [] }))).to.throw(/or text column/);
+    // AWS names are lower case: Glue folds them, and the workers put them into SQL.
+    expect(() => parseRegistry(json({ subjectColumns: [], textColumns: ["Payload"] }))).to.throw(
+      /textColumns\.0: 'Payload' is not a plain identifier/,
+    );
+    expect(() => parseRegistry(json({ subjectColumns: [], textColumns: ['payload"; --'] }))).to.throw(
+      /not a plain identifier/,
+    );
+    expect(parseRegistry(json({ subjectColumns: [], textColumns: ["payload"] })).tables[0].textColumns).to.deep.equal([
+      "payload",
+    ]);
+  });
+
+  it("deflates the registry for the AWS worker's environment and reads it back unchanged", async () => {
+    const c = new PersonalDataCatalog("br");
+    for (let i = 0; i < 12; i++) c.table({ ...orders, table: `orders_${i}` });
+    const json = await valueOf(c.json());
+    const deflated = deflateRegistry(json);
+    expect(deflated).to.match(/^[A-Za-z0-9+/]+=*$/);
+    // Repetitive JSON: well under half its size, which is what keeps the worker inside Lambda's 4 KB.
+    expect(deflated.length).to.be.below(json.length / 2);
+    expect(inflateRegistry(deflated)).to.equal(json);
+    expect(parseRegistry(inflateRegistry(deflated))).to.deep.equal(parseRegistry(json));
+    expect(() => inflateRegistry("not deflated")).to.throw(/REGISTRY_DEFLATED is not deflated base64/);
   });
 
   it("throws on a declaration after the registry was read (the workers would miss it)", () => {
@@ -136,7 +202,9 @@ describe("registry plan rules", () => {
     const json = (tables: unknown[]) => JSON.stringify({ cell: "br", tables, prefixes: [] });
     const table = { cloud: "aws", dataset: "db", table: "t", subjectColumns: ["c"], dataClass: "curated", holds: "h" };
     const lambda = (j: string) =>
-      resource("aws:lambda/function:Function", { environment: { variables: { REGISTRY_JSON: j } } });
+      resource("aws:lambda/function:Function", {
+        environment: { variables: { [REGISTRY_DEFLATED_ENV]: deflateRegistry(j) } },
+      });
     const run = (j: string) =>
       resource("gcp:cloudrunv2/service:Service", {
         template: { containers: [{ env: [{ name: "REGISTRY_JSON", value: j }] }] },

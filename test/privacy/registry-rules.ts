@@ -3,7 +3,12 @@
  * which are deliberately not registered and why, where each cell's registry is read from, and whether a
  * prefix expires in time. Kept apart so they are tested on hand-built plans (./personal-data.test.ts).
  */
-import { parseRegistry, type PersonalDataRegistry } from "../../functions/subject-rights/registry";
+import {
+  inflateRegistry,
+  parseRegistry,
+  REGISTRY_DEFLATED_ENV,
+  type PersonalDataRegistry,
+} from "../../functions/subject-rights/registry";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 
 export interface PlanTable {
@@ -18,7 +23,9 @@ export interface PlanTable {
 
 /**
  * Tables that hold personal data and are deliberately not registered, each with its reason. `open` ones
- * are gaps the registry cannot close alone (reported on issue 14); the rest are exempt.
+ * are gaps the registry cannot close alone (reported on issue 14); the rest are exempt. None is open now:
+ * schemaless Kafka tables and the clickstream dead letters are registered with text columns
+ * (TEXT_MATCHED below), landed API records are reached through their prefix.
  */
 export const NOT_REGISTERED: readonly { table: RegExp; column?: string; kind: "exempt" | "open"; reason: string }[] = [
   {
@@ -35,20 +42,6 @@ export const NOT_REGISTERED: readonly { table: RegExp; column?: string; kind: "e
     reason:
       "pseudonyms of erased subjects: the erasure record that stops re-ingestion (GDPR Art. 17(3)(b); LGPD Art. 16 I)",
   },
-  {
-    table: /./,
-    column: "payload",
-    kind: "open",
-    reason:
-      "schemaless Kafka landing tables keep each event as JSON text: no column carries a subject key, so the workers " +
-      "cannot find a person's events; a topic with personal data must declare its columns, with a *_pseudo_id column",
-  },
-  {
-    table: /^events_deadletter$/,
-    kind: "open",
-    reason:
-      "failed collector messages as text: pseudonyms inside JSON, no column to match; they expire with the clickstream retention",
-  },
 ];
 
 /**
@@ -56,8 +49,22 @@ export const NOT_REGISTERED: readonly { table: RegExp; column?: string; kind: "e
  * erasing a person must not erase their colleagues' events (components/gcp/clickstream/clickstream-table.ts).
  */
 export const NOT_A_PERSON_KEY = new Set(["group_pseudo_id"]);
-/** Columns holding JSON text whose content no one declared: schemaless Kafka payloads, landed API records. */
+/**
+ * Columns holding JSON text whose content no one declared: schemaless Kafka payloads (Iceberg: matched by
+ * the workers as text) and landed API records (a Glue table over the landing files: reached through its
+ * prefix, which expires inside the erasure bound; the records hold what the partner API sends, raw
+ * identifiers included, which no pseudonym can match).
+ */
 const UNDECLARED_CONTENT = new Set(["payload", "record"]);
+
+/**
+ * Tables whose subject appears only inside text, and the columns the registry must match as text for them:
+ * a table matching `table` and having `column` must be registered with `column` among its textColumns.
+ */
+export const TEXT_MATCHED: readonly { table: RegExp; column: string; what: string }[] = [
+  { table: /./, column: "payload", what: "schemaless Kafka landing table (events as JSON text)" },
+  { table: /^events_deadletter$/, column: "payloadString", what: "clickstream dead letters (failed messages as text)" },
+];
 
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -139,10 +146,13 @@ export function registriesOf(plan: Plan): Map<string, PersonalDataRegistry> {
     if (Array.isArray(v)) return v.flatMap(find);
     if (v === null || typeof v !== "object") return [];
     const o = v as Record<string, unknown>;
-    // Lambda `environment.variables.REGISTRY_JSON`, or a container's `env: [{ name, value }]`.
+    // Lambda `environment.variables.REGISTRY_DEFLATED` (deflated, the 4 KB cap) or `REGISTRY_JSON`, or a
+    // container's `env: [{ name: "REGISTRY_JSON", value }]`.
     const direct = typeof o.REGISTRY_JSON === "string" ? [o.REGISTRY_JSON] : [];
+    const deflated = o[REGISTRY_DEFLATED_ENV];
+    const inflated = typeof deflated === "string" ? [inflateRegistry(deflated)] : [];
     const named = o.name === "REGISTRY_JSON" && typeof o.value === "string" ? [o.value] : [];
-    return [...direct, ...named, ...Object.values(o).flatMap(find)];
+    return [...direct, ...inflated, ...named, ...Object.values(o).flatMap(find)];
   };
   for (const r of plan.resources) {
     for (const json of find(r.inputs)) {

@@ -3,8 +3,8 @@
  * that holds data about a person is registered with the columns carrying the subject's key, or is listed
  * below with the reason it is not; every registered entry is a table or a prefix the plan really has.
  *
- * The registry is read where it takes effect: the `REGISTRY_JSON` environment the program gives the
- * subject-rights workers (the AWS worker Lambda; the GCP worker too once it exists). Reading the catalog
+ * The registry is read where it takes effect: the environment the program gives the subject-rights
+ * workers (the AWS worker Lambda's `REGISTRY_DEFLATED`, the GCP worker's `REGISTRY_JSON`). Reading the catalog
  * object itself is not possible: the plan evaluates the program in a child process (tools/plan/worker.ts)
  * and returns only what the engine saw; and testing what the workers receive is what matters anyway.
  *
@@ -25,6 +25,7 @@ import {
   personIdentifiers,
   planTables,
   registriesOf,
+  TEXT_MATCHED,
   type PlanTable,
 } from "./registry-rules";
 
@@ -101,6 +102,8 @@ for (const stack of ["dev", "prod"]) {
           if (t.cell !== cell) problems.push(`${cell}: ${e.table} belongs to cell ${t.cell}`);
           const names = new Set(t.columns.map((c) => c.name));
           for (const c of e.subjectColumns) if (!names.has(c)) problems.push(`${cell}: ${e.table} has no column ${c}`);
+          for (const c of e.textColumns ?? [])
+            if (!names.has(c)) problems.push(`${cell}: ${e.table} has no text column ${c}`);
           // Every person pseudonym of the table is matched, or a subject's rows keyed by it would survive.
           for (const c of names)
             if (/_pseudo_id$/.test(c) && !NOT_A_PERSON_KEY.has(c) && !e.subjectColumns.includes(c))
@@ -108,6 +111,29 @@ for (const stack of ["dev", "prod"]) {
         }
       }
       expect(problems).to.deep.equal([]);
+    });
+
+    it("registers the tables whose subject is only inside text with those columns as text columns", () => {
+      const problems: string[] = [];
+      const found = new Map<string, number>();
+      for (const t of tables) {
+        for (const rule of TEXT_MATCHED) {
+          if (!rule.table.test(t.table) || !t.columns.some((c) => c.name === rule.column)) continue;
+          // A Glue table over files (landed API records) is reached through its prefix, not by SQL.
+          if (t.location !== undefined) continue;
+          found.set(rule.what, (found.get(rule.what) ?? 0) + 1);
+          const entry = registries
+            .get(t.cell ?? "")
+            ?.tables.find((e) => e.cloud === t.cloud && e.dataset === t.dataset && e.table === t.table);
+          if (!entry?.textColumns?.includes(rule.column))
+            problems.push(`${t.cloud}:${t.dataset}.${t.table} (${rule.what}) is not matched on ${rule.column} as text`);
+        }
+      }
+      expect(problems).to.deep.equal([]);
+      // Both kinds are in both plans (dev: partner-events' partner-clicks; prod: web-events-br's landing
+      // topics; a dead-letter table per cell), so the test cannot pass by finding none.
+      expect([...found.keys()].sort()).to.deep.equal(TEXT_MATCHED.map((r) => r.what).sort());
+      expect(found.get(TEXT_MATCHED[1].what), "a dead-letter table per cell").to.equal(registries.size);
     });
 
     it("registers only prefixes of buckets the plan has, expired there within the days it states", () => {

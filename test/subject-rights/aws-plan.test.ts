@@ -6,7 +6,7 @@
  * expire and that only the officers read; the suppression table; and roles that can do only their part.
  */
 import { expect } from "chai";
-import { EXPORT_EXPIRY_DAYS, SUPPRESSION_TABLE } from "../../functions/subject-rights/registry";
+import { EXPORT_EXPIRY_DAYS, inflateRegistry, SUPPRESSION_TABLE } from "../../functions/subject-rights/registry";
 import { gcpWorkerStatements, type RightsAccessScope } from "../../components/aws/rights/rights-access";
 import { WORKER_TABLE_PERMISSIONS } from "../../components/aws/rights/worker-wiring";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
@@ -138,14 +138,17 @@ for (const stack of ["prod", "dev"] as const) {
             "AUDIT_BUCKET",
             "CELL",
             "EXPORTS_BUCKET",
-            "REGISTRY_JSON",
+            "REGISTRY_DEFLATED",
             "REQUESTS_TABLE",
             "SUPPRESSION_DATABASE",
             "WORKGROUP",
           ].sort(),
         );
         expect(env.SUPPRESSION_DATABASE).to.equal(`${config.environment}_${cell.name}_curated`);
-        expect(JSON.parse(env.REGISTRY_JSON)).to.have.property("cell", cell.name);
+        expect(JSON.parse(inflateRegistry(env.REGISTRY_DEFLATED))).to.have.property("cell", cell.name);
+        // Lambda refuses a function whose environment variables exceed 4 KB in all (a hard quota, "Lambda
+        // quotas"); counted here as the JSON of the map, more than Lambda counts (names and values).
+        expect(JSON.stringify(env).length, "worker environment size").to.be.at.most(4096);
       });
 
       it(`${cell.name}: the audit bucket is Object-Locked for the audit retention (COMPLIANCE when protected), under the logs key`, () => {

@@ -244,7 +244,8 @@ describe("subject-rights SQL building", () => {
         "  tables.0.dataset: 'Curated-DB' is not a lower-case identifier matching /^[a-z_][a-z0-9_]*$/",
         "  tables.0.table: 't;x' is not a plain identifier (/^[a-z_][a-z0-9_]*$/)",
         "  tables.0.subjectColumns.1: 'bad col' is not a plain identifier (/^[a-z_][a-z0-9_]*$/)",
-        "  tables.1.subjectColumns: a table needs at least one subject column",
+        "  tables.1.subjectColumns: a table needs at least one subject column or text column",
+        "  tables.1.dataset: 'no-dot' is not <project>.<dataset> (project id and dataset id)",
       ].join("\n"),
     );
   });

@@ -4,7 +4,9 @@
  * `query()`), jobs.insert (`POST /projects/{p}/jobs`, `createQueryJob()`), jobs.get and
  * jobs.getQueryResults. The GoogleSQL is executed on DuckDB after a small, explicit translation
  * (backquoted `project.dataset.table` -> one quoted DuckDB name, `IN UNNEST(@p)` -> `IN (SELECT unnest($p))`,
- * `@p` -> `$p`), with the named query parameters bound as DuckDB values, never spliced into the text: a
+ * `FROM UNNEST(@p) AS x` -> `FROM unnest($p) AS _u(x)` (DuckDB names an unnested column by a column alias),
+ * `SAFE_CAST(e AS STRING)` -> `TRY_CAST(e AS VARCHAR)`, `@p` -> `$p`; STRPOS and LOWER are DuckDB functions
+ * as they are), with the named query parameters bound as DuckDB values, never spliced into the text: a
  * query that put a value in its SQL would find nothing here. DML answers `numDmlAffectedRows` as BigQuery
  * does (JobStatistics2 and QueryResponse).
  */
@@ -48,10 +50,19 @@ const SCALAR: Record<string, DuckDBType> = { STRING: VARCHAR, INT64: BIGINT, FLO
 
 /** GoogleSQL as the worker writes it -> DuckDB SQL. Throws on a construct this fake does not translate. */
 export function toDuckDb(sql: string): string {
-  return sql
-    .replace(/`([^`]+)`/g, (_m, name: string) => `"${name.replace(/"/g, '""')}"`)
-    .replace(/IN\s+UNNEST\(\s*@([A-Za-z_][A-Za-z0-9_]*)\s*\)/gi, "IN (SELECT unnest($$$1))")
-    .replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, "$$$1");
+  return (
+    sql
+      .replace(/`([^`]+)`/g, (_m, name: string) => `"${name.replace(/"/g, '""')}"`)
+      .replace(/IN\s+UNNEST\(\s*@([A-Za-z_][A-Za-z0-9_]*)\s*\)/gi, "IN (SELECT unnest($$$1))")
+      .replace(
+        /FROM\s+UNNEST\(\s*@([A-Za-z_][A-Za-z0-9_]*)\s*\)\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)/gi,
+        "FROM unnest($$$1) AS _u($2)",
+      )
+      // A BLOB's text in DuckDB escapes non-printable bytes (`\x22`) where BigQuery decodes UTF-8 (NULL when
+      // invalid): the same for the ASCII hex of a pseudonym, which is all the workers look for.
+      .replace(/SAFE_CAST\(([^()]*?)\s+AS\s+STRING\s*\)/gi, "TRY_CAST($1 AS VARCHAR)")
+      .replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, "$$$1")
+  );
 }
 
 export class FakeBigQuery {

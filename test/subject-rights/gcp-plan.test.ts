@@ -230,6 +230,39 @@ describe("subject rights on GCP: the prod plan (issue 14)", function () {
         );
         expect(elsewhere.map((r) => r.name)).to.deep.equal([]);
       });
+
+      it("reads every policy tag on the columns of the registry's GCP tables (DELETE scans them, the export reads them)", () => {
+        // BigQuery checks Fine-Grained Reader on the tagged columns a DELETE scans and a SELECT reads
+        // (cloud.google.com/bigquery/docs/column-level-security-writes): without it the worker finds no one.
+        const member = String(worker.outputs.member);
+        const granted = plan.resources
+          .filter(
+            (r) => r.type === "gcp:datacatalog/policyTagIamMember:PolicyTagIamMember" && r.inputs.member === member,
+          )
+          .map((r) => {
+            expect(r.inputs.role).to.equal("roles/datacatalog.categoryFineGrainedReader");
+            return String(r.inputs.policyTag);
+          })
+          .sort();
+        const registry = parseRegistry(envOf(service).REGISTRY_JSON);
+        const registered = new Set(
+          registry.tables.filter((t) => t.cloud === "gcp").map((t) => `${t.dataset}.${t.table}`),
+        );
+        const tagsOf = (schema: unknown): string[] =>
+          (JSON.parse(String(schema ?? "[]")) as { policyTags?: { names?: string[] }; fields?: unknown[] }[]).flatMap(
+            (f) => [...(f.policyTags?.names ?? []), ...(f.fields ? tagsOf(JSON.stringify(f.fields)) : [])],
+          );
+        const needed = plan.resources
+          .filter(
+            (r) =>
+              r.type === "gcp:bigquery/table:Table" &&
+              r.cell === cell.name &&
+              registered.has(`${String(r.inputs.project)}.${String(r.inputs.datasetId)}.${String(r.inputs.tableId)}`),
+          )
+          .flatMap((r) => tagsOf(r.inputs.schema));
+        expect(needed, "registered GCP tables carry policy tags").to.not.be.empty;
+        expect(granted).to.deep.equal([...new Set(needed)].sort());
+      });
     });
   }
 });

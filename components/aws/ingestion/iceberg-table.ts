@@ -79,6 +79,11 @@ export interface IcebergTableArgs {
    * @default the columns named `*_pseudo_id` (`PSEUDONYM_COLUMN`)
    */
   readonly subjectColumns?: readonly string[];
+  /**
+   * Columns of JSON text that may carry a subject's pseudonym anywhere inside (a schemaless landing table's
+   * `payload`): the workers match them by substring (`PersonalTable.textColumns`). @default none
+   */
+  readonly textColumns?: readonly string[];
 }
 
 export class IcebergTable extends pulumi.ComponentResource {
@@ -184,12 +189,14 @@ export class IcebergTable extends pulumi.ComponentResource {
     };
     this.name = this.table.name;
     const subjectColumns = args.subjectColumns ?? pseudonymColumns(columns.map((c) => c.name));
-    if (args.personalData && subjectColumns.length > 0) {
+    const textColumns = args.textColumns ?? [];
+    if (args.personalData && subjectColumns.length + textColumns.length > 0) {
       args.personalData.table({
         cloud: "aws",
         dataset: this.table.databaseName,
         table: this.table.name,
         subjectColumns,
+        textColumns,
         dataClass: "curated",
         holds: args.description,
         key: name,

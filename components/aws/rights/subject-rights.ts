@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { JurisdictionId } from "../../../policy/contract";
-import { SUPPRESSION_TABLE } from "../../../functions/subject-rights/registry";
+import { deflateRegistry, REGISTRY_DEFLATED_ENV, SUPPRESSION_TABLE } from "../../../functions/subject-rights/registry";
 import { googleIdentityTrust } from "../../federation/google-trust";
 import { personaTrustPolicy } from "../../federation/personas-aws";
 import { ServiceRole } from "../iam/service-role";
@@ -37,7 +37,7 @@ export interface AwsSubjectRightsArgs {
   readonly accessLogsBucketName: pulumi.Input<string>;
   /** The query-results bucket of the cell's workgroup (results under `athena/`). */
   readonly queryResultsBucketArn: pulumi.Input<string>;
-  /** The personal-data registry as JSON (`PersonalDataCatalog.json()`): the worker's REGISTRY_JSON. */
+  /** The personal-data registry as JSON (`PersonalDataCatalog.json()`): the worker's REGISTRY_DEFLATED, deflated. */
   readonly registryJson: pulumi.Input<string>;
   /** The registry's AWS tables: the worker gets Glue and Lake Formation rights on these only. @default [] */
   readonly registeredTables?: readonly RegisteredAwsTable[];
@@ -144,7 +144,8 @@ export class AwsSubjectRights extends pulumi.ComponentResource {
           EXPORTS_BUCKET: this.exports.ready,
           WORKGROUP: context.workgroupName,
           SUPPRESSION_DATABASE: context.curatedDatabaseName,
-          REGISTRY_JSON: args.registryJson,
+          // Deflated: Lambda allows 4 KB of environment in all, which the plain JSON outgrows (registry.ts).
+          [REGISTRY_DEFLATED_ENV]: pulumi.output(args.registryJson).apply(deflateRegistry),
         },
         // Athena DELETEs on large tables take minutes; Lambda's ceiling is 15.
         timeoutSeconds: 900,

@@ -172,6 +172,9 @@ export class EventStreamSource extends pulumi.ComponentResource {
             optimizerRoleArn: optimizer.arn,
             maintenance,
             personalData: context.personalData,
+            // Producers publish pseudonyms only (README of the sources): the workers find a subject's events
+            // by the pseudonym inside the JSON text.
+            ...(t.landing ? { textColumns: ["payload"] } : {}),
           },
           { parent: this },
         ),

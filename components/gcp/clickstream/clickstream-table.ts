@@ -231,6 +231,19 @@ export class ClickstreamTable extends pulumi.ComponentResource {
       dataClass: "clickstream",
       holds: "Website and app events of users and visitors, by pseudonym: pages, actions, truncated IP, user agent",
     });
+    // The dead letters are the collector's messages as text (or the UDF's row, for a BigQuery insert failure):
+    // the collector pseudonymised them before publishing (functions/collector/event.ts), so a subject appears
+    // inside as the same pseudonyms; the workers match them by substring (RegisteredTable.textColumns).
+    // errorMessage too: an insert error can quote a value of the row.
+    args.personalData?.table({
+      cloud: "gcp",
+      dataset: pulumi.interpolate`${args.project}.${this.deadletterTable.datasetId}`,
+      table: this.deadletterTable.tableId,
+      subjectColumns: [],
+      textColumns: ["payloadString", "payloadBytes", "errorMessage"],
+      dataClass: "clickstream",
+      holds: "Collector messages the pipeline could not load, as text: a user's or visitor's pseudonymised events",
+    });
     this.registerOutputs({ table: this.tableSpec, deadletterTable: this.deadletterTableSpec });
   }
 }

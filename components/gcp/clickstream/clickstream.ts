@@ -3,7 +3,8 @@
  * collector (Cloud Run, source archive run on Google's Node.js base image, ADR 0009) -> Pub/Sub topic (schema, CMEK, regional storage, DLQ)
  * -> Dataflow (Pub/Sub to BigQuery flex template + JS UDF, private workers)
  * -> BigQuery `clickstream_raw.events` (partitioned, clustered, CMEK, policy tags)
- * -> marketing views and ML features -> Vertex AI Feature Online Store + endpoint; Workbench notebooks.
+ * -> marketing views and ML features -> Vertex AI Feature Online Store + endpoint; Workbench notebooks
+ * (with a PyPI mirror in Artifact Registry and a notebooks bucket).
  * Everything runs through the cell's GCP provider (opts) in the cell region.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -24,10 +25,12 @@ import type { PersonalDataCatalog } from "../../privacy/personal-data";
 /**
  * APIs the clickstream layer uses on top of the storage core's. The cell enables them once with the
  * others (components/gcp/cell-apis.ts) and makes each resource wait for its own (api-requirements.ts).
- * No Cloud Build or Artifact Registry: the collector runs from a source archive (ADR 0009).
+ * No Cloud Build: the collector runs from a source archive (ADR 0009); Artifact Registry only holds the
+ * notebooks' PyPI mirror (package-mirror.ts).
  */
 export const CLICKSTREAM_SERVICES = [
   "aiplatform.googleapis.com",
+  "artifactregistry.googleapis.com",
   "compute.googleapis.com",
   "dataflow.googleapis.com",
   "monitoring.googleapis.com",
@@ -63,7 +66,7 @@ export interface ClickstreamArgs {
   readonly workbench: WorkbenchConfig;
   /** Data scientists: notebooks and Vertex model building. @default none (no grants) */
   readonly dataScientists?: PersonaConfig;
-  /** The marketing application: may call the offers endpoint. @default none (no grants) */
+  /** The marketing application: may call the offers endpoint and read online features. @default none (no grants) */
   readonly marketingApp?: PersonaConfig;
   /** Production: deletion protection on every stateful resource of the layer. */
   readonly protect: boolean;
@@ -114,6 +117,7 @@ export class Clickstream extends pulumi.ComponentResource {
         deadLetterSubscription: this.topic.deadLetterSubscription.name,
         jobName: this.pipeline.job.name,
         collectorService: this.collector.service.name,
+        endpointId: this.ml.endpointNumericId,
         emails: args.alertEmails,
       },
       { parent: this },
@@ -123,6 +127,7 @@ export class Clickstream extends pulumi.ComponentResource {
       topic: this.topic.topicId,
       eventsTable: this.table.tableSpec,
       endpoint: this.ml.endpoint.id,
+      notebookServiceAccount: this.workbench.serviceAccount.email,
     });
   }
 
@@ -252,9 +257,14 @@ export class Clickstream extends pulumi.ComponentResource {
     );
   }
 
-  /** Data scientists' notebooks, reading the curated and PII-free datasets only. */
+  /**
+   * Data scientists' notebooks. Their account reads the clickstream zone here (events table, views, the
+   * pseudonym tag); the curated and marts zones come from the persona layer, which takes the account as a
+   * `dataScientists` workload (components/federation/personas-gcp.ts).
+   */
   private createWorkbench(name: string, args: ClickstreamArgs): Workbench {
-    const { storage } = args;
+    const { storage, project, region } = args;
+    const dataset = storage.datasets.clickstream_raw.datasetId;
     return new Workbench(
       `${name}-workbench`,
       {
@@ -266,7 +276,23 @@ export class Clickstream extends pulumi.ComponentResource {
         apis: storage.services,
         networkSelfLink: this.network.networkSelfLink,
         subnetworkSelfLink: this.network.subnetworkSelfLink,
-        readableDatasets: [storage.datasets.curated.datasetId, storage.datasets.marts.datasetId],
+        readableDatasets: [this.views.datasetId],
+        readableTables: [{ datasetId: dataset, tableId: this.table.table.tableId }],
+        readablePolicyTags: [this.table.policyTags["pseudonymous-id"].name],
+        storageKmsKeyName: storage.keyRing.keys.storage.id,
+        retentionDays: args.retention.clickstream,
+        erasureSlaDays: args.erasureSlaDays,
+        // The contract with notebooks/ (workbench-startup.ts NOTEBOOK_METADATA_KEYS): every name they need.
+        notebookMetadata: {
+          "lakehouse-project": project,
+          "lakehouse-region": region,
+          "lakehouse-events-table": this.table.tableRef,
+          "lakehouse-features-view": pulumi.interpolate`${project}.${this.views.datasetId}.${this.views.views.user_features.tableId}`,
+          "lakehouse-feature-online-store": this.ml.featureStore.name,
+          "lakehouse-feature-view": this.ml.featureView.name,
+          "lakehouse-endpoint-id": this.ml.endpointNumericId,
+          "lakehouse-vertex-kms-key": storage.keyRing.keys.vertex.id,
+        },
         config: args.workbench,
         users: args.dataScientists?.gcpMembers ?? [],
         protect: args.protect,

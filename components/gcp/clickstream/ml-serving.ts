@@ -1,8 +1,9 @@
 /**
- * Serving for marketing's behaviour model: a Vertex AI endpoint (the model is deployed onto it by CI,
- * see README.md) and a Feature Online Store whose feature view is synced from the BigQuery features
- * view. Both in the cell region with the cell's Vertex key. The marketing application may only call
- * `predict` on this endpoint (a one-permission custom role, Google's least-privilege recommendation:
+ * Serving for marketing's behaviour model: a Vertex AI endpoint (the model is deployed onto it from the
+ * notebooks or by CI, see README.md) and a Feature Online Store whose feature view is synced from the
+ * BigQuery features view. Both in the cell region with the cell's Vertex key. The marketing application
+ * may only call `predict` on this endpoint and `fetchFeatureValues` on this feature view: two
+ * one-permission custom roles, each bound on its one resource (Google's least-privilege recommendation:
  * cloud.google.com/vertex-ai/docs/general/access-control#custom-roles).
  */
 import { createHash } from "node:crypto";
@@ -23,6 +24,39 @@ export function featureStoreNodes(eventsPerSecond: { average: number; peak: numb
   const max = Math.max(min, 2, Math.ceil((eventsPerSecond.peak * 1.5) / BIGTABLE_READS_PER_SECOND_PER_NODE));
   return { min, max };
 }
+
+/**
+ * Minutes between two feature view syncs. Bigtable online serving also offers continuous sync
+ * (cloud.google.com/vertex-ai/docs/featurestore/latest/online-serving-types), which keeps the store in
+ * step with rows *appended* to a source table; `user_features` is a logical view that re-aggregates 30 days
+ * of events at read time (GROUP BY, ROW_NUMBER, CURRENT_TIMESTAMP), so nothing is appended to follow and
+ * a scheduled sync is the one that matches the source (README "Feature freshness"). Each sync re-reads the
+ * view and only one sync of a feature view runs at a time (featurestore/latest/sync-data), so the interval
+ * is bounded below by a sync's duration; 15 minutes keeps BigQuery scans at 96 a day.
+ */
+export const FEATURE_SYNC_MINUTES = 15;
+
+/** The sync schedule for an interval in minutes (cron, UTC); an interval must divide the hour or be whole hours. */
+export function syncCron(everyMinutes: number): string {
+  if (!Number.isInteger(everyMinutes) || everyMinutes < 1 || everyMinutes > 1440)
+    throw new RangeError(`feature sync interval ${everyMinutes} min: a whole number of minutes, 1 to 1440`);
+  if (everyMinutes < 60) {
+    if (60 % everyMinutes !== 0) throw new RangeError(`feature sync interval ${everyMinutes} min must divide 60`);
+    return everyMinutes === 1 ? "* * * * *" : `*/${everyMinutes} * * * *`;
+  }
+  if (everyMinutes % 60 !== 0 || 24 % (everyMinutes / 60) !== 0)
+    throw new RangeError(`feature sync interval ${everyMinutes} min must be whole hours dividing 24`);
+  const hours = everyMinutes / 60;
+  return hours === 1 ? "0 * * * *" : `0 */${hours} * * *`;
+}
+
+/** The one permission of the endpoint role (REST endpoints.predict: "aiplatform.endpoints.predict"). */
+export const PREDICT_PERMISSION = "aiplatform.endpoints.predict";
+/**
+ * The one permission of the online feature read role: REST featureViews.fetchFeatureValues "requires the
+ * following IAM permission on the featureView resource: aiplatform.featureViews.fetchFeatureValues".
+ */
+export const FETCH_FEATURES_PERMISSION = "aiplatform.featureViews.fetchFeatureValues";
 
 /** Vertex endpoint ids are numeric, at most 10 digits, no leading zero: derived stably from the prefix. */
 export function endpointId(resourcePrefix: string): string {
@@ -49,9 +83,9 @@ export interface MlServingArgs {
   readonly identifyingPolicyTags: readonly pulumi.Input<string>[];
   /** Average and peak events/s (deriveSizing), for serving nodes. */
   readonly eventsPerSecond: { readonly average: number; readonly peak: number };
-  /** Feature view sync schedule (cron, UTC). @default "0 * * * *" (hourly) */
-  readonly syncCron?: string;
-  /** Principals allowed to predict (the marketing application). */
+  /** Minutes between feature view syncs (see {@link syncCron}). @default FEATURE_SYNC_MINUTES (15) */
+  readonly syncEveryMinutes?: number;
+  /** Principals allowed to predict and to read online features (the marketing application), nothing else. */
   readonly predictors: readonly string[];
   /** Principals that build and deploy models (data scientists): roles/aiplatform.user. */
   readonly modelBuilders: readonly string[];
@@ -64,6 +98,13 @@ export class MlServing extends pulumi.ComponentResource {
   public readonly featureStore: gcp.vertex.AiFeatureOnlineStore;
   public readonly featureView: gcp.vertex.AiFeatureOnlineStoreFeatureview;
   public readonly predictRole: gcp.projects.IAMCustomRole;
+  public readonly fetchFeaturesRole: gcp.projects.IAMCustomRole;
+  /** The feature view's name, for FetchFeatureValues (`.../featureOnlineStores/<store>/featureViews/<name>`). */
+  public readonly featureViewName: string;
+  /** The endpoint's numeric id (`endpointId(resourcePrefix)`). */
+  public readonly endpointNumericId: string;
+  /** The sync schedule of the feature view (cron, UTC). */
+  public readonly syncSchedule: string;
   public readonly nodes: { readonly min: number; readonly max: number };
 
   constructor(name: string, args: MlServingArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -73,15 +114,16 @@ export class MlServing extends pulumi.ComponentResource {
     const labels = classification("clickstream");
     const underscore = args.resourcePrefix.replace(/-/g, "_");
 
+    this.endpointNumericId = endpointId(args.resourcePrefix);
     this.endpoint = new gcp.vertex.AiEndpoint(
       `${name}-endpoint`,
       {
         project,
         location: region,
         region,
-        name: endpointId(args.resourcePrefix),
+        name: this.endpointNumericId,
         displayName: `${args.resourcePrefix}-offers`,
-        description: "Behaviour model for personalised offers (model deployed by CI)",
+        description: "Propensity model for personalised offers (deployed from the notebooks or by CI)",
         encryptionSpec: { kmsKeyName: args.kmsKeyName },
         labels,
       },
@@ -125,15 +167,17 @@ export class MlServing extends pulumi.ComponentResource {
           ),
       ),
     ];
+    this.featureViewName = "user_features";
+    this.syncSchedule = syncCron(args.syncEveryMinutes ?? FEATURE_SYNC_MINUTES);
     this.featureView = new gcp.vertex.AiFeatureOnlineStoreFeatureview(
       `${name}-user-features`,
       {
         project,
         region,
         featureOnlineStore: this.featureStore.name,
-        name: "user_features",
+        name: this.featureViewName,
         bigQuerySource: { uri: args.featuresUri, entityIdColumns: ["entity_id"] },
-        syncConfig: { cron: args.syncCron ?? "0 * * * *" },
+        syncConfig: { cron: this.syncSchedule },
         labels,
       },
       { parent: this, dependsOn: syncGrants },
@@ -146,25 +190,48 @@ export class MlServing extends pulumi.ComponentResource {
         roleId: `${underscore}_endpoint_predictor`.slice(0, 64),
         title: "Vertex AI endpoint predictor",
         description: "Call predict on one Vertex AI endpoint, nothing else",
-        permissions: ["aiplatform.endpoints.predict"],
+        permissions: [PREDICT_PERMISSION],
         stage: "GA",
       },
       child,
     );
-    args.predictors.forEach(
-      (member, i) =>
-        new gcp.vertex.AiEndpointIamMember(
-          `${name}-predictor-${i}`,
-          {
-            project,
-            location: region,
-            endpoint: this.endpoint.name,
-            role: pulumi.interpolate`projects/${project}/roles/${this.predictRole.roleId}`,
-            member,
-          },
-          child,
-        ),
+    this.fetchFeaturesRole = new gcp.projects.IAMCustomRole(
+      `${name}-fetch-features-role`,
+      {
+        project,
+        roleId: `${underscore}_feature_reader`.slice(0, 64),
+        title: "Vertex AI online feature reader",
+        description: "Fetch feature values from one feature view, nothing else",
+        permissions: [FETCH_FEATURES_PERMISSION],
+        stage: "GA",
+      },
+      child,
     );
+    args.predictors.forEach((member, i) => {
+      new gcp.vertex.AiEndpointIamMember(
+        `${name}-predictor-${i}`,
+        {
+          project,
+          location: region,
+          endpoint: this.endpoint.name,
+          role: pulumi.interpolate`projects/${project}/roles/${this.predictRole.roleId}`,
+          member,
+        },
+        child,
+      );
+      new gcp.vertex.AiFeatureOnlineStoreFeatureviewIamMember(
+        `${name}-feature-reader-${i}`,
+        {
+          project,
+          region,
+          featureOnlineStore: this.featureStore.name,
+          featureView: this.featureView.name,
+          role: pulumi.interpolate`projects/${project}/roles/${this.fetchFeaturesRole.roleId}`,
+          member,
+        },
+        child,
+      );
+    });
     args.modelBuilders.forEach(
       (member, i) =>
         new gcp.projects.IAMMember(

@@ -1,7 +1,12 @@
 /**
  * Vertex AI Workbench instances for data scientists: private (no public IP, in the cell's subnetwork),
- * CMEK boot and data disks, shielded VM, shut down when idle, running as a service account that reads
- * the `curated` and `marts` datasets only (never `clickstream_raw` or raw PII).
+ * CMEK boot and data disks, shielded VM, shut down when idle, running as a service account that acts for
+ * the `dataScientists` persona (components/federation/persona-matrix.ts): here it gets the clickstream
+ * zone as notebooks need it (the events table, not its dead-letter table; the views dataset; the
+ * pseudonym policy tag, never the network-address or quasi-identifier tags); the persona layer gives it
+ * the curated and marts zones (Federation `personaWorkloads`). The instances install Python packages from the
+ * cell's PyPI mirror (package-mirror.ts) and find the notebooks and every name they need in their
+ * metadata (workbench-startup.ts).
  */
 import type { ApiEnablement } from "../api-requirements";
 import * as gcp from "@pulumi/gcp";
@@ -12,6 +17,14 @@ import { classification } from "../../conventions";
 import { DATASET_READER } from "../dataset-grants";
 import { serviceAccountId } from "./naming";
 import { ServiceKey } from "./service-key";
+import { NotebooksBucket } from "./notebooks-bucket";
+import { PackageMirror } from "./package-mirror";
+import type { NotebookMetadataKey } from "./workbench-startup";
+
+/** Fine-grained reader: reads the columns under a policy tag (cloud.google.com/bigquery/docs/column-level-security-intro). */
+export const FINE_GRAINED_READER = "roles/datacatalog.categoryFineGrainedReader";
+/** Table-level read (a table IAM binding; the dataset ACL stays untouched). */
+export const TABLE_READER = "roles/bigquery.dataViewer";
 
 export interface WorkbenchArgs {
   /** The cell's GCP project. */
@@ -32,8 +45,35 @@ export interface WorkbenchArgs {
   readonly networkSelfLink: pulumi.Input<string>;
   /** The clickstream subnet's self link: the instances get no public address. */
   readonly subnetworkSelfLink: pulumi.Input<string>;
-  /** Dataset ids the notebooks may read (curated, marts). */
-  readonly readableDatasets: readonly pulumi.Input<string>[];
+  /** Dataset ids the notebooks read whole (the views dataset `clickstream_views`). @default [] */
+  readonly readableDatasets?: readonly pulumi.Input<string>[];
+  /**
+   * Tables the notebooks read without their dataset (`clickstream_raw.events`, not the dead-letter table
+   * beside it, whose raw payload carries quasi-identifiers under the pseudonym tag). @default []
+   */
+  readonly readableTables?: readonly {
+    readonly datasetId: pulumi.Input<string>;
+    readonly tableId: pulumi.Input<string>;
+  }[];
+  /**
+   * Policy tags whose columns the notebooks read (the `pseudonymous-id` tag: visitor pseudonyms are how
+   * features, labels and online lookups are keyed). @default [] (tagged columns unreadable)
+   */
+  readonly readablePolicyTags?: readonly pulumi.Input<string>[];
+  /**
+   * Instance metadata the notebooks read (workbench-startup.ts NOTEBOOK_METADATA_KEYS) that this component
+   * cannot know: project, region, tables, feature store, endpoint, Vertex key. The bucket, model prefix and
+   * pip index keys are set here. @default {} (the notebooks then cannot find those resources)
+   */
+  readonly notebookMetadata?: Partial<Record<NotebookMetadataKey, pulumi.Input<string>>>;
+  /** Cloud KMS key of the notebooks bucket (keyRing.keys.storage.id). */
+  readonly storageKmsKeyName: pulumi.Input<string>;
+  /** Clickstream retention in days: the notebooks bucket's objects expire after it. */
+  readonly retentionDays: number;
+  /** Days within which an erasure is physically complete (the bucket's noncurrent versions). */
+  readonly erasureSlaDays: number;
+  /** Folder whose `*.ipynb` files are uploaded. @default the repository's `notebooks/` (NOTEBOOKS_DIR) */
+  readonly notebooksDir?: string;
   /** Instances, machine type, idle timeout (stack config `lakehouse:workbench`). */
   readonly config: WorkbenchConfig;
   /** Data scientists: may open and run the instances. */
@@ -46,9 +86,14 @@ export class Workbench extends pulumi.ComponentResource {
   public readonly serviceAccount: gcp.serviceaccount.Account;
   public readonly diskKey: ServiceKey;
   public readonly instances: readonly gcp.workbench.Instance[];
+  /** The PyPI mirror the instances install from. */
+  public readonly packages: PackageMirror;
+  /** The notebooks, the post-startup script and the model artifacts. */
+  public readonly notebooks: NotebooksBucket;
 
   constructor(name: string, args: WorkbenchArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("lakehouse:gcp:Workbench", name, args, opts);
+    // `{}`: the args hold Outputs of resources created after this component's children exist.
+    super("lakehouse:gcp:Workbench", name, {}, opts);
     const child = { parent: this };
     const { project } = args;
     // A zone from the table of zones that exist (europe-west1 has no zone a): components/config/regions.ts.
@@ -76,13 +121,59 @@ export class Workbench extends pulumi.ComponentResource {
       child,
     );
     const member = this.serviceAccount.member;
+    this.packages = new PackageMirror(
+      `${name}-pypi`,
+      {
+        project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        keyRingId: args.keyRingId,
+        readers: [member],
+        protect: args.protect,
+      },
+      child,
+    );
+    this.notebooks = new NotebooksBucket(
+      `${name}-notebooks`,
+      {
+        project,
+        region: args.region,
+        resourcePrefix: args.resourcePrefix,
+        kmsKeyName: args.storageKmsKeyName,
+        retentionDays: args.retentionDays,
+        erasureSlaDays: args.erasureSlaDays,
+        serviceAccountEmail: this.serviceAccount.email,
+        projectNumber: args.projectNumber,
+        notebooksDir: args.notebooksDir,
+        protect: args.protect,
+      },
+      child,
+    );
     const grants: pulumi.Resource[] = [
       // Dataset ACL entries (DatasetAccess), never DatasetIamMember: marts are authorised views (dataset-grants.ts).
-      ...args.readableDatasets.map(
+      ...(args.readableDatasets ?? []).map(
         (datasetId, i) =>
           new gcp.bigquery.DatasetAccess(
             `${name}-reader-${i}`,
             { project, datasetId, role: DATASET_READER, userByEmail: this.serviceAccount.email },
+            child,
+          ),
+      ),
+      // A table IAM binding (google_bigquery_table_iam), which leaves the dataset's ACL and its authorised
+      // views alone.
+      ...(args.readableTables ?? []).map(
+        (t, i) =>
+          new gcp.bigquery.IamMember(
+            `${name}-table-reader-${i}`,
+            { project, datasetId: t.datasetId, tableId: t.tableId, role: TABLE_READER, member },
+            child,
+          ),
+      ),
+      ...(args.readablePolicyTags ?? []).map(
+        (policyTag, i) =>
+          new gcp.datacatalog.PolicyTagIamMember(
+            `${name}-tag-reader-${i}`,
+            { policyTag, role: FINE_GRAINED_READER, member },
             child,
           ),
       ),
@@ -133,12 +224,20 @@ export class Workbench extends pulumi.ComponentResource {
               // No root in the notebook and no file downloads through the UI: data stays in the cell.
               "notebook-disable-root": "true",
               "notebook-disable-downloads": "true",
+              // Downloaded again at every start, so a new script applies without a new instance.
+              "post-startup-script": this.notebooks.postStartupScriptUri,
+              "post-startup-script-behavior": "download_and_run_every_start",
+              ...(args.notebookMetadata ?? {}),
+              "lakehouse-notebooks-bucket": this.notebooks.name,
+              "lakehouse-model-artifacts": this.notebooks.modelArtifactsUri,
+              "lakehouse-pip-index-url": this.packages.indexUrl,
             },
             tags: ["workbench"],
           },
           labels: { ...classification("curated") },
         },
-        { parent: this, dependsOn: grants },
+        // The script download and the first pip install need the bucket and mirror grants.
+        { parent: this, dependsOn: [...grants, this.notebooks, this.packages] },
       );
       args.users.forEach(
         (user, u) =>

@@ -88,6 +88,14 @@ export interface GcpSubjectRightsArgs {
   readonly erasureSlaDays: number;
   /** Dataset ids (in `project`) that hold registered GCP tables: the worker may edit these only. */
   readonly datasets: readonly pulumi.Input<string>[];
+  /**
+   * Policy tags (resource names) on columns of the registered tables (the clickstream taxonomy's tags): the
+   * worker gets Fine-Grained Reader on each. BigQuery checks it on the columns a DELETE's WHERE scans and a
+   * SELECT reads ("Impact on writes from column-level access control": DELETE, UPDATE and MERGE check
+   * Fine-Grained Reader on scanned columns), so without it the worker can neither find nor erase a subject
+   * in a tagged column. @default [] (no grant: right only when no registered column carries a policy tag)
+   */
+  readonly readPolicyTags?: readonly pulumi.Input<string>[];
   /** IAM members (`group:...`, `user:...`) who may open access exports: the privacy officers. @default [] */
   readonly exportReaders?: readonly string[];
   /** The collector's account email: it reads the suppression list. @default none (no read grant) */
@@ -254,7 +262,8 @@ export class GcpSubjectRights extends pulumi.ComponentResource {
    * and every merge replaces the suppression object, and replacing an object needs
    * `storage.objects.create` and `storage.objects.delete` (cloud.google.com/storage/docs/access-control/iam-xml,
    * note 4); Object User adds no IAM or bucket administration. BigQuery: jobs in the project, WRITER
-   * (dataEditor) on the registered tables' datasets as ACL entries (dataset-grants.ts says why not IAM).
+   * (dataEditor) on the registered tables' datasets as ACL entries (dataset-grants.ts says why not IAM),
+   * Fine-Grained Reader on the policy tags of their columns (`readPolicyTags`).
    */
   private grantWorker(name: string, args: GcpSubjectRightsArgs): pulumi.Resource[] {
     const { project } = args;
@@ -280,6 +289,14 @@ export class GcpSubjectRights extends pulumi.ComponentResource {
           ),
       ),
       new gcp.projects.IAMMember(`${name}-job-user`, { project, role: "roles/bigquery.jobUser", member }, child),
+      ...(args.readPolicyTags ?? []).map(
+        (policyTag, i) =>
+          new gcp.datacatalog.PolicyTagIamMember(
+            `${name}-tag-reader-${i}`,
+            { policyTag, role: "roles/datacatalog.categoryFineGrainedReader", member },
+            child,
+          ),
+      ),
       ...args.datasets.map(
         (datasetId, i) =>
           new gcp.bigquery.DatasetAccess(

@@ -1,0 +1,41 @@
+"""The model's inputs: the numeric features of `clickstream_views.user_features`, in a fixed order.
+
+Training reads them point-in-time (02-train-propensity.ipynb, same definitions as the view with the
+snapshot instant in place of "now"); serving reads them from the Feature Online Store, which syncs that
+view (04-online-prediction.ipynb). `last_categories` (a list of strings) is not a model input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import List, Mapping, Optional
+
+FEATURE_COLUMNS = (
+    "recency_seconds",
+    "frequency_events",
+    "active_days",
+    "product_views",
+    "add_to_carts",
+    "orders",
+    "monetary",
+)
+
+
+def instance_from(features: Mapping, now: Optional[datetime] = None) -> List[float]:
+    """One prediction instance, in FEATURE_COLUMNS order.
+
+    The online store holds `recency_seconds` as of its last sync; when `feature_timestamp` (the
+    visitor's last event) is served too, recency is recomputed for `now`, so a stale sync does not
+    make every visitor look less recent than they are. Missing counts are 0 (a visitor unseen in the
+    look-back window); a missing recency is an error.
+    """
+    values = dict(features)
+    ts = values.get("feature_timestamp")
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    if isinstance(ts, datetime):
+        now = now or datetime.now(timezone.utc)
+        values["recency_seconds"] = max(0, int((now - ts).total_seconds()))
+    if values.get("recency_seconds") is None:
+        raise KeyError("recency_seconds (or feature_timestamp) is required")
+    return [float(values.get(c) or 0) for c in FEATURE_COLUMNS]
