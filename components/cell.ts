@@ -99,6 +99,8 @@ export class Cell extends pulumi.ComponentResource {
   public readonly federation: Federation;
   /** Data-subject requests on AWS: intake, requests table, worker, audit and exports buckets, suppression table. */
   public readonly subjectRights: AwsSubjectRights;
+  /** The suppression table's id once the subject-rights layer made it (the CDC merge schedules wait for it). */
+  private readonly suppressionTableReady: pulumi.Output<string>;
   /** Data-subject requests on GCP: the worker (Cloud Run, hourly by Cloud Scheduler), exports and suppression buckets. */
   public readonly gcpRights: GcpSubjectRights;
 
@@ -179,6 +181,8 @@ export class Cell extends pulumi.ComponentResource {
       { parent: this, providers: [this.awsProvider, this.gcpProvider, this.randomProvider] },
     );
     const context = this.sourceContext(name, args, awsOpts);
+    const [suppressionTableReady, resolveSuppressionTableReady] = pulumi.deferredOutput<string>();
+    this.suppressionTableReady = suppressionTableReady;
     this.ingestion =
       spec.transactionalSources.length > 0 ? this.ingestionLayer(name, args, context(), awsOpts) : undefined;
     this.sources = hasAwsSources(spec.sources)
@@ -227,6 +231,7 @@ export class Cell extends pulumi.ComponentResource {
       },
       awsOpts,
     );
+    resolveSuppressionTableReady(this.subjectRights.suppression.table.id);
     this.gcpRights = this.gcpRightsLayer(name, args, gcpOpts);
     resolveGcpWorkerSubject(this.gcpRights.workerServiceAccountUniqueId);
     this.registerOutputs({});
@@ -325,6 +330,8 @@ export class Cell extends pulumi.ComponentResource {
         network: context.network(),
         alerts: context.alerts,
         personalData: { catalog: this.personalData, rawExpiryDays: spec.retention.raw },
+        // Made later, by the subject-rights layer (it needs the finished registry).
+        suppressionTableReady: this.suppressionTableReady,
       },
       opts,
     );

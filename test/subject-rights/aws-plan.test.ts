@@ -218,6 +218,18 @@ for (const stack of ["prod", "dev"] as const) {
         );
       });
 
+      it(`${cell.name}: the CDC merge schedules are created after the suppression table (the first run consults it)`, () => {
+        const table = named(plan, "aws:glue/catalogTable:CatalogTable", `${n}-suppression`);
+        const schedules = ofType(plan, "aws:glue/trigger:Trigger", cell.name).filter((t) =>
+          String(t.inputs.name).startsWith(`${prefix}-cdc-merge-`),
+        );
+        expect(schedules, "a cell with transactional sources has merge schedules").to.not.be.empty;
+        for (const t of schedules) {
+          expect(t.inputs.startOnCreation, t.name).to.equal(true);
+          expect(t.dependencies, t.name).to.include(table.urn);
+        }
+      });
+
       it(`${cell.name}: the intake may put and read requests, read the cell key and only create audit records`, () => {
         const s = own(named(plan, POLICY, `${n}-intake-role`));
         expect(Object.keys(s).sort()).to.deep.equal(

@@ -91,6 +91,12 @@ export interface CdcMergeJobsArgs {
   readonly workers?: number;
   /** Where failed runs are reported. */
   readonly alertTopicArn: pulumi.Input<string>;
+  /**
+   * A value of the suppression table (its id): the schedules are created once it exists, so the first run
+   * finds the table the merge consults (the merge fails a run without it: `require_suppression_table`).
+   * @default none (the schedules start on creation)
+   */
+  readonly suppressionTableReady?: pulumi.Input<string>;
   /** Days job logs are kept (`retention.logs`). */
   readonly logRetentionDays: number;
 }
@@ -265,7 +271,11 @@ export class CdcMergeJobs extends pulumi.ComponentResource {
           `${name}-${source}-schedule`,
           {
             name: `${args.resourcePrefix}-cdc-merge-${source}`,
-            description: `CDC merge of ${source}, every table`,
+            // Carries the suppression table as a dependency (an output's resources become the trigger's
+            // dependencies): `startOnCreation` must not start a run before the table exists.
+            description: pulumi
+              .output(args.suppressionTableReady ?? "")
+              .apply(() => `CDC merge of ${source}, every table`),
             type: "SCHEDULED",
             schedule,
             startOnCreation: true,

@@ -92,6 +92,8 @@ export interface TransactionalIngestionArgs {
    * declared there (components/privacy/personal-data.ts). @default not declared
    */
   readonly personalData?: { readonly catalog: PersonalDataCatalog; readonly rawExpiryDays: number };
+  /** The suppression table's id, once made: the merge schedules start after it. @default none */
+  readonly suppressionTableReady?: pulumi.Input<string>;
 }
 
 export class TransactionalIngestion extends pulumi.ComponentResource {
@@ -151,6 +153,7 @@ export class TransactionalIngestion extends pulumi.ComponentResource {
               workers: args.mergeWorkers,
               logRetentionDays: args.logRetentionDays,
               alertTopicArn: this.alerts.topicArn,
+              suppressionTableReady: args.suppressionTableReady,
             },
             child,
           )
