@@ -5,9 +5,8 @@
  * consent and look-back windows are checked on results, not on strings.
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { UDF_SCHEMA_FILE } from "../../components/gcp/clickstream/clickstream-table";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { rowsOf, toDuckDb, withEvents, type Ev } from "../helpers/bigquery-duckdb";
 import {
   FUNNEL_STEPS,
   SESSION_TIMEOUT_MINUTES,
@@ -22,116 +21,9 @@ const NOW = "2026-11-26 12:00:00";
 const TABLE = "proj.clickstream_raw.events";
 const OPTIONS: ViewSqlOptions = { eventsTable: TABLE, lookbackDays: 2, featureLookbackDays: 30, lastCategories: 3 };
 
-/** Splits `a, b, c` at top-level commas. */
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const ch of s) {
-    if (ch === "(") depth++;
-    if (ch === ")") depth--;
-    if (ch === "," && depth === 0) {
-      out.push(cur.trim());
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
-
-/** Rewrites calls `NAME(args)` (balanced parentheses) with `f(args)`. */
-function rewriteCalls(sql: string, name: string, f: (args: string[]) => string): string {
-  let out = "";
-  let i = 0;
-  for (;;) {
-    const at = sql.indexOf(`${name}(`, i);
-    if (at < 0) return out + sql.slice(i);
-    let depth = 0;
-    let j = at + name.length;
-    for (; j < sql.length; j++) {
-      if (sql[j] === "(") depth++;
-      if (sql[j] === ")" && --depth === 0) break;
-    }
-    out += sql.slice(i, at) + f(splitArgs(sql.slice(at + name.length + 1, j)));
-    i = j + 1;
-  }
-}
-
-const UNIT_SECONDS: Record<string, number> = { SECOND: 1, MINUTE: 60, HOUR: 3600, DAY: 86_400 };
-
-/** The BigQuery spellings view-sql.ts uses, in DuckDB. */
-function toDuckDb(sql: string): string {
-  let s = sql.split(`\`${TABLE}\``).join("events_src");
-  s = s.split("CURRENT_TIMESTAMP()").join(`TIMESTAMP '${NOW}'`);
-  s = rewriteCalls(s, "TIMESTAMP_SUB", ([t, interval]) => `(${t} - ${interval})`);
-  // BigQuery counts whole units between the two (truncating), not unit boundaries crossed.
-  s = rewriteCalls(
-    s,
-    "TIMESTAMP_DIFF",
-    ([a, b, unit]) => `CAST(trunc((epoch(${a}) - epoch(${b})) / ${UNIT_SECONDS[unit]}) AS BIGINT)`,
-  );
-  s = rewriteCalls(s, "TIMESTAMP_TRUNC", ([t, unit]) => `date_trunc('${unit.toLowerCase()}', ${t})`);
-  s = rewriteCalls(s, "SAFE_DIVIDE", ([a, b]) => `((${a}) / NULLIF(${b}, 0))`);
-  s = rewriteCalls(s, "DATE", ([t]) => `CAST(${t} AS DATE)`);
-  s = s.replace(
-    /ARRAY_AGG\((\w+) IGNORE NULLS ORDER BY (\w+)( DESC)? LIMIT (\d+)\)/g,
-    (_m, x, o, desc, n) =>
-      `list_slice(array_agg(${x} ORDER BY ${o}${desc ?? ""}) FILTER (WHERE ${x} IS NOT NULL), 1, ${n})`,
-  );
-  s = s.split("[SAFE_OFFSET(0)]").join("[1]");
-  s = s.split("COUNTIF(").join("count_if(");
-  s = s.split("JSON_VALUE(").join("json_extract_string(");
-  s = s.split("SAFE_CAST(").join("TRY_CAST(");
-  s = s.split("* EXCEPT (").join("* EXCLUDE (");
-  return s;
-}
-
-interface Ev {
-  id: string;
-  at: string;
-  user?: string;
-  anon?: string;
-  type?: string;
-  name?: string;
-  consent?: "granted" | "denied";
-  props?: Record<string, unknown>;
-  path?: string;
-  received?: string;
-}
-
-const DUCK_TYPES: Record<string, string> = { STRING: "VARCHAR", TIMESTAMP: "TIMESTAMP", JSON: "VARCHAR" };
-
-async function withEvents(events: Ev[], run: (c: DuckDBConnection) => Promise<void>): Promise<void> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const c = await instance.connect();
-  try {
-    const columns = JSON.parse(readFileSync(UDF_SCHEMA_FILE, "utf8")) as { name: string; type: string }[];
-    await c.run(`CREATE TABLE events_src (${columns.map((col) => `${col.name} ${DUCK_TYPES[col.type]}`).join(", ")})`);
-    const q = (v: string | undefined) => (v === undefined ? "NULL" : `'${v.split("'").join("''")}'`);
-    for (const e of events) {
-      const row: Record<string, string> = {
-        message_id: q(e.id),
-        event_type: q(e.type ?? "track"),
-        event_name: q(e.name),
-        user_pseudo_id: q(e.user),
-        anonymous_pseudo_id: q(e.anon),
-        consent: q(e.consent ?? "granted"),
-        event_timestamp: `TIMESTAMP '${e.at}'`,
-        received_at: `TIMESTAMP '${e.received ?? e.at}'`,
-        page_path: q(e.path),
-        properties: q(e.props === undefined ? undefined : JSON.stringify(e.props)),
-      };
-      await c.run(`INSERT INTO events_src (${Object.keys(row).join(", ")}) VALUES (${Object.values(row).join(", ")})`);
-    }
-    await run(c);
-  } finally {
-    c.closeSync();
-  }
-}
-
-async function rows(c: DuckDBConnection, bigQuerySql: string): Promise<Record<string, unknown>[]> {
-  const reader = await c.runAndReadAll(toDuckDb(bigQuerySql));
-  return reader.getRowObjectsJson() as Record<string, unknown>[];
+/** The view SQL run on DuckDB over `events_src`, with "now" pinned (../helpers/bigquery-duckdb.ts). */
+function rows(c: DuckDBConnection, bigQuerySql: string): Promise<Record<string, unknown>[]> {
+  return rowsOf(c, toDuckDb(bigQuerySql, { now: NOW, tables: { [TABLE]: "events_src" } }));
 }
 
 describe("clickstream views, executed", () => {

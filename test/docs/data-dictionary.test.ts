@@ -17,7 +17,7 @@ import {
 import { VIEW_COLUMNS } from "../../tools/dictionary/view-columns";
 import { listStacks, type Plan, type PlannedResource } from "../../tools/plan/evaluate";
 import { planOf } from "../helpers/plan";
-import { describeQuery, toDuckDb, withEvents } from "../notebooks/bigquery-duckdb";
+import { describeQuery, toDuckDb, withEvents } from "../helpers/bigquery-duckdb";
 
 const STALE = "is stale: run `npm run dictionary` and commit the result";
 

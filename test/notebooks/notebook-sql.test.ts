@@ -1,6 +1,6 @@
 /**
  * Every SQL query of the notebooks runs, on DuckDB, over events shaped like the clickstream table (the
- * view tests' translation and fixture shape: ./bigquery-duckdb.ts): the exploration queries, and the
+ * view tests' translation and fixture shape: ../helpers/bigquery-duckdb.ts): the exploration queries, and the
  * training query, whose point-in-time features must equal the features view's when the snapshot is
  * "now" (training and serving compute the same features) and whose next order gives the label.
  */
@@ -8,7 +8,7 @@ import { expect } from "chai";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { userFeaturesSql, type ViewSqlOptions } from "../../components/gcp/clickstream/view-sql";
 import { ofType, planOf } from "../helpers/plan";
-import { rowsOf, toDuckDb, withEvents, type Ev, type Param } from "./bigquery-duckdb";
+import { rowsOf, toDuckDb, withEvents, type Ev, type Param } from "../helpers/bigquery-duckdb";
 import { notebookFiles, readNotebook, sqlConstants } from "./notebooks";
 
 const NOW = "2026-11-26 12:00:00";

@@ -3,7 +3,7 @@
  * fakes, DuckDB tables seeded with several subjects, and in-memory request store and audit log.
  */
 import { BigQuery, type BigQueryOptions } from "@google-cloud/bigquery";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OAuth2Client } from "google-auth-library";
 import { BigQuerySubjectTables } from "../../functions/subject-rights/bigquery";
 import type {
@@ -191,5 +191,16 @@ export async function gcpWorld(): Promise<GcpWorld> {
       await gcs.close();
       await bq.close();
     },
+  };
+}
+
+/** A pending request of the `eu` jurisdiction for the subjects `ids` (their pseudonyms, as the intake stores them). */
+export function request(kind: "access" | "erasure", ids: string[]): PendingRequest {
+  return {
+    requestId: randomUUID(),
+    kind,
+    jurisdiction: "eu",
+    pseudonyms: ids.map(pseudo),
+    receivedAt: "2026-12-04T03:00:00.000Z",
   };
 }

@@ -7,12 +7,11 @@
  * the one ARRAY<STRING> parameter.
  */
 import { expect } from "chai";
-import { randomUUID } from "node:crypto";
 import { subjectSql } from "../../functions/subject-rights/bigquery";
-import { ERASURE_SETTLE_MS, runGcpWorker, type PendingRequest } from "../../functions/subject-rights/gcp-worker";
+import { ERASURE_SETTLE_MS, runGcpWorker } from "../../functions/subject-rights/gcp-worker";
 import type { RegisteredTable } from "../../functions/subject-rights/registry";
 import { FakeBigQuery } from "./fake-bigquery";
-import { EXPORTS_BUCKET, gcpWorld, PROJECT, pseudo, REGISTRY, type GcpWorld } from "./gcp-helpers";
+import { EXPORTS_BUCKET, gcpWorld, PROJECT, pseudo, REGISTRY, request, type GcpWorld } from "./gcp-helpers";
 
 const DEADLETTER = `${PROJECT}.clickstream.events_deadletter`;
 const ENTRY: RegisteredTable = {
@@ -40,16 +39,6 @@ const ROWS: [id: string, payloadString: string | null, payloadBytes: string | nu
   ["d6", message({ userId: pseudo("alice").slice(0, 40) }), null, "messageId missing"],
 ];
 const ALICE = ["d1", "d2", "d3"];
-
-function request(kind: "access" | "erasure", ids: string[]): PendingRequest {
-  return {
-    requestId: randomUUID(),
-    kind,
-    jurisdiction: "eu",
-    pseudonyms: ids.map(pseudo),
-    receivedAt: "2026-12-04T03:00:00.000Z",
-  };
-}
 
 describe("subject rights: GCP worker on the clickstream dead letters (text match, BigQuery on DuckDB)", function () {
   this.timeout(30_000);

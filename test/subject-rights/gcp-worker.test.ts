@@ -7,14 +7,8 @@
  * after the first pass is removed by the second; a failing table leaves the request pending.
  */
 import { expect } from "chai";
-import { randomUUID } from "node:crypto";
 import { subjectSql, TableNameError } from "../../functions/subject-rights/bigquery";
-import {
-  ERASURE_SETTLE_MS,
-  exportLink,
-  type PendingRequest,
-  runGcpWorker,
-} from "../../functions/subject-rights/gcp-worker";
+import { ERASURE_SETTLE_MS, exportLink, runGcpWorker } from "../../functions/subject-rights/gcp-worker";
 import { SUPPRESSION_OBJECT } from "../../functions/subject-rights/registry";
 import { parseSuppressionList } from "../../functions/subject-rights/suppression";
 import {
@@ -25,6 +19,7 @@ import {
   ORDERS,
   pseudo,
   REGISTRY,
+  request,
   SUPPRESSION_BUCKET,
 } from "./gcp-helpers";
 
@@ -33,16 +28,6 @@ async function erase(w: GcpWorld): Promise<void> {
   await runGcpWorker(w.deps);
   w.advance(ERASURE_SETTLE_MS);
   await runGcpWorker(w.deps);
-}
-
-function request(kind: "access" | "erasure", ids: string[]): PendingRequest {
-  return {
-    requestId: randomUUID(),
-    kind,
-    jurisdiction: "eu",
-    pseudonyms: ids.map(pseudo),
-    receivedAt: "2026-12-04T03:00:00.000Z",
-  };
 }
 
 describe("subject rights: GCP worker on BigQuery (DuckDB) and GCS", function () {

@@ -2,8 +2,8 @@
  * BigQuery standard SQL as DuckDB runs it: the handful of BigQuery-only spellings the views
  * (components/gcp/clickstream/view-sql.ts) and the notebooks use, rewritten mechanically with "now"
  * pinned, over a table shaped like the UDF's (functions/dataflow-udf/clickstream_table_schema.json).
- * The rewrites are those of test/clickstream/view-sql.test.ts, plus what the notebooks add
- * (TIMESTAMP_ADD, GENERATE_TIMESTAMP_ARRAY, LEAST, named parameters).
+ * One translation for the view tests (test/clickstream/view-sql.test.ts), the notebooks' queries
+ * (test/notebooks) and the data dictionary's column types (test/docs/data-dictionary.test.ts).
  */
 import { readFileSync } from "node:fs";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
