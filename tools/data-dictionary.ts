@@ -292,12 +292,12 @@ function glue(plans: readonly Plan[], tables: Catalog): void {
   }
 }
 
-/** FEATURE_COLUMNS of notebooks/offers/features.py: the features the offers model reads. */
-function modelFeatures(): Set<string> {
+/** FEATURE_COLUMNS of notebooks/offers/features.py, in order: the features the offers model reads. */
+export function modelFeatures(): string[] {
   const text = fs.readFileSync(MODEL_FEATURES_FILE, "utf8");
   const tuple =
     /^FEATURE_COLUMNS = \(([\s\S]*?)\)/m.exec(text)?.[1] ?? missing("FEATURE_COLUMNS in offers/features.py");
-  return new Set([...tuple.matchAll(/"(\w+)"/g)].map((m) => m[1]));
+  return [...tuple.matchAll(/"(\w+)"/g)].map((m) => m[1]);
 }
 
 /** The Feature Store section: where the features are served from and what each one means. */
@@ -326,7 +326,7 @@ export function renderFeatures(plans: readonly Plan[]): string {
       );
     }
   }
-  const inputs = modelFeatures();
+  const inputs = new Set(modelFeatures());
   const out = [
     "Served by the Vertex AI Feature Online Store of each cell (Bigtable online serving), read with",
     "`FetchFeatureValues` by entity id; computed by the BigQuery view `clickstream_views.user_features`.",

@@ -10,6 +10,7 @@ import { userFeaturesSql, type ViewSqlOptions } from "../../components/gcp/click
 import { ofType, planOf } from "../helpers/plan";
 import { rowsOf, toDuckDb, withEvents, type Ev, type Param } from "../helpers/bigquery-duckdb";
 import { notebookFiles, readNotebook, sqlConstants } from "./notebooks";
+import { modelFeatures } from "../../tools/data-dictionary";
 
 const NOW = "2026-11-26 12:00:00";
 const EVENTS = "proj.clickstream_raw.events";
@@ -149,15 +150,8 @@ describe("notebook SQL, executed on DuckDB", () => {
     feature_lookback_days: 30,
     horizon_hours: horizon,
   });
-  const FEATURE_COLUMNS = [
-    "recency_seconds",
-    "frequency_events",
-    "active_days",
-    "product_views",
-    "add_to_carts",
-    "orders",
-    "monetary",
-  ];
+  // The model's inputs as notebooks/offers/features.py declares them (the dictionary reads the same list).
+  const FEATURE_COLUMNS = modelFeatures();
 
   it("training: a snapshot at 'now' has exactly the features view's features (no train/serve skew)", async () => {
     await withFixture(async (c) => {

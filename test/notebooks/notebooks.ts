@@ -5,9 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "../../tools/plan/stack-config";
+import { NOTEBOOKS_DIR, notebookFiles as uploadedFiles } from "../../components/gcp/clickstream/notebooks-bucket";
 
-export const NOTEBOOKS_DIR = path.join(PROJECT_ROOT, "notebooks");
+export { NOTEBOOKS_DIR };
 
 export interface Cell {
   readonly cell_type: string;
@@ -27,12 +27,9 @@ export interface Notebook {
   readonly [key: string]: unknown;
 }
 
-/** File names of the notebooks, sorted. */
+/** File names of the notebooks, sorted: the `.ipynb` among what the program uploads. */
 export function notebookFiles(): string[] {
-  return fs
-    .readdirSync(NOTEBOOKS_DIR)
-    .filter((f) => f.endsWith(".ipynb"))
-    .sort();
+  return uploadedFiles().filter((f) => f.endsWith(".ipynb"));
 }
 
 export function readNotebook(file: string): Notebook {

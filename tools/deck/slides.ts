@@ -151,6 +151,11 @@ function stats(s: Slide, items: readonly (readonly [string, string])[], y = 4.6)
   items.forEach(([value, caption], i) => stat(s, value, caption, 0.5 + i * w, y, w - 0.3));
 }
 
+/** The plan's figures for a component type (`lakehouse:aws:CsvFeed`), zero when the stack declares none. */
+function familyOf(facts: DeckFacts, type: string): DeckFacts["families"][string] {
+  return facts.families[type] ?? { instances: 0, icebergTables: 0, schedules: [] };
+}
+
 function list(items: readonly string[], none = "none in this stack"): string {
   return items.length === 0 ? none : items.join(", ");
 }
@@ -279,7 +284,7 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => f.families[t] ?? { instances: 0, icebergTables: 0, schedules: [] };
+    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String((f.sources["Transactional databases"] ?? []).length), "databases replicated (CDC)"],
       [`${p.dmsCapacity.min}-${p.dmsCapacity.max}`, "DCU per replication (min-max)"],
@@ -309,7 +314,7 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => f.families[t] ?? { instances: 0, icebergTables: 0, schedules: [] };
+    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String(fam("lakehouse:aws:CassandraExtract").instances), "Cassandra stores extracted"],
       [String(fam("lakehouse:aws:ElasticsearchExtract").instances), "Elasticsearch clusters extracted"],
@@ -344,7 +349,7 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => f.families[t] ?? { instances: 0, icebergTables: 0, schedules: [] };
+    const fam = (t: string) => familyOf(f, t);
     const msk = f.cells.flatMap((c) => c.bounds).find((b) => b.store === "MSK topics");
     stats(s, [
       [String(fam("lakehouse:aws:EventStreamSource").instances), "Kafka sources"],
@@ -375,7 +380,7 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => f.families[t] ?? { instances: 0, icebergTables: 0, schedules: [] };
+    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String(fam("lakehouse:aws:CsvFeed").instances), "CSV feeds"],
       [String(fam("lakehouse:aws:ApiSource").instances), "API pullers"],
