@@ -149,6 +149,24 @@ export class Workbench extends pulumi.ComponentResource {
       },
       child,
     );
+    const grants = this.grantReads(name, args);
+    // The script download and the first pip install need the bucket and mirror grants.
+    const ready = [...grants, this.notebooks, this.packages];
+    const instances = Array.from({ length: args.config.instances }, (_, i) =>
+      this.createInstance(name, args, zone, i + 1, ready),
+    );
+    this.instances = instances;
+    this.registerOutputs({ instances: instances.map((w) => w.name) });
+  }
+
+  /**
+   * What the notebooks' account reads (datasets, tables, policy tags), runs (BigQuery jobs, read sessions,
+   * Vertex AI), and who may act as it (the data scientists, service-account mode).
+   */
+  private grantReads(name: string, args: WorkbenchArgs): pulumi.Resource[] {
+    const child = { parent: this };
+    const { project } = args;
+    const member = this.serviceAccount.member;
     const grants: pulumi.Resource[] = [
       // Dataset ACL entries (DatasetAccess), never DatasetIamMember: marts are authorised views (dataset-grants.ts).
       ...(args.readableDatasets ?? []).map(
@@ -195,61 +213,65 @@ export class Workbench extends pulumi.ComponentResource {
           child,
         ),
     );
+    return grants;
+  }
 
+  /** Instance `n` (1-based): private, CMEK disks, shielded, the contract's metadata; the users may run it. */
+  private createInstance(
+    name: string,
+    args: WorkbenchArgs,
+    zone: string,
+    n: number,
+    dependsOn: pulumi.Resource[],
+  ): gcp.workbench.Instance {
+    const { project } = args;
     const disk = { diskEncryption: "CMEK", kmsKey: this.diskKey.id, diskType: "PD_BALANCED" };
-    const instances: gcp.workbench.Instance[] = [];
-    for (let i = 0; i < args.config.instances; i++) {
-      const instanceName = `${args.resourcePrefix}-notebook-${i + 1}`;
-      const instance = new gcp.workbench.Instance(
-        `${name}-${i + 1}`,
-        {
-          project,
-          location: zone,
-          name: instanceName,
-          // Internet-facing JupyterLab stays behind Google's IAM-checked proxy; no SSH key distribution.
-          disableProxyAccess: false,
-          enableDeletionProtection: args.protect,
-          gceSetup: {
-            machineType: args.config.machineType,
-            disablePublicIp: true,
-            enableIpForwarding: false,
-            networkInterfaces: [{ network: args.networkSelfLink, subnet: args.subnetworkSelfLink, nicType: "GVNIC" }],
-            serviceAccounts: [{ email: this.serviceAccount.email }],
-            shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
-            bootDisk: { ...disk, diskSizeGb: "150" },
-            dataDisks: { ...disk, diskSizeGb: "100" },
-            metadata: {
-              // Idle shutdown (cloud.google.com/vertex-ai/docs/workbench/instances/idle-shutdown).
-              "idle-timeout-seconds": String(args.config.idleTimeoutMinutes * 60),
-              // No root in the notebook and no file downloads through the UI: data stays in the cell.
-              "notebook-disable-root": "true",
-              "notebook-disable-downloads": "true",
-              // Downloaded again at every start, so a new script applies without a new instance.
-              "post-startup-script": this.notebooks.postStartupScriptUri,
-              "post-startup-script-behavior": "download_and_run_every_start",
-              ...(args.notebookMetadata ?? {}),
-              "lakehouse-notebooks-bucket": this.notebooks.name,
-              "lakehouse-model-artifacts": this.notebooks.modelArtifactsUri,
-              "lakehouse-pip-index-url": this.packages.indexUrl,
-            },
-            tags: ["workbench"],
+    const instance = new gcp.workbench.Instance(
+      `${name}-${n}`,
+      {
+        project,
+        location: zone,
+        name: `${args.resourcePrefix}-notebook-${n}`,
+        // Internet-facing JupyterLab stays behind Google's IAM-checked proxy; no SSH key distribution.
+        disableProxyAccess: false,
+        enableDeletionProtection: args.protect,
+        gceSetup: {
+          machineType: args.config.machineType,
+          disablePublicIp: true,
+          enableIpForwarding: false,
+          networkInterfaces: [{ network: args.networkSelfLink, subnet: args.subnetworkSelfLink, nicType: "GVNIC" }],
+          serviceAccounts: [{ email: this.serviceAccount.email }],
+          shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+          bootDisk: { ...disk, diskSizeGb: "150" },
+          dataDisks: { ...disk, diskSizeGb: "100" },
+          metadata: {
+            // Idle shutdown (cloud.google.com/vertex-ai/docs/workbench/instances/idle-shutdown).
+            "idle-timeout-seconds": String(args.config.idleTimeoutMinutes * 60),
+            // No root in the notebook and no file downloads through the UI: data stays in the cell.
+            "notebook-disable-root": "true",
+            "notebook-disable-downloads": "true",
+            // Downloaded again at every start, so a new script applies without a new instance.
+            "post-startup-script": this.notebooks.postStartupScriptUri,
+            "post-startup-script-behavior": "download_and_run_every_start",
+            ...(args.notebookMetadata ?? {}),
+            "lakehouse-notebooks-bucket": this.notebooks.name,
+            "lakehouse-model-artifacts": this.notebooks.modelArtifactsUri,
+            "lakehouse-pip-index-url": this.packages.indexUrl,
           },
-          labels: { ...classification("curated") },
+          tags: ["workbench"],
         },
-        // The script download and the first pip install need the bucket and mirror grants.
-        { parent: this, dependsOn: [...grants, this.notebooks, this.packages] },
-      );
-      args.users.forEach(
-        (user, u) =>
-          new gcp.workbench.InstanceIamMember(
-            `${name}-${i + 1}-runner-${u}`,
-            { project, location: zone, name: instance.name, role: "roles/notebooks.runner", member: user },
-            child,
-          ),
-      );
-      instances.push(instance);
-    }
-    this.instances = instances;
-    this.registerOutputs({ instances: instances.map((w) => w.name) });
+        labels: { ...classification("curated") },
+      },
+      { parent: this, dependsOn },
+    );
+    args.users.forEach(
+      (user, u) =>
+        new gcp.workbench.InstanceIamMember(
+          `${name}-${n}-runner-${u}`,
+          { project, location: zone, name: instance.name, role: "roles/notebooks.runner", member: user },
+          { parent: this },
+        ),
+    );
+    return instance;
   }
 }
