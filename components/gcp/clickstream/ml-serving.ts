@@ -183,30 +183,51 @@ export class MlServing extends pulumi.ComponentResource {
       { parent: this, dependsOn: syncGrants },
     );
 
-    this.predictRole = new gcp.projects.IAMCustomRole(
-      `${name}-predict-role`,
+    this.predictRole = this.onePermissionRole(`${name}-predict-role`, project, {
+      roleId: `${underscore}_endpoint_predictor`,
+      title: "Vertex AI endpoint predictor",
+      description: "Call predict on one Vertex AI endpoint, nothing else",
+      permission: PREDICT_PERMISSION,
+    });
+    this.fetchFeaturesRole = this.onePermissionRole(`${name}-fetch-features-role`, project, {
+      roleId: `${underscore}_feature_reader`,
+      title: "Vertex AI online feature reader",
+      description: "Fetch feature values from one feature view, nothing else",
+      permission: FETCH_FEATURES_PERMISSION,
+    });
+    this.grantServing(name, args);
+    this.registerOutputs({
+      endpoint: this.endpoint.id,
+      featureStore: this.featureStore.id,
+      featureView: this.featureView.id,
+    });
+  }
+
+  /** A project custom role holding one permission (Google's least-privilege recommendation for serving). */
+  private onePermissionRole(
+    logicalName: string,
+    project: string,
+    role: { roleId: string; title: string; description: string; permission: string },
+  ): gcp.projects.IAMCustomRole {
+    return new gcp.projects.IAMCustomRole(
+      logicalName,
       {
         project,
-        roleId: `${underscore}_endpoint_predictor`.slice(0, 64),
-        title: "Vertex AI endpoint predictor",
-        description: "Call predict on one Vertex AI endpoint, nothing else",
-        permissions: [PREDICT_PERMISSION],
+        // Custom role ids are at most 64 characters (IAM docs, "Creating and managing custom roles").
+        roleId: role.roleId.slice(0, 64),
+        title: role.title,
+        description: role.description,
+        permissions: [role.permission],
         stage: "GA",
       },
-      child,
+      { parent: this },
     );
-    this.fetchFeaturesRole = new gcp.projects.IAMCustomRole(
-      `${name}-fetch-features-role`,
-      {
-        project,
-        roleId: `${underscore}_feature_reader`.slice(0, 64),
-        title: "Vertex AI online feature reader",
-        description: "Fetch feature values from one feature view, nothing else",
-        permissions: [FETCH_FEATURES_PERMISSION],
-        stage: "GA",
-      },
-      child,
-    );
+  }
+
+  /** The predictors get the two one-permission roles, each on its one resource; model builders use Vertex AI. */
+  private grantServing(name: string, args: MlServingArgs): void {
+    const child = { parent: this };
+    const { project, region } = args;
     args.predictors.forEach((member, i) => {
       new gcp.vertex.AiEndpointIamMember(
         `${name}-predictor-${i}`,
@@ -240,10 +261,5 @@ export class MlServing extends pulumi.ComponentResource {
           child,
         ),
     );
-    this.registerOutputs({
-      endpoint: this.endpoint.id,
-      featureStore: this.featureStore.id,
-      featureView: this.featureView.id,
-    });
   }
 }
