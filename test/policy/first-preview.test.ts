@@ -11,13 +11,14 @@ import type { Plan, PlannedResource } from "../../tools/plan/types";
 import { runPolicyGate, type GateResult } from "../../tools/policy/gate";
 import { UNKNOWN } from "../../tools/policy/requests";
 import { firstPreviewOf, planOf } from "../helpers/plan";
-import { closeSession, session } from "./helpers";
+import { closeSession, servedSession, session } from "./helpers";
 
 const STACKS = ["dev", "prod"];
 const DEFERRED = /checked when known/;
 
-async function gate(plan: Plan): Promise<GateResult> {
-  return runPolicyGate(plan, { session: await session() });
+/** The gate with the pack called in process, or (`served`) served over gRPC as the engine runs it. */
+async function gate(plan: Plan, served = false): Promise<GateResult> {
+  return runPolicyGate(plan, { session: await (served ? servedSession() : session()) });
 }
 
 const mandatory = (r: GateResult): string[] =>
@@ -42,7 +43,7 @@ describe("policy gate: the first preview of a new stack", function () {
     });
 
     it(`${stack}: passes with zero mandatory violations as a first preview`, async () => {
-      const result = await gate(await firstPreviewOf(stack));
+      const result = await gate(await firstPreviewOf(stack), true);
       expect(mandatory(result)).to.deep.equal([]);
       expect(result.passed).to.equal(true);
       // What the first preview defers is named, one advisory per unknown reference.

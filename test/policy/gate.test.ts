@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { Plan, PlannedResource } from "../../tools/plan/types";
 import { formatGateResult, gateStack, runPolicyGate } from "../../tools/policy/gate";
 import { planOf } from "../helpers/plan";
-import { closeSession, session } from "./helpers";
+import { closeSession, servedSession, session } from "./helpers";
 
 const STACKS = ["dev", "prod"];
 
@@ -16,8 +16,8 @@ describe("policy gate: repository stacks", function () {
   after(closeSession);
 
   for (const stack of STACKS) {
-    it(`${stack} passes with zero mandatory violations`, async () => {
-      const result = await runPolicyGate(await planOf(stack), { session: await session() });
+    it(`${stack} passes with zero mandatory violations (the pack served over gRPC, as the engine runs it)`, async () => {
+      const result = await runPolicyGate(await planOf(stack), { session: await servedSession() });
       const mandatory = result.diagnostics.filter((d) => d.enforcementLevel === "mandatory");
       expect(mandatory.map((d) => `${d.policyName}: ${d.detail}`)).to.deep.equal([]);
       expect(result.passed).to.equal(true);

@@ -1,7 +1,8 @@
 /**
- * Policy test helpers: the compliant baseline, one-field mutations of it, and a shared analyzer
- * session (the pack served in a child process through `@pulumi/policy/server`, driven over gRPC as the
- * engine drives it).
+ * Policy test helpers: the compliant baseline, one-field mutations of it, and the pack to run them
+ * through: its policies called in the test process (`session`, tools/policy/in-process.ts) for the rule
+ * cases, or the pack served in a child process through `@pulumi/policy/server` and driven over gRPC as
+ * the engine drives it (`servedSession`) for the end-to-end ones.
  *
  * The baseline is the dev stack's own offline plan, resource for resource as the gate sends it
  * (`planOf("dev")`: a `PlannedResource` is what the analyzer's request builders take), plus one
@@ -16,7 +17,8 @@ import { PUBLIC_ENDPOINT_LABEL } from "../../policy/contract";
 import type { SettingsOverrides } from "../../policy/config";
 import { startAnalyzer, type AnalyzerDiagnostic, type AnalyzerSession } from "../../tools/policy/analyzer";
 import { runPolicyGateOnResources, type GateDiagnostic, type GateResult } from "../../tools/policy/gate";
-import type { ResourceInput } from "../../tools/policy/requests";
+import { inProcessAnalyzer } from "../../tools/policy/in-process";
+import { analyzeRequest, type ResourceInput } from "../../tools/policy/requests";
 import type { Plan, PlannedProvider } from "../../tools/plan/types";
 import { named, planOf } from "../helpers/plan";
 
@@ -401,11 +403,11 @@ export function without(resources: readonly ResourceInput[], name: string, type?
   return out;
 }
 
-let shared: Promise<AnalyzerSession> | undefined;
+let served: Promise<AnalyzerSession> | undefined;
 
 /**
- * The analyzer, remembering each `analyze` answer per pack config and request. A case changes one
- * resource of the ~470 in the baseline, and a per-resource check sees nothing but the pack config and
+ * The served analyzer, remembering each `analyze` answer per pack config and request. A case changes one
+ * resource of the ~750 in the baseline, and a per-resource check sees nothing but the pack config and
  * that one request, so only the changed requests reach the analyzer again; `analyzeStack` always does.
  */
 function remembering(s: AnalyzerSession): AnalyzerSession {
@@ -419,40 +421,58 @@ function remembering(s: AnalyzerSession): AnalyzerSession {
       await s.configure(c);
       config = JSON.stringify(c);
     },
-    analyze(req) {
-      const key = createHash("sha256").update(config).update(req.serializeBinary()).digest("base64");
+    analyze(r, providers) {
+      const req = analyzeRequest(r, providers).serializeBinary();
+      const key = createHash("sha256").update(config).update(req).digest("base64");
       let answer = answers.get(key);
       if (!answer) {
-        answer = s.analyze(req);
+        answer = s.analyze(r, providers);
         answers.set(key, answer);
         answer.catch(() => answers.delete(key));
       }
       return answer.then((ds) => [...ds]);
     },
-    analyzeStack: (req) => s.analyzeStack(req),
+    analyzeStack: (resources) => s.analyzeStack(resources),
     close: () => s.close(),
   };
 }
 
-/** One analyzer process per test file (each file's `after(closeSession)` closes it). */
+/**
+ * The pack served in a child process and driven over gRPC, as the engine drives it: for the end-to-end
+ * cases (the repository's plans pass, the bad fixture fails, the in-process answers are the served
+ * ones). One per test file; each file's `after(closeSession)` closes it.
+ */
+export function servedSession(): Promise<AnalyzerSession> {
+  served ??= startAnalyzer().then(remembering);
+  return served;
+}
+
+/**
+ * The pack's policies called in this process (tools/policy/in-process.ts, ADR 0016): for the rule
+ * cases, a few milliseconds of rules each instead of a second and a half of protobuf decoding.
+ */
 export function session(): Promise<AnalyzerSession> {
-  shared ??= startAnalyzer().then(remembering);
-  return shared;
+  return Promise.resolve(inProcessAnalyzer());
 }
 
 export async function closeSession(): Promise<void> {
-  if (shared) {
-    const s = await shared;
-    shared = undefined;
+  if (served) {
+    const s = await served;
+    served = undefined;
     await s.close();
   }
 }
 
+/** The gate over `resources` with the in-process pack (`served: true`: the pack served over gRPC). */
 export async function gate(
   resources: readonly ResourceInput[],
-  opts: { settings?: SettingsOverrides; enforcementLevels?: Record<string, EnforcementLevel> } = {},
+  opts: { settings?: SettingsOverrides; enforcementLevels?: Record<string, EnforcementLevel>; served?: boolean } = {},
 ): Promise<GateResult> {
-  return runPolicyGateOnResources("test", resources, { ...opts, session: await session() });
+  const { served: overGrpc, ...rest } = opts;
+  return runPolicyGateOnResources("test", resources, {
+    ...rest,
+    session: await (overGrpc ? servedSession() : session()),
+  });
 }
 
 /** `policy: detail` lines, sorted, for exact comparisons. */

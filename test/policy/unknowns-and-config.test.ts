@@ -1,25 +1,26 @@
 /**
- * Preview unknowns and the pack config, through the analyzer's own handlers: protobuf AnalyzeRequest /
- * AnalyzeStackRequest / ConfigureAnalyzerRequest to the pack served by `@pulumi/policy/server`.
+ * Preview unknowns and the pack config. The cases that name a protobuf request (AnalyzeRequest,
+ * AnalyzeStackRequest, ConfigureAnalyzerRequest, GetAnalyzerInfo) go to the pack served by
+ * `@pulumi/policy/server`, the engine's sentinel values and all; the others call the policies in process.
  */
 import { expect } from "chai";
 import { DEFAULT_SETTINGS, readSettings } from "../../policy/config";
 import { checkedWhenKnownMessage, unknownMessage } from "../../policy/rules/common";
 import { JURISDICTIONS } from "../../components/config/jurisdictions";
 import { gatePackConfig } from "../../tools/policy/gate";
-import { analyzeRequest, analyzeStackRequest, providerIndex, UNKNOWN } from "../../tools/policy/requests";
-import { closeSession, gate, mutate, planBaseline, session } from "./helpers";
+import { providerIndex, UNKNOWN } from "../../tools/policy/requests";
+import { closeSession, gate, mutate, planBaseline, servedSession } from "./helpers";
 
 describe("policy pack: unknown values at preview", function () {
   this.timeout(120_000);
   after(closeSession);
 
   it("an unknown location fails the residency rule closed (AnalyzeRequest with the sentinel)", async () => {
-    const s = await session();
+    const s = await servedSession();
     await s.configure(gatePackConfig());
     const resources = mutate(await planBaseline(), "br-gcp-staging", (i) => (i.location = UNKNOWN));
     const bucket = resources.find((r) => r.type === "gcp:storage/bucket:Bucket" && r.name === "br-gcp-staging")!;
-    const diags = await s.analyze(analyzeRequest(bucket, providerIndex(resources)));
+    const diags = await s.analyze(bucket, providerIndex(resources));
     expect(diags.map((d) => [d.policyName, d.enforcementLevel, d.message])).to.deep.equal([
       [
         "resource-residency",
@@ -50,10 +51,10 @@ describe("policy pack: unknown values at preview", function () {
   });
 
   it("an unknown bucket policy is checked when known and names the resource (AnalyzeStackRequest)", async () => {
-    const s = await session();
+    const s = await servedSession();
     await s.configure(gatePackConfig());
     const resources = mutate(await planBaseline(), "br-aws-raw-policy", (i) => (i.policy = UNKNOWN));
-    const diags = await s.analyzeStack(analyzeStackRequest(resources));
+    const diags = await s.analyzeStack(resources);
     const tls = diags.filter((d) => d.policyName === "s3-tls-only");
     expect(tls.map((d) => [d.enforcementLevel, d.urn.endsWith("::br-aws-raw-policy")])).to.deep.equal([
       ["advisory", true],
@@ -165,7 +166,7 @@ describe("policy pack: config", function () {
   });
 
   it("getAnalyzerInfo lists every policy of the pack", async () => {
-    const s = await session();
+    const s = await servedSession();
     expect(s.packName).to.equal("lakehouse-compliance");
     expect(s.policies.map((p) => p.name).sort()).to.deep.equal(Object.keys(gatePackConfig()).sort());
   });

@@ -47,9 +47,26 @@ export interface PlannedResource {
   readonly secretPaths?: readonly string[];
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
+  /**
+   * The aliases the engine received (its former identities, so a move keeps the resource): a full URN,
+   * or a spec whose parts the engine fills from the resource (`parentUrn`, or `noParent`). Absent when none.
+   */
+  readonly aliases?: readonly PlannedAlias[];
   /** The cell (from the `cell` tag/label of the resource or its nearest ancestor component). */
   readonly cell?: string;
 }
+
+/** One alias as sent to the engine (pulumi/proto alias.proto): a URN, or a spec. */
+export type PlannedAlias =
+  | { readonly urn: string }
+  | {
+      readonly name?: string;
+      readonly type?: string;
+      readonly stack?: string;
+      readonly project?: string;
+      readonly parentUrn?: string;
+      readonly noParent?: boolean;
+    };
 
 /** A data-source call (invoke) the program made while it was evaluated. */
 export interface PlannedInvoke {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { Plan, PlanMode, PlannedProvider, PlannedResource } from "./types";
+import type { Plan, PlanMode, PlannedAlias, PlannedProvider, PlannedResource } from "./types";
 import { RecordingMocks, type ProviderRecord } from "./mocks";
 
 interface WorkerInput {
@@ -47,7 +47,21 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getAliasesList(): AliasMessage[];
   getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+interface AliasMessage {
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -146,6 +160,7 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
           secretPaths: secretPathsOf(serialized),
           protect: req.getProtect() === true,
           retainOnDelete: req.getRetainondelete() === true,
+          ...aliasesOf(req),
         });
       }
       cb(err, resp);
@@ -244,6 +259,24 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
       durationMs: Date.now() - started,
     },
   };
+}
+
+/** The request's aliases, empty parts left out; nothing when it has none. */
+function aliasesOf(req: RegisterRequest): { aliases?: PlannedAlias[] } {
+  const aliases = req.getAliasesList().map((a): PlannedAlias => {
+    const spec = a.getSpec();
+    if (!spec) return { urn: a.getUrn() };
+    const parts: Record<string, string | boolean> = {
+      name: spec.getName(),
+      type: spec.getType(),
+      stack: spec.getStack(),
+      project: spec.getProject(),
+      parentUrn: spec.getParenturn(),
+      noParent: spec.getNoparent(),
+    };
+    return Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== "" && v !== false));
+  });
+  return aliases.length > 0 ? { aliases } : {};
 }
 
 function tryJson(v: string): unknown {

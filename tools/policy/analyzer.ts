@@ -13,7 +13,7 @@ import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { toStructValue } from "./requests";
+import { analyzeRequest, analyzeStackRequest, toStructValue, type ResourceInput } from "./requests";
 
 /** A diagnostic as the engine receives it. */
 export interface AnalyzerDiagnostic {
@@ -35,13 +35,19 @@ export interface AnalyzerPolicyInfo {
   readonly enforcementLevel: EnforcementLevel;
 }
 
+/**
+ * The engine's three calls to a pack, on plan resources. `startAnalyzer` sends them as protobuf requests
+ * (./requests.ts) to the served pack; `inProcessAnalyzer` (./in-process.ts) calls the policies directly.
+ */
 export interface AnalyzerSession {
   readonly packName: string;
   readonly packVersion: string;
   readonly policies: readonly AnalyzerPolicyInfo[];
   configure(config: PolicyPackConfig): Promise<void>;
-  analyze(req: analyzerproto.AnalyzeRequest): Promise<AnalyzerDiagnostic[]>;
-  analyzeStack(req: analyzerproto.AnalyzeStackRequest): Promise<AnalyzerDiagnostic[]>;
+  /** `analyze`: one resource's inputs, with its provider (looked up in `providers` by URN). */
+  analyze(r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>): Promise<AnalyzerDiagnostic[]>;
+  /** `analyzeStack`: every resource after the step, with parents and dependencies. */
+  analyzeStack(resources: readonly ResourceInput[]): Promise<AnalyzerDiagnostic[]>;
   close(): Promise<void>;
 }
 
@@ -160,16 +166,19 @@ export async function startAnalyzer(servePath = path.join(__dirname, "serve-pack
       }
       await unary(client.configure.bind(client), req);
     },
-    async analyze(req) {
+    async analyze(r, providers) {
       return toDiagnostics(
-        await unary<analyzerproto.AnalyzeRequest, analyzerproto.AnalyzeResponse>(client.analyze.bind(client), req),
+        await unary<analyzerproto.AnalyzeRequest, analyzerproto.AnalyzeResponse>(
+          client.analyze.bind(client),
+          analyzeRequest(r, providers),
+        ),
       );
     },
-    async analyzeStack(req) {
+    async analyzeStack(resources) {
       return toDiagnostics(
         await unary<analyzerproto.AnalyzeStackRequest, analyzerproto.AnalyzeResponse>(
           client.analyzeStack.bind(client),
-          req,
+          analyzeStackRequest(resources),
         ),
       );
     },

@@ -17,7 +17,7 @@ import { defaultLevels, rules } from "../../policy/policies";
 import { evaluateStack } from "../plan/evaluate";
 import type { EvaluateOptions, Plan } from "../plan/types";
 import { startAnalyzer, type AnalyzerDiagnostic, type AnalyzerSession } from "./analyzer";
-import { analyzeRequest, analyzeStackRequest, providerIndex, type ResourceInput } from "./requests";
+import { providerIndex, type ResourceInput } from "./requests";
 
 export interface GateDiagnostic extends AnalyzerDiagnostic {
   /** The violation text without the policy description prefix. */
@@ -112,9 +112,9 @@ export async function runPolicyGateOnResources(
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const analyzable = resources.filter((r) => r.custom !== false || r.type.startsWith("pulumi:providers:"));
     const perResource = await inBatches(analyzable, opts.concurrency ?? 16, async (r) =>
-      (await session.analyze(analyzeRequest(r, providers))).map((d) => ({ d, r, stage: "analyze" as const })),
+      (await session.analyze(r, providers)).map((d) => ({ d, r, stage: "analyze" as const })),
     );
-    const stackDiags = (await session.analyzeStack(analyzeStackRequest(resources))).map((d) => ({
+    const stackDiags = (await session.analyzeStack(resources)).map((d) => ({
       d,
       r: byUrn.get(d.urn),
       stage: "analyzeStack" as const,

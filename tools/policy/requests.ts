@@ -116,6 +116,11 @@ export function analyzeRequest(
   return req;
 }
 
+/** What `analyzeStack` sees of a resource: it runs after the step, so the engine sends outputs (the plan's over its inputs). */
+export function stackProperties(r: ResourceInput): Readonly<Record<string, unknown>> {
+  return r.outputs && Object.keys(r.outputs).length > 0 ? { ...r.inputs, ...r.outputs } : r.inputs;
+}
+
 export function analyzerResource(
   r: ResourceInput,
   providers: ReadonlyMap<string, ResourceInput>,
@@ -124,9 +129,7 @@ export function analyzerResource(
   res.setType(r.type);
   res.setName(r.name);
   res.setUrn(r.urn);
-  // analyzeStack runs after the step: the engine sends outputs (which the plan merges over inputs).
-  const outputs = r.outputs && Object.keys(r.outputs).length > 0 ? { ...r.inputs, ...r.outputs } : r.inputs;
-  res.setProperties(struct(outputs));
+  res.setProperties(struct(stackProperties(r)));
   res.setOptions(options(r));
   const p = providerResource(r, providers);
   if (p) res.setProvider(p);

@@ -75,7 +75,11 @@ export interface MovedChildrenOptions extends pulumi.ComponentResourceOptions {
 /** The options of a moved child: parented to `self`, aliased to the former parent (see the module comment). */
 export function movedChildOptions(self: pulumi.Resource, opts?: MovedChildrenOptions): pulumi.CustomResourceOptions {
   const former = opts?.formerParent ?? opts?.parent;
-  return { parent: self, ...(former ? { aliases: [{ parent: former }] } : {}) };
+  // The former parent by URN: the engine receives the same alias spec as for `{ parent: former }`
+  // (@pulumi/pulumi runtime/resource.js `getParentURN`), but the SDK awaits `output(alias)` for each
+  // alias, and an alias holding the Resource itself makes it walk the whole resource graph reachable
+  // from it for unknowns (`containsUnknowns`): a third of a plan's evaluation time.
+  return { parent: self, ...(former ? { aliases: [{ parent: former.urn }] } : {}) };
 }
 
 /** Options without `formerParent`, for `super()`. */

@@ -10,7 +10,8 @@
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildSync } from "esbuild";
+import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
+import { cacheKey, cachedBuild } from "../../build-cache";
 import { classification } from "../../conventions";
 import { ServiceRole } from "../iam/service-role";
 import { allow, useKey, writeLogsUnder, type Statement } from "../iam/statements";
@@ -27,9 +28,13 @@ const ROOT = path.resolve(__dirname, "../../..");
  */
 export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
 
-/** Bundles `entry` (a TypeScript module exporting `handler`) and its imports into one CommonJS file. */
+/**
+ * Bundles `entry` (a TypeScript module exporting `handler`) and its imports into one CommonJS file,
+ * through the build cache (../../build-cache.ts): an entry is reused only while every file esbuild read
+ * for it (its metafile's inputs) is unchanged.
+ */
 export function bundleFunction(entry: string): string {
-  const result = buildSync({
+  const options = {
     entryPoints: [path.resolve(ROOT, entry)],
     absWorkingDir: ROOT,
     bundle: true,
@@ -40,8 +45,14 @@ export function bundleFunction(entry: string): string {
     write: false,
     legalComments: "none",
     logLevel: "silent",
+  } satisfies BuildOptions;
+  return cachedBuild("bundle", cacheKey("esbuild", esbuildVersion, JSON.stringify(options)), () => {
+    const result = buildSync({ ...options, metafile: true });
+    return {
+      output: result.outputFiles[0].text,
+      inputs: Object.keys(result.metafile.inputs).map((f) => path.resolve(ROOT, f)),
+    };
   });
-  return result.outputFiles[0].text;
 }
 
 export interface SourceFunctionArgs {

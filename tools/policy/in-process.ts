@@ -1,0 +1,280 @@
+/**
+ * The pack's policies called in the calling process, as `@pulumi/policy/server` calls them, without the
+ * gRPC hop (ADR 0016). It answers `configure` / `analyze` / `analyzeStack` with the diagnostics the
+ * served pack returns: the same policy objects (policy/policies.ts), the library's own deserializer and
+ * unknown-checking proxy on the same plain values the request would carry, the server's order, levels,
+ * report semantics and "can't run during preview" downgrade (server.js `makeAnalyzeRpcFun`,
+ * `makeAnalyzeStackRpcFun`, `makeReportViolationFun`, @pulumi/policy 1.21.0).
+ *
+ * What it leaves out is the part whose cost has nothing to do with the rules: the served pack decodes
+ * every resource's protobuf Struct again for every stack policy, ~17 s of every 45 s the policy tests
+ * spent. Pulumi's own compliance policies are unit-tested the same way (pulumi/compliance-policies,
+ * docs/policies/policy/unit-test.md: validate functions called with constructed args). The gate, `npm
+ * start` and the end-to-end tests keep the served pack (./analyzer.ts); test/policy/in-process.test.ts
+ * holds the two to the same answers on a request that breaks every rule.
+ */
+import type {
+  EnforcementLevel,
+  PolicyPackConfig,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import pack from "../../policy/package.json";
+import { PACK_NAME, policies } from "../../policy/policies";
+import type { AnalyzerDiagnostic, AnalyzerSession } from "./analyzer";
+import { stackProperties, toStructValue, type ResourceInput } from "./requests";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// The library's own (internal, untyped) deserializer and proxy: what the server applies to each request.
+const { deserializeProperties } = require("@pulumi/policy/deserialize") as {
+  deserializeProperties(
+    struct: { toJavaScript(): Record<string, unknown> },
+    proxySecrets: boolean,
+  ): Record<string, unknown>;
+};
+const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T extends object>(v: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+type Props = Record<string, unknown>;
+type Severity = AnalyzerDiagnostic["severity"];
+/** A diagnostic as the server records it before encoding (server.js `makeReportViolationFun`). */
+interface Recorded {
+  policyName: string;
+  message: string;
+  description: string;
+  urn?: string;
+  enforcementLevel: EnforcementLevel;
+  severity?: string;
+}
+/** The pack config as `configure` leaves it in the server: per policy, its properties and level. */
+type ServerConfig = Record<string, Props & { enforcementLevel: EnforcementLevel }>;
+
+/** The values a request carries (protobuf Structs hold plain JSON), as the library deserializes them. */
+const deserialize = (props: Readonly<Props>): Props =>
+  deserializeProperties({ toJavaScript: () => toStructValue(props) }, false);
+
+const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critical"];
+const severityOf = (s: string | undefined): Severity =>
+  SEVERITIES.includes(s as Severity) ? (s as Severity) : "unspecified";
+
+const isResourcePolicy = (p: (typeof policies)[number]): p is ResourceValidationPolicy =>
+  typeof (p as ResourceValidationPolicy).validateResource === "function";
+const isStackPolicy = (p: (typeof policies)[number]): p is StackValidationPolicy =>
+  typeof (p as StackValidationPolicy).validateStack === "function";
+
+/** Starts nothing: the policies run in this process. `close()` is a no-op kept for the interface. */
+export function inProcessAnalyzer(): AnalyzerSession {
+  let config: ServerConfig = {};
+
+  const levelOf = (p: (typeof policies)[number]): EnforcementLevel => {
+    const level = config[p.name]?.enforcementLevel || p.enforcementLevel || "mandatory";
+    // The server reports remediate as mandatory (a stack policy cannot remediate; a violation left
+    // after remediation is one).
+    return level === "remediate" ? "mandatory" : level;
+  };
+  const getConfigOf = (name: string) => (): Props => {
+    const c = config[name];
+    if (!c) return {};
+    const properties: Props = { ...c };
+    delete properties.enforcementLevel;
+    return properties;
+  };
+  const reporter =
+    (p: (typeof policies)[number], level: EnforcementLevel, out: Recorded[]): ReportViolation =>
+    (message, urn) => {
+      const description = p.description;
+      if (typeof message === "object") {
+        // The object form the server accepts (and our rules use for advisories): untyped in the SDK.
+        const info = message as {
+          name?: string;
+          message?: string;
+          description?: string;
+          urn?: string;
+        } & Partial<Recorded>;
+        out.push({
+          policyName: info.name || p.name,
+          message: info.message || info.description || description,
+          urn: info.urn,
+          description: info.description || description,
+          enforcementLevel: info.enforcementLevel || level,
+          severity: info.severity || p.severity,
+        });
+      } else {
+        out.push({
+          policyName: p.name,
+          message: message ? `${description}\n${message}` : description,
+          urn,
+          description,
+          enforcementLevel: level,
+          severity: p.severity,
+        });
+      }
+    };
+  /** The server's answer to a policy that read an unknown through the proxy: an advisory "can't run". */
+  const cannotRun = (p: (typeof policies)[number], e: Error): Recorded => ({
+    policyName: p.name,
+    message: `can't run policy '${p.name}' from policy pack '${PACK_NAME}@v${pack.version}' during preview: ${e.message}`,
+    description: p.description,
+    enforcementLevel: "advisory",
+    severity: p.severity,
+  });
+  const toDiagnostics = (ds: readonly Recorded[]): AnalyzerDiagnostic[] =>
+    ds.map((d) => ({
+      policyName: d.policyName,
+      policyPackName: PACK_NAME,
+      policyPackVersion: pack.version,
+      description: d.description,
+      message: d.message,
+      enforcementLevel: d.enforcementLevel,
+      severity: severityOf(d.severity),
+      urn: d.urn ?? "",
+    }));
+  const providerOf = (r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>) => {
+    if (!r.provider) return undefined;
+    const declared = providers.get(r.provider.urn);
+    const props: Props = declared
+      ? declared.inputs
+      : {
+          ...(r.provider.region ? { region: r.provider.region } : {}),
+          ...(r.provider.project ? { project: r.provider.project } : {}),
+        };
+    return {
+      type: declared?.type ?? `pulumi:providers:${r.provider.pkg}`,
+      name: declared?.name ?? r.provider.name,
+      urn: r.provider.urn,
+      props: unknownCheckingProxy(deserialize(props)),
+    };
+  };
+  const optionsOf = (r: ResourceInput) => ({
+    protect: r.protect ?? false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+    ...(r.parent ? { parent: r.parent } : {}),
+  });
+  const typeCheck = (type: string, props: Props) => ({
+    isType: (cls: { __pulumiType?: unknown }) => cls.__pulumiType === type,
+    asType: (cls: { __pulumiType?: unknown }) => (cls.__pulumiType === type ? props : undefined),
+  });
+  const notApplicable = (reason?: string): never => {
+    throw new Error(`notApplicable is not used by this pack's policies (${reason ?? ""})`);
+  };
+
+  return {
+    packName: PACK_NAME,
+    packVersion: pack.version,
+    policies: policies.map((p) => ({
+      name: p.name,
+      description: p.description,
+      enforcementLevel: p.enforcementLevel ?? "mandatory",
+    })),
+    async configure(c: PolicyPackConfig) {
+      const next: ServerConfig = {};
+      for (const [name, value] of Object.entries(c)) {
+        if (typeof value === "string") {
+          next[name] = { enforcementLevel: value };
+        } else {
+          const { enforcementLevel, ...props } = value as { enforcementLevel?: EnforcementLevel } & Props;
+          next[name] = { ...toStructValue(props), enforcementLevel: enforcementLevel ?? "mandatory" };
+        }
+      }
+      config = next;
+    },
+
+    async analyze(r, providers) {
+      const out: Recorded[] = [];
+      // One deserialized copy per request (the server makes one per policy; the rules never write to it).
+      const props = unknownCheckingProxy(deserialize(r.inputs));
+      const provider = providerOf(r, providers);
+      for (const p of policies) {
+        const level = levelOf(p);
+        if (level === "disabled" || !isResourcePolicy(p)) continue;
+        const args = {
+          type: r.type,
+          props,
+          urn: r.urn,
+          name: r.name,
+          opts: optionsOf(r),
+          stackTags: new Map<string, string>(),
+          ...typeCheck(r.type, props),
+          getConfig: getConfigOf(p.name),
+          notApplicable,
+          ...(provider ? { provider } : {}),
+        } as unknown as ResourceValidationArgs;
+        try {
+          await Promise.resolve(
+            (p.validateResource as (a: ResourceValidationArgs, rv: ReportViolation) => unknown)(
+              args,
+              reporter(p, level, out),
+            ),
+          );
+        } catch (e) {
+          if (!(e instanceof UnknownValueError)) throw e;
+          out.push(cannotRun(p, e));
+        }
+      }
+      return toDiagnostics(out);
+    },
+
+    async analyzeStack(resources) {
+      const out: Recorded[] = [];
+      const stackPolicies = policies.filter((p) => isStackPolicy(p) && levelOf(p) !== "disabled");
+      if (stackPolicies.length === 0) return [];
+      const providers = new Map(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]));
+      // The engine's view after the step (outputs over inputs), deserialized once for every stack policy.
+      const views: PolicyResource[] = resources.map((r) => {
+        const props = unknownCheckingProxy(deserialize(stackProperties(r)));
+        const provider = providerOf(r, providers);
+        return {
+          type: r.type,
+          props,
+          urn: r.urn,
+          name: r.name,
+          opts: optionsOf(r),
+          dependencies: [],
+          propertyDependencies: {},
+          ...typeCheck(r.type, props),
+          ...(provider ? { provider } : {}),
+        } as unknown as PolicyResource;
+      });
+      const byUrn = new Map(views.map((v) => [v.urn, v]));
+      resources.forEach((r, i) => {
+        const v = views[i] as { -readonly [K in keyof PolicyResource]: PolicyResource[K] };
+        const parent = r.parent ? byUrn.get(r.parent) : undefined;
+        if (parent) v.parent = parent;
+        v.dependencies = (r.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => !!d);
+        v.propertyDependencies = Object.fromEntries(
+          Object.entries(r.propertyDependencies ?? {}).map(([k, urns]) => [
+            k,
+            urns.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => !!d),
+          ]),
+        );
+      });
+      for (const p of stackPolicies) {
+        const args = {
+          resources: views,
+          getConfig: getConfigOf(p.name),
+          stackTags: new Map<string, string>(),
+          notApplicable,
+        } as unknown as StackValidationArgs;
+        try {
+          await Promise.resolve((p as StackValidationPolicy).validateStack(args, reporter(p, levelOf(p), out)));
+        } catch (e) {
+          if (!(e instanceof UnknownValueError)) throw e;
+          out.push(cannotRun(p, e));
+        }
+      }
+      return toDiagnostics(out);
+    },
+
+    async close() {},
+  };
+}
