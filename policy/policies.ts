@@ -110,19 +110,32 @@ function fromArgs(args: ResourceValidationArgs): ResourceView {
   });
 }
 
+/**
+ * One read-only view per resource object. The server hands each stack policy fresh resource objects, so
+ * there every view is made once; a caller that shares them between policies (the in-process analyzer of
+ * the tests, tools/policy/in-process.ts) shares the views too. Frozen: no rule writes to a view.
+ */
+const stackViews = new WeakMap<PolicyResource, ResourceView>();
+
 function fromStack(r: PolicyResource): ResourceView {
+  const seen = stackViews.get(r);
+  if (seen) return seen;
   const deps: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(r.propertyDependencies)) deps[k] = v.map((d) => d.urn);
-  return ownProps({
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    props: unwrap(r.props),
-    provider: providerView(r.provider),
-    protect: opts(r.opts),
-    dependencies: r.dependencies.map((d) => d.urn),
-    propertyDependencies: deps,
-  });
+  const view = Object.freeze(
+    ownProps({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: unwrap(r.props),
+      provider: providerView(r.provider),
+      protect: opts(r.opts),
+      dependencies: Object.freeze(r.dependencies.map((d) => d.urn)),
+      propertyDependencies: Object.freeze(deps),
+    }),
+  );
+  stackViews.set(r, view);
+  return view;
 }
 
 /** Tags shown by `pulumi policy ls` and the Pulumi Cloud UI: domain and every article served. */

@@ -56,9 +56,30 @@ interface Recorded {
 /** The pack config as `configure` leaves it in the server: per policy, its properties and level. */
 type ServerConfig = Record<string, Props & { enforcementLevel: EnforcementLevel }>;
 
-/** The values a request carries (protobuf Structs hold plain JSON), as the library deserializes them. */
-const deserialize = (props: Readonly<Props>): Props =>
-  deserializeProperties({ toJavaScript: () => toStructValue(props) }, false);
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * The values a request carries (protobuf Structs hold plain JSON), as the library deserializes them:
+ * once per properties object (a rule case changes one resource of ~750; the rest are the baseline's own
+ * objects), frozen, so a rule that wrote to its input would throw here instead of leaking into the next
+ * case. The library's proxy returns a frozen property's value as is (proxy.js), and the rules read the
+ * proxy's target anyway (policy/policies.ts `unwrap`).
+ */
+const deserialized = new WeakMap<object, Props>();
+function deserialize(props: Readonly<Props>, key: object = props): Props {
+  let d = deserialized.get(key);
+  if (!d) {
+    d = deepFreeze(deserializeProperties({ toJavaScript: () => toStructValue(props) }, false));
+    deserialized.set(key, d);
+  }
+  return d;
+}
 
 const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critical"];
 const severityOf = (s: string | undefined): Severity =>
@@ -79,16 +100,26 @@ export function inProcessAnalyzer(): AnalyzerSession {
     // after remediation is one).
     return level === "remediate" ? "mandatory" : level;
   };
-  const getConfigOf = (name: string) => (): Props => {
-    const c = config[name];
-    if (!c) return {};
-    const properties: Props = { ...c };
-    delete properties.enforcementLevel;
-    return properties;
+  /** What `getConfig()` returns to a policy: its config without the level (made once per `configure`). */
+  let configProps = new Map<string, Props>();
+  const configOf = (name: string): Props => {
+    let props = configProps.get(name);
+    if (!props) {
+      props = { ...(config[name] ?? {}) };
+      delete props.enforcementLevel;
+      configProps.set(name, props);
+    }
+    return props;
   };
+  /** The policy being run and its level: one reporter per request reads them (the server makes one per policy). */
+  interface Running {
+    p: (typeof policies)[number];
+    level: EnforcementLevel;
+  }
   const reporter =
-    (p: (typeof policies)[number], level: EnforcementLevel, out: Recorded[]): ReportViolation =>
+    (run: Running, out: Recorded[]): ReportViolation =>
     (message, urn) => {
+      const { p, level } = run;
       const description = p.description;
       if (typeof message === "object") {
         // The object form the server accepts (and our rules use for advisories): untyped in the SDK.
@@ -117,6 +148,18 @@ export function inProcessAnalyzer(): AnalyzerSession {
         });
       }
     };
+  /** Runs one validation as the server does, without a microtask hop when it is synchronous. */
+  const validate = async (run: Running, out: Recorded[], call: () => unknown): Promise<void> => {
+    try {
+      const result = call();
+      if (result !== null && typeof result === "object" && typeof (result as Promise<unknown>).then === "function") {
+        await result;
+      }
+    } catch (e) {
+      if (!(e instanceof UnknownValueError)) throw e;
+      out.push(cannotRun(run.p, e));
+    }
+  };
   /** The server's answer to a policy that read an unknown through the proxy: an advisory "can't run". */
   const cannotRun = (p: (typeof policies)[number], e: Error): Recorded => ({
     policyName: p.name,
@@ -187,39 +230,36 @@ export function inProcessAnalyzer(): AnalyzerSession {
         }
       }
       config = next;
+      configProps = new Map();
     },
 
     async analyze(r, providers) {
       const out: Recorded[] = [];
-      // One deserialized copy per request (the server makes one per policy; the rules never write to it).
       const props = unknownCheckingProxy(deserialize(r.inputs));
       const provider = providerOf(r, providers);
+      // One args object and one reporter for the request, following the policy being run.
+      const run: Running = { p: policies[0], level: "mandatory" };
+      const args = {
+        type: r.type,
+        props,
+        urn: r.urn,
+        name: r.name,
+        opts: optionsOf(r),
+        stackTags: new Map<string, string>(),
+        ...typeCheck(r.type, props),
+        getConfig: () => configOf(run.p.name),
+        notApplicable,
+        ...(provider ? { provider } : {}),
+      } as unknown as ResourceValidationArgs;
+      const report = reporter(run, out);
       for (const p of policies) {
         const level = levelOf(p);
         if (level === "disabled" || !isResourcePolicy(p)) continue;
-        const args = {
-          type: r.type,
-          props,
-          urn: r.urn,
-          name: r.name,
-          opts: optionsOf(r),
-          stackTags: new Map<string, string>(),
-          ...typeCheck(r.type, props),
-          getConfig: getConfigOf(p.name),
-          notApplicable,
-          ...(provider ? { provider } : {}),
-        } as unknown as ResourceValidationArgs;
-        try {
-          await Promise.resolve(
-            (p.validateResource as (a: ResourceValidationArgs, rv: ReportViolation) => unknown)(
-              args,
-              reporter(p, level, out),
-            ),
-          );
-        } catch (e) {
-          if (!(e instanceof UnknownValueError)) throw e;
-          out.push(cannotRun(p, e));
-        }
+        run.p = p;
+        run.level = level;
+        await validate(run, out, () =>
+          (p.validateResource as (a: ResourceValidationArgs, rv: ReportViolation) => unknown)(args, report),
+        );
       }
       return toDiagnostics(out);
     },
@@ -231,7 +271,7 @@ export function inProcessAnalyzer(): AnalyzerSession {
       const providers = new Map(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]));
       // The engine's view after the step (outputs over inputs), deserialized once for every stack policy.
       const views: PolicyResource[] = resources.map((r) => {
-        const props = unknownCheckingProxy(deserialize(stackProperties(r)));
+        const props = unknownCheckingProxy(deserialize(stackProperties(r), r));
         const provider = providerOf(r, providers);
         return {
           type: r.type,
@@ -258,19 +298,18 @@ export function inProcessAnalyzer(): AnalyzerSession {
           ]),
         );
       });
+      const run: Running = { p: stackPolicies[0], level: "mandatory" };
+      const report = reporter(run, out);
       for (const p of stackPolicies) {
+        run.p = p;
+        run.level = levelOf(p);
         const args = {
           resources: views,
-          getConfig: getConfigOf(p.name),
+          getConfig: () => configOf(p.name),
           stackTags: new Map<string, string>(),
           notApplicable,
         } as unknown as StackValidationArgs;
-        try {
-          await Promise.resolve((p as StackValidationPolicy).validateStack(args, reporter(p, levelOf(p), out)));
-        } catch (e) {
-          if (!(e instanceof UnknownValueError)) throw e;
-          out.push(cannotRun(p, e));
-        }
+        await validate(run, out, () => (p as StackValidationPolicy).validateStack(args, report));
       }
       return toDiagnostics(out);
     },
