@@ -8,10 +8,12 @@
  *
  * What it leaves out is the part whose cost has nothing to do with the rules: the served pack decodes
  * every resource's protobuf Struct again for every stack policy, ~17 s of every 45 s the policy tests
- * spent. Pulumi's own compliance policies are unit-tested the same way (pulumi/compliance-policies,
- * docs/policies/policy/unit-test.md: validate functions called with constructed args). The gate, `npm
- * start` and the end-to-end tests keep the served pack (./analyzer.ts); test/policy/in-process.test.ts
- * holds the two to the same answers on a request that breaks every rule.
+ * spent. Here each properties object is deserialized once (and frozen), and one args object serves a
+ * request's policies in turn. Pulumi's own compliance policies are unit-tested the same way
+ * (pulumi/compliance-policies, docs/policies/policy/unit-test.md: validate functions called with
+ * constructed args). The gate, `npm start` and the end-to-end tests keep the served pack
+ * (./analyzer.ts); test/policy/in-process.test.ts holds the two to the same answers, field for field, on
+ * requests carrying every rule case's mutation.
  */
 import type {
   EnforcementLevel,
