@@ -3,6 +3,8 @@
  * the recorded plan as JSON. A child process gives every evaluation a fresh Pulumi runtime (its state is
  * process-global) and lets a config error end the run exactly as it would end `pulumi preview`.
  */
+// First: TypeScript is loaded only if the program serializes a function (../lazy-typescript.ts).
+import "../lazy-typescript";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";

@@ -6,6 +6,8 @@
  *
  * Run as a child process only: `serve` allows one pack per process and keeps it alive.
  */
+// First: TypeScript is loaded only if something uses it (../lazy-typescript.ts).
+import "../lazy-typescript";
 import type { EnforcementLevel, PolicyPackArgs, PolicyPackConfig } from "@pulumi/policy";
 import pack from "../../policy/package.json";
 import { PACK_NAME, policies } from "../../policy/policies";
