@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { runPolicyGate } from "../../../tools/policy/gate";
+import { inProcessAnalyzer } from "../../../tools/policy/in-process";
 import { evaluateStack } from "../../../tools/plan/evaluate";
 import { readStackConfig } from "../../../tools/plan/stack-config";
 import type { Plan, PlannedResource } from "../../../tools/plan/types";
@@ -147,7 +148,8 @@ describe("event streams in the plans", function () {
   });
 
   it("prod: the policy gate passes, with no diagnostic on an event-stream resource", async () => {
-    const result = await runPolicyGate(await planOf("prod"));
+    // The pack's policies in process (test/policy/in-process.test.ts holds them to the served pack).
+    const result = await runPolicyGate(await planOf("prod"), { session: inProcessAnalyzer() });
     expect(result.passed).to.equal(true);
     const mine = result.diagnostics.filter((d) => /web-events/.test(d.detail ?? ""));
     expect(mine).to.deep.equal([]);
@@ -189,7 +191,7 @@ describe("event streams in the plans", function () {
     }
     const errored = ofType(ready, ALARM).filter((a) => a.inputs.metricName === "ErroredTaskCount");
     expect(errored).to.have.length(2);
-    const gate = await runPolicyGate(ready);
+    const gate = await runPolicyGate(ready, { session: inProcessAnalyzer() });
     expect(gate.passed).to.equal(true);
   });
 });
