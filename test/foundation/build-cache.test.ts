@@ -78,6 +78,13 @@ describe("build cache", () => {
     }
     const entries = (kind: string) => fs.readdirSync(path.join(dir, "cache", kind)).length;
     expect([entries("bundle"), entries("transpile")]).to.deep.equal([1, 1]);
+    // A bundle is checked against every file esbuild read and the lock file.
+    const bundleEntry = fs.readdirSync(path.join(dir, "cache", "bundle"))[0];
+    const recorded = Object.keys(
+      (JSON.parse(fs.readFileSync(path.join(dir, "cache", "bundle", bundleEntry), "utf8")) as { inputs: object })
+        .inputs,
+    ).map((f) => path.relative(path.join(__dirname, "..", ".."), f));
+    expect(recorded).to.include.members(["functions/api-puller/index.ts", "package-lock.json"]);
     expect(freshModule).to.match(/require\(/); // CommonJS, as the service's tsconfig.build.json asks
   });
 });

@@ -31,7 +31,7 @@ export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
 /**
  * Bundles `entry` (a TypeScript module exporting `handler`) and its imports into one CommonJS file,
  * through the build cache (../../build-cache.ts): an entry is reused only while every file esbuild read
- * for it (its metafile's inputs) is unchanged.
+ * for it (its metafile's inputs) and the lock file are unchanged.
  */
 export function bundleFunction(entry: string): string {
   const options = {
@@ -50,7 +50,11 @@ export function bundleFunction(entry: string): string {
     const result = buildSync({ ...options, metafile: true });
     return {
       output: result.outputFiles[0].text,
-      inputs: Object.keys(result.metafile.inputs).map((f) => path.resolve(ROOT, f)),
+      // Every file esbuild read, and the lock file: an upgrade can change how an import resolves.
+      inputs: [
+        ...Object.keys(result.metafile.inputs).map((f) => path.resolve(ROOT, f)),
+        path.join(ROOT, "package-lock.json"),
+      ],
     };
   });
 }
