@@ -17,7 +17,7 @@ import { PUBLIC_ENDPOINT_LABEL } from "../../policy/contract";
 import type { SettingsOverrides } from "../../policy/config";
 import { startAnalyzer, type AnalyzerDiagnostic, type AnalyzerSession } from "../../tools/policy/analyzer";
 import { runPolicyGateOnResources, type GateDiagnostic, type GateResult } from "../../tools/policy/gate";
-import { inProcessAnalyzer } from "../../tools/policy/in-process";
+import { deepFreeze, inProcessAnalyzer } from "../../tools/policy/in-process";
 import { analyzeRequest, type ResourceInput } from "../../tools/policy/requests";
 import type { Plan, PlannedProvider } from "../../tools/plan/types";
 import { named, planOf } from "../helpers/plan";
@@ -327,14 +327,6 @@ export function fixtures(plan: Plan): ResourceInput[] {
       permissions: ["logging.logEntries.list"],
     }),
   ];
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
 }
 
 /** Types a rule names only to reject them: long-lived credentials have no compliant form. */

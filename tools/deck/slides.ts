@@ -174,6 +174,7 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
   pptx.company = facts.config.environment;
   const f = facts;
   const p = f.plan;
+  const fam = (type: string) => familyOf(f, type);
   const cellsText = f.cells.map((c) => `${c.name} (${c.law}: ${c.awsRegion} + ${c.gcpRegion})`).join(" · ");
 
   // 1. Title
@@ -284,7 +285,6 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String((f.sources["Transactional databases"] ?? []).length), "databases replicated (CDC)"],
       [`${p.dmsCapacity.min}-${p.dmsCapacity.max}`, "DCU per replication (min-max)"],
@@ -314,7 +314,6 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String(fam("lakehouse:aws:CassandraExtract").instances), "Cassandra stores extracted"],
       [String(fam("lakehouse:aws:ElasticsearchExtract").instances), "Elasticsearch clusters extracted"],
@@ -349,7 +348,6 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => familyOf(f, t);
     const msk = f.cells.flatMap((c) => c.bounds).find((b) => b.store === "MSK topics");
     stats(s, [
       [String(fam("lakehouse:aws:EventStreamSource").instances), "Kafka sources"],
@@ -380,7 +378,6 @@ export function buildDeck({ facts, diagramPng, diagramAspect }: DeckInput): Pptx
       ],
       { x: 0.5, y: 1.3, w: W - 1, h: 3.4 },
     );
-    const fam = (t: string) => familyOf(f, t);
     stats(s, [
       [String(fam("lakehouse:aws:CsvFeed").instances), "CSV feeds"],
       [String(fam("lakehouse:aws:ApiSource").instances), "API pullers"],

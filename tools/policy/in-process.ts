@@ -28,7 +28,7 @@ import type {
 import pack from "../../policy/package.json";
 import { PACK_NAME, policies } from "../../policy/policies";
 import type { AnalyzerDiagnostic, AnalyzerSession } from "./analyzer";
-import { stackProperties, toStructValue, type ResourceInput } from "./requests";
+import { providerIndex, providerOf, stackProperties, toStructValue, type ResourceInput } from "./requests";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // The library's own (internal, untyped) deserializer and proxy: what the server applies to each request.
@@ -58,7 +58,8 @@ interface Recorded {
 /** The pack config as `configure` leaves it in the server: per policy, its properties and level. */
 type ServerConfig = Record<string, Props & { enforcementLevel: EnforcementLevel }>;
 
-function deepFreeze<T>(v: T): T {
+/** Freezes `v` and everything reachable from it. */
+export function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
     Object.freeze(v);
     for (const x of Object.values(v)) deepFreeze(x);
@@ -181,21 +182,10 @@ export function inProcessAnalyzer(): AnalyzerSession {
       severity: severityOf(d.severity),
       urn: d.urn ?? "",
     }));
-  const providerOf = (r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>) => {
-    if (!r.provider) return undefined;
-    const declared = providers.get(r.provider.urn);
-    const props: Props = declared
-      ? declared.inputs
-      : {
-          ...(r.provider.region ? { region: r.provider.region } : {}),
-          ...(r.provider.project ? { project: r.provider.project } : {}),
-        };
-    return {
-      type: declared?.type ?? `pulumi:providers:${r.provider.pkg}`,
-      name: declared?.name ?? r.provider.name,
-      urn: r.provider.urn,
-      props: unknownCheckingProxy(deserialize(props)),
-    };
+  /** The request's provider (./requests.ts `providerOf`), its properties deserialized like the resource's. */
+  const providerView = (r: ResourceInput, providers: ReadonlyMap<string, ResourceInput>) => {
+    const provider = providerOf(r, providers);
+    return provider && { ...provider, props: unknownCheckingProxy(deserialize(provider.props)) };
   };
   const optionsOf = (r: ResourceInput) => ({
     protect: r.protect ?? false,
@@ -238,7 +228,7 @@ export function inProcessAnalyzer(): AnalyzerSession {
     async analyze(r, providers) {
       const out: Recorded[] = [];
       const props = unknownCheckingProxy(deserialize(r.inputs));
-      const provider = providerOf(r, providers);
+      const provider = providerView(r, providers);
       // One args object and one reporter for the request, following the policy being run.
       const run: Running = { p: policies[0], level: "mandatory" };
       const args = {
@@ -270,11 +260,11 @@ export function inProcessAnalyzer(): AnalyzerSession {
       const out: Recorded[] = [];
       const stackPolicies = policies.filter((p) => isStackPolicy(p) && levelOf(p) !== "disabled");
       if (stackPolicies.length === 0) return [];
-      const providers = new Map(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]));
+      const providers = providerIndex(resources);
       // The engine's view after the step (outputs over inputs), deserialized once for every stack policy.
       const views: PolicyResource[] = resources.map((r) => {
         const props = unknownCheckingProxy(deserialize(stackProperties(r), r));
-        const provider = providerOf(r, providers);
+        const provider = providerView(r, providers);
         return {
           type: r.type,
           props,

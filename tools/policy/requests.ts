@@ -77,27 +77,34 @@ export function providerIndex(resources: readonly ResourceInput[]): Map<string, 
   return new Map(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]));
 }
 
+/**
+ * The provider resource the engine attaches to a request: the declared provider's inputs, or, for a
+ * default provider, only what the plan recorded about it (its region and project).
+ */
+export function providerOf(
+  r: ResourceInput,
+  providers: ReadonlyMap<string, ResourceInput>,
+): { urn: string; type: string; name: string; props: Readonly<Record<string, unknown>> } | undefined {
+  if (!r.provider) return undefined;
+  const declared = providers.get(r.provider.urn);
+  if (declared) return { urn: r.provider.urn, type: declared.type, name: declared.name, props: declared.inputs };
+  const props: Record<string, unknown> = {};
+  if (r.provider.region) props.region = r.provider.region;
+  if (r.provider.project) props.project = r.provider.project;
+  return { urn: r.provider.urn, type: `pulumi:providers:${r.provider.pkg}`, name: r.provider.name, props };
+}
+
 function providerResource(
   r: ResourceInput,
   providers: ReadonlyMap<string, ResourceInput>,
 ): analyzerproto.AnalyzerProviderResource | undefined {
-  if (!r.provider) return undefined;
+  const provider = providerOf(r, providers);
+  if (!provider) return undefined;
   const p = new analyzerproto.AnalyzerProviderResource();
-  const declared = providers.get(r.provider.urn);
-  p.setUrn(r.provider.urn);
-  if (declared) {
-    p.setType(declared.type);
-    p.setName(declared.name);
-    p.setProperties(struct(declared.inputs));
-  } else {
-    // A default provider: only what the plan recorded about it.
-    p.setType(`pulumi:providers:${r.provider.pkg}`);
-    p.setName(r.provider.name);
-    const props: Record<string, unknown> = {};
-    if (r.provider.region) props.region = r.provider.region;
-    if (r.provider.project) props.project = r.provider.project;
-    p.setProperties(struct(props));
-  }
+  p.setUrn(provider.urn);
+  p.setType(provider.type);
+  p.setName(provider.name);
+  p.setProperties(struct(provider.props));
   return p;
 }
 
