@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { evaluateStack, type PlanMode } from "../../tools/plan/evaluate";
+import { closePlanWorkers, evaluateStack, type PlanMode } from "../../tools/plan/evaluate";
 
 export const PLANS_DIR_ENV = "LAKEHOUSE_TEST_PLANS";
 
@@ -38,6 +38,8 @@ export async function mochaGlobalSetup(): Promise<void> {
     }
   };
   await Promise.all([run(), run()]);
+  // This process evaluates nothing more; the test files' processes start plan workers of their own.
+  closePlanWorkers();
   process.env[PLANS_DIR_ENV] = dir;
 }
 

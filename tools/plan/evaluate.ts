@@ -5,15 +5,16 @@
  *
  *   const plan = await evaluateStack({ stack: "prod" });
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import type { Socket } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "../../components/config/validate";
 import { applyOverrides, PROJECT_ROOT, readStackConfig } from "./stack-config";
 import type { EvaluateOptions, Plan } from "./types";
-import type { WorkerResult } from "./worker";
+import type { ServeReply, ServeRequest, WorkerResult } from "./worker";
 
 export type { EvaluateOptions, Plan, PlanMode, PlannedInvoke, PlannedProvider, PlannedResource } from "./types";
 
@@ -103,11 +104,27 @@ export async function evaluateStack(opts: EvaluateOptions): Promise<Plan> {
   }
 }
 
-/** One evaluation in a fresh process (the Pulumi runtime's state is process-global). */
+/**
+ * One evaluation in a worker process: a serving worker of this process when one is idle (see worker.ts
+ * `serve`: a fresh Pulumi runtime store and a fresh load of the program per evaluation, packages kept
+ * loaded), else a new one. `LAKEHOUSE_PLAN_WORKERS=fresh` evaluates every plan in a new process instead.
+ */
 async function runWorker(inFile: string, outFile: string, env: NodeJS.ProcessEnv): Promise<WorkerResult> {
   fs.rmSync(outFile, { force: true });
-  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "worker.ts"), inFile], {
+  const { code, stderr } =
+    process.env.LAKEHOUSE_PLAN_WORKERS === "fresh" ? await runFresh(inFile, env) : await runServed(inFile, env);
+  if (!fs.existsSync(outFile)) {
+    throw new PlanProgramError(`The offline plan worker exited with ${code} and no result:\n${stderr}`);
+  }
+  return JSON.parse(fs.readFileSync(outFile, "utf8")) as WorkerResult;
+}
+
+const WORKER = path.join(__dirname, "worker.ts");
+
+/** One evaluation in a process of its own, which ends with it. */
+function runFresh(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", WORKER, inFile], {
       cwd: PROJECT_ROOT,
       stdio: ["ignore", "ignore", "pipe"],
       env,
@@ -117,8 +134,93 @@ async function runWorker(inFile: string, outFile: string, env: NodeJS.ProcessEnv
     child.on("error", reject);
     child.on("close", (c) => resolve({ code: c, stderr: err }));
   });
-  if (!fs.existsSync(outFile)) {
-    throw new PlanProgramError(`The offline plan worker exited with ${code} and no result:\n${stderr}`);
-  }
-  return JSON.parse(fs.readFileSync(outFile, "utf8")) as WorkerResult;
+}
+
+/** The variables a serving worker takes per evaluation; every other one must match its own. */
+const PER_EVALUATION = ["PULUMI_NODEJS_SKIP_COMPONENT_INPUTS", "LAKEHOUSE_PLAN_STACK_TRACES"] as const;
+
+interface ServingWorker {
+  readonly child: ChildProcess;
+  /** The worker's environment without the per-evaluation variables: it serves only callers with the same. */
+  readonly envKey: string;
+  stderr: string;
+  exited: boolean;
+}
+
+/** Idle serving workers, at most MAX_IDLE: a plan worker holds a few hundred MB once it has run a plan. */
+const idle: ServingWorker[] = [];
+const MAX_IDLE = 2;
+
+function envKeyOf(env: NodeJS.ProcessEnv): string {
+  const rest = Object.entries(env).filter(([k]) => !(PER_EVALUATION as readonly string[]).includes(k));
+  return JSON.stringify(rest.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function startServing(env: NodeJS.ProcessEnv, envKey: string): ServingWorker {
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, "--serve"], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env,
+  });
+  const w: ServingWorker = { child, envKey, stderr: "", exited: false };
+  child.stderr?.on("data", (d: Buffer) => (w.stderr += d.toString()));
+  child.on("exit", () => {
+    w.exited = true;
+    const at = idle.indexOf(w);
+    if (at !== -1) idle.splice(at, 1);
+  });
+  // An idle worker never keeps this process alive; it exits when this process does (its IPC closes).
+  (child.stderr as Socket | null)?.unref();
+  (child.channel as { unref(): void } | undefined)?.unref();
+  child.unref();
+  return w;
+}
+
+function runServed(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  const envKey = envKeyOf(env);
+  const at = idle.findIndex((w) => w.envKey === envKey && !w.exited);
+  const w = at !== -1 ? idle.splice(at, 1)[0] : startServing(env, envKey);
+  w.stderr = "";
+  const request: ServeRequest = { inFile, env: Object.fromEntries(PER_EVALUATION.map((k) => [k, env[k] ?? null])) };
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      w.child.off("message", onMessage);
+      w.child.off("exit", onExit);
+      w.child.off("error", onError);
+      w.child.unref();
+    };
+    const onMessage = (reply: ServeReply): void => {
+      done();
+      // A worker whose evaluation failed exits by itself; one that succeeded serves the next caller.
+      if (reply.ok && !w.exited) {
+        if (idle.length < MAX_IDLE) idle.push(w);
+        else w.child.kill();
+      }
+      resolve({ code: 0, stderr: w.stderr });
+    };
+    const onExit = (code: number | null): void => {
+      done();
+      resolve({ code, stderr: w.stderr });
+    };
+    const onError = (e: Error): void => {
+      done();
+      w.child.kill();
+      reject(e);
+    };
+    w.child.on("message", onMessage);
+    w.child.on("exit", onExit);
+    w.child.on("error", onError);
+    w.child.ref();
+    w.child.send(request);
+  });
+}
+
+/** The process ids of this process's idle plan workers (tests: which worker serves next). */
+export function idlePlanWorkers(): number[] {
+  return idle.map((w) => w.child.pid ?? -1);
+}
+
+/** Ends this process's idle plan workers (they also end with it; this frees their memory sooner). */
+export function closePlanWorkers(): void {
+  for (const w of idle.splice(0)) w.child.kill();
 }

@@ -30,6 +30,9 @@ export type WorkerResult =
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Internal runtime modules: the mock monitor's request objects carry parent, dependencies and protection,
 // which the public Mocks interface does not pass on.
+const { withLocalStorage } = require("@pulumi/pulumi/runtime/state") as {
+  withLocalStorage<T>(callback: () => T): T;
+};
 const settings = require("@pulumi/pulumi/runtime/settings") as {
   getMonitor(): { registerResource(req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void): void };
   waitForRPCs?: () => Promise<void>;
@@ -112,10 +115,15 @@ function secretPathsOf(value: unknown, at = ""): string[] {
  * plan evaluates without stack traces, unless `LAKEHOUSE_PLAN_STACK_TRACES=1`: evaluateStack sets it
  * when it re-runs a failed program, so a program error is still reported with its trace.
  */
+const withTraces = {
+  callsites: (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites,
+  limit: Error.stackTraceLimit,
+};
 function skipStackTraces(): void {
-  if (process.env.LAKEHOUSE_PLAN_STACK_TRACES === "1") return;
-  (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites = () => [];
-  Error.stackTraceLimit = 0;
+  // Set both ways: a serving worker may run a plan with traces after one without.
+  const traces = process.env.LAKEHOUSE_PLAN_STACK_TRACES === "1";
+  (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites = traces ? withTraces.callsites : () => [];
+  Error.stackTraceLimit = traces ? withTraces.limit : 0;
 }
 
 async function main(input: WorkerInput): Promise<WorkerResult> {
@@ -314,14 +322,72 @@ async function resolveOutputs(value: unknown, depth = 0): Promise<unknown> {
   return value;
 }
 
-const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as WorkerInput;
-main(input)
-  .then((result) => {
-    fs.writeFileSync(input.out, JSON.stringify(result));
-    process.exit(0);
-  })
-  .catch((err: unknown) => {
+/** One evaluation: reads the input file, writes the result to `input.out`; whether the plan succeeded. */
+async function evaluateFile(inFile: string): Promise<boolean> {
+  const input = JSON.parse(fs.readFileSync(inFile, "utf8")) as WorkerInput;
+  let result: WorkerResult;
+  try {
+    result = await main(input);
+  } catch (err) {
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    fs.writeFileSync(input.out, JSON.stringify({ ok: false, kind: "program", message, problems: [] }));
-    process.exit(0);
+    result = { ok: false, kind: "program", message, problems: [] };
+  }
+  fs.writeFileSync(input.out, JSON.stringify(result));
+  return result.ok;
+}
+
+/** Messages between evaluate.ts and a serving worker (`worker.ts --serve`, over the IPC channel). */
+export interface ServeRequest {
+  readonly inFile: string;
+  /** The variables the plan reads per evaluation (stack traces, component inputs); null: unset. */
+  readonly env: Readonly<Record<string, string | null>>;
+}
+export interface ServeReply {
+  readonly ok: boolean;
+}
+
+/**
+ * A serving worker evaluates one plan after another, each as a fresh program, which is what the
+ * Automation API does for inline programs: every evaluation runs in its own Pulumi runtime store
+ * (`withLocalStorage`: config, options, monitor, stack resource, all per evaluation) and the project's
+ * own modules are unloaded afterwards, so the next `require` of the program runs it again from the
+ * top. Packages (@pulumi/aws, @pulumi/gcp...) stay loaded and compiled: that is the time saved (about
+ * 2 s of module loading per plan, and a warm JIT). test/foundation/plan-worker.test.ts holds a
+ * served plan to the one-shot process's, byte for byte. After a failed evaluation the worker exits,
+ * so whatever a failing program left running cannot reach the next one.
+ */
+function serve(): void {
+  const loadedBefore = new Set(Object.keys(require.cache));
+  const nodeModules = `${path.sep}node_modules${path.sep}`;
+  let busy = false;
+  process.on("disconnect", () => process.exit(0));
+  // A rejection between evaluations belongs to none of them: end the worker rather than let it linger.
+  process.on("unhandledRejection", () => {
+    if (!busy) process.exit(1);
   });
+  process.on("message", (req: ServeRequest) => {
+    busy = true;
+    for (const [k, v] of Object.entries(req.env)) {
+      if (v === null) delete process.env[k];
+      else process.env[k] = v;
+    }
+    const listeners = process.listeners("unhandledRejection");
+    void withLocalStorage(() => evaluateFile(req.inFile)).then((ok) => {
+      for (const l of process.listeners("unhandledRejection")) {
+        if (!listeners.includes(l)) process.off("unhandledRejection", l);
+      }
+      // The program's modules (and the fixtures') load again for the next plan; packages stay.
+      for (const k of Object.keys(require.cache)) {
+        if (!loadedBefore.has(k) && !k.includes(nodeModules)) delete require.cache[k];
+      }
+      busy = false;
+      const reply: ServeReply = { ok };
+      process.send?.(reply, () => {
+        if (!ok) process.exit(0);
+      });
+    });
+  });
+}
+
+if (process.argv[2] === "--serve") serve();
+else void evaluateFile(process.argv[2]).then(() => process.exit(0));

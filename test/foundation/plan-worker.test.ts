@@ -1,0 +1,97 @@
+/**
+ * Serving plan workers (tools/plan/worker.ts `serve`, evaluate.ts `runServed`): a worker that has already
+ * evaluated other plans gives the same plan, byte for byte, as a process that evaluates only that one;
+ * a failed evaluation ends its worker; a program error after a successful plan still comes with its
+ * stack trace.
+ */
+import { expect } from "chai";
+import {
+  closePlanWorkers,
+  evaluateStack,
+  idlePlanWorkers,
+  PlanConfigError,
+  PlanProgramError,
+  type EvaluateOptions,
+  type Plan,
+} from "../../tools/plan/evaluate";
+import { planOf } from "../helpers/plan";
+
+/** The record without its timing, as JSON text: equal text is an identical plan. */
+const text = (plan: Plan): string => JSON.stringify({ ...plan, durationMs: 0 });
+
+/** An evaluation in a one-shot process of its own (`LAKEHOUSE_PLAN_WORKERS=fresh`). */
+async function oneShot(opts: EvaluateOptions): Promise<Plan> {
+  process.env.LAKEHOUSE_PLAN_WORKERS = "fresh";
+  try {
+    return await evaluateStack(opts);
+  } finally {
+    delete process.env.LAKEHOUSE_PLAN_WORKERS;
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Resolves once `pid` has exited (a failed worker exits right after its reply). */
+async function exited(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+describe("plan workers: one worker, many plans, each as if alone", function () {
+  this.timeout(120_000);
+  let worker: number;
+
+  before(async () => {
+    closePlanWorkers();
+    // Another stack in another mode first, so the plans below run in a worker with history.
+    await evaluateStack({ stack: "prod", mode: "first-preview" });
+    expect(idlePlanWorkers()).to.have.length(1);
+    worker = idlePlanWorkers()[0];
+  });
+  after(() => closePlanWorkers());
+
+  it("dev, served after a prod first preview, is the one-shot process's plan byte for byte", async () => {
+    const served = await evaluateStack({ stack: "dev" });
+    expect(idlePlanWorkers()).to.deep.equal([worker]);
+    expect(served.resources.length).to.be.greaterThan(500);
+    expect(text(served)).to.equal(text(await oneShot({ stack: "dev" })));
+  });
+
+  it("prod, served third by the same worker, is the plan of a worker's first evaluation byte for byte", async () => {
+    const served = await evaluateStack({ stack: "prod" });
+    expect(idlePlanWorkers()).to.deep.equal([worker]);
+    expect(text(served)).to.equal(text(await planOf("prod")));
+  });
+
+  it("a program error after successful plans comes with its stack trace, and ends the worker", async () => {
+    // Traces asked for by the caller: the worker, which ran three plans without them, turns them back on.
+    process.env.LAKEHOUSE_PLAN_STACK_TRACES = "1";
+    const failed = await evaluateStack({ stack: "dev", program: "test/fixtures/programs/throws.ts" })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => delete process.env.LAKEHOUSE_PLAN_STACK_TRACES);
+    expect(failed).to.be.instanceOf(PlanProgramError);
+    expect((failed as Error).message).to.contain("fixture: the program fails after its first resource");
+    expect((failed as Error).message).to.match(/programs\/throws\.ts:9:/);
+    await exited(worker);
+    expect(alive(worker)).to.equal(false);
+    expect(idlePlanWorkers()).to.deep.equal([]);
+  });
+
+  it("a config error ends its worker too", async () => {
+    const failed = await evaluateStack({ stack: "dev", configOverrides: { "lakehouse:erasureSlaDays": 2 } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).to.be.instanceOf(PlanConfigError);
+    expect(idlePlanWorkers()).to.deep.equal([]);
+  });
+});
