@@ -1,8 +1,8 @@
 /**
  * Serving plan workers (tools/plan/worker.ts `serve`, evaluate.ts `runServed`): a worker that has already
  * evaluated other plans gives the same plan, byte for byte, as a process that evaluates only that one;
- * a failed evaluation ends its worker; a program error after a successful plan still comes with its
- * stack trace.
+ * a program error ends its worker, and still comes with its stack trace after plans without; a config
+ * error (found before anything is declared) does not.
  */
 import { expect } from "chai";
 import {
@@ -86,12 +86,26 @@ describe("plan workers: one worker, many plans, each as if alone", function () {
     expect(idlePlanWorkers()).to.deep.equal([]);
   });
 
-  it("a config error ends its worker too", async () => {
+  it("a config error, found before anything is declared, leaves the worker serving the next plan as if alone", async () => {
+    await evaluateStack({ stack: "dev", mode: "first-preview" });
+    const [next] = idlePlanWorkers();
     const failed = await evaluateStack({ stack: "dev", configOverrides: { "lakehouse:erasureSlaDays": 2 } }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(failed).to.be.instanceOf(PlanConfigError);
-    expect(idlePlanWorkers()).to.deep.equal([]);
+    expect((failed as PlanConfigError).problems.join("\n")).to.contain("lakehouse:erasureSlaDays");
+    expect(idlePlanWorkers()).to.deep.equal([next]);
+    const again = await evaluateStack({ stack: "dev", mode: "first-preview" });
+    expect(idlePlanWorkers()).to.deep.equal([next]);
+    expect(text(again)).to.equal(text(await planOf("dev", "first-preview")));
+  });
+
+  it("an idle worker that ends just as it is taken: the plan runs in a new one", async () => {
+    const [taken] = idlePlanWorkers();
+    process.kill(taken, "SIGKILL");
+    const plan = await evaluateStack({ stack: "dev", mode: "first-preview" });
+    expect(idlePlanWorkers()).to.have.length(1).and.not.include(taken);
+    expect(text(plan)).to.equal(text(await planOf("dev", "first-preview")));
   });
 });

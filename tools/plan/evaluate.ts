@@ -176,9 +176,14 @@ function startServing(env: NodeJS.ProcessEnv, envKey: string): ServingWorker {
   return w;
 }
 
-function runServed(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+/** `reuse`: an idle worker may serve (false: a new one, after an idle worker ended as it was taken). */
+function runServed(
+  inFile: string,
+  env: NodeJS.ProcessEnv,
+  reuse = true,
+): Promise<{ code: number | null; stderr: string }> {
   const envKey = envKeyOf(env);
-  const at = idle.findIndex((w) => w.envKey === envKey && !w.exited);
+  const at = reuse ? idle.findIndex((w) => w.envKey === envKey && !w.exited) : -1;
   const w = at !== -1 ? idle.splice(at, 1)[0] : startServing(env, envKey);
   w.stderr = "";
   const request: ServeRequest = { inFile, env: Object.fromEntries(PER_EVALUATION.map((k) => [k, env[k] ?? null])) };
@@ -191,8 +196,8 @@ function runServed(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: numb
     };
     const onMessage = (reply: ServeReply): void => {
       done();
-      // A worker whose evaluation failed exits by itself; one that succeeded serves the next caller.
-      if (reply.ok && !w.exited) {
+      // A worker that does not serve on exits by itself (worker.ts `serve`).
+      if (reply.serving && !w.exited) {
         if (idle.length < MAX_IDLE) idle.push(w);
         else w.child.kill();
       }
@@ -200,12 +205,16 @@ function runServed(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: numb
     };
     const onExit = (code: number | null): void => {
       done();
-      resolve({ code, stderr: w.stderr });
+      // An idle worker can end just as it is taken (worker.ts ends one that sees a stray rejection):
+      // the evaluation runs again in a new worker, whose exit, if it comes, is the evaluation's own.
+      if (at !== -1) resolve(runServed(inFile, env, false));
+      else resolve({ code, stderr: w.stderr });
     };
     const onError = (e: Error): void => {
       done();
       w.child.kill();
-      reject(e);
+      if (at !== -1) resolve(runServed(inFile, env, false));
+      else reject(e);
     };
     w.child.on("message", onMessage);
     w.child.on("exit", onExit);

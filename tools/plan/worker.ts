@@ -126,7 +126,11 @@ function skipStackTraces(): void {
   Error.stackTraceLimit = traces ? withTraces.limit : 0;
 }
 
+/** The config error the last evaluation ended on, when it came before anything was declared. */
+let configError: Error | undefined;
+
 async function main(input: WorkerInput): Promise<WorkerResult> {
+  configError = undefined;
   skipStackTraces();
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
   const mocks = new RecordingMocks({ unknownOutputs: input.mode === "first-preview" });
@@ -223,6 +227,7 @@ async function main(input: WorkerInput): Promise<WorkerResult> {
   } catch (err) {
     const e = err as Error & { problems?: string[] };
     if (e.name === "StackConfigError") {
+      if (declared.length === 0 && resources.length === 0) configError = e;
       return { ok: false, kind: "config", message: e.message, problems: [...(e.problems ?? [])] };
     }
     return { ok: false, kind: "program", message: e.stack ?? String(err), problems: [] };
@@ -343,7 +348,8 @@ export interface ServeRequest {
   readonly env: Readonly<Record<string, string | null>>;
 }
 export interface ServeReply {
-  readonly ok: boolean;
+  /** The worker serves on: the plan succeeded, or its config was rejected before anything was declared. */
+  readonly serving: boolean;
 }
 
 /**
@@ -354,36 +360,44 @@ export interface ServeReply {
  * top. Packages (@pulumi/aws, @pulumi/gcp...) stay loaded and compiled: that is the time saved (about
  * 2 s of module loading per plan, and a warm JIT). test/foundation/plan-worker.test.ts holds a
  * served plan to the one-shot process's, byte for byte. After a failed evaluation the worker exits,
- * so whatever a failing program left running cannot reach the next one.
+ * so whatever a failing program left running cannot reach the next one; except after a config error
+ * found before anything was declared (the program validates its config first), which left nothing.
  */
 function serve(): void {
   const loadedBefore = new Set(Object.keys(require.cache));
   const nodeModules = `${path.sep}node_modules${path.sep}`;
-  let busy = false;
+  /** Rejections nobody handled since the current evaluation finished (undefined: no evaluation running). */
+  let late: unknown[] | undefined;
   process.on("disconnect", () => process.exit(0));
   // A rejection between evaluations belongs to none of them: end the worker rather than let it linger.
-  process.on("unhandledRejection", () => {
-    if (!busy) process.exit(1);
+  process.on("unhandledRejection", (reason) => {
+    if (late === undefined) process.exit(1);
+    late.push(reason);
   });
   process.on("message", (req: ServeRequest) => {
-    busy = true;
+    late = [];
     for (const [k, v] of Object.entries(req.env)) {
       if (v === null) delete process.env[k];
       else process.env[k] = v;
     }
     const listeners = process.listeners("unhandledRejection");
-    void withLocalStorage(() => evaluateFile(req.inFile)).then((ok) => {
+    void withLocalStorage(() => evaluateFile(req.inFile)).then(async (ok) => {
       for (const l of process.listeners("unhandledRejection")) {
         if (!listeners.includes(l)) process.off("unhandledRejection", l);
       }
+      // Rejections the evaluation left behind surface once its microtasks have drained (the runtime
+      // rejects the stack's outputs too when the program throws: the same error, reported once).
+      late = [];
+      await new Promise((resolve) => setImmediate(resolve));
+      const leftBehind = late.filter((r) => r !== configError);
+      late = undefined;
       // The program's modules (and the fixtures') load again for the next plan; packages stay.
       for (const k of Object.keys(require.cache)) {
         if (!loadedBefore.has(k) && !k.includes(nodeModules)) delete require.cache[k];
       }
-      busy = false;
-      const reply: ServeReply = { ok };
+      const reply: ServeReply = { serving: leftBehind.length === 0 && (ok || configError !== undefined) };
       process.send?.(reply, () => {
-        if (!ok) process.exit(0);
+        if (!reply.serving) process.exit(0);
       });
     });
   });
