@@ -19,6 +19,7 @@ const SLOWEST_FIRST = [
   "test/ingestion/edge-cases.test.ts",
   "test/sources/nosql/nosql-plan.test.ts",
   "test/foundation/secrets-in-state.test.ts",
+  "test/foundation/plan-worker.test.ts",
 ];
 
 const all = fs

@@ -1,7 +1,9 @@
 /**
  * Runs in a child process: evaluates the program under Pulumi mocks with the given config and writes
- * the recorded plan as JSON. A child process gives every evaluation a fresh Pulumi runtime (its state is
- * process-global) and lets a config error end the run exactly as it would end `pulumi preview`.
+ * the recorded plan as JSON. A child process keeps the Pulumi runtime of the caller untouched and lets a
+ * config error end the run exactly as it would end `pulumi preview`. `worker.ts <input.json>` evaluates
+ * one plan and exits; `worker.ts --serve` (what evaluate.ts starts) evaluates one plan after another,
+ * each in a runtime store of its own (see `serve`, ADR 0016).
  */
 // First: TypeScript is loaded only if the program serializes a function (../lazy-typescript.ts).
 import "../lazy-typescript";
