@@ -1,8 +1,9 @@
 /**
  * Serving plan workers (tools/plan/worker.ts `serve`, evaluate.ts `runServed`): a worker that has already
  * evaluated other plans gives the same plan, byte for byte, as a process that evaluates only that one;
- * a program error ends its worker, and still comes with its stack trace after plans without; a config
- * error (found before anything is declared) does not.
+ * a config error (found before anything is declared) leaves the worker serving; an idle worker that
+ * ends as it is taken is replaced; a program error ends its worker, and still comes with its stack trace
+ * after a plan without.
  */
 import { expect } from "chai";
 import {
@@ -45,18 +46,19 @@ async function exited(pid: number): Promise<void> {
 
 describe("plan workers: one worker, many plans, each as if alone", function () {
   this.timeout(120_000);
+  /** The worker that serves every plan here until the kill test replaces it. */
   let worker: number;
 
   before(async () => {
     closePlanWorkers();
-    // Another stack in another mode first, so the plans below run in a worker with history.
-    await evaluateStack({ stack: "prod", mode: "first-preview" });
+    // Another mode first, so the plans below run in a worker with history.
+    await evaluateStack({ stack: "dev", mode: "first-preview" });
     expect(idlePlanWorkers()).to.have.length(1);
     worker = idlePlanWorkers()[0];
   });
   after(() => closePlanWorkers());
 
-  it("dev, served after a prod first preview, is the one-shot process's plan byte for byte", async () => {
+  it("dev, served after a first preview, is the one-shot process's plan byte for byte", async () => {
     const served = await evaluateStack({ stack: "dev" });
     expect(idlePlanWorkers()).to.deep.equal([worker]);
     expect(served.resources.length).to.be.greaterThan(500);
@@ -69,8 +71,29 @@ describe("plan workers: one worker, many plans, each as if alone", function () {
     expect(text(served)).to.equal(text(await planOf("prod")));
   });
 
-  it("a program error after successful plans comes with its stack trace, and ends the worker", async () => {
-    // Traces asked for by the caller: the worker, which ran three plans without them, turns them back on.
+  it("a config error, found before anything is declared, leaves the worker serving the next plan as if alone", async () => {
+    const failed = await evaluateStack({ stack: "dev", configOverrides: { "lakehouse:erasureSlaDays": 2 } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).to.be.instanceOf(PlanConfigError);
+    expect((failed as PlanConfigError).problems.join("\n")).to.contain("lakehouse:erasureSlaDays");
+    expect(idlePlanWorkers()).to.deep.equal([worker]);
+    const again = await evaluateStack({ stack: "dev", mode: "first-preview" });
+    expect(idlePlanWorkers()).to.deep.equal([worker]);
+    expect(text(again)).to.equal(text(await planOf("dev", "first-preview")));
+  });
+
+  it("an idle worker that ends just as it is taken: the plan runs in a new one", async () => {
+    process.kill(worker, "SIGKILL");
+    const plan = await evaluateStack({ stack: "dev", mode: "first-preview" });
+    expect(idlePlanWorkers()).to.have.length(1).and.not.include(worker);
+    worker = idlePlanWorkers()[0];
+    expect(text(plan)).to.equal(text(await planOf("dev", "first-preview")));
+  });
+
+  it("a program error after a plan without stack traces comes with its trace, and ends the worker", async () => {
+    // Traces asked for by the caller: the worker, which ran a plan without them, turns them back on.
     process.env.LAKEHOUSE_PLAN_STACK_TRACES = "1";
     const failed = await evaluateStack({ stack: "dev", program: "test/fixtures/programs/throws.ts" })
       .then(
@@ -84,28 +107,5 @@ describe("plan workers: one worker, many plans, each as if alone", function () {
     await exited(worker);
     expect(alive(worker)).to.equal(false);
     expect(idlePlanWorkers()).to.deep.equal([]);
-  });
-
-  it("a config error, found before anything is declared, leaves the worker serving the next plan as if alone", async () => {
-    await evaluateStack({ stack: "dev", mode: "first-preview" });
-    const [next] = idlePlanWorkers();
-    const failed = await evaluateStack({ stack: "dev", configOverrides: { "lakehouse:erasureSlaDays": 2 } }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(failed).to.be.instanceOf(PlanConfigError);
-    expect((failed as PlanConfigError).problems.join("\n")).to.contain("lakehouse:erasureSlaDays");
-    expect(idlePlanWorkers()).to.deep.equal([next]);
-    const again = await evaluateStack({ stack: "dev", mode: "first-preview" });
-    expect(idlePlanWorkers()).to.deep.equal([next]);
-    expect(text(again)).to.equal(text(await planOf("dev", "first-preview")));
-  });
-
-  it("an idle worker that ends just as it is taken: the plan runs in a new one", async () => {
-    const [taken] = idlePlanWorkers();
-    process.kill(taken, "SIGKILL");
-    const plan = await evaluateStack({ stack: "dev", mode: "first-preview" });
-    expect(idlePlanWorkers()).to.have.length(1).and.not.include(taken);
-    expect(text(plan)).to.equal(text(await planOf("dev", "first-preview")));
   });
 });
