@@ -110,6 +110,12 @@ function secretPathsOf(value: unknown, at = ""): string[] {
   return [];
 }
 
+/** The runtime's own stack-trace settings, restored for a plan that asks for traces. */
+const withTraces = {
+  callsites: (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites,
+  limit: Error.stackTraceLimit,
+};
+
 /**
  * The runtime formats a stack trace for every resource (its source position, from an unbounded
  * `new Error().stack`) and for every promise it tracks (`debuggablePromise`), and Node maps each frame
@@ -117,10 +123,6 @@ function secretPathsOf(value: unknown, at = ""): string[] {
  * plan evaluates without stack traces, unless `LAKEHOUSE_PLAN_STACK_TRACES=1`: evaluateStack sets it
  * when it re-runs a failed program, so a program error is still reported with its trace.
  */
-const withTraces = {
-  callsites: (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites,
-  limit: Error.stackTraceLimit,
-};
 function skipStackTraces(): void {
   // Set both ways: a serving worker may run a plan with traces after one without.
   const traces = process.env.LAKEHOUSE_PLAN_STACK_TRACES === "1";
