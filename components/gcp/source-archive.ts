@@ -122,14 +122,14 @@ export function transpile(dir: string, file: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const version = (require("typescript/package.json") as { version: string }).version;
   return cachedBuild("transpile", cacheKey("typescript", version, source), () => ({
-    output: transpileNow(dir, file),
+    output: transpileNow(dir, file, tsconfig),
     inputs: [source, tsconfig],
   }));
 }
 
-function transpileNow(dir: string, file: string): string {
+function transpileNow(dir: string, file: string, tsconfig: string): string {
   const ts = typescript();
-  const build = readJson<{ compilerOptions: Record<string, unknown> }>(path.join(dir, "tsconfig.build.json"));
+  const build = readJson<{ compilerOptions: Record<string, unknown> }>(tsconfig);
   const { options, errors } = ts.convertCompilerOptionsFromJson(build.compilerOptions, dir);
   if (errors.length > 0) {
     throw new Error(

@@ -73,7 +73,8 @@ const DOUBLE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function validDate(year: number, month: number, day: number): boolean {
+/** Whether year-month-day is a day of the Gregorian calendar (29 February in leap years only). */
+export function validDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= MONTH_DAYS[month - 1] + (leap ? 1 : 0);

@@ -1,23 +1,17 @@
 /**
  * The CSV loader's type formats (functions/csv-loader/README.md, "Types") as regular expressions, the way
  * the validator first checked them: the reference that test/sources/csv/types.test.ts holds the
- * validator's character loops to, and the baseline tools/bench/csv-validator.ts times them against.
+ * validator's character loops to, and the baseline tools/bench/csv-validator.ts times them against. The
+ * calendar rule (days per month, leap years), which did not change, is the validator's own `validDate`.
  */
 import { decimalPrecision, decimalScale, type CsvColumn } from "../../../functions/csv-loader/feed";
+import { validDate } from "../../../functions/csv-loader/validate";
 
 const DECIMAL = /^-?(\d+)(?:\.(\d+))?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?$/;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function validDate(y: string, m: string, d: string): boolean {
-  const year = Number(y);
-  const month = Number(m);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return day <= MONTH_DAYS[month - 1] + (leap ? 1 : 0);
-}
+/** The groups of a date pattern's match as a calendar day (the validator's own calendar rule). */
+const validDay = (y: string, m: string, d: string): boolean => validDate(Number(y), Number(m), Number(d));
 
 /** The reference answer for the types the validator checks with character loops (else undefined). */
 export function patternProblem(c: CsvColumn, value: string): string | undefined {
@@ -33,11 +27,11 @@ export function patternProblem(c: CsvColumn, value: string): string | undefined 
     }
     case "date": {
       const m = DATE.exec(value);
-      return m && validDate(m[1], m[2], m[3]) ? undefined : "not a date (YYYY-MM-DD)";
+      return m && validDay(m[1], m[2], m[3]) ? undefined : "not a date (YYYY-MM-DD)";
     }
     case "timestamp": {
       const m = TIMESTAMP.exec(value);
-      const ok = m && validDate(m[1], m[2], m[3]) && Number(m[4]) < 24 && Number(m[5]) < 60 && Number(m[6]) < 60;
+      const ok = m && validDay(m[1], m[2], m[3]) && Number(m[4]) < 24 && Number(m[5]) < 60 && Number(m[6]) < 60;
       return ok ? undefined : "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], UTC)";
     }
     default:
