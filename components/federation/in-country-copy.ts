@@ -35,8 +35,8 @@ export interface InCountryCopyArgs extends Omit<InCountryExportArgs, "schedule">
   readonly feedTableId: pulumi.Input<string>;
   /** Keep the feed bucket from being deleted with the stack (`lakehouse:protect`). */
   readonly protect: boolean;
-  /** Resolves once the Storage Transfer API is enabled. */
-  readonly servicesReady: pulumi.Input<string[]>;
+  /** The project's API enablements (`ProjectServices.enabled`), the Storage Transfer API among them. */
+  readonly servicesReady: readonly pulumi.Resource[];
 }
 
 /** UTC hours of the three nightly stages: export, transfer, load. */
@@ -65,13 +65,6 @@ export function loadParams(bucket: string, feedTableId: string): Record<string, 
     delete_source_files: "true",
   };
 }
-
-/**
- * The invoke option that makes a lookup wait for the APIs: the resources behind `servicesReady` (the
- * `projects.Service` enablements), as an Output of no value that carries them as dependencies.
- */
-export const transferApiReady = (servicesReady: pulumi.Input<string[]>): pulumi.Output<pulumi.Resource[]> =>
-  pulumi.output(servicesReady).apply((): pulumi.Resource[] => []);
 
 /**
  * The transfer role's policy: list and move (read, then delete) the exports, decrypt them. The delete is
@@ -146,7 +139,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
     // created its result is unknown (@pulumi/pulumi runtime/invoke.js, `invokeAsync`).
     const agent = gcp.storage.getTransferProjectServiceAccountOutput(
       { project },
-      { parent: this, dependsOn: transferApiReady(args.servicesReady) },
+      { parent: this, dependsOn: [...args.servicesReady] },
     );
     const stsAccount = new gcp.serviceaccount.Account(
       `${name}-sts-sa`,
@@ -216,7 +209,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: pulumi.output(args.servicesReady).apply(() => [...stsGrants, policy]),
+        dependsOn: [...stsGrants, policy, ...args.servicesReady],
       },
     );
     return { role, job };

@@ -33,8 +33,8 @@ export interface MartsArgs {
    * @default none
    */
   readonly sourcesReady?: readonly pulumi.Resource[];
-  /** Resolves once the BigQuery Reservation API (BI Engine) is enabled. */
-  readonly servicesReady: pulumi.Input<string[]>;
+  /** The project's API enablements (`ProjectServices.enabled`), the BigQuery Reservation API (BI Engine) among them. */
+  readonly servicesReady: readonly pulumi.Resource[];
 }
 
 /** The views of the marts, by table id. */
@@ -111,7 +111,7 @@ export class Marts extends pulumi.ComponentResource {
           { projectId: project, datasetId: args.feedDatasetId, tableId: "orders_daily" },
         ],
       },
-      { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
+      { parent: this, dependsOn: [...args.servicesReady] },
     );
     this.registerOutputs({ views: MART_VIEWS.map((v) => v) });
   }

@@ -49,8 +49,8 @@ export interface GcpPersonaAccessArgs {
   readonly personas: LakehouseConfig["personas"];
   /** Dataset ids per GCP zone (e.g. curated: [`curated`, `lake`]). */
   readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
-  /** Resolves once the project's APIs are enabled (Privileged Access Manager included). */
-  readonly servicesReady: pulumi.Input<string[]>;
+  /** The project's API enablements (`ProjectServices.enabled`), Privileged Access Manager among them. */
+  readonly servicesReady: readonly pulumi.Resource[];
   /** Service accounts acting for a persona, with the persona's dataset reads. @default [] */
   readonly workloads?: readonly PersonaWorkload[];
 }
@@ -162,7 +162,7 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
               : {}),
           },
           // Waits on the APIs, Privileged Access Manager included (Federation enables it).
-          { parent: this, dependsOn: pulumi.output(args.servicesReady).apply(() => []) },
+          { parent: this, dependsOn: [...args.servicesReady] },
         );
       }
     }

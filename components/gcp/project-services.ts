@@ -18,6 +18,12 @@ export interface ProjectServicesArgs {
 export class ProjectServices extends pulumi.ComponentResource implements ApiEnablement {
   /** Resolves once every API is enabled. */
   public readonly ready: pulumi.Output<string[]>;
+  /**
+   * Every API's `projects.Service`, for a `dependsOn` that waits for all of them. A plain array, not
+   * an Output: the SDK checks each Output's value for unknowns by walking it, and an Output whose value
+   * holds resources walks everything reachable from them (about a fifth of a plan's evaluation time).
+   */
+  public readonly enabled: readonly gcp.projects.Service[];
   private readonly byApi: ReadonlyMap<string, gcp.projects.Service>;
 
   constructor(name: string, args: ProjectServicesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -36,6 +42,7 @@ export class ProjectServices extends pulumi.ComponentResource implements ApiEnab
           ] as const,
       );
     this.byApi = new Map(enabled);
+    this.enabled = enabled.map(([, s]) => s);
     this.ready = pulumi.all(enabled.map(([, s]) => s.service));
     this.registerOutputs({ ready: this.ready });
   }

@@ -49,7 +49,7 @@ export interface GcpStorageCoreArgs {
 }
 
 export class GcpStorageCore extends pulumi.ComponentResource {
-  /** The cell's API enablement (created by the cell; kept here for the layers that read `services.ready`). */
+  /** The cell's API enablement (created by the cell; kept here for the layers that wait for `services.enabled`). */
   public readonly services: ProjectServices;
   public readonly keyRing: CellKeyRing;
   public readonly guardrails: ResidencyGuardrails;
