@@ -34,7 +34,11 @@ function computed(e: ts.Expression): boolean {
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = n.expression;
-      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : "";
+      const name = ts.isPropertyAccessExpression(callee)
+        ? callee.name.text
+        : ts.isIdentifier(callee)
+          ? callee.text
+          : "";
       if (MAKES_OUTPUT.has(name)) found = true;
     }
     if (ts.isTaggedTemplateExpression(n)) found = true;

@@ -32,9 +32,11 @@ export type WorkerResult =
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Internal runtime modules: the mock monitor's request objects carry parent, dependencies and protection,
 // which the public Mocks interface does not pass on.
-const { withLocalStorage } = require("@pulumi/pulumi/runtime/state") as {
-  withLocalStorage<T>(callback: () => T): T;
-};
+interface RuntimeStore {
+  resourcePackages?: Map<string, unknown>;
+  resourceModules?: Map<string, unknown>;
+}
+const state = require("@pulumi/pulumi/runtime/state") as { getStore(): RuntimeStore };
 const settings = require("@pulumi/pulumi/runtime/settings") as {
   getMonitor(): { registerResource(req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void): void };
   waitForRPCs?: () => Promise<void>;
@@ -357,11 +359,32 @@ export interface ServeReply {
 }
 
 /**
- * A serving worker evaluates one plan after another, each as a fresh program, which is what the
- * Automation API does for inline programs: every evaluation runs in its own Pulumi runtime store
- * (`withLocalStorage`: config, options, monitor, stack resource, all per evaluation) and the project's
- * own modules are unloaded afterwards, so the next `require` of the program runs it again from the
- * top. Packages (@pulumi/aws, @pulumi/gcp...) stay loaded and compiled: that is the time saved (about
+ * A new runtime store for the next evaluation, as a new process has once the packages are loaded. The
+ * runtime keeps a program's state (config, options, monitor, stack resource, pending registrations, the
+ * termination flag) in `global.globalStore` (@pulumi/pulumi runtime/state.js), created on first use; the
+ * packages' resource modules, registered when they load, live there too and are carried over.
+ * `setMocks` and `setAllConfig` reset most of it anyway, which is what Pulumi's own unit tests rely on
+ * when several programs run in one process; a new store also covers what they leave alone.
+ *
+ * Not `withLocalStorage`, with which the Automation API runs inline programs: on Node 20 an
+ * AsyncLocalStorage store switches on the promise hooks for the rest of the process, and they cost a
+ * served plan a fifth of its CPU time (measured alternately, ADR 0016).
+ */
+function freshRuntimeStore(): void {
+  const global = globalThis as { globalStore?: RuntimeStore };
+  const before = global.globalStore;
+  if (before === undefined) return; // the worker's first evaluation: the runtime has not made one yet
+  global.globalStore = undefined;
+  const store = state.getStore();
+  if (store === before) throw new Error("the Pulumi runtime store was not replaced");
+  store.resourcePackages = before.resourcePackages;
+  store.resourceModules = before.resourceModules;
+}
+
+/**
+ * A serving worker evaluates one plan after another, each as a fresh program: every evaluation starts
+ * with a fresh Pulumi runtime store (`freshRuntimeStore`) and the project's own modules are unloaded
+ * afterwards, so the next `require` of the program runs it again from the top. Packages (@pulumi/aws, @pulumi/gcp...) stay loaded and compiled: that is the time saved (about
  * 2 s of module loading per plan, and a warm JIT). test/foundation/plan-worker.test.ts holds a
  * served plan to the one-shot process's, byte for byte. After a failed evaluation the worker exits,
  * so whatever a failing program left running cannot reach the next one; except after a config error
@@ -385,7 +408,8 @@ function serve(): void {
       else process.env[k] = v;
     }
     const listeners = process.listeners("unhandledRejection");
-    void withLocalStorage(() => evaluateFile(req.inFile)).then(async (ok) => {
+    freshRuntimeStore();
+    void evaluateFile(req.inFile).then(async (ok) => {
       for (const l of process.listeners("unhandledRejection")) {
         if (!listeners.includes(l)) process.off("unhandledRejection", l);
       }
