@@ -440,7 +440,7 @@ const cassandraSourceSchema = z
      * Path (from the repository root) of the Spark Cassandra Connector assembly JAR for Scala 2.12 and Spark
      * 3.5, e.g. `vendor/spark-cassandra-connector-assembly_2.12-3.5.1.jar` from Maven Central: Glue ships no
      * Cassandra connector, the stack uploads this file and adds it to the job (`--extra-jars`). Required once
-     * `networkReady` is true; the plan fails if the file is missing or is not that connector. @default none
+     * `networkReady` is true; config validation rejects a path that is missing or is not that connector. @default none
      */
     connectorJar: z
       .string()

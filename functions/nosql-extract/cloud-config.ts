@@ -180,22 +180,24 @@ export function renderElasticsearchConfig(
 }
 
 /**
- * The connector JAR the operator placed at `jar` (relative to `root`), checked before anything is
- * declared: it must exist and hold the Spark Cassandra Connector (a JAR lists its entries' names in
- * clear in its central directory). A job deployed without it would only fail at its first run.
+ * Why the file at `jar` (relative to `root`) is not the connector JAR the job needs, or undefined when it
+ * is: it must exist and hold the Spark Cassandra Connector (a JAR lists its entries' names in clear in its
+ * central directory). A job deployed without it would only fail at its first run, so config validation
+ * reports this with the other problems, before anything is declared.
  */
-export function checkConnectorJar(jar: string, root: string, where: string): string {
+export function connectorJarProblem(jar: string, root: string): string | undefined {
   const file = path.resolve(root, jar);
   if (!fs.existsSync(file))
-    throw new Error(
-      `${where}.connectorJar: '${jar}' does not exist. Download ${CASSANDRA_CONNECTOR_ARTIFACT} from Maven ` +
-        `Central to that path (functions/nosql-extract/README.md, "The Cassandra connector JAR").`,
+    return (
+      `'${jar}' does not exist. Download ${CASSANDRA_CONNECTOR_ARTIFACT} from Maven ` +
+      `Central to that path (functions/nosql-extract/README.md, "The Cassandra connector JAR").`
     );
+  if (!fs.statSync(file).isFile()) return `'${jar}' is not a file; download ${CASSANDRA_CONNECTOR_ARTIFACT}.`;
   const bytes = fs.readFileSync(file);
   if (bytes.subarray(0, 4).toString("latin1") !== "PK\u0003\u0004" || !bytes.includes(CASSANDRA_CONNECTOR_MARKER))
-    throw new Error(
-      `${where}.connectorJar: '${jar}' is not the Spark Cassandra Connector assembly (no ${CASSANDRA_CONNECTOR_MARKER} ` +
-        `in it); download ${CASSANDRA_CONNECTOR_ARTIFACT}.`,
+    return (
+      `'${jar}' is not the Spark Cassandra Connector assembly (no ${CASSANDRA_CONNECTOR_MARKER} ` +
+      `in it); download ${CASSANDRA_CONNECTOR_ARTIFACT}.`
     );
-  return file;
+  return undefined;
 }

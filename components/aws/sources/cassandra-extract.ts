@@ -10,18 +10,11 @@ import * as aws from "@pulumi/aws";
 import { credentialSecret } from "../credential-secret";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import {
-  checkConnectorJar,
-  curatedColumns,
-  nosqlTableName,
-  renderCassandraConfig,
-} from "../../../functions/nosql-extract/cloud-config";
+import { curatedColumns, nosqlTableName, renderCassandraConfig } from "../../../functions/nosql-extract/cloud-config";
 import type { CassandraSource } from "../../config/schema";
+import { CONFIG_PATH_ROOT } from "../../config/validate";
 import type { AwsSourceContext } from "./context";
 import { NOSQL_SPARK_CATALOG, NoSqlExtractJob } from "./nosql-extract";
-
-/** The repository root: `connectorJar` is relative to it. */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 export interface CassandraExtractArgs {
   /** What the source lands into and reports to. */
@@ -37,14 +30,8 @@ export class CassandraExtract extends pulumi.ComponentResource {
   constructor(name: string, args: CassandraExtractArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:aws:CassandraExtract", name, {}, opts);
     const { context: ctx, source } = args;
-    const where = `lakehouse:sources.cassandra '${source.name}'`;
-    // A scheduled job without its connector would only fail at its first run: refuse to plan it.
-    const jar =
-      source.connectorJar !== undefined
-        ? checkConnectorJar(source.connectorJar, REPO_ROOT, where)
-        : source.networkReady
-          ? checkConnectorJar("(connectorJar is not set)", REPO_ROOT, where)
-          : undefined;
+    // Validation has checked the file (connectorJarProblem), and that a scheduled job has one.
+    const jar = source.connectorJar !== undefined ? path.resolve(CONFIG_PATH_ROOT, source.connectorJar) : undefined;
     this.secret = credentialsSecret(
       name,
       ctx,

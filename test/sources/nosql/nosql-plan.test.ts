@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CASSANDRA_CONNECTOR_MARKER } from "../../../functions/nosql-extract/cloud-config";
-import { evaluateStack, type Plan, type PlannedResource } from "../../../tools/plan/evaluate";
+import { evaluateStack, PlanConfigError, type Plan, type PlannedResource } from "../../../tools/plan/evaluate";
 import { configOf, descendants, ofType, planOf } from "../../helpers/plan";
 
 const JOB = "aws:glue/job:Job";
@@ -256,18 +256,38 @@ describe("nosql extraction: dev stack variants", function () {
     });
   });
 
-  it("refuses a Cassandra source whose connector JAR is missing or is not the connector", async () => {
+  it("refuses a Cassandra source whose connector JAR is missing or is not the connector, as a config problem", async () => {
     const bogus = path.join(tmp, "not-the-connector.jar");
     fs.writeFileSync(bogus, "PK\u0003\u0004 something else");
+    const folder = path.join(tmp, "folder.jar");
+    fs.mkdirSync(folder, { recursive: true });
     for (const [jar, message] of [
-      [path.join(tmp, "absent.jar"), /does not exist/],
-      [bogus, /is not the Spark Cassandra Connector assembly/],
+      [path.join(tmp, "absent.jar"), "does not exist. Download com.datastax.spark:spark-cassandra-connector-assembly"],
+      [bogus, "is not the Spark Cassandra Connector assembly"],
+      [folder, "is not a file"],
     ] as const) {
-      let error: unknown;
-      await devWith((sources) => (sources.cassandra = [cassandra({ networkReady: true, connectorJar: jar })])).catch(
-        (e: unknown) => (error = e),
+      const error = await devWith(
+        (sources) => (sources.cassandra = [cassandra({ networkReady: true, connectorJar: jar })]),
+      ).catch((e: unknown) => e);
+      // Found by validation, before anything is declared: the key and the stack file, no stack trace.
+      expect(error, jar).to.be.instanceOf(PlanConfigError);
+      const { problems } = error as PlanConfigError;
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.satisfy((p: string) =>
+        p.startsWith(`lakehouse:sources.cassandra[0].connectorJar: '${jar}' ${message}`),
       );
-      expect(String(error)).to.match(message);
+      expect((error as Error).message).to.contain("Pulumi.dev.yaml");
     }
+    // With other problems of the same source, in the same error.
+    const error = await devWith(
+      (sources) =>
+        (sources.cassandra = [
+          cassandra({ networkReady: true, connectorJar: path.join(tmp, "absent.jar"), splitSizeMb: 1 }),
+        ]),
+    ).catch((e: unknown) => e);
+    expect((error as PlanConfigError).problems.map((p) => p.split(":")[1])).to.have.members([
+      "sources.cassandra[0].splitSizeMb",
+      "sources.cassandra[0].connectorJar",
+    ]);
   });
 });
