@@ -193,16 +193,22 @@ export interface WriteOptions {
 /** Writes DMS-shaped Parquet with DuckDB. */
 export class DmsWriter {
   private constructor(
-    private readonly instance: DuckDBInstance,
+    /** The instance the writer created and closes; undefined when the caller lent one. */
+    private readonly ownInstance: DuckDBInstance | undefined,
     private readonly connection: DuckDBConnection,
     readonly dir: string,
     readonly columns: readonly ColumnDef[],
   ) {}
 
-  static async create(columns: readonly ColumnDef[] = ORDERS_COLUMNS, dir?: string): Promise<DmsWriter> {
-    const instance = await DuckDBInstance.create(":memory:");
-    const connection = await instance.connect();
-    return new DmsWriter(instance, connection, dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cdc-test-")), columns);
+  /** `instance`: write through a connection of the caller's instance (which the writer leaves open). */
+  static async create(
+    columns: readonly ColumnDef[] = ORDERS_COLUMNS,
+    dir?: string,
+    instance?: DuckDBInstance,
+  ): Promise<DmsWriter> {
+    const own = instance === undefined ? await DuckDBInstance.create(":memory:") : undefined;
+    const connection = await (instance ?? own!).connect();
+    return new DmsWriter(own, connection, dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cdc-test-")), columns);
   }
 
   /** A full-load file: table columns (+ the transfer-time ts column DMS adds when configured), no Op. */
@@ -248,7 +254,7 @@ export class DmsWriter {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    this.ownInstance?.closeSync();
   }
 
   private resolve(relPath: string): string {
