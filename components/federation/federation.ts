@@ -136,7 +136,7 @@ export class Federation extends pulumi.ComponentResource {
           marts: [args.gcp.datasets.marts.datasetId],
         },
         // The cell enables every API it uses once, `federationServices(cell)` included (components/gcp/cell-apis.ts).
-        servicesReady: args.gcp.services.enabled,
+        apiEnablements: args.gcp.services.enabled,
         workloads: args.personaWorkloads,
       },
       { parent: this },
@@ -249,7 +249,7 @@ export class Federation extends pulumi.ComponentResource {
         feedTableId: this.feed.ordersDaily.tableId,
         protect: config.protect,
         personalData: args.personalData,
-        servicesReady: args.gcp.services.enabled,
+        apiEnablements: args.gcp.services.enabled,
       },
       { parent: this },
     );
@@ -273,7 +273,7 @@ export class Federation extends pulumi.ComponentResource {
         lookbackDays: martLookbackDays(args.retention),
         biEngineBytes: biEngineBytes(config.scale),
         sourcesReady: [this.feed.ordersDaily, ...(args.clickstreamReady ?? [])],
-        servicesReady: gcp.services.enabled,
+        apiEnablements: gcp.services.enabled,
       },
       { parent: this },
     );

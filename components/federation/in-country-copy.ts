@@ -36,7 +36,7 @@ export interface InCountryCopyArgs extends Omit<InCountryExportArgs, "schedule">
   /** Keep the feed bucket from being deleted with the stack (`lakehouse:protect`). */
   readonly protect: boolean;
   /** The project's API enablements (`ProjectServices.enabled`), the Storage Transfer API among them. */
-  readonly servicesReady: readonly pulumi.Resource[];
+  readonly apiEnablements: readonly pulumi.Resource[];
 }
 
 /** UTC hours of the three nightly stages: export, transfer, load. */
@@ -139,7 +139,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
     // created its result is unknown (@pulumi/pulumi runtime/invoke.js, `invokeAsync`).
     const agent = gcp.storage.getTransferProjectServiceAccountOutput(
       { project },
-      { parent: this, dependsOn: [...args.servicesReady] },
+      { parent: this, dependsOn: [...args.apiEnablements] },
     );
     const stsAccount = new gcp.serviceaccount.Account(
       `${name}-sts-sa`,
@@ -209,7 +209,7 @@ export class InCountryCopy extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [...stsGrants, policy, ...args.servicesReady],
+        dependsOn: [...stsGrants, policy, ...args.apiEnablements],
       },
     );
     return { role, job };

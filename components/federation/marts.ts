@@ -34,7 +34,7 @@ export interface MartsArgs {
    */
   readonly sourcesReady?: readonly pulumi.Resource[];
   /** The project's API enablements (`ProjectServices.enabled`), the BigQuery Reservation API (BI Engine) among them. */
-  readonly servicesReady: readonly pulumi.Resource[];
+  readonly apiEnablements: readonly pulumi.Resource[];
 }
 
 /** The views of the marts, by table id. */
@@ -111,7 +111,7 @@ export class Marts extends pulumi.ComponentResource {
           { projectId: project, datasetId: args.feedDatasetId, tableId: "orders_daily" },
         ],
       },
-      { parent: this, dependsOn: [...args.servicesReady] },
+      { parent: this, dependsOn: [...args.apiEnablements] },
     );
     this.registerOutputs({ views: MART_VIEWS.map((v) => v) });
   }

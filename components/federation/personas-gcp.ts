@@ -50,7 +50,7 @@ export interface GcpPersonaAccessArgs {
   /** Dataset ids per GCP zone (e.g. curated: [`curated`, `lake`]). */
   readonly datasets: Readonly<Record<GcpDataZone, readonly pulumi.Input<string>[]>>;
   /** The project's API enablements (`ProjectServices.enabled`), Privileged Access Manager among them. */
-  readonly servicesReady: readonly pulumi.Resource[];
+  readonly apiEnablements: readonly pulumi.Resource[];
   /** Service accounts acting for a persona, with the persona's dataset reads. @default [] */
   readonly workloads?: readonly PersonaWorkload[];
 }
@@ -162,7 +162,7 @@ export class GcpPersonaAccess extends pulumi.ComponentResource {
               : {}),
           },
           // Waits on the APIs, Privileged Access Manager included (Federation enables it).
-          { parent: this, dependsOn: [...args.servicesReady] },
+          { parent: this, dependsOn: [...args.apiEnablements] },
         );
       }
     }
