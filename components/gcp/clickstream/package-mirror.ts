@@ -84,6 +84,8 @@ export class PackageMirror extends pulumi.ComponentResource {
           description: "The public Python Package Index",
           pythonRepository: { publicRepository: "PYPI" },
         },
+        // A remote repository takes a CMEK at creation like a standard one (cloud.google.com/artifact-registry/
+        // docs/repositories/remote-repo, "Before you begin": a Cloud KMS key to encrypt repository content).
         kmsKeyName: idOnceGranted(this.key, [grant]),
         // Cached versions are re-fetched on demand; keeping them bounded keeps the cache to what is in use.
         cleanupPolicyDryRun: false,
