@@ -16,8 +16,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-
-const REPO_ROOT = path.join(__dirname, "..");
+import { PROJECT_ROOT } from "./project-root";
 
 interface Entry {
   /** Absolute path -> sha256 of the content the output was built from. */
@@ -34,7 +33,7 @@ export interface Built {
 function cacheDir(): string | undefined {
   const v = process.env.LAKEHOUSE_BUILD_CACHE;
   if (v === "off") return undefined;
-  return v && v.length > 0 ? v : path.join(REPO_ROOT, "node_modules", ".cache", "lakehouse");
+  return v && v.length > 0 ? v : path.join(PROJECT_ROOT, "node_modules", ".cache", "lakehouse");
 }
 
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");

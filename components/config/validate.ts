@@ -3,9 +3,9 @@
  * `LakehouseConfig`, or one `StackConfigError` that lists every problem with its key and stack file.
  * Pure: no Pulumi runtime needed, so it is table-tested directly.
  */
-import * as path from "node:path";
 import { z } from "zod";
 import { connectorJarProblem } from "../../functions/nosql-extract/cloud-config";
+import { PROJECT_ROOT } from "../project-root";
 import { defaultTableNames } from "../../functions/cdc-merge/merge-sql";
 import { parseTableSpec, RESERVED_PREFIX, type CdcTableSpec } from "../../functions/cdc-merge/spec";
 import { erasureBudget, shortestErasureSla } from "../../policy/contract";
@@ -82,9 +82,6 @@ function keyPath(path: readonly PropertyKey[]): string {
  * namespace is a typo of `lakehouse:`.
  */
 export const PROVIDER_NAMESPACES: readonly string[] = ["aws", "gcp", "random", "pulumi"];
-
-/** Where config paths are read from (`connectorJar`): the repository root, the Pulumi project's folder. */
-export const CONFIG_PATH_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Levenshtein distance, for "did you mean" on misspelled keys. */
 function distance(a: string, b: string): number {
@@ -288,7 +285,7 @@ function crossFieldProblems(lh: Raw): string[] {
         problems.push(...nosqlErasureProblems(src, at, num(lh.erasureSlaDays)));
         const jar = str(src.connectorJar);
         if (kind === "cassandra" && jar?.endsWith(".jar")) {
-          const problem = connectorJarProblem(jar, CONFIG_PATH_ROOT);
+          const problem = connectorJarProblem(jar, PROJECT_ROOT);
           if (problem !== undefined) problems.push(`${at}.connectorJar: ${problem}`);
         }
         // A Glue connection names one subnet and its availability zone; a VPC this program did not create

@@ -29,9 +29,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type * as TS from "typescript";
 import { cacheKey, cachedBuild } from "../build-cache";
+import { PROJECT_ROOT } from "../project-root";
 
 /** The repository's root (labels in error messages are relative to it). */
-const REPO_ROOT = path.join(__dirname, "..", "..");
 
 /**
  * The Node.js runtime the services run on in the cloud. Node.js 24 "Krypton": Active LTS from
@@ -86,7 +86,7 @@ function readJson<T>(file: string): T {
 }
 
 /** `functions/collector`: how errors name a folder or file. */
-const labelOf = (abs: string): string => path.relative(REPO_ROOT, abs).split(path.sep).join("/");
+const labelOf = (abs: string): string => path.relative(PROJECT_ROOT, abs).split(path.sep).join("/");
 
 /**
  * The runtime modules of the service in `dir`: the build entries and every relative module they import,

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { secretPlaceholder } from "../../components/config/placeholders";
+import { PROJECT_ROOT } from "../../components/project-root";
 import { StackConfigError } from "../../components/config/validate";
 
 export interface StackConfig {
@@ -15,7 +16,7 @@ export interface StackConfig {
   readonly secretKeys: string[];
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export { PROJECT_ROOT } from "../../components/project-root";
 
 const isSecure = (v: unknown): v is { secure: string } =>
   typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;

@@ -29,13 +29,15 @@ export type WorkerResult =
   | { readonly ok: true; readonly plan: Plan }
   | { readonly ok: false; readonly kind: "config" | "program"; readonly message: string; readonly problems: string[] };
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-// Internal runtime modules: the mock monitor's request objects carry parent, dependencies and protection,
-// which the public Mocks interface does not pass on.
+/** The part of the runtime's store (runtime/state.js `LocalStore`) a new store carries over. */
 interface RuntimeStore {
   resourcePackages?: Map<string, unknown>;
   resourceModules?: Map<string, unknown>;
 }
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// Internal runtime modules: the store (see `freshRuntimeStore`), and the mock monitor, whose request objects
+// carry parent, dependencies and protection, which the public Mocks interface does not pass on.
 const state = require("@pulumi/pulumi/runtime/state") as { getStore(): RuntimeStore };
 const settings = require("@pulumi/pulumi/runtime/settings") as {
   getMonitor(): { registerResource(req: RegisterRequest, cb: (err: unknown, resp?: RegisterResponse) => void): void };
@@ -384,8 +386,9 @@ function freshRuntimeStore(): void {
 /**
  * A serving worker evaluates one plan after another, each as a fresh program: every evaluation starts
  * with a fresh Pulumi runtime store (`freshRuntimeStore`) and the project's own modules are unloaded
- * afterwards, so the next `require` of the program runs it again from the top. Packages (@pulumi/aws, @pulumi/gcp...) stay loaded and compiled: that is the time saved (about
- * 2 s of module loading per plan, and a warm JIT). test/foundation/plan-worker.test.ts holds a
+ * afterwards, so the next `require` of the program runs it again from the top. Packages (@pulumi/aws,
+ * @pulumi/gcp...) stay loaded and compiled: that is the time saved (about 2 s of module loading per plan,
+ * and a warm JIT). test/foundation/plan-worker.test.ts holds a
  * served plan to the one-shot process's, byte for byte. After a failed evaluation the worker exits,
  * so whatever a failing program left running cannot reach the next one; except after a config error
  * found before anything was declared (the program validates its config first), which left nothing.

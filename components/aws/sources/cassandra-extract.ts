@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { curatedColumns, nosqlTableName, renderCassandraConfig } from "../../../functions/nosql-extract/cloud-config";
 import type { CassandraSource } from "../../config/schema";
-import { CONFIG_PATH_ROOT } from "../../config/validate";
+import { PROJECT_ROOT } from "../../project-root";
 import type { AwsSourceContext } from "./context";
 import { NOSQL_SPARK_CATALOG, NoSqlExtractJob } from "./nosql-extract";
 
@@ -31,7 +31,7 @@ export class CassandraExtract extends pulumi.ComponentResource {
     super("lakehouse:aws:CassandraExtract", name, {}, opts);
     const { context: ctx, source } = args;
     // Validation has checked the file (connectorJarProblem), and that a scheduled job has one.
-    const jar = source.connectorJar !== undefined ? path.resolve(CONFIG_PATH_ROOT, source.connectorJar) : undefined;
+    const jar = source.connectorJar !== undefined ? path.resolve(PROJECT_ROOT, source.connectorJar) : undefined;
     this.secret = credentialsSecret(
       name,
       ctx,

@@ -13,12 +13,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
 import { cacheKey, cachedBuild } from "../../build-cache";
 import { classification } from "../../conventions";
+import { PROJECT_ROOT } from "../../project-root";
 import { ServiceRole } from "../iam/service-role";
 import { allow, useKey, writeLogsUnder, type Statement } from "../iam/statements";
 import type { AwsSourceContext } from "./context";
 
 /** The repository root: bundles name their inputs relative to it, so the asset's hash is the same on every machine. */
-const ROOT = path.resolve(__dirname, "../../..");
 
 /**
  * Lambda's Node.js 24 runtime (launched 2025-11-25, "Node.js 24 runtime now available in AWS Lambda", AWS
@@ -35,8 +35,8 @@ export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
  */
 export function bundleFunction(entry: string): string {
   const options = {
-    entryPoints: [path.resolve(ROOT, entry)],
-    absWorkingDir: ROOT,
+    entryPoints: [path.resolve(PROJECT_ROOT, entry)],
+    absWorkingDir: PROJECT_ROOT,
     bundle: true,
     platform: "node",
     target: "node22",
@@ -52,8 +52,8 @@ export function bundleFunction(entry: string): string {
       output: result.outputFiles[0].text,
       // Every file esbuild read, and the lock file: an upgrade can change how an import resolves.
       inputs: [
-        ...Object.keys(result.metafile.inputs).map((f) => path.resolve(ROOT, f)),
-        path.join(ROOT, "package-lock.json"),
+        ...Object.keys(result.metafile.inputs).map((f) => path.resolve(PROJECT_ROOT, f)),
+        path.join(PROJECT_ROOT, "package-lock.json"),
       ],
     };
   });
