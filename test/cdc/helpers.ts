@@ -18,12 +18,14 @@ export interface CliOptions {
 }
 
 /**
- * Runs `tools/cdc-replay.ts <args>` from the repo root under tsx's loader, as `npm run cdc:replay` does,
- * in one process: `npx tsx` would add npx's resolution and tsx's own parent process to every case.
+ * Runs `tools/cdc-replay.ts <args>` from the repo root under tsx, as `npm run cdc:replay` does, in one
+ * process: `npx tsx` would add npx's resolution and tsx's own parent process to every case. tsx's
+ * CommonJS loader only (`tsx/cjs`, as mocha runs the tests): the project compiles to CommonJS, and the
+ * ES module loader's thread cost a quarter of a CPU-second per start (ADR 0016).
  */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "tools/cdc-replay.ts", ...args], {
+    const child = spawn(process.execPath, ["--require", "tsx/cjs", "tools/cdc-replay.ts", ...args], {
       cwd: REPO_ROOT,
       uid: opts.uid,
       gid: opts.gid,

@@ -109,10 +109,14 @@ async function run(
 }
 
 function startBare(): Promise<{ port: number; pid: number | undefined; stop: () => void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join("tools", "bench", "lib", "bare-server.ts")], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--require", "tsx/cjs", path.join("tools", "bench", "lib", "bare-server.ts")],
+    {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("bare server did not start")), 30_000);
     child.stdout.on("data", (d: Buffer) => {

@@ -120,7 +120,7 @@ const unary = <Req, Res>(
  * @param servePath the analyzer entry point (tests may pass a fixture pack); defaults to serve-pack.ts
  */
 export async function startAnalyzer(servePath = path.join(__dirname, "serve-pack.ts")): Promise<AnalyzerSession> {
-  const child = spawn(process.execPath, ["--import", "tsx", servePath], {
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", servePath], {
     cwd: path.resolve(__dirname, "..", ".."),
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "" },

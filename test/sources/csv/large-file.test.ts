@@ -84,7 +84,7 @@ describe("CSV loader: a file over 1 GiB streams", function () {
     });
     const feedFile = path.join(dir, "feed.json");
     fs.writeFileSync(feedFile, JSON.stringify(feed));
-    const probe = spawnSync(process.execPath, ["--import", "tsx", "test/sources/csv/stream-probe.ts", file, feedFile], {
+    const probe = spawnSync(process.execPath, ["--require", "tsx/cjs", "test/sources/csv/stream-probe.ts", file, feedFile], {
       cwd: REPO,
       encoding: "utf8",
     });

@@ -5,7 +5,7 @@
  * kept by the kernel) and the highest V8 heap seen between chunks. A separate process so that the figure
  * is the validator's, not the test runner's.
  *
- * Usage: node --import tsx test/sources/csv/stream-probe.ts <file.csv> <feed.json>
+ * Usage: node --require tsx/cjs test/sources/csv/stream-probe.ts <file.csv> <feed.json>
  */
 import * as fs from "node:fs";
 import type { CsvFeed } from "../../../functions/csv-loader/feed";

@@ -1,6 +1,7 @@
 /**
  * Starts the collector the way `npm run collector:local` does (tsx running functions/collector/local.ts,
- * the deployed `main()`), as a child process on loopback, port chosen by the OS.
+ * the deployed `main()`), as a child process on loopback, port chosen by the OS. tsx's CommonJS loader
+ * only (`tsx/cjs`), as mocha runs the tests: see test/cdc/helpers.ts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
@@ -24,7 +25,7 @@ export async function startCollectorProcess(
 ): Promise<CollectorProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--import", "tsx", path.join("functions", "collector", "local.ts")],
+    [...nodeArgs, "--require", "tsx/cjs", path.join("functions", "collector", "local.ts")],
     {
       cwd: REPO_ROOT,
       env: {
