@@ -339,8 +339,7 @@ export function renderFeatures(plans: readonly Plan[]): string {
   }
   out.push("", "| feature | type | offers model input | meaning |", "|---|---|---|---|");
   for (const f of USER_FEATURES) {
-    const role =
-      f.name === "entity_id" ? "key" : f.name === "feature_timestamp" ? "time" : inputs.has(f.name) ? "yes" : "no";
+    const role = f.name === "entity_id" ? "key" : inputs.has(f.name) ? "yes" : "no";
     out.push(`| \`${f.name}\` | ${cell(f.type)} | ${role} | ${cell(f.description)} |`);
   }
   return out.join("\n");

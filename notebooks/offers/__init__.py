@@ -14,7 +14,7 @@ from .evaluation import (
     recency_baseline,
     roc_auc,
 )
-from .features import FEATURE_COLUMNS, instance_from
+from .features import FEATURE_COLUMNS, instance_from, last_event_at
 from .labels import DEFAULT_HORIZON_HOURS, PURCHASE_EVENT, label_of, labelled
 from .latency import (
     CALLS_BUDGET_MS,
@@ -48,6 +48,7 @@ __all__ = [
     "evaluate",
     "expected_calibration_error",
     "instance_from",
+    "last_event_at",
     "label_of",
     "labelled",
     "percentile",

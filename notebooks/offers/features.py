@@ -21,21 +21,35 @@ FEATURE_COLUMNS = (
 )
 
 
+def last_event_at(features: Mapping) -> Optional[datetime]:
+    """The visitor's latest event, as the online store or BigQuery gives it, or None.
+
+    Online, `last_event_unix_seconds` (an int): the feature view's sync turns a TIMESTAMP feature into an
+    int64 whose unit the Feature Store docs do not state ("Prepare data source", data types), so an int
+    `feature_timestamp` is not read. From BigQuery, `feature_timestamp` (a datetime, or ISO text).
+    """
+    seconds = features.get("last_event_unix_seconds")
+    if isinstance(seconds, int) and not isinstance(seconds, bool):
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    ts = features.get("feature_timestamp")
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return ts if isinstance(ts, datetime) else None
+
+
 def instance_from(features: Mapping, now: Optional[datetime] = None) -> List[float]:
     """One prediction instance, in FEATURE_COLUMNS order.
 
-    The online store holds `recency_seconds` as of its last sync; when `feature_timestamp` (the
-    visitor's last event) is served too, recency is recomputed for `now`, so a stale sync does not
-    make every visitor look less recent than they are. Missing counts are 0 (a visitor unseen in the
-    look-back window); a missing recency is an error.
+    The online store holds `recency_seconds` as of its last sync; when the visitor's last event is
+    served too (`last_event_at`), recency is recomputed for `now`, so a stale sync does not make every
+    visitor look less recent than they are. Missing counts are 0 (a visitor unseen in the look-back
+    window); a missing recency is an error.
     """
     values = dict(features)
-    ts = values.get("feature_timestamp")
-    if isinstance(ts, str):
-        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    if isinstance(ts, datetime):
+    ts = last_event_at(values)
+    if ts is not None:
         now = now or datetime.now(timezone.utc)
         values["recency_seconds"] = max(0, int((now - ts).total_seconds()))
     if values.get("recency_seconds") is None:
-        raise KeyError("recency_seconds (or feature_timestamp) is required")
+        raise KeyError("recency_seconds (or last_event_unix_seconds) is required")
     return [float(values.get(c) or 0) for c in FEATURE_COLUMNS]

@@ -124,6 +124,8 @@ describe("clickstream views, executed", () => {
       const a = out[0];
       expect(a.entity_id).to.equal("A");
       expect(Number(a.recency_seconds)).to.equal(3600);
+      // The same instant as feature_timestamp, in the seconds the online store serves as they are.
+      expect(Number(a.last_event_unix_seconds)).to.equal(Date.parse("2026-11-26T11:00:00Z") / 1000);
       expect(Number(a.frequency_events)).to.equal(5);
       expect(Number(a.active_days)).to.equal(5);
       expect(Number(a.orders)).to.equal(1);

@@ -93,6 +93,8 @@ export function toDuckDb(sql: string, t: Translation): string {
     "TIMESTAMP_DIFF",
     ([a, b, unit]) => `CAST(trunc((epoch(${a}) - epoch(${b})) / ${UNIT_SECONDS[unit]}) AS BIGINT)`,
   );
+  // BigQuery's UNIX_SECONDS rounds down to the beginning of the second.
+  s = rewriteCalls(s, "UNIX_SECONDS", ([ts]) => `CAST(floor(epoch(${ts})) AS BIGINT)`);
   s = rewriteCalls(s, "TIMESTAMP_TRUNC", ([ts, unit]) => `date_trunc('${unit.toLowerCase()}', ${ts})`);
   s = rewriteCalls(s, "SAFE_DIVIDE", ([a, b]) => `((${a}) / NULLIF(${b}, 0))`);
   s = rewriteCalls(s, "DATE", ([ts]) => `CAST(${ts} AS DATE)`);

@@ -205,9 +205,27 @@ class ServingTest(unittest.TestCase):
         }
         self.assertEqual(offers.instance_from(served, now=now), [7200.0, 12.0, 3.0, 7.0, 2.0, 0.0, 0.0])
 
+    def test_recency_from_the_online_store_seconds_not_its_timestamp_int(self):
+        # Online, TIMESTAMP features arrive as int64 of an unstated unit: only the seconds column is read.
+        now = h(2)
+        served = {
+            "feature_timestamp": 1_700_000_000_000_000,
+            "last_event_unix_seconds": int(T0.timestamp()),
+            "recency_seconds": 5,
+        }
+        self.assertEqual(offers.last_event_at(served), T0)
+        self.assertEqual(offers.instance_from(served, now=now)[0], 7200.0)
+        # Without the seconds column, an int feature_timestamp is ignored: recency stays as synced.
+        del served["last_event_unix_seconds"]
+        self.assertIsNone(offers.last_event_at(served))
+        self.assertEqual(offers.instance_from(served, now=now)[0], 5.0)
+        # From BigQuery, feature_timestamp is a datetime.
+        self.assertEqual(offers.last_event_at({"feature_timestamp": T0}), T0)
+        self.assertIsNone(offers.last_event_at({"last_event_unix_seconds": True}))
+
     def test_serving_image_from_the_nearest_multi_region(self):
         self.assertEqual(
-            offers.serving_image("europe-west1"), "europe-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-5:latest"
+            offers.serving_image("europe-west1"), "europe-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-6:latest"
         )
         self.assertTrue(offers.serving_image("southamerica-east1").startswith("us-docker.pkg.dev/"))
         self.assertTrue(offers.serving_image("asia-southeast1").startswith("asia-docker.pkg.dev/"))

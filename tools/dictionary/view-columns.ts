@@ -30,8 +30,8 @@ const FUNNEL_LABELS: Record<(typeof FUNNEL_STEPS)[number]["column"], string> = {
 };
 
 /**
- * The features of `clickstream_views.user_features` (the Vertex AI feature view's source). `entity_id`
- * and `feature_timestamp` are the columns the Feature Store sync reads as the key and the time.
+ * The features of `clickstream_views.user_features` (the Vertex AI feature view's source). `entity_id` is
+ * the feature view's key; every other column is served as a feature (components/gcp/clickstream/view-sql.ts).
  */
 export const USER_FEATURES: readonly ViewColumn[] = [
   {
@@ -44,7 +44,13 @@ export const USER_FEATURES: readonly ViewColumn[] = [
   {
     name: "feature_timestamp",
     type: "TIMESTAMP",
-    description: "Time of the visitor's latest consented event in the look-back window; the feature view's timestamp",
+    description:
+      "Time of the visitor's latest consented event in the look-back window (served online as an int64 of an unstated unit: online readers use `last_event_unix_seconds`)",
+  },
+  {
+    name: "last_event_unix_seconds",
+    type: "INT64",
+    description: "The same instant in seconds since 1970-01-01 UTC, as the online store serves it",
   },
   {
     name: "recency_seconds",

@@ -151,8 +151,12 @@ GROUP BY minute`;
 }
 
 /**
- * ML features per pseudonymous visitor, the Vertex AI feature view's source: `entity_id` and
- * `feature_timestamp` are the columns the Feature Store sync reads.
+ * ML features per pseudonymous visitor, the Vertex AI feature view's source, one row per `entity_id` (the
+ * feature view's key). The view is associated with the feature view directly, so the sync serves every
+ * column as a feature and looks up no time: such a source holds only the latest values, one row per entity,
+ * and needs no `feature_timestamp` ("Prepare data source", Vertex AI Feature Store). The sync converts a
+ * TIMESTAMP feature to an int64 in a unit the docs do not state, so `last_event_unix_seconds` carries the
+ * same instant in seconds for the online readers (notebooks/offers/features.py).
  */
 export function userFeaturesSql(o: ViewSqlOptions): string {
   return `WITH events AS (
@@ -161,6 +165,7 @@ export function userFeaturesSql(o: ViewSqlOptions): string {
 SELECT
   visitor_id AS entity_id,
   MAX(event_timestamp) AS feature_timestamp,
+  UNIX_SECONDS(MAX(event_timestamp)) AS last_event_unix_seconds,
   TIMESTAMP_DIFF(CURRENT_TIMESTAMP(), MAX(event_timestamp), SECOND) AS recency_seconds,
   COUNT(*) AS frequency_events,
   COUNT(DISTINCT DATE(event_timestamp)) AS active_days,
