@@ -15,9 +15,12 @@ in the cell's region.
 
 from __future__ import annotations
 
-#: scikit-learn of the container `sklearn-cpu.1-5` (the notebooks install exactly this to train).
-SKLEARN_VERSION = "1.5.2"
-SKLEARN_CONTAINER = "sklearn-cpu.1-5"
+#: scikit-learn of the container `sklearn-cpu.1-6` (the notebooks install exactly this to train): the
+#: newest scikit-learn container ("Prebuilt containers for inference", scikit-learn table), available
+#: until Oct 14, 2027. `sklearn-cpu.1-5` is past its end of patch (July 14, 2026) and is no longer
+#: available from Jan 14, 2027. 1.6.1 is the last release of 1.6; a pickle loads within its minor version.
+SKLEARN_VERSION = "1.6.1"
+SKLEARN_CONTAINER = "sklearn-cpu.1-6"
 #: The artifact file name the prebuilt container loads.
 ARTIFACT_FILE = "model.joblib"
 
