@@ -59,6 +59,8 @@ export function subjectSql(t: RegisteredTable): { count: string; select: string;
   const text = textColumnsOf(t).map(
     (c) => `EXISTS(SELECT 1 FROM UNNEST(@pseudonyms) AS p WHERE STRPOS(LOWER(SAFE_CAST(\`${c}\` AS STRING)), p) > 0)`,
   );
+  // A correlated EXISTS in a DELETE's WHERE is documented DML (BigQuery "DML syntax", DELETE examples:
+  // `WHERE NOT EXISTS (SELECT * FROM dataset.NewArrivals WHERE Inventory.product = NewArrivals.product)`).
   const subject = [...keyed, ...text].join(" OR ");
   // A table with a required partition filter refuses statements without one (BigQuery docs, "Set partition
   // filter requirements"); a constant bound below every row keeps every partition in scope.

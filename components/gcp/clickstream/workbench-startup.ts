@@ -3,10 +3,14 @@
  * (a contract with notebooks/), and the post-startup script that points pip at the cell's PyPI mirror
  * and copies the repository's notebooks into JupyterLab. Pure, so it is tested without a cloud.
  *
- * Workbench instances run the script named by the `post-startup-script` metadata key (a `gs://` object)
- * as root, and `post-startup-script-behavior` says when; DOWNLOAD_AND_RUN_EVERY_START (metadata value
- * `download_and_run_every_start`) downloads it again at every start, so a new version applies on the next
- * start without recreating the instance (Vertex AI PostStartupScriptConfig.PostStartupScriptBehavior).
+ * Workbench instances run the script named by the `post-startup-script` metadata key (a `gs://` object:
+ * the key takes a Cloud Storage URI, never the script's text) as root, after the Compute Engine startup
+ * scripts and Workbench's own, and `post-startup-script-behavior` says when: `download_and_run_every_start`
+ * downloads it again at every start, so a new version applies on the next start without recreating the
+ * instance (the default, `run_once`, would not). Source: Vertex AI Workbench, "Manage features through
+ * metadata" (metadata keys table and "Startup script execution order"); the same table documents
+ * `idle-timeout-seconds`, `notebook-disable-root` and `notebook-disable-downloads` (workbench.ts), and none
+ * of the `lakehouse-*` keys below is among its reserved keys.
  */
 
 /** The metadata keys the notebooks read from the metadata server (`instance/attributes/<key>`). */
