@@ -84,10 +84,14 @@ describe("CSV loader: a file over 1 GiB streams", function () {
     });
     const feedFile = path.join(dir, "feed.json");
     fs.writeFileSync(feedFile, JSON.stringify(feed));
-    const probe = spawnSync(process.execPath, ["--require", "tsx/cjs", "test/sources/csv/stream-probe.ts", file, feedFile], {
-      cwd: REPO,
-      encoding: "utf8",
-    });
+    const probe = spawnSync(
+      process.execPath,
+      ["--require", "tsx/cjs", "test/sources/csv/stream-probe.ts", file, feedFile],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+      },
+    );
     expect(probe.status, probe.stderr).to.equal(0);
     const r = JSON.parse(probe.stdout) as {
       valid: boolean;
