@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { JURISDICTIONS } from "../components/config/jurisdictions";
 import { lakehouseSchema } from "../components/config/schema";
-import { PROJECT_ROOT } from "./plan/stack-config";
+import { PROJECT_ROOT } from "../components/project-root";
 
 /** One line per top-level key; a test keeps this list equal to the schema's keys. */
 export const TOP_LEVEL_DOCS: Readonly<Record<string, string>> = {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { COLUMN_TAGS, IDENTIFYING_TAGS } from "../components/gcp/clickstream/clickstream-table";
 import { evaluateStack, listStacks, type Plan, type PlannedResource } from "./plan/evaluate";
-import { PROJECT_ROOT } from "./plan/stack-config";
+import { PROJECT_ROOT } from "../components/project-root";
 import { GLUE_COLUMN_FALLBACKS, USER_FEATURES, VIEW_COLUMNS, type ViewColumn } from "./dictionary/view-columns";
 
 export const DATA_DICTIONARY_FILE = path.join(PROJECT_ROOT, "docs", "data-dictionary.md");

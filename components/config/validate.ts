@@ -284,6 +284,7 @@ function crossFieldProblems(lh: Raw): string[] {
       if (kind === "cassandra" || kind === "elasticsearch") {
         problems.push(...nosqlErasureProblems(src, at, num(lh.erasureSlaDays)));
         const jar = str(src.connectorJar);
+        // A path that is not a .jar is already the schema's problem (one message per key).
         if (kind === "cassandra" && jar?.endsWith(".jar")) {
           const problem = connectorJarProblem(jar, PROJECT_ROOT);
           if (problem !== undefined) problems.push(`${at}.connectorJar: ${problem}`);

@@ -16,8 +16,6 @@ export interface ProjectServicesArgs {
 }
 
 export class ProjectServices extends pulumi.ComponentResource implements ApiEnablement {
-  /** Resolves once every API is enabled. */
-  public readonly ready: pulumi.Output<string[]>;
   /**
    * Every API's `projects.Service`, for a `dependsOn` that waits for all of them. A plain array, not
    * an Output: the SDK checks each Output's value for unknowns by walking it, and an Output whose value
@@ -43,8 +41,7 @@ export class ProjectServices extends pulumi.ComponentResource implements ApiEnab
       );
     this.byApi = new Map(enabled);
     this.enabled = enabled.map(([, s]) => s);
-    this.ready = pulumi.all(enabled.map(([, s]) => s.service));
-    this.registerOutputs({ ready: this.ready });
+    this.registerOutputs({ apis: enabled.map(([api]) => api) });
   }
 
   /** The `projects.Service` that enables `api`, if this component enables it. */

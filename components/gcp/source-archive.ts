@@ -31,8 +31,6 @@ import type * as TS from "typescript";
 import { cacheKey, cachedBuild } from "../build-cache";
 import { PROJECT_ROOT } from "../project-root";
 
-/** The repository's root (labels in error messages are relative to it). */
-
 /**
  * The Node.js runtime the services run on in the cloud. Node.js 24 "Krypton": Active LTS from
  * 2025-10-28, Maintenance LTS from 2026-10-20, end of life 2028-04-30 (github.com/nodejs/Release,
@@ -85,7 +83,7 @@ function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, "utf8")) as T;
 }
 
-/** `functions/collector`: how errors name a folder or file. */
+/** `functions/collector`: how errors name a folder or file (relative to the project root). */
 const labelOf = (abs: string): string => path.relative(PROJECT_ROOT, abs).split(path.sep).join("/");
 
 /**

@@ -206,9 +206,9 @@ export class DmsWriter {
     dir?: string,
     instance?: DuckDBInstance,
   ): Promise<DmsWriter> {
-    const own = instance === undefined ? await DuckDBInstance.create(":memory:") : undefined;
-    const connection = await (instance ?? own!).connect();
-    return new DmsWriter(own, connection, dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cdc-test-")), columns);
+    const db = instance ?? (await DuckDBInstance.create(":memory:"));
+    const own = db === instance ? undefined : db;
+    return new DmsWriter(own, await db.connect(), dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "cdc-test-")), columns);
   }
 
   /** A full-load file: table columns (+ the transfer-time ts column DMS adds when configured), no Op. */

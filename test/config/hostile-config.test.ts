@@ -11,7 +11,8 @@ import { expect } from "chai";
 import { stringify } from "yaml";
 import { parseStackConfig, StackConfigError } from "../../components/config";
 import { evaluateStack, PlanConfigError } from "../../tools/plan/evaluate";
-import { PROJECT_ROOT, readStackConfig } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { readStackConfig } from "../../tools/plan/stack-config";
 
 type Raw = Record<string, string>;
 type Json = Record<string, any>;

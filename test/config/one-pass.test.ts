@@ -12,7 +12,8 @@ import { parse, stringify } from "yaml";
 import { curatedSchemaProblems } from "../../components/aws/ingestion/plan-rules";
 import { parseStackConfig, StackConfigError } from "../../components/config";
 import { evaluateStack, PlanConfigError } from "../../tools/plan/evaluate";
-import { PROJECT_ROOT, readStackConfig } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { readStackConfig } from "../../tools/plan/stack-config";
 
 type Json = Record<string, any>;
 

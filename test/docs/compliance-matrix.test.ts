@@ -6,7 +6,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderMatrix } from "../../tools/compliance-matrix";
-import { PROJECT_ROOT } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
 
 describe("compliance matrix", () => {
   it("docs/compliance-matrix.md is generated from the current pack (npm run compliance:matrix)", () => {

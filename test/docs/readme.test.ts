@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderPersonaTable } from "../../components/federation/persona-matrix";
-import { PROJECT_ROOT } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 

@@ -5,7 +5,8 @@ import { rootCertificates } from "node:tls";
 import { parse } from "yaml";
 import { isPlaceholder, placeholderKeys, secretPlaceholder } from "../../components/config/placeholders";
 import { evaluateStack, PlanConfigError } from "../../tools/plan/evaluate";
-import { PROJECT_ROOT, readStackConfig } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { readStackConfig } from "../../tools/plan/stack-config";
 import { planOf } from "../helpers/plan";
 
 /**

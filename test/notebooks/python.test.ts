@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { NOTEBOOK_METADATA_KEYS } from "../../components/gcp/clickstream/workbench-startup";
-import { PROJECT_ROOT } from "../../tools/plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
 import { NOTEBOOKS_DIR, codeCells, notebookFiles, readNotebook } from "./notebooks";
 
 /** An IPython magic or shell line becomes a comment (same line numbers in error messages). */

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { evaluateStack, type Plan } from "../plan/evaluate";
-import { PROJECT_ROOT } from "../plan/stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
 import { renderSvg, svgSize, svgToPng } from "./diagram";
 import { deckFacts } from "./facts";
 import { buildDeck } from "./slides";

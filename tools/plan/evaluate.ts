@@ -12,7 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "../../components/config/validate";
-import { applyOverrides, PROJECT_ROOT, readStackConfig } from "./stack-config";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { applyOverrides, readStackConfig } from "./stack-config";
 import type { EvaluateOptions, Plan } from "./types";
 import type { ServeReply, ServeRequest, WorkerResult } from "./worker";
 

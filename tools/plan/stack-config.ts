@@ -16,8 +16,6 @@ export interface StackConfig {
   readonly secretKeys: string[];
 }
 
-export { PROJECT_ROOT } from "../../components/project-root";
-
 const isSecure = (v: unknown): v is { secure: string } =>
   typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v;
 

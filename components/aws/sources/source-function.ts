@@ -18,8 +18,6 @@ import { ServiceRole } from "../iam/service-role";
 import { allow, useKey, writeLogsUnder, type Statement } from "../iam/statements";
 import type { AwsSourceContext } from "./context";
 
-/** The repository root: bundles name their inputs relative to it, so the asset's hash is the same on every machine. */
-
 /**
  * Lambda's Node.js 24 runtime (launched 2025-11-25, "Node.js 24 runtime now available in AWS Lambda", AWS
  * Compute blog; supported until 2028-04-30, Lambda developer guide "Lambda runtimes"). It ships the AWS SDK
@@ -35,6 +33,7 @@ export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS24dX;
  */
 export function bundleFunction(entry: string): string {
   const options = {
+    // Relative to the project root, the bundle names its inputs the same on every machine (so does its hash).
     entryPoints: [path.resolve(PROJECT_ROOT, entry)],
     absWorkingDir: PROJECT_ROOT,
     bundle: true,
