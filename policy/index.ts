@@ -3,6 +3,8 @@
  * starts the analyzer's gRPC server, so nothing else imports this file: tests and the offline gate
  * import `./policies` and serve it through `@pulumi/policy/server` in a child process.
  */
+// First: the server decodes a resource's properties once per request, not once per policy.
+import "./deserialize-once";
 import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";
 

@@ -8,6 +8,8 @@
  */
 // First: TypeScript is loaded only if something uses it (../lazy-typescript.ts).
 import "../lazy-typescript";
+// Then: one deserialization of a resource's properties per request, shared by the policies.
+import "../../policy/deserialize-once";
 import type { EnforcementLevel, PolicyPackArgs, PolicyPackConfig } from "@pulumi/policy";
 import pack from "../../policy/package.json";
 import { PACK_NAME, policies } from "../../policy/policies";
