@@ -12,7 +12,7 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { readSettings, settingsSchema } from "./config";
+import { readSettings, settingsSchema, type PackSettings } from "./config";
 import { auditRules } from "./rules/audit";
 import {
   isRecord,
@@ -75,10 +75,14 @@ type ReportAny = (
   urn?: string,
 ) => void;
 
+/** The settings are read when a rule first asks for them: many rules never do. */
 function context(rule: Rule, config: unknown, report: ReportViolation): RuleContext {
   const reportAny = report as unknown as ReportAny;
+  let settings: PackSettings | undefined;
   return {
-    settings: readSettings(config),
+    get settings() {
+      return (settings ??= readSettings(config));
+    },
     report: (message, urn) => report(message, urn),
     advise: (message, urn) =>
       reportAny({ message: `${rule.description}\n${message}`, enforcementLevel: "advisory", urn }),
