@@ -8,8 +8,9 @@
 import { expect } from "chai";
 import type { EnforcementLevel } from "@pulumi/policy";
 import type { SettingsOverrides } from "../../policy/config";
-import type { GateDiagnostic } from "../../tools/policy/gate";
-import type { ResourceInput } from "../../tools/policy/requests";
+import { gatePackConfig, type GateDiagnostic } from "../../tools/policy/gate";
+import { deepFreeze, inProcessAnalyzer } from "../../tools/policy/in-process";
+import { providerIndex, type ResourceInput } from "../../tools/policy/requests";
 import { firstPreviewOf, planOf } from "../helpers/plan";
 import { CASES, type Case } from "./cases";
 import { closeSession, gate, planBaseline } from "./helpers";
@@ -102,6 +103,29 @@ describe("policy pack: called in process, it answers as the served pack does", f
     const { served, inProcess } = await both((await firstPreviewOf("dev")).resources);
     expect(everything(inProcess)).to.deep.equal(everything(served));
     expect(served.filter((d) => d.enforcementLevel === "advisory").length).to.be.greaterThan(10);
+  });
+
+  it("answers a resource again when its provider or the pack config changes (analyze answers are remembered)", async () => {
+    const baseline = await planBaseline();
+    const bucket = baseline.find((r) => r.type === "aws:s3/bucket:Bucket" && r.name === "br-aws-landing");
+    const urn = bucket?.provider?.urn ?? "";
+    const provider = providerIndex(baseline).get(urn);
+    expect(provider?.inputs.region, "the bucket's region is its provider's").to.equal("sa-east-1");
+    const session = inProcessAnalyzer();
+    const residency = async (providers: ReadonlyMap<string, ResourceInput>): Promise<string[]> =>
+      (await session.analyze(bucket!, providers))
+        .filter((d) => d.policyName === "resource-residency")
+        .map((d) => d.urn);
+    await session.configure(gatePackConfig());
+    expect(await residency(providerIndex(baseline))).to.deep.equal([]);
+    // The same bucket object under a provider moved to us-east-1: answered anew, not from memory.
+    const moved = deepFreeze({ ...provider!, inputs: { ...provider!.inputs, region: "us-east-1" } });
+    expect(await residency(new Map([[urn, moved]]))).to.have.length(1);
+    // Back under its own provider with a config that disables the policy, then the default config again.
+    await session.configure(gatePackConfig({ enforcementLevels: { "resource-residency": "disabled" } }));
+    expect(await residency(new Map([[urn, moved]]))).to.deep.equal([]);
+    await session.configure(gatePackConfig());
+    expect(await residency(new Map([[urn, moved]]))).to.have.length(1);
   });
 
   it("with a pack config that moves levels and bounds", async () => {
