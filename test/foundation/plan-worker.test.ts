@@ -5,6 +5,8 @@
  * ends as it is taken is replaced; a program error ends its worker, and still comes with its stack trace
  * after a plan without.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { expect } from "chai";
 import {
   closePlanWorkers,
@@ -107,5 +109,30 @@ describe("plan workers: one worker, many plans, each as if alone", function () {
     await exited(worker);
     expect(alive(worker)).to.equal(false);
     expect(idlePlanWorkers()).to.deep.equal([]);
+  });
+});
+
+describe("plan workers: the runtime's promise tracking, lightened", () => {
+  it("is what the runtime calls: every use of debuggablePromise reads it from the module's exports", () => {
+    // tools/plan/worker.ts replaces the export (lightDebuggablePromise); a use that bound the function
+    // at load time would keep the original, silently.
+    const root = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    const uses: string[] = [];
+    // Every module of the SDK but proto/ and vendor/ (generated gRPC messages and a vendored TypeScript,
+    // which call nothing of the runtime) and its own dependencies.
+    const walk = (dir: string): void => {
+      for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+        const f = path.join(dir, e.name);
+        if (e.isDirectory() && !["node_modules", "proto", "vendor"].includes(f)) walk(f);
+        else if (e.isFile() && f.endsWith(".js") && f !== path.join("runtime", "debuggable.js")) {
+          const text = fs.readFileSync(path.join(root, f), "utf8");
+          if (!text.includes("debuggablePromise")) continue;
+          for (const m of text.matchAll(/.{0,24}debuggablePromise.{0,1}/g)) uses.push(`${f}: ${m[0]}`);
+        }
+      }
+    };
+    walk("");
+    expect(uses.length, "the runtime tracks its RPC promises").to.be.greaterThan(10);
+    expect(uses.filter((u) => !/debuggable_1\.debuggablePromise\)?\(/.test(u))).to.deep.equal([]);
   });
 });
