@@ -1,8 +1,7 @@
 /** Shared helpers for the CDC tests: run the real CLI, shuffle deterministically. */
 import { spawn } from "node:child_process";
-import * as path from "node:path";
-
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+import { PROJECT_ROOT } from "../../components/project-root";
+import { TSX_NODE_ARGS } from "../../tools/tsx-loader";
 
 export interface CliResult {
   readonly code: number | null;
@@ -19,14 +18,12 @@ export interface CliOptions {
 
 /**
  * Runs `tools/cdc-replay.ts <args>` from the repo root under tsx, as `npm run cdc:replay` does, in one
- * process: `npx tsx` would add npx's resolution and tsx's own parent process to every case. tsx's
- * CommonJS loader only (`tsx/cjs`, as mocha runs the tests): the project compiles to CommonJS, and the
- * ES module loader's thread cost a quarter of a CPU-second per start (ADR 0016).
+ * process: `npx tsx` would add npx's resolution and tsx's own parent process to every case.
  */
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--require", "tsx/cjs", "tools/cdc-replay.ts", ...args], {
-      cwd: REPO_ROOT,
+    const child = spawn(process.execPath, [...TSX_NODE_ARGS, "tools/cdc-replay.ts", ...args], {
+      cwd: PROJECT_ROOT,
       uid: opts.uid,
       gid: opts.gid,
       env: { ...process.env, NO_COLOR: "1", ...opts.env },

@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "../../components/project-root";
 import {
   COLLECTOR_COMMAND,
   COLLECTOR_ENTRY,
@@ -28,7 +29,6 @@ import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 import { FakePubSub } from "../functions/collector/helpers/fake-pubsub";
 import { basic, request } from "../functions/collector/helpers/http";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const RUN = "gcp:cloudrunv2/service:Service";
 const OBJECT = "gcp:storage/bucketObject:BucketObject";
 
@@ -53,7 +53,7 @@ function one(rs: PlannedResource[], type: string): PlannedResource {
 
 /** The packages `npm ci` installs for `name`, from the lock file alone (an oracle independent of the builder). */
 function lockClosure(rootPackage: Rec): Set<string> {
-  const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as {
+  const lock = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package-lock.json"), "utf8")) as {
     packages: Record<string, { dependencies?: Rec; optionalDependencies?: Rec }>;
   };
   const out = new Set<string>();
@@ -228,7 +228,7 @@ describe("collector build (issue 10, findings 6 and 15)", () => {
       expect(COLLECTOR_RUNTIME.runtimeId).to.equal("nodejs24");
       expect(collectorPkg.engines.node).to.equal(`${COLLECTOR_RUNTIME.nodeMajor}.x`);
       expect(collectorPkg.scripts.start).to.equal(COLLECTOR_COMMAND.join(" "));
-      const root = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      const root = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
         engines: { node: string };
       };
       // The pinned @pulumi/pulumi declares node >=22; the root package cannot honestly claim less.

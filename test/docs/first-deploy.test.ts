@@ -7,10 +7,10 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SERVICE_TYPE } from "../../components/gcp/api-requirements";
+import { PROJECT_ROOT } from "../../components/project-root";
 import { planOf } from "../helpers/plan";
 
-const ROOT = path.join(__dirname, "..", "..");
-const runbook = fs.readFileSync(path.join(ROOT, "docs", "first-deploy.md"), "utf8");
+const runbook = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "first-deploy.md"), "utf8");
 
 /** The first column of the GCP deployer table: the APIs it gives a role for. */
 const apisWithRoles = (): Set<string> => {
@@ -59,6 +59,6 @@ describe("docs/first-deploy.md", function () {
     );
     const links = [...runbook.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)].map((m) => path.join("docs", m[1]));
     expect(files.length + links.length).to.be.greaterThan(5);
-    expect([...files, ...links].filter((f) => !fs.existsSync(path.join(ROOT, f)))).to.deep.equal([]);
+    expect([...files, ...links].filter((f) => !fs.existsSync(path.join(PROJECT_ROOT, f)))).to.deep.equal([]);
   });
 });

@@ -10,8 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
 import ts from "typescript";
-
-const REPO = path.resolve(__dirname, "..", "..");
+import { PROJECT_ROOT } from "../../components/project-root";
 
 function sourceFiles(dir: string): string[] {
   return fs
@@ -60,7 +59,9 @@ function computedDependsOn(file: string, text = fs.readFileSync(file, "utf8")): 
       computed(node.initializer)
     ) {
       const { line } = source.getLineAndCharacterOfPosition(node.getStart());
-      found.push(`${path.relative(REPO, file)}:${line + 1}: dependsOn: ${node.initializer.getText().slice(0, 80)}`);
+      found.push(
+        `${path.relative(PROJECT_ROOT, file)}:${line + 1}: dependsOn: ${node.initializer.getText().slice(0, 80)}`,
+      );
     }
     ts.forEachChild(node, visit);
   };
@@ -70,7 +71,7 @@ function computedDependsOn(file: string, text = fs.readFileSync(file, "utf8")): 
 
 describe("dependsOn: resources, not Outputs", () => {
   it("no component or the program computes a dependsOn (it would be walked as an Output)", () => {
-    const files = [...sourceFiles(path.join(REPO, "components")), path.join(REPO, "index.ts")];
+    const files = [...sourceFiles(path.join(PROJECT_ROOT, "components")), path.join(PROJECT_ROOT, "index.ts")];
     expect(files.length).to.be.greaterThan(50);
     expect(files.flatMap((f) => computedDependsOn(f))).to.deep.equal([]);
   });
@@ -84,7 +85,7 @@ describe("dependsOn: resources, not Outputs", () => {
       "new E('e', {}, { dependsOn: [context.network(), ...(args.dependsOn ?? [])] });",
       "new F('f', {}, { dependsOn: [pulumi.all([a.id, b.id]).apply(() => a)] });",
     ].join("\n");
-    const found = computedDependsOn(path.join(REPO, "x.ts"), text);
+    const found = computedDependsOn(path.join(PROJECT_ROOT, "x.ts"), text);
     expect(found).to.deep.equal([
       "x.ts:1: dependsOn: pulumi.output(ready).apply(() => [x, y])",
       "x.ts:2: dependsOn: readyOf(services)",

@@ -3,15 +3,14 @@
  * no longer loads the compiler, and a program that does use it (closure serialization) gets the real one.
  */
 import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import { expect } from "chai";
-
-const ROOT = path.resolve(__dirname, "..", "..");
+import { PROJECT_ROOT } from "../../components/project-root";
+import { TSX_NODE_ARGS } from "../../tools/tsx-loader";
 
 /** Runs `code` in a fresh Node process with tsx, as the plan worker runs; returns its stdout lines. */
 function run(code: string, withTsx = true): string[] {
-  const r = spawnSync(process.execPath, [...(withTsx ? ["--import", "tsx"] : []), "-e", code], {
-    cwd: ROOT,
+  const r = spawnSync(process.execPath, [...(withTsx ? TSX_NODE_ARGS : []), "-e", code], {
+    cwd: PROJECT_ROOT,
     encoding: "utf8",
   });
   expect(r.status, r.stderr).to.equal(0);

@@ -12,6 +12,7 @@ import ts from "typescript";
 import * as pulumi from "@pulumi/pulumi";
 import { maintenanceForSla } from "../../components/aws/ingestion/iceberg-table";
 import { AWS_REGIONS, GCP_REGIONS } from "../../components/config/regions";
+import { PROJECT_ROOT } from "../../components/project-root";
 import {
   STATEFUL_TYPES as PROGRAM_STATEFUL,
   noncurrentDaysForErasure,
@@ -44,14 +45,13 @@ import {
   streamRetention,
 } from "../../policy/rules/retention";
 
-const ROOT = path.resolve(__dirname, "../..");
 const CONTRACT = path.join("policy", "contract");
 
 /** Every TypeScript source of the program's components and of the pack, outside the contract. */
 function sources(): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+    for (const e of fs.readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true })) {
       const rel = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (e.name !== "node_modules" && rel !== CONTRACT) walk(rel);
@@ -73,7 +73,12 @@ interface Finding {
 function scan(check: (node: ts.Node) => string | undefined): Finding[] {
   const findings: Finding[] = [];
   for (const file of sources()) {
-    const sf = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.ES2022, true);
+    const sf = ts.createSourceFile(
+      file,
+      fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"),
+      ts.ScriptTarget.ES2022,
+      true,
+    );
     const visit = (node: ts.Node): void => {
       // Module specifiers name files, not facts.
       if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) return;

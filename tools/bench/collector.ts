@@ -15,7 +15,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import autocannon from "autocannon";
 import { collectorInstances } from "../../functions/collector/index";
-import { startCollectorProcess, REPO_ROOT } from "../../test/functions/collector/helpers/collector-process";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { startCollectorProcess } from "../../test/functions/collector/helpers/collector-process";
+import { TSX_NODE_ARGS } from "../tsx-loader";
 import { FakePubSub } from "../../test/functions/collector/helpers/fake-pubsub";
 import { BATCH_SIZE, benchBatchBody, benchSingleBody, WRITE_KEY } from "./lib/bodies";
 
@@ -109,14 +111,10 @@ async function run(
 }
 
 function startBare(): Promise<{ port: number; pid: number | undefined; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ["--require", "tsx/cjs", path.join("tools", "bench", "lib", "bare-server.ts")],
-    {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, [...TSX_NODE_ARGS, path.join("tools", "bench", "lib", "bare-server.ts")], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("bare server did not start")), 30_000);
     child.stdout.on("data", (d: Buffer) => {

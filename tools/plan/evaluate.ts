@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "../../components/config/validate";
 import { PROJECT_ROOT } from "../../components/project-root";
+import { TSX_NODE_ARGS } from "../tsx-loader";
 import { applyOverrides, readStackConfig } from "./stack-config";
 import type { EvaluateOptions, Plan } from "./types";
 import type { ServeReply, ServeRequest, WorkerResult } from "./worker";
@@ -121,16 +122,11 @@ async function runWorker(inFile: string, outFile: string, env: NodeJS.ProcessEnv
 }
 
 const WORKER = path.join(__dirname, "worker.ts");
-/**
- * Workers run under tsx's CommonJS loader only, as mocha runs the tests: the project compiles to CommonJS,
- * and `--import tsx` adds an ES module loader thread that cost a quarter of a CPU-second per process.
- */
-const TSX = ["--require", "tsx/cjs"];
 
 /** One evaluation in a process of its own, which ends with it. */
 function runFresh(inFile: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...TSX, WORKER, inFile], {
+    const child = spawn(process.execPath, [...TSX_NODE_ARGS, WORKER, inFile], {
       cwd: PROJECT_ROOT,
       stdio: ["ignore", "ignore", "pipe"],
       env,
@@ -163,7 +159,7 @@ function envKeyOf(env: NodeJS.ProcessEnv): string {
 }
 
 function startServing(env: NodeJS.ProcessEnv, envKey: string): ServingWorker {
-  const child = spawn(process.execPath, [...TSX, WORKER, "--serve"], {
+  const child = spawn(process.execPath, [...TSX_NODE_ARGS, WORKER, "--serve"], {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "ignore", "pipe", "ipc"],
     env,

@@ -13,6 +13,8 @@ import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { PROJECT_ROOT } from "../../components/project-root";
+import { TSX_NODE_ARGS } from "../tsx-loader";
 import { analyzeRequest, analyzeStackRequest, toStructValue, type ResourceInput } from "./requests";
 
 /** A diagnostic as the engine receives it. */
@@ -120,8 +122,8 @@ const unary = <Req, Res>(
  * @param servePath the analyzer entry point (tests may pass a fixture pack); defaults to serve-pack.ts
  */
 export async function startAnalyzer(servePath = path.join(__dirname, "serve-pack.ts")): Promise<AnalyzerSession> {
-  const child = spawn(process.execPath, ["--require", "tsx/cjs", servePath], {
-    cwd: path.resolve(__dirname, "..", ".."),
+  const child = spawn(process.execPath, [...TSX_NODE_ARGS, servePath], {
+    cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "" },
   });

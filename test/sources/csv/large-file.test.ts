@@ -11,6 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "chai";
+import { PROJECT_ROOT } from "../../../components/project-root";
+import { TSX_NODE_ARGS } from "../../../tools/tsx-loader";
 import { feedOf, PRICES_HEADER } from "./harness";
 
 const GIB = 1024 ** 3;
@@ -20,7 +22,6 @@ const GIB = 1024 ** 3;
  * validator's constant working set (one chunk, one part, V8's young generation), not the file.
  */
 const RSS_BOUND = 320 * 1024 ** 2;
-const REPO = path.resolve(__dirname, "..", "..", "..");
 
 /** Writes rows of the stack files' example feed until the file passes `bytes`; returns the row count. */
 function generate(file: string, bytes: number): number {
@@ -84,14 +85,10 @@ describe("CSV loader: a file over 1 GiB streams", function () {
     });
     const feedFile = path.join(dir, "feed.json");
     fs.writeFileSync(feedFile, JSON.stringify(feed));
-    const probe = spawnSync(
-      process.execPath,
-      ["--require", "tsx/cjs", "test/sources/csv/stream-probe.ts", file, feedFile],
-      {
-        cwd: REPO,
-        encoding: "utf8",
-      },
-    );
+    const probe = spawnSync(process.execPath, [...TSX_NODE_ARGS, "test/sources/csv/stream-probe.ts", file, feedFile], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
     expect(probe.status, probe.stderr).to.equal(0);
     const r = JSON.parse(probe.stdout) as {
       valid: boolean;

@@ -1,12 +1,12 @@
 /**
  * Starts the collector the way `npm run collector:local` does (tsx running functions/collector/local.ts,
- * the deployed `main()`), as a child process on loopback, port chosen by the OS. tsx's CommonJS loader
- * only (`tsx/cjs`), as mocha runs the tests: see test/cdc/helpers.ts.
+ * the deployed `main()`), as a child process on loopback, port chosen by the OS.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "../../../../components/project-root";
+import { TSX_NODE_ARGS } from "../../../../tools/tsx-loader";
 
-export const REPO_ROOT = path.resolve(__dirname, "../../../..");
 export const TEST_HMAC_KEY_HEX = "8f1c3a5e7b9d0f2143658709badcfe1032547698a0b1c2d3e4f5061728394a5b";
 
 export interface CollectorProcess {
@@ -25,9 +25,9 @@ export async function startCollectorProcess(
 ): Promise<CollectorProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--require", "tsx/cjs", path.join("functions", "collector", "local.ts")],
+    [...nodeArgs, ...TSX_NODE_ARGS, path.join("functions", "collector", "local.ts")],
     {
-      cwd: REPO_ROOT,
+      cwd: PROJECT_ROOT,
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",
