@@ -28,7 +28,7 @@ export const PRICES = feedOf({
     { name: "updated_at", type: "timestamp" },
   ],
 });
-export const PRICES_HEADER = "sku,supplier_id,price,currency,valid_from,updated_at\n";
+export { PRICES_HEADER } from "./generated-prices";
 
 export class Lake {
   readonly store: FolderStore;

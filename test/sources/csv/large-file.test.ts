@@ -1,10 +1,12 @@
 /**
- * A CSV file of more than 1 GiB, generated in the test's temp folder, validated as the Lambda validates
- * (chunks in, canonical rows out in parts) in a fresh process: every row is read and the process's peak
- * memory stays a small fraction of the file, so the validator streams. A non-streaming validator could
- * not pass: the file alone is 1 GiB, more than V8's largest string (2^29 - 24 characters).
+ * A CSV object of more than 1 GiB validated as the Lambda validates (chunks in, canonical rows out in parts)
+ * in a fresh process: every row is read and the process's peak memory stays a small fraction of the
+ * object, so the validator streams. A non-streaming validator could not pass: the object alone is 1 GiB,
+ * more than V8's largest string (2^29 - 24 characters).
  *
- * The figures it prints are in functions/csv-loader/README.md ("Streaming"). No time is asserted.
+ * The rows are generated in the probe as they are read (./generated-prices.ts), in the 1 MiB chunks of a
+ * file stream: the Lambda reads an S3 stream, never a file, and writing the gigabyte to disk first only
+ * cost time. The figures it prints are in functions/csv-loader/README.md ("Streaming"). No time is asserted.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,52 +15,18 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { PROJECT_ROOT } from "../../../components/project-root";
 import { TSX_NODE_ARGS } from "../../../tools/tsx-loader";
-import { feedOf, PRICES_HEADER } from "./harness";
+import { pricesCsv, PRICES_HEADER, type Generated } from "./generated-prices";
+import { feedOf } from "./harness";
 
 const GIB = 1024 ** 3;
 /**
- * Peak RSS allowed: 320 MiB, under a third of the file. Measured: 165-210 MiB for the 1 GiB file, 97 MiB
- * for a 1.4 MB one, 75 MiB for Node with tsx alone (README, "Streaming"): what the file adds is the
- * validator's constant working set (one chunk, one part, V8's young generation), not the file.
+ * Peak RSS allowed: 320 MiB, under a third of the object. Measured: 165-210 MiB for 1 GiB, 97 MiB for
+ * 1.4 MB, 75 MiB for Node with tsx alone (README, "Streaming"): what the gigabyte adds is the validator's
+ * constant working set (one chunk, one part, V8's young generation), not the object.
  */
 const RSS_BOUND = 320 * 1024 ** 2;
 
-/** Writes rows of the stack files' example feed until the file passes `bytes`; returns the row count. */
-function generate(file: string, bytes: number): number {
-  const fd = fs.openSync(file, "w");
-  fs.writeSync(fd, PRICES_HEADER);
-  let written = Buffer.byteLength(PRICES_HEADER);
-  let rows = 0;
-  // One block of 100,000 rows, written again and again with its block number patched in: generating
-  // each row anew would cost more than validating it.
-  const perBlock = 100_000;
-  const lines: string[] = [];
-  for (let i = 0; i < perBlock; i++) {
-    const price = `${(i * 7919) % 100_000}.${String(i % 10_000).padStart(4, "0")}`;
-    const ts =
-      i % 5 === 0
-        ? ""
-        : `2026-${String(1 + (i % 12)).padStart(2, "0")}-${String(1 + (i % 28)).padStart(2, "0")} 0${i % 10}:15:00.${i % 1000}`;
-    const currency = i % 17 === 0 ? '"R$, reais"' : "BRL";
-    lines.push(
-      `SKU-000000-${i},SUP-${i % 997},${price},${currency},2026-01-${String(1 + (i % 28)).padStart(2, "0")},${ts}\n`,
-    );
-  }
-  const block = Buffer.from(lines.join(""));
-  const offsets: number[] = [];
-  for (let at = block.indexOf("SKU-"); at !== -1; at = block.indexOf("SKU-", at + 1)) offsets.push(at + 4);
-  for (let n = 0; written < bytes; n++) {
-    const tag = String(n).padStart(6, "0");
-    for (const at of offsets) block.write(tag, at, "latin1");
-    fs.writeSync(fd, block);
-    written += block.length;
-    rows += perBlock;
-  }
-  fs.closeSync(fd);
-  return rows;
-}
-
-describe("CSV loader: a file over 1 GiB streams", function () {
+describe("CSV loader: an object over 1 GiB streams", function () {
   this.timeout(15 * 60_000);
   let dir: string;
   before(() => {
@@ -66,11 +34,7 @@ describe("CSV loader: a file over 1 GiB streams", function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("validates every row of a 1 GiB file with a peak RSS under a third of its size", () => {
-    const file = path.join(dir, "prices.csv");
-    const rows = generate(file, GIB);
-    const size = fs.statSync(file).size;
-    expect(size).to.be.at.least(GIB);
+  it("validates every row of a 1 GiB object with a peak RSS under a third of its size", () => {
     const feed = feedOf({
       name: "supplier-prices",
       key: ["sku", "supplier_id", "valid_from"],
@@ -85,10 +49,14 @@ describe("CSV loader: a file over 1 GiB streams", function () {
     });
     const feedFile = path.join(dir, "feed.json");
     fs.writeFileSync(feedFile, JSON.stringify(feed));
-    const probe = spawnSync(process.execPath, [...TSX_NODE_ARGS, "test/sources/csv/stream-probe.ts", file, feedFile], {
-      cwd: PROJECT_ROOT,
-      encoding: "utf8",
-    });
+    const probe = spawnSync(
+      process.execPath,
+      [...TSX_NODE_ARGS, "test/sources/csv/stream-probe.ts", "--generate", String(GIB), feedFile],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+      },
+    );
     expect(probe.status, probe.stderr).to.equal(0);
     const r = JSON.parse(probe.stdout) as {
       valid: boolean;
@@ -99,7 +67,10 @@ describe("CSV loader: a file over 1 GiB streams", function () {
       maxRssBytes: number;
       heapPeakBytes: number;
       seconds: number;
+      generated: { rows: number; bytes: number };
     };
+    const { rows, bytes: size } = r.generated;
+    expect(size).to.be.at.least(GIB);
     const mib = (b: number): string => (b / 1024 ** 2).toFixed(0);
     console.log(
       `      ${mib(size)} MiB, ${rows} rows in ${r.seconds.toFixed(1)} s (${mib(r.bytesIn / r.seconds)} MiB/s); ` +
@@ -109,5 +80,23 @@ describe("CSV loader: a file over 1 GiB streams", function () {
     expect(r).to.include({ valid: true, rows, bytesIn: size });
     expect(r.bytesOut).to.be.greaterThan(size);
     expect(r.maxRssBytes).to.be.lessThan(RSS_BOUND);
+  });
+
+  it("is fed what a file stream would give: 1 MiB chunks cut anywhere, the header, then every counted row", async () => {
+    const totals: Generated = { rows: 0, bytes: 0 };
+    const chunks: Buffer[] = [];
+    for await (const c of pricesCsv(3 << 20, totals)) chunks.push(c);
+    const all = Buffer.concat(chunks);
+    expect(chunks.slice(0, -1).every((c) => c.length === 1 << 20)).to.equal(true);
+    expect(all.length)
+      .to.equal(totals.bytes)
+      .and.be.at.least(3 << 20);
+    expect(all.subarray(0, PRICES_HEADER.length).toString()).to.equal(PRICES_HEADER);
+    const lines = all.toString("latin1").split("\n");
+    expect(lines.pop()).to.equal("");
+    expect(lines.length - 1).to.equal(totals.rows);
+    // Each block of rows is numbered: no two rows of the object share a key.
+    const keys = new Set(lines.slice(1).map((l) => l.split(",").slice(0, 2).join(",") + "," + l.split(",").at(-2)));
+    expect(keys.size).to.equal(totals.rows);
   });
 });
