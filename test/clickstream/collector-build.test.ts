@@ -10,7 +10,7 @@
  */
 import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../components/project-root";
@@ -28,6 +28,7 @@ import { configOf, descendants, planOf } from "../helpers/plan";
 import type { Plan, PlannedResource } from "../../tools/plan/evaluate";
 import { FakePubSub } from "../functions/collector/helpers/fake-pubsub";
 import { basic, request } from "../functions/collector/helpers/http";
+import { unpackArchive } from "../helpers/unpack-archive";
 
 const RUN = "gcp:cloudrunv2/service:Service";
 const OBJECT = "gcp:storage/bucketObject:BucketObject";
@@ -241,12 +242,7 @@ describe("collector build (issue 10, findings 6 and 15)", () => {
       const fake = new FakePubSub();
       let child: ChildProcess | undefined;
       try {
-        for (const e of archive.entries) {
-          const dst = path.join(dir, e.path);
-          mkdirSync(path.dirname(dst), { recursive: true });
-          if (e.kind === "text") writeFileSync(dst, e.text);
-          else cpSync(e.source, dst, { recursive: true });
-        }
+        unpackArchive(archive.entries, dir);
         await fake.start();
         const writeKey = "wk_archive_0123456789";
         const proc = spawn(process.execPath, COLLECTOR_COMMAND.slice(1), {

@@ -7,12 +7,13 @@
  */
 import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { SUBJECT_RIGHTS_SOURCE_DIR, WORKER_ENV, workerArchive } from "../../components/gcp/rights/worker-source";
 import { runtimeModules, sourceArchive } from "../../components/gcp/source-archive";
+import { unpackArchive } from "../helpers/unpack-archive";
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -83,12 +84,7 @@ describe("GCP subject-rights worker archive (issue 14)", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "subject-rights-archive-"));
     let proc: ChildProcess | undefined;
     try {
-      for (const e of archive.entries) {
-        const target = path.join(dir, e.path);
-        mkdirSync(path.dirname(target), { recursive: true });
-        if (e.kind === "text") writeFileSync(target, e.text);
-        else cpSync(e.source, target, { recursive: true });
-      }
+      unpackArchive(archive.entries, dir);
       const port = await freePort();
       const env: Record<string, string> = {
         PATH: process.env.PATH ?? "",
