@@ -5,10 +5,10 @@
  *
  * Every problem is collected (the first `maxErrors` with line, column and value, all of them counted),
  * except those after which nothing more can be read reliably: an invalid byte sequence, a header that
- * does not match, a record longer than MAX_RECORD_CHARS.
+ * does not match, a record longer than MAX_RECORD_BYTES.
  */
 import { isUtf8 } from "node:buffer";
-import { CsvRecordParser, type ParseError, type ParsedRecord } from "./parser";
+import { CsvRecordParser, ESCAPED_QUOTE, type ParseError, type ParsedRecord } from "./parser";
 import { NdjsonWriter } from "./canonical";
 import { columnName, decimalPrecision, decimalScale, type CsvColumn, type CsvFeed } from "./feed";
 
@@ -68,8 +68,8 @@ const MAX_VALUE_CHARS = 100;
 
 const INT32 = { min: -2147483648n, max: 2147483647n };
 const INT64 = { min: -9223372036854775808n, max: 9223372036854775807n };
-const INTEGER = /^-?\d+$/;
 const DOUBLE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const BOOLEAN = /^(true|false)$/i;
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -81,103 +81,132 @@ export function validDate(year: number, month: number, day: number): boolean {
 }
 
 /*
- * The date, timestamp and decimal checks read character codes instead of running a regular expression and
- * converting its groups: they run once per value of every row (three values a row in the example feed),
- * and the character loops do the same work in a quarter to a third of the time (`npm run bench:csv`).
- * They accept exactly what the patterns in README "Types" describe; test/sources/csv/types.test.ts
- * holds them to those patterns on generated values.
+ * The checks read a value's UTF-8 bytes where the parser found them (`b[s..e)`, never empty): they run
+ * once per value of every row (three values a row in the example feed), and reading bytes does the work of
+ * a regular expression over a decoded string in a fraction of the time (`npm run bench:csv`). Digits,
+ * signs and separators are ASCII, so a byte that is part of a multi-byte character fails a check as the
+ * character would. They accept exactly what the patterns in README "Types" describe;
+ * test/sources/csv/types.test.ts holds them to those patterns on generated values.
  */
 
-/** The number written by the `n` ASCII digits of `v` at `at`, or -1 if one of them is not a digit. */
-function digitsAt(v: string, at: number, n: number): number {
+/** Why the bytes `b[s..e)` are not a value of the column's type, or undefined when they are. */
+type ByteCheck = (b: Buffer, s: number, e: number) => string | undefined;
+
+/** The number written by the `n` ASCII digits of `b` at `at`, or -1 if one of them is not a digit. */
+function digitsAt(b: Buffer, at: number, n: number): number {
   let x = 0;
   for (let i = at; i < at + n; i++) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
+    const c = b[i] - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
     x = x * 10 + c;
   }
   return x;
 }
 
-/** `YYYY-MM-DD` at the start of `v`, a real calendar day. */
-function dateAtStart(v: string): boolean {
-  if (v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return false;
-  const y = digitsAt(v, 0, 4);
-  const m = digitsAt(v, 5, 2);
-  const d = digitsAt(v, 8, 2);
+/** `YYYY-MM-DD` at `s`, a real calendar day (the caller checked that ten bytes are there). */
+function dateAt(b: Buffer, s: number): boolean {
+  if (b[s + 4] !== 45 || b[s + 7] !== 45) return false;
+  const y = digitsAt(b, s, 4);
+  const m = digitsAt(b, s + 5, 2);
+  const d = digitsAt(b, s + 8, 2);
   return y >= 0 && m >= 0 && d >= 0 && validDate(y, m, d);
 }
 
-/** `YYYY-MM-DD`. */
-function isDate(v: string): boolean {
-  return v.length === 10 && dateAtStart(v);
-}
+const dateProblem: ByteCheck = (b, s, e) => (e - s === 10 && dateAt(b, s) ? undefined : "not a date (YYYY-MM-DD)");
 
 /** `YYYY-MM-DD HH:MM:SS` (or `T`), then optionally `.` and 1-6 digits. */
-function isTimestamp(v: string): boolean {
-  const n = v.length;
-  if (n < 19 || n === 20 || n > 26 || !dateAtStart(v)) return false;
-  const t = v.charCodeAt(10);
-  if ((t !== 32 && t !== 84) || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58) return false;
-  const hh = digitsAt(v, 11, 2);
-  const mm = digitsAt(v, 14, 2);
-  const ss = digitsAt(v, 17, 2);
+function isTimestamp(b: Buffer, s: number, e: number): boolean {
+  const n = e - s;
+  if (n < 19 || n === 20 || n > 26 || !dateAt(b, s)) return false;
+  const t = b[s + 10];
+  if ((t !== 32 && t !== 84) || b[s + 13] !== 58 || b[s + 16] !== 58) return false;
+  const hh = digitsAt(b, s + 11, 2);
+  const mm = digitsAt(b, s + 14, 2);
+  const ss = digitsAt(b, s + 17, 2);
   if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59) return false;
-  return n === 19 || (v.charCodeAt(19) === 46 && digitsAt(v, 20, n - 20) >= 0);
+  return n === 19 || (b[s + 19] === 46 && digitsAt(b, s + 20, n - 20) >= 0);
 }
 
-/** Why `v` is not a decimal of `c`'s precision and scale, or undefined when it is. */
-function decimalProblem(c: CsvColumn, v: string): string | undefined {
-  const n = v.length;
-  let i = v.charCodeAt(0) === 45 ? 1 : 0;
-  const intStart = i;
-  let firstNonZero = -1;
-  for (; i < n; i++) {
-    const ch = v.charCodeAt(i);
-    if (ch < 48 || ch > 57) break;
-    if (firstNonZero === -1 && ch !== 48) firstNonZero = i;
-  }
-  const intEnd = i;
-  let fraction = 0;
-  if (i < n && v.charCodeAt(i) === 46) {
-    for (i++; i < n; i++, fraction++) {
-      const ch = v.charCodeAt(i);
+const timestampProblem: ByteCheck = (b, s, e) =>
+  isTimestamp(b, s, e) ? undefined : "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], UTC)";
+
+/** The check of a decimal(precision, scale) column. */
+function decimalCheck(precision: number, scale: number): ByteCheck {
+  const max = precision - scale;
+  return (b, s, e) => {
+    let i = b[s] === 45 ? s + 1 : s;
+    const intStart = i;
+    let firstNonZero = -1;
+    for (; i < e; i++) {
+      const ch = b[i];
       if (ch < 48 || ch > 57) break;
+      if (firstNonZero === -1 && ch !== 48) firstNonZero = i;
     }
-    if (fraction === 0) i = -1;
-  }
-  if (intEnd === intStart || i !== n) return "not a decimal number (digits, an optional '.', no exponent)";
-  const scale = decimalScale(c);
-  if (fraction > scale) return `more than ${scale} digits after the point`;
-  const max = decimalPrecision(c) - scale;
-  // Leading zeros do not count, and an all-zero integer part fits any precision (`0.1234` in decimal(4,4)).
-  const intDigits = firstNonZero === -1 ? 0 : intEnd - firstNonZero;
-  return intDigits > max ? `more than ${max} digits before the point` : undefined;
+    const intEnd = i;
+    let fraction = 0;
+    if (i < e && b[i] === 46) {
+      for (i++; i < e; i++, fraction++) {
+        const ch = b[i];
+        if (ch < 48 || ch > 57) break;
+      }
+      if (fraction === 0) i = -1;
+    }
+    if (intEnd === intStart || i !== e) return "not a decimal number (digits, an optional '.', no exponent)";
+    if (fraction > scale) return `more than ${scale} digits after the point`;
+    // Leading zeros do not count, and an all-zero integer part fits any precision (`0.1234` in decimal(4,4)).
+    const intDigits = firstNonZero === -1 ? 0 : intEnd - firstNonZero;
+    return intDigits > max ? `more than ${max} digits before the point` : undefined;
+  };
 }
 
-/** Why `value` is not of the column's type, or undefined when it is. Formats: README, "Types". */
-export function typeProblem(c: CsvColumn, value: string): string | undefined {
+/** The check of an int (32-bit) or bigint (64-bit) column: `-?\d+` within the type's range. */
+function integerCheck(type: "int" | "bigint"): ByteCheck {
+  const range = type === "int" ? INT32 : INT64;
+  // Fewer digits than this always fit (2147483647 has 10, 9223372036854775807 has 19).
+  const alwaysFits = type === "int" ? 9 : 18;
+  return (b, s, e) => {
+    const from = b[s] === 45 ? s + 1 : s;
+    if (from === e) return "not an integer";
+    for (let i = from; i < e; i++) if (b[i] < 48 || b[i] > 57) return "not an integer";
+    if (e - from <= alwaysFits) return undefined;
+    const n = BigInt(b.toString("latin1", s, e));
+    return n < range.min || n > range.max ? `out of the ${type} range` : undefined;
+  };
+}
+
+/** A check over the decoded text, for the types the example feeds do not use on every row. */
+const textCheck =
+  (pattern: RegExp, why: string): ByteCheck =>
+  (b, s, e) =>
+    pattern.test(b.toString("utf8", s, e)) ? undefined : why;
+
+/** The column's check, or undefined for a `string` column (any text). Formats: README, "Types". */
+export function checkFor(c: CsvColumn): ByteCheck | undefined {
   switch (c.type) {
     case "string":
       return undefined;
     case "int":
-    case "bigint": {
-      if (!INTEGER.test(value)) return `not an integer`;
-      const range = c.type === "int" ? INT32 : INT64;
-      const n = BigInt(value);
-      return n < range.min || n > range.max ? `out of the ${c.type} range` : undefined;
-    }
+    case "bigint":
+      return integerCheck(c.type);
     case "decimal":
-      return decimalProblem(c, value);
+      return decimalCheck(decimalPrecision(c), decimalScale(c));
     case "double":
-      return DOUBLE.test(value) ? undefined : "not a number";
+      return textCheck(DOUBLE, "not a number");
     case "boolean":
-      return /^(true|false)$/i.test(value) ? undefined : "not true or false";
+      return textCheck(BOOLEAN, "not true or false");
     case "date":
-      return isDate(value) ? undefined : "not a date (YYYY-MM-DD)";
+      return dateProblem;
     case "timestamp":
-      return isTimestamp(value) ? undefined : "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], UTC)";
+      return timestampProblem;
   }
+}
+
+/** Why `value` is not of the column's type, or undefined when it is (the validator's check on its bytes). */
+export function typeProblem(c: CsvColumn, value: string): string | undefined {
+  const check = checkFor(c);
+  if (!check) return undefined;
+  const b = Buffer.from(value, "utf8");
+  return check(b, 0, b.length);
 }
 
 /** The offset of the first byte that is not valid UTF-8 in `bytes`, or -1 (used only to locate a failure). */
@@ -200,19 +229,20 @@ const PARSE_MESSAGES: Readonly<Record<ParseError["problem"], string>> = {
   "text-after-closing-quote": "text after the closing quote of a field",
   "unterminated-quote": "a quoted field is never closed: the file ends inside it (truncated?)",
   "missing-final-newline": "the last line has no line break: the file looks truncated",
-  "record-too-long": "a record longer than 1 Mi characters (an unclosed quote?); validation stopped",
+  "record-too-long": "a record longer than 1 MiB (an unclosed quote?); validation stopped",
 };
 
 /**
- * A chunk decoder: the text of `chunk` (a character split across chunks is completed by the next one), or
- * undefined when the bytes are not valid in the encoding. UTF-8 is checked with `buffer.isUtf8` and
- * decoded with `Buffer#toString`, both native: `TextDecoder` with `fatal` decoded 76 MB/s here, a third of
- * the validation budget. The single-byte encodings cannot be invalid (every byte is a character).
+ * A chunk reader for the parser: the UTF-8 bytes of `chunk` (a character split across chunks is completed by
+ * the next one), or undefined when the bytes are not valid in the encoding. UTF-8 input is checked with
+ * `buffer.isUtf8` (native) and passed on as it is, never decoded: `TextDecoder` with `fatal` decoded
+ * 76 MB/s here, and the parser reads bytes. The single-byte encodings cannot be invalid (every byte is a
+ * character); they are decoded and encoded as UTF-8, so that the parser and the output see one encoding.
  */
-export function decoderFor(encoding: CsvFeed["encoding"]): (chunk: Uint8Array, last: boolean) => string | undefined {
+export function utf8ReaderFor(encoding: CsvFeed["encoding"]): (chunk: Uint8Array, last: boolean) => Buffer | undefined {
   if (encoding !== "utf-8") {
     const d = new TextDecoder(encoding);
-    return (chunk, last) => d.decode(chunk, { stream: !last });
+    return (chunk, last) => Buffer.from(d.decode(chunk, { stream: !last }), "utf8");
   }
   let carry: Buffer = Buffer.alloc(0);
   let first = true;
@@ -234,13 +264,12 @@ export function decoderFor(encoding: CsvFeed["encoding"]): (chunk: Uint8Array, l
     buf = buf.subarray(0, cut);
     if (last && carry.length > 0) return undefined;
     if (!isUtf8(buf)) return undefined;
-    let text = buf.toString("utf8");
     // A byte-order mark is not part of the first field (TextDecoder drops it too).
-    if (first && text.length > 0) {
+    if (first && buf.length > 0) {
       first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
-    return text;
+    return buf;
   };
 }
 
@@ -268,30 +297,34 @@ export async function validateCsv(
   let records = 0;
   let headerSeen = !feed.header;
   let stopped = false;
+  const checks = columns.map(checkFor);
   const onRecord = (r: ParsedRecord): void => {
     if (stopped) return;
     records++;
     if (!headerSeen) {
       headerSeen = true;
-      checkHeader(r, names, report);
+      checkHeader(r.fields(), r.line, names, report);
       if (counts["header-mismatch"]) stopped = true;
       return;
     }
     rows++;
-    const f = r.fields;
-    if (f.length !== columns.length) {
+    const n = r.count;
+    if (n !== columns.length) {
       report({
         kind: "column-count",
         line: r.line,
-        message: `${f.length} fields where ${columns.length} columns are declared (${f.length < columns.length ? "missing" : "extra"} columns)`,
+        message: `${n} fields where ${columns.length} columns are declared (${n < columns.length ? "missing" : "extra"} columns)`,
       });
       return;
     }
     let ok = true;
-    for (let i = 0; i < f.length; i++) {
-      const v = f[i];
+    const b = r.bytes;
+    for (let i = 0; i < n; i++) {
+      const s = r.starts[i];
+      const e = r.ends[i];
       const c = columns[i];
-      if (v.length === 0) {
+      // An empty field (`""` too) is a NULL; a quoted `""""` is one quote, not empty.
+      if (s === e) {
         if (required[i]) {
           ok = false;
           report({
@@ -304,7 +337,10 @@ export async function validateCsv(
         }
         continue;
       }
-      const why = typeProblem(c, v);
+      const check = checks[i];
+      if (check === undefined) continue;
+      // A value with an escaped quote is checked as its text (it is never a number or a date anyway).
+      const why = r.flags[i] & ESCAPED_QUOTE ? typeProblem(c, r.field(i)) : check(b, s, e);
       if (why) {
         ok = false;
         report({
@@ -312,12 +348,12 @@ export async function validateCsv(
           line: r.line,
           column: i + 1,
           columnName: c.name,
-          value: shown(c, v),
+          value: shown(c, r.field(i)),
           message: `${c.type}: ${why}`,
         });
       }
     }
-    if (ok && errors.length === 0) writer?.row(f, r.line);
+    if (ok && errors.length === 0) writer?.row(r);
   };
   const onError = (e: ParseError): void => {
     if (stopped) return;
@@ -336,24 +372,29 @@ export async function validateCsv(
     if (bytes && errors.length === 0 && sink) await sink(bytes);
   };
   const parser = new CsvRecordParser(feed.delimiter, onRecord, onError);
-  const decode = decoderFor(feed.encoding);
+  const read = utf8ReaderFor(feed.encoding);
+  /** The line of byte `at` of `chunk`, the next chunk after what the parser has been given. */
+  const lineAt = (chunk: Uint8Array, at: number): number => {
+    const { line, bytes: pending } = parser.pending;
+    let l = line;
+    for (const b of pending) if (b === 10) l++;
+    for (let k = 0; k < at; k++) if (chunk[k] === 10) l++;
+    return l;
+  };
 
   let bytes = 0;
-  let lines = 1;
   for await (const chunk of input) {
     if (stopped) break;
-    const text = decode(chunk, false);
-    if (text === undefined) {
+    const utf8 = read(chunk, false);
+    if (utf8 === undefined) {
       const at = Math.max(0, firstInvalidUtf8(chunk));
-      let line = lines;
-      for (let k = 0; k < at; k++) if (chunk[k] === 10) line++;
       const sample = Buffer.from(chunk.subarray(at, at + 4))
         .toString("hex")
         .replace(/(..)/g, "0x$1 ")
         .trim();
       report({
         kind: "encoding",
-        line,
+        line: lineAt(chunk, at),
         byteOffset: bytes + at,
         value: sample,
         message: `bytes that are not valid ${feed.encoding} (${sample}); validation stopped`,
@@ -362,16 +403,15 @@ export async function validateCsv(
       break;
     }
     bytes += chunk.length;
-    for (let k = text.indexOf("\n"); k !== -1; k = text.indexOf("\n", k + 1)) lines++;
-    parser.push(text);
+    parser.push(utf8);
     await flush();
   }
   if (!stopped) {
-    const rest = decode(new Uint8Array(0), true);
+    const rest = read(new Uint8Array(0), true);
     if (rest === undefined) {
       report({
         kind: "encoding",
-        line: lines,
+        line: lineAt(new Uint8Array(0), 0),
         byteOffset: bytes,
         message: `the file ends inside a ${feed.encoding} character (truncated?)`,
       });
@@ -387,8 +427,13 @@ export async function validateCsv(
 }
 
 /** The header names the declared columns, in order (case and surrounding blanks ignored). */
-function checkHeader(r: ParsedRecord, names: readonly string[], report: (e: CsvError) => void): void {
-  const got = r.fields.map((f) => f.trim().toLowerCase());
+function checkHeader(
+  fields: readonly string[],
+  line: number,
+  names: readonly string[],
+  report: (e: CsvError) => void,
+): void {
+  const got = fields.map((f) => f.trim().toLowerCase());
   if (got.length === names.length && got.every((g, i) => g === names[i])) return;
   const missing = names.filter((n) => !got.includes(n));
   const extra = got.filter((g) => !names.includes(g));
@@ -399,8 +444,8 @@ function checkHeader(r: ParsedRecord, names: readonly string[], report: (e: CsvE
   ].filter((p) => p.length > 0);
   report({
     kind: "header-mismatch",
-    line: r.line,
-    value: r.fields.join(",").slice(0, MAX_VALUE_CHARS),
+    line,
+    value: fields.join(",").slice(0, MAX_VALUE_CHARS),
     message: `the header does not match the declared columns: ${parts.join("; ")}`,
   });
 }

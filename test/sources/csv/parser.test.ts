@@ -1,37 +1,44 @@
 /**
  * The loader's own streaming CSV parser against csv-parse (a maintained RFC 4180 parser) on random
- * files: fields with delimiters, quotes, CR, LF and non-ASCII text, LF or CRLF line ends, cut into
- * random chunks. Same records, same fields, whatever the cuts; and the problems it reports are where a
- * file is malformed.
+ * files: fields with delimiters (one to three UTF-8 bytes), quotes, CR, LF and non-ASCII text, LF or CRLF
+ * line ends, cut into random chunks at any byte (inside a character or a delimiter too). Same records,
+ * same fields, whatever the cuts; and the problems it reports are where a file is malformed.
  */
 import { expect } from "chai";
 import { parse } from "csv-parse/sync";
 import fc from "fast-check";
-import {
-  CsvRecordParser,
-  MAX_RECORD_CHARS,
-  type ParseError,
-  type ParsedRecord,
-} from "../../../functions/csv-loader/parser";
+import { CsvRecordParser, MAX_RECORD_BYTES, type ParseError } from "../../../functions/csv-loader/parser";
 
-function run(
-  text: string,
-  delimiter: string,
-  cuts: readonly number[],
-): { records: ParsedRecord[]; errors: ParseError[] } {
-  const records: ParsedRecord[] = [];
+/** A record as the parser handed it over (its view is reused for the next one, so the test keeps a copy). */
+interface Seen {
+  fields: string[];
+  quoted: boolean[];
+  line: number;
+  multiline: boolean;
+}
+
+/** Parses `text`'s UTF-8 bytes, pushed in pieces cut at the byte offsets `cuts`. */
+function run(text: string, delimiter: string, cuts: readonly number[]): { records: Seen[]; errors: ParseError[] } {
+  const records: Seen[] = [];
   const errors: ParseError[] = [];
   const p = new CsvRecordParser(
     delimiter,
-    (r) => records.push(r),
+    (r) =>
+      records.push({
+        fields: r.fields(),
+        quoted: Array.from({ length: r.count }, (_, i) => r.quoted(i)),
+        line: r.line,
+        multiline: r.multiline,
+      }),
     (e) => errors.push(e),
   );
+  const bytes = Buffer.from(text, "utf8");
   let at = 0;
   for (const cut of [...cuts].sort((a, b) => a - b)) {
-    p.push(text.slice(at, cut));
+    p.push(bytes.subarray(at, Math.max(at, cut)));
     at = Math.max(at, cut);
   }
-  p.push(text.slice(at));
+  p.push(bytes.subarray(at));
   p.end();
   return { records, errors };
 }
@@ -41,7 +48,10 @@ const quoteField = (v: string, d: string): string =>
   /["\r\n]/.test(v) || v.includes(d) ? `"${v.replace(/"/g, '""')}"` : v;
 
 const field = fc.oneof(
-  fc.string({ unit: fc.constantFrom("a", "b", " ", "é", "€", "😀", ",", ";", '"', "\n", "\r\n", "x"), maxLength: 8 }),
+  fc.string({
+    unit: fc.constantFrom("a", "b", " ", "é", "€", "§", "😀", ",", ";", '"', "\n", "\r\n", "x"),
+    maxLength: 8,
+  }),
   fc.string({ maxLength: 6 }),
 );
 
@@ -49,7 +59,7 @@ describe("CSV loader: streaming parser", () => {
   it("reads what csv-parse reads, for any content, delimiter, line end and chunking", () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(",", ";", "\t", "|"),
+        fc.constantFrom(",", ";", "\t", "|", "§", "€"),
         fc.constantFrom("\n", "\r\n"),
         fc.integer({ min: 1, max: 5 }),
         fc.array(fc.array(field, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 12 }),
@@ -59,7 +69,7 @@ describe("CSV loader: streaming parser", () => {
           // A single empty field is an empty line, which csv-parse skips and the loader reads as one field.
           fc.pre(table.every((r) => r.length > 1 || r[0] !== ""));
           const text = table.map((r) => r.map((v) => quoteField(v, d)).join(d) + eol).join("");
-          const cuts = rawCuts.map((c) => c % (text.length + 1));
+          const cuts = rawCuts.map((c) => c % (Buffer.byteLength(text) + 1));
           const { records, errors } = run(text, d, cuts);
           expect(errors).to.deep.equal([]);
           const expected = parse(text, {
@@ -69,6 +79,7 @@ describe("CSV loader: streaming parser", () => {
           }) as string[][];
           expect(records.map((r) => r.fields)).to.deep.equal(expected);
           expect(records.map((r) => r.fields)).to.deep.equal(table);
+          expect(records.map((r) => r.quoted)).to.deep.equal(table.map((r) => r.map((v) => quoteField(v, d) !== v)));
         },
       ),
       { numRuns: 300 },
@@ -101,8 +112,8 @@ describe("CSV loader: streaming parser", () => {
       () => undefined,
       (e) => errors.push(e),
     );
-    p.push('a,b\n"never closed');
-    for (let i = 0; i < 3; i++) p.push("x".repeat(MAX_RECORD_CHARS / 2));
+    p.push(Buffer.from('a,b\n"never closed'));
+    for (let i = 0; i < 3; i++) p.push(Buffer.alloc(MAX_RECORD_BYTES / 2, "x"));
     p.end();
     expect(errors).to.deep.equal([{ problem: "record-too-long", line: 2 }]);
     expect(p.hasStopped).to.equal(true);
