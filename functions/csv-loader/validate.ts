@@ -339,8 +339,9 @@ export async function validateCsv(
       }
       const check = checks[i];
       if (check === undefined) continue;
-      // A value with an escaped quote is checked as its text (it is never a number or a date anyway).
-      const why = r.flags[i] & ESCAPED_QUOTE ? typeProblem(c, r.field(i)) : check(b, s, e);
+      // A value with an escaped quote is checked unescaped (it is never a number or a date anyway).
+      const unescaped = r.flags[i] & ESCAPED_QUOTE ? Buffer.from(r.field(i), "utf8") : undefined;
+      const why = unescaped ? check(unescaped, 0, unescaped.length) : check(b, s, e);
       if (why) {
         ok = false;
         report({

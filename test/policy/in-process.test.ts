@@ -121,7 +121,7 @@ describe("policy pack: called in process, it answers as the served pack does", f
     // The same bucket object under a provider moved to us-east-1: answered anew, not from memory.
     const moved = deepFreeze({ ...provider!, inputs: { ...provider!.inputs, region: "us-east-1" } });
     expect(await residency(new Map([[urn, moved]]))).to.have.length(1);
-    // Back under its own provider with a config that disables the policy, then the default config again.
+    // Still under the moved provider: a config that disables the policy silences it, the default brings it back.
     await session.configure(gatePackConfig({ enforcementLevels: { "resource-residency": "disabled" } }));
     expect(await residency(new Map([[urn, moved]]))).to.deep.equal([]);
     await session.configure(gatePackConfig());
